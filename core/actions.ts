@@ -1,0 +1,119 @@
+/**
+ * Actions: the changes a plan makes. The plan is data; aws/apply.ts executes it.
+ * Every action names the findings it fixes and the actions it must wait for.
+ */
+import type { ManagedService } from './services.ts';
+
+/** A security group given by id, or the one a CREATE_SECURITY_GROUP action of the same plan makes. */
+export type GroupRef = { readonly groupId: string } | { readonly createdBy: string };
+
+interface ActionBase {
+  /** Unique within the plan and stable for the same drift: `<kind>/<region>/<vpcId>/<subject>`. */
+  readonly id: string;
+  readonly region: string;
+  readonly vpcId: string;
+  /** Ids of the findings this action fixes. */
+  readonly fixes: readonly string[];
+  /** Ids of actions that must succeed first. */
+  readonly dependsOn: readonly string[];
+  /** One line for people. */
+  readonly summary: string;
+}
+
+export interface CreateSecurityGroupAction extends ActionBase {
+  readonly kind: 'CREATE_SECURITY_GROUP';
+  readonly groupName: string;
+  readonly description: string;
+  /** TCP 443 is allowed from each of these (the workload subnets' CIDRs). */
+  readonly ingressCidrs: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface AuthorizeIngressAction extends ActionBase {
+  readonly kind: 'AUTHORIZE_SECURITY_GROUP_INGRESS';
+  /** Always the remediator's own managed group. */
+  readonly groupId: string;
+  readonly ingressCidrs: readonly string[];
+}
+
+export interface CreateEndpointAction extends ActionBase {
+  readonly kind: 'CREATE_ENDPOINT';
+  readonly service: ManagedService;
+  readonly serviceName: string;
+  /** One subnet per Availability Zone. */
+  readonly subnetIds: readonly string[];
+  readonly securityGroups: readonly GroupRef[];
+  readonly privateDnsEnabled: true;
+  /** Deterministic for the same drift in the same time window: two concurrent applies create one endpoint. */
+  readonly clientToken: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly monthlyCostUsd: number;
+}
+
+export interface CreateGatewayEndpointAction extends ActionBase {
+  readonly kind: 'CREATE_GATEWAY_ENDPOINT';
+  readonly service: ManagedService;
+  readonly serviceName: string;
+  readonly routeTableIds: readonly string[];
+  readonly clientToken: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface ModifyEndpointAction extends ActionBase {
+  readonly kind: 'MODIFY_ENDPOINT';
+  readonly vpcEndpointId: string;
+  readonly service: ManagedService;
+  readonly addSubnetIds: readonly string[];
+  readonly addSecurityGroups: readonly GroupRef[];
+  readonly enablePrivateDns: boolean;
+  readonly addRouteTableIds: readonly string[];
+  /** Added cost of the subnets (AZs) it adds. */
+  readonly monthlyCostUsd: number;
+}
+
+export interface DeleteEndpointAction extends ActionBase {
+  readonly kind: 'DELETE_ENDPOINT';
+  readonly vpcEndpointId: string;
+  readonly serviceName: string;
+}
+
+export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';
+
+export interface EnableVpcDnsAction extends ActionBase {
+  readonly kind: 'ENABLE_VPC_DNS';
+  /** In this order: AWS requires DNS support before hostnames. */
+  readonly attributes: readonly VpcDnsAttribute[];
+}
+
+export type Action =
+  | CreateSecurityGroupAction
+  | AuthorizeIngressAction
+  | CreateEndpointAction
+  | CreateGatewayEndpointAction
+  | ModifyEndpointAction
+  | DeleteEndpointAction
+  | EnableVpcDnsAction;
+
+export type ActionKind = Action['kind'];
+
+export const ACTION_KINDS: readonly ActionKind[] = [
+  'ENABLE_VPC_DNS',
+  'CREATE_SECURITY_GROUP',
+  'AUTHORIZE_SECURITY_GROUP_INGRESS',
+  'CREATE_ENDPOINT',
+  'MODIFY_ENDPOINT',
+  'CREATE_GATEWAY_ENDPOINT',
+  'DELETE_ENDPOINT',
+];
+
+/** Tags that mark what the remediator created (and so may change or delete). */
+export const MANAGED_TAG = { key: 'ecs-endpoint-remediator/managed', value: 'true' } as const;
+
+export function isManaged(tags: Readonly<Record<string, string>>): boolean {
+  return tags[MANAGED_TAG.key] === MANAGED_TAG.value;
+}
+
+/** Whether the action creates an endpoint (what the endpoint cap counts). */
+export function createsEndpoint(action: Action): boolean {
+  return action.kind === 'CREATE_ENDPOINT' || action.kind === 'CREATE_GATEWAY_ENDPOINT';
+}

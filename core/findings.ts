@@ -1,0 +1,63 @@
+/**
+ * Findings: what is wrong, as a public contract. Codes keep their meaning once published
+ * (docs/findings.md documents each); new codes may be added.
+ */
+
+export const FINDING_CODES = [
+  'ENDPOINT_MISSING',
+  'ENDPOINT_NOT_AVAILABLE',
+  'ENDPOINT_PRIVATE_DNS_DISABLED',
+  'ENDPOINT_AZ_GAP',
+  'ENDPOINT_AZ_NOT_OFFERED',
+  'ENDPOINT_SERVICE_NOT_OFFERED',
+  'ENDPOINT_SG_NO_HTTPS',
+  'ENDPOINT_WRONG_REGION',
+  'S3_GATEWAY_ROUTE_MISSING',
+  'VPC_DNS_DISABLED',
+  'VPC_CUSTOM_DNS',
+  'AGENT_OUTDATED',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** `high`: the workload breaks (no internet egress); `medium`: traffic leaves the AWS network; `low`: advisory. */
+export type Severity = 'high' | 'medium' | 'low';
+
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { high: 0, medium: 1, low: 2 };
+
+/**
+ * What the plan does about a finding:
+ * - `planned`: actions in this plan fix it (`actionIds`);
+ * - `deferred`: a fix exists but a blast-radius cap held it back this run;
+ * - `blocked`: a fix exists but another finding must be fixed first (`reason` names it);
+ * - `disabled`: a fix exists but the config leaves it off;
+ * - `manual`: the remediator does not fix this; the message says what to do.
+ */
+export type RemediationStatus = 'planned' | 'deferred' | 'blocked' | 'disabled' | 'manual';
+
+export interface Remediation {
+  readonly status: RemediationStatus;
+  readonly actionIds: readonly string[];
+  readonly reason?: string;
+}
+
+export interface Finding {
+  /** Stable across runs while the same problem persists: `<code>/<region>/<vpcId>/<subject>`. */
+  readonly id: string;
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  readonly region: string;
+  readonly vpcId: string;
+  /** Short service name after the Region (`ecs-agent`, `ecr.dkr`, `s3`) where it concerns an endpoint. */
+  readonly service?: string;
+  /** The endpoint, instance or other resource concerned, where one exists. */
+  readonly resourceId?: string;
+  /** One line: what is wrong and what breaks because of it. */
+  readonly message: string;
+  readonly remediation: Remediation;
+}
+
+/** The stable id of a finding. */
+export function findingId(code: FindingCode, region: string, vpcId: string, subject: string | undefined): string {
+  return [code, region, vpcId, subject ?? '-'].join('/');
+}

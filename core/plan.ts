@@ -1,0 +1,202 @@
+/**
+ * The plan: findings and actions for every VPC that hosts ECS work, in every Region swept.
+ * `buildPlan` is the whole decision: a pure function of the discovered state, the config and the time.
+ */
+import type { Action, ActionKind } from './actions.ts';
+import { createsEndpoint } from './actions.ts';
+import { runChecks, vpcContext } from './checks.ts';
+import type { Config } from './config.ts';
+import type { Finding, FindingCode, Severity } from './findings.ts';
+import { SEVERITY_RANK } from './findings.ts';
+import type { RegionSnapshot } from './model.ts';
+import type { Egress } from './network.ts';
+import { draftId, planVpc } from './planner.ts';
+import { vpcScope } from './scope.ts';
+import type { ManagedService } from './services.ts';
+import type { Need } from './workloads.ts';
+import { NEED_SERVICES, analyseWorkloads } from './workloads.ts';
+
+export const PLAN_SCHEMA_VERSION = 1;
+
+export interface VpcReport {
+  readonly region: string;
+  readonly vpcId: string;
+  readonly name?: string;
+  readonly inScope: boolean;
+  /** Why a VPC with ECS work is not examined. */
+  readonly outOfScopeReason?: string;
+  /** `high`: some workload subnet has no internet egress; `medium`: all have egress. */
+  readonly exposure: 'high' | 'medium';
+  readonly availabilityZones: readonly string[];
+  readonly workloadSubnets: ReadonlyArray<{ readonly subnetId: string; readonly availabilityZone: string; readonly egress: Egress }>;
+  readonly needs: ReadonlyArray<{ readonly need: Need; readonly services: readonly ManagedService[]; readonly reasons: readonly string[] }>;
+  readonly containerInstances: number;
+}
+
+/** An action with its place in this run: `deferred` when a blast-radius cap held it back. */
+export type PlannedAction = Action & { readonly status: 'planned' | 'deferred'; readonly deferredReason?: string };
+
+export interface PlanStats {
+  readonly findings: number;
+  readonly findingsBySeverity: Readonly<Record<Severity, number>>;
+  readonly findingsByCode: Readonly<Partial<Record<FindingCode, number>>>;
+  readonly actions: number;
+  readonly actionsByKind: Readonly<Partial<Record<ActionKind, number>>>;
+  readonly deferredActions: number;
+  readonly endpointsToCreate: number;
+  /** Endpoint-hours of the endpoints and AZs the plan adds, at the configured price. */
+  readonly estimatedMonthlyCostUsd: number;
+}
+
+export interface Plan {
+  readonly schemaVersion: typeof PLAN_SCHEMA_VERSION;
+  readonly generatedAt: string;
+  readonly regions: readonly string[];
+  readonly vpcs: readonly VpcReport[];
+  readonly findings: readonly Finding[];
+  readonly actions: readonly PlannedAction[];
+  readonly stats: PlanStats;
+}
+
+interface VpcResult {
+  readonly region: string;
+  readonly vpcId: string;
+  readonly findings: Finding[];
+  readonly actions: readonly Action[];
+}
+
+/** Plans every Region's snapshot: findings, actions within the config's caps, and stats. */
+export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, now: Date): Plan {
+  const vpcs: VpcReport[] = [];
+  const results: VpcResult[] = [];
+  for (const snapshot of snapshots) {
+    const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
+    for (const workload of workloads) {
+      const scope = vpcScope(workload.vpc, config);
+      vpcs.push({
+        region: snapshot.region,
+        vpcId: workload.vpc.vpcId,
+        ...(workload.vpc.tags.Name ? { name: workload.vpc.tags.Name } : {}),
+        inScope: scope.inScope,
+        ...(scope.inScope ? {} : { outOfScopeReason: scope.reason }),
+        exposure: workload.isolated ? 'high' : 'medium',
+        availabilityZones: workload.availabilityZones,
+        workloadSubnets: workload.subnets.map((subnet) => ({
+          subnetId: subnet.subnetId,
+          availabilityZone: subnet.availabilityZone,
+          egress: workload.egressBySubnet.get(subnet.subnetId) ?? 'none',
+        })),
+        needs: [...workload.needs].map(([need, reasons]) => ({ need, services: NEED_SERVICES[need], reasons })),
+        containerInstances: workload.containerInstances.length,
+      });
+      if (!scope.inScope) continue;
+      const context = vpcContext(snapshot, workload);
+      const drafts = runChecks(context);
+      const vpcPlan = planVpc({ context, drafts, config, now });
+      const findings = drafts.map((draft): Finding => {
+        const id = draftId(snapshot.region, draft);
+        return {
+          id,
+          code: draft.code,
+          severity: draft.severity,
+          region: snapshot.region,
+          vpcId: draft.vpcId,
+          ...(draft.service === undefined ? {} : { service: draft.service }),
+          ...(draft.resourceId === undefined ? {} : { resourceId: draft.resourceId }),
+          message: draft.message,
+          remediation: vpcPlan.remediation.get(id) ?? { status: 'manual', actionIds: [] },
+        };
+      });
+      results.push({ region: snapshot.region, vpcId: workload.vpc.vpcId, findings, actions: vpcPlan.actions });
+    }
+  }
+  const actions = applyCaps(results, config);
+  const findings = markDeferred(
+    results.flatMap((result) => result.findings),
+    actions,
+  );
+  return {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    generatedAt: now.toISOString(),
+    regions: snapshots.map((snapshot) => snapshot.region),
+    vpcs,
+    findings,
+    actions,
+    stats: statsOf(findings, actions),
+  };
+}
+
+function worstSeverity(findings: readonly Finding[]): number {
+  return Math.min(3, ...findings.map((finding) => SEVERITY_RANK[finding.severity]));
+}
+
+/**
+ * Applies the blast-radius caps: VPCs with the worst findings go first; an action past a cap, or
+ * waiting for a deferred action, is deferred to a later run.
+ */
+function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction[] {
+  const ordered = [...results].sort(
+    (a, b) =>
+      worstSeverity(a.findings) - worstSeverity(b.findings) ||
+      a.region.localeCompare(b.region) ||
+      a.vpcId.localeCompare(b.vpcId),
+  );
+  const { maxActionsPerRun, maxEndpointsCreatedPerRun } = config.limits;
+  const admitted = new Set<string>();
+  let endpointsCreated = 0;
+  const planned: PlannedAction[] = [];
+  for (const action of ordered.flatMap((result) => result.actions)) {
+    const waitingFor = action.dependsOn.find((id) => !admitted.has(id));
+    let deferredReason: string | undefined;
+    if (waitingFor !== undefined) deferredReason = `waits for deferred action ${waitingFor}`;
+    else if (admitted.size >= maxActionsPerRun) deferredReason = `limits.maxActionsPerRun (${maxActionsPerRun}) reached`;
+    else if (createsEndpoint(action) && endpointsCreated >= maxEndpointsCreatedPerRun) {
+      deferredReason = `limits.maxEndpointsCreatedPerRun (${maxEndpointsCreatedPerRun}) reached`;
+    }
+    if (deferredReason === undefined) {
+      admitted.add(action.id);
+      if (createsEndpoint(action)) endpointsCreated += 1;
+      planned.push({ ...action, status: 'planned' });
+    } else {
+      planned.push({ ...action, status: 'deferred', deferredReason });
+    }
+  }
+  return planned;
+}
+
+/** A finding whose every fixing action was deferred is itself deferred. */
+function markDeferred(findings: readonly Finding[], actions: readonly PlannedAction[]): Finding[] {
+  const byId = new Map(actions.map((action) => [action.id, action]));
+  return findings.map((finding) => {
+    const { remediation } = finding;
+    if (remediation.status !== 'planned') return finding;
+    const deferred = remediation.actionIds.map((id) => byId.get(id)).filter((action) => action?.status === 'deferred');
+    if (deferred.length === 0 || deferred.length < remediation.actionIds.length) return finding;
+    return { ...finding, remediation: { ...remediation, status: 'deferred', reason: deferred[0]?.deferredReason ?? '' } };
+  });
+}
+
+function countBy<K extends string>(keys: readonly K[]): Partial<Record<K, number>> {
+  const counts: Partial<Record<K, number>> = {};
+  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
+  return counts;
+}
+
+function statsOf(findings: readonly Finding[], actions: readonly PlannedAction[]): PlanStats {
+  const planned = actions.filter((action) => action.status === 'planned');
+  const cost = planned.reduce(
+    (sum, action) => sum + ('monthlyCostUsd' in action ? action.monthlyCostUsd : 0),
+    0,
+  );
+  const bySeverity = countBy(findings.map((finding) => finding.severity));
+  return {
+    findings: findings.length,
+    findingsBySeverity: { high: bySeverity.high ?? 0, medium: bySeverity.medium ?? 0, low: bySeverity.low ?? 0 },
+    findingsByCode: countBy(findings.map((finding) => finding.code)),
+    actions: planned.length,
+    actionsByKind: countBy(planned.map((action) => action.kind)),
+    deferredActions: actions.length - planned.length,
+    endpointsToCreate: planned.filter(createsEndpoint).length,
+    estimatedMonthlyCostUsd: Math.round(cost * 100) / 100,
+  };
+}
