@@ -298,10 +298,13 @@ const wrongRegionCheck: Check = (context) =>
   context.endpoints.flatMap((endpoint) => {
     const parsed = parseServiceName(endpoint.serviceName);
     if (!parsed || parsed.region === context.region || !isManagedService(parsed.service)) return [];
-    const required = context.required.has(parsed.service);
+    // Harmful while this Region's endpoint is missing; once it exists the stray one is only waste.
+    const localName = serviceNameOf(context.region, parsed.service);
+    const replaced = context.endpoints.some((other) => other.serviceName === localName && other.state === 'available');
+    const harmful = context.required.has(parsed.service) && !replaced;
     return [
       draft(context, 'ENDPOINT_WRONG_REGION', {
-        severity: required ? context.severity : 'low',
+        severity: harmful ? context.severity : 'low',
         service: parsed.service,
         resourceId: endpoint.vpcEndpointId,
         subject: endpoint.vpcEndpointId,

@@ -246,7 +246,7 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
     const isolated = [...egressBySubnet.values()].some((egress) => egress === 'none');
     const instanceSubnetsIsolated = builder.containerInstances.some((ci) => egressBySubnet.get(ci.subnetId) === 'none');
     if (instanceSubnetsIsolated) {
-      builder.addNeed('run-command', 'container instances in subnets without internet egress (agent restarts use SSM Run Command)');
+      builder.addNeed('run-command', 'agent restarts through SSM Run Command on container instances without internet egress');
     }
     workloads.set(vpcId, {
       vpc: builder.vpc,

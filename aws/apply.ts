@@ -1,0 +1,323 @@
+/**
+ * Executes a plan against AWS. Each VPC's actions run in plan order (dependencies are within a
+ * VPC); VPCs run concurrently. Every step re-reads before it writes, so a retry, a second apply or a
+ * concurrent apply converges instead of duplicating: what is already there is `already-satisfied`.
+ * One failure stops only the actions that depend on it.
+ */
+import type { Filter } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateVpcEndpointCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointsCommand,
+  ModifyVpcAttributeCommand,
+  ModifyVpcEndpointCommand,
+} from '@aws-sdk/client-ec2';
+import type { EC2Client, VpcEndpoint as SdkVpcEndpoint } from '@aws-sdk/client-ec2';
+import type {
+  Action,
+  CreateEndpointAction,
+  CreateGatewayEndpointAction,
+  CreateSecurityGroupAction,
+  DeleteEndpointAction,
+  EnableVpcDnsAction,
+  GroupRef,
+  ModifyEndpointAction,
+} from '../core/actions.ts';
+import { isManaged } from '../core/actions.ts';
+import type { Plan, PlannedAction } from '../core/plan.ts';
+import type { ActionResult } from '../core/report.ts';
+import type { AwsClients } from './clients.ts';
+import { errorMessage, errorName } from './errors.ts';
+
+export interface ApplyOptions {
+  /** VPCs changed at once. */
+  readonly concurrency?: number;
+  readonly onProgress?: (message: string) => void;
+}
+
+/** Applies the plan's `planned` actions; deferred ones are reported as skipped. */
+export async function applyPlan(
+  plan: Plan,
+  clientsFor: (region: string) => AwsClients,
+  options: ApplyOptions = {},
+): Promise<ActionResult[]> {
+  const groups = new Map<string, PlannedAction[]>();
+  for (const action of plan.actions) {
+    const key = `${action.region}/${action.vpcId}`;
+    groups.set(key, [...(groups.get(key) ?? []), action]);
+  }
+  const queue = [...groups.values()];
+  const results = new Map<string, ActionResult>();
+  const worker = async (): Promise<void> => {
+    for (let actions = queue.shift(); actions; actions = queue.shift()) {
+      for (const result of await applyVpc(actions, clientsFor, options.onProgress)) results.set(result.actionId, result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  return plan.actions.flatMap((action) => results.get(action.id) ?? []);
+}
+
+async function applyVpc(
+  actions: readonly PlannedAction[],
+  clientsFor: (region: string) => AwsClients,
+  onProgress: ((message: string) => void) | undefined,
+): Promise<ActionResult[]> {
+  const results = new Map<string, ActionResult>();
+  const resolveGroup = (ref: GroupRef): string => {
+    if ('groupId' in ref) return ref.groupId;
+    const groupId = results.get(ref.createdBy)?.resourceId;
+    if (!groupId) throw new Error(`security group of ${ref.createdBy} is unknown`);
+    return groupId;
+  };
+  for (const action of actions) {
+    const base = { actionId: action.id, kind: action.kind, region: action.region, vpcId: action.vpcId };
+    const blocker = action.dependsOn.find((id) => {
+      const outcome = results.get(id)?.outcome;
+      return outcome !== 'succeeded' && outcome !== 'already-satisfied';
+    });
+    let result: ActionResult;
+    if (action.status === 'deferred') {
+      result = { ...base, outcome: 'skipped', message: `deferred: ${action.deferredReason ?? ''}` };
+    } else if (blocker !== undefined) {
+      result = { ...base, outcome: 'skipped', message: `not attempted: ${blocker} did not succeed` };
+    } else {
+      try {
+        const { ec2 } = clientsFor(action.region);
+        result = { ...base, ...(await execute(ec2, action, resolveGroup)) };
+      } catch (error) {
+        result = { ...base, outcome: 'failed', message: `${errorName(error)}: ${errorMessage(error)}` };
+      }
+    }
+    results.set(action.id, result);
+    onProgress?.(`${result.outcome.padEnd(17)} ${action.id}${result.resourceId ? ` → ${result.resourceId}` : ''}`);
+  }
+  return [...results.values()];
+}
+
+type Execution = Pick<ActionResult, 'outcome' | 'message' | 'resourceId'>;
+
+function execute(ec2: EC2Client, action: Action, resolveGroup: (ref: GroupRef) => string): Promise<Execution> {
+  switch (action.kind) {
+    case 'ENABLE_VPC_DNS':
+      return enableVpcDns(ec2, action);
+    case 'CREATE_SECURITY_GROUP':
+      return createSecurityGroup(ec2, action);
+    case 'AUTHORIZE_SECURITY_GROUP_INGRESS':
+      return authorizeHttps(ec2, action.groupId, action.ingressCidrs).then((added) => ({
+        outcome: added > 0 ? 'succeeded' : 'already-satisfied',
+        resourceId: action.groupId,
+        message: `allowed TCP 443 from ${action.ingressCidrs.join(', ')}`,
+      }));
+    case 'CREATE_ENDPOINT':
+      return createEndpoint(ec2, action, action.securityGroups.map(resolveGroup));
+    case 'CREATE_GATEWAY_ENDPOINT':
+      return createEndpoint(ec2, action, []);
+    case 'MODIFY_ENDPOINT':
+      return modifyEndpoint(ec2, action, action.addSecurityGroups.map(resolveGroup));
+    case 'DELETE_ENDPOINT':
+      return deleteEndpoint(ec2, action);
+  }
+}
+
+async function enableVpcDns(ec2: EC2Client, action: EnableVpcDnsAction): Promise<Execution> {
+  // One attribute per call (an API rule), support before hostnames (hostnames need support).
+  for (const attribute of action.attributes) {
+    const input = attribute === 'enableDnsSupport' ? { EnableDnsSupport: { Value: true } } : { EnableDnsHostnames: { Value: true } };
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: action.vpcId, ...input }));
+  }
+  return { outcome: 'succeeded', resourceId: action.vpcId, message: `turned on ${action.attributes.join(', ')}` };
+}
+
+async function createSecurityGroup(ec2: EC2Client, action: CreateSecurityGroupAction): Promise<Execution> {
+  const findExisting = async (): Promise<string | undefined> => {
+    const filters: Filter[] = [
+      { Name: 'vpc-id', Values: [action.vpcId] },
+      { Name: 'group-name', Values: [action.groupName] },
+    ];
+    const found = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters }))).SecurityGroups?.[0];
+    if (!found?.GroupId) return undefined;
+    const tags = Object.fromEntries((found.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    if (!isManaged(tags)) {
+      throw new Error(`security group ${found.GroupId} is named ${action.groupName} but is not the remediator's (no managed tag)`);
+    }
+    return found.GroupId;
+  };
+  let groupId = await findExisting();
+  let outcome: ActionResult['outcome'] = 'already-satisfied';
+  if (!groupId) {
+    try {
+      const created = await ec2.send(
+        new CreateSecurityGroupCommand({
+          VpcId: action.vpcId,
+          GroupName: action.groupName,
+          Description: action.description,
+          TagSpecifications: [{ ResourceType: 'security-group', Tags: tagList(action.tags) }],
+        }),
+      );
+      groupId = created.GroupId;
+      outcome = 'succeeded';
+    } catch (error) {
+      // A concurrent apply made it first: use theirs.
+      if (errorName(error) !== 'InvalidGroup.Duplicate') throw error;
+      groupId = await findExisting();
+    }
+  }
+  if (!groupId) throw new Error('CreateSecurityGroup returned no group id');
+  const added = await authorizeHttps(ec2, groupId, action.ingressCidrs);
+  return {
+    outcome: outcome === 'succeeded' || added > 0 ? 'succeeded' : 'already-satisfied',
+    resourceId: groupId,
+    message: `security group ${groupId} allows TCP 443 from ${action.ingressCidrs.join(', ')}`,
+  };
+}
+
+/** Allows TCP 443 from each CIDR; rules that already exist are kept. Returns how many were added. */
+async function authorizeHttps(ec2: EC2Client, groupId: string, cidrs: readonly string[]): Promise<number> {
+  const authorize = (ranges: readonly string[]) =>
+    ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+            IpRanges: ranges.map((cidr) => ({ CidrIp: cidr, Description: 'ECS workload subnet (ecs-endpoint-remediator)' })),
+          },
+        ],
+      }),
+    );
+  if (cidrs.length === 0) return 0;
+  try {
+    await authorize(cidrs);
+    return cidrs.length;
+  } catch (error) {
+    // AWS refuses the whole call when any rule exists already: add the others one by one.
+    if (errorName(error) !== 'InvalidPermission.Duplicate') throw error;
+  }
+  let added = 0;
+  for (const cidr of cidrs) {
+    try {
+      await authorize([cidr]);
+      added += 1;
+    } catch (error) {
+      if (errorName(error) !== 'InvalidPermission.Duplicate') throw error;
+    }
+  }
+  return added;
+}
+
+async function liveEndpoints(ec2: EC2Client, vpcId: string, serviceName: string, type: string): Promise<SdkVpcEndpoint[]> {
+  const response = await ec2.send(
+    new DescribeVpcEndpointsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'service-name', Values: [serviceName] },
+        { Name: 'vpc-endpoint-type', Values: [type] },
+      ],
+    }),
+  );
+  return (response.VpcEndpoints ?? []).filter((endpoint) => isLive(endpoint.State));
+}
+
+/** States compared case-insensitively: real responses are lower-case, the SDK enum is capitalised. */
+function isLive(state: string | undefined): boolean {
+  const normalised = (state ?? '').toLowerCase();
+  return normalised !== 'deleted' && normalised !== 'deleting' && normalised !== 'failed' && normalised !== 'rejected';
+}
+
+/** AWS's refusals that mean "an equivalent endpoint exists already" (a concurrent apply won the race). */
+function isConflict(error: unknown): boolean {
+  return errorName(error) === 'RouteAlreadyExists' || /conflicting DNS domain/i.test(errorMessage(error));
+}
+
+async function createEndpoint(
+  ec2: EC2Client,
+  action: CreateEndpointAction | CreateGatewayEndpointAction,
+  securityGroupIds: readonly string[],
+): Promise<Execution> {
+  const type = action.kind === 'CREATE_ENDPOINT' ? 'Interface' : 'Gateway';
+  const existing = await liveEndpoints(ec2, action.vpcId, action.serviceName, type);
+  if (existing[0]?.VpcEndpointId) {
+    return { outcome: 'already-satisfied', resourceId: existing[0].VpcEndpointId, message: `${action.serviceName} exists` };
+  }
+  try {
+    const response = await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: type,
+        VpcId: action.vpcId,
+        ServiceName: action.serviceName,
+        ClientToken: action.clientToken,
+        TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: tagList(action.tags) }],
+        ...(action.kind === 'CREATE_ENDPOINT'
+          ? { SubnetIds: [...action.subnetIds], SecurityGroupIds: [...securityGroupIds], PrivateDnsEnabled: true }
+          : { RouteTableIds: [...action.routeTableIds] }),
+      }),
+    );
+    const endpoint = response.VpcEndpoint;
+    if (!endpoint?.VpcEndpointId) throw new Error('CreateVpcEndpoint returned no endpoint');
+    if (!isLive(endpoint.State)) {
+      // The token was used for an endpoint since deleted: the next window's token creates anew.
+      throw new Error(`client token ${action.clientToken} returned ${endpoint.VpcEndpointId} in state ${endpoint.State ?? '?'}`);
+    }
+    return { outcome: 'succeeded', resourceId: endpoint.VpcEndpointId, message: `created ${action.serviceName}` };
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    const winner = (await liveEndpoints(ec2, action.vpcId, action.serviceName, type))[0]?.VpcEndpointId;
+    if (!winner) throw error;
+    return { outcome: 'already-satisfied', resourceId: winner, message: `${action.serviceName} was created concurrently` };
+  }
+}
+
+async function modifyEndpoint(
+  ec2: EC2Client,
+  action: ModifyEndpointAction,
+  addGroupIds: readonly string[],
+): Promise<Execution> {
+  const current = (
+    await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [action.vpcEndpointId] }))
+  ).VpcEndpoints?.[0];
+  if (!current || !isLive(current.State)) throw new Error(`${action.vpcEndpointId} no longer exists`);
+  // Only what is still missing: a repeated apply sends nothing.
+  const subnets = action.addSubnetIds.filter((id) => !(current.SubnetIds ?? []).includes(id));
+  const groups = addGroupIds.filter((id) => !(current.Groups ?? []).some((group) => group.GroupId === id));
+  const routeTables = action.addRouteTableIds.filter((id) => !(current.RouteTableIds ?? []).includes(id));
+  const privateDns = action.enablePrivateDns && current.PrivateDnsEnabled !== true;
+  if (subnets.length + groups.length + routeTables.length === 0 && !privateDns) {
+    return { outcome: 'already-satisfied', resourceId: action.vpcEndpointId, message: 'nothing left to change' };
+  }
+  await ec2.send(
+    new ModifyVpcEndpointCommand({
+      VpcEndpointId: action.vpcEndpointId,
+      ...(subnets.length > 0 ? { AddSubnetIds: subnets } : {}),
+      ...(groups.length > 0 ? { AddSecurityGroupIds: groups } : {}),
+      ...(routeTables.length > 0 ? { AddRouteTableIds: routeTables } : {}),
+      ...(privateDns ? { PrivateDnsEnabled: true } : {}),
+    }),
+  );
+  return { outcome: 'succeeded', resourceId: action.vpcEndpointId, message: action.summary };
+}
+
+async function deleteEndpoint(ec2: EC2Client, action: DeleteEndpointAction): Promise<Execution> {
+  const current = (
+    await ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-endpoint-id', Values: [action.vpcEndpointId] }] }))
+  ).VpcEndpoints?.[0];
+  if (!current || !isLive(current.State)) {
+    return { outcome: 'already-satisfied', resourceId: action.vpcEndpointId, message: 'already deleted' };
+  }
+  if (current.ServiceName !== action.serviceName) {
+    throw new Error(`${action.vpcEndpointId} now serves ${current.ServiceName ?? '?'}, not ${action.serviceName}: not deleted`);
+  }
+  const response = await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [action.vpcEndpointId] }));
+  // DeleteVpcEndpoints reports per-endpoint failures in Unsuccessful[] rather than failing the call.
+  const failure = response.Unsuccessful?.[0]?.Error;
+  if (failure) throw new Error(`${failure.Code ?? 'Error'}: ${failure.Message ?? ''}`);
+  return { outcome: 'succeeded', resourceId: action.vpcEndpointId, message: `deleted ${action.serviceName}` };
+}
+
+function tagList(tags: Readonly<Record<string, string>>): Array<{ Key: string; Value: string }> {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}

@@ -1,0 +1,157 @@
+/**
+ * Read-only discovery of one Region: everything the engine decides on, as a {@link RegionSnapshot}.
+ *
+ * Order: ECS work first (it decides which VPCs matter), then the EC2 instances behind container
+ * instances together with the subnets, then the VPCs hosting ECS work, then for the VPCs in scope the
+ * DNS facts, route tables, endpoints and security groups, the Region's endpoint service offers and
+ * the task definitions, all concurrently. Lists are paged at their maximum page size, describes are
+ * batched at their limits, and nothing is read per resource where a batch form exists.
+ */
+import type { Config } from '../core/config.ts';
+import type { Ec2Instance, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc } from '../core/model.ts';
+import { vpcScope } from '../core/scope.ts';
+import type { AwsClients } from './clients.ts';
+import { createContext } from './discover/context.ts';
+import { describeEndpointServices, describeEndpointsAndGroups } from './discover/endpoints.ts';
+import { discoverEcsWork } from './discover/ecs.ts';
+import type { EcsWork } from './discover/ecs.ts';
+import { describeInstances } from './discover/instances.ts';
+import { describeRouteTables } from './discover/routes.ts';
+import { describeTaskDefinitions } from './discover/task-definitions.ts';
+import { describeDns, describeSubnets, describeVpcs } from './discover/vpcs.ts';
+import { distinct } from './pagination.ts';
+
+export { DiscoveryError } from './discover/context.ts';
+
+export interface DiscoverOptions {
+  /**
+   * Event-scoped reconcile: only these VPCs (still only those hosting ECS work). VPC-level reads
+   * cover them alone, and the ECS work listed is narrowed to what can run in them.
+   */
+  readonly vpcIds?: readonly string[];
+  readonly onProgress?: (message: string) => void;
+}
+
+/** Instance states in which a container instance's agent talks to ECS (and so needs endpoints). */
+const LIVE_INSTANCE_STATES = new Set(['pending', 'running']);
+
+export async function discoverRegion(
+  clients: AwsClients,
+  region: string,
+  config: Config,
+  options: DiscoverOptions = {},
+): Promise<RegionSnapshot> {
+  const ctx = createContext(clients, region, options.onProgress);
+  const selected = options.vpcIds === undefined ? undefined : new Set(options.vpcIds);
+
+  // 1. ECS work.
+  const work = await discoverEcsWork(ctx);
+  const awsvpcSubnetIds = distinct([
+    ...work.services.flatMap((s) => s.subnetIds),
+    ...work.tasks.flatMap((t) => t.subnetIds),
+  ]);
+  const hostsWork = work.containerInstances.length > 0 || awsvpcSubnetIds.length > 0;
+
+  // 2 and 3a. The instances behind container instances, and the subnets (see describeSubnets).
+  const [allInstances, seenSubnets] = await Promise.all([
+    describeInstances(
+      ctx,
+      work.containerInstances.map((ci) => ci.ec2InstanceId),
+    ),
+    hostsWork && selected?.size !== 0
+      ? describeSubnets(ctx, selected && [...selected])
+      : Promise.resolve<Subnet[]>([]),
+  ]);
+
+  // 3b. The VPCs hosting ECS work: those of live container-instance hosts and of awsvpc subnets.
+  const vpcOfSubnet = new Map(seenSubnets.map((subnet) => [subnet.subnetId, subnet.vpcId]));
+  const workVpcIds = new Set<string>();
+  for (const instance of allInstances) {
+    if (LIVE_INSTANCE_STATES.has(instance.state)) workVpcIds.add(instance.vpcId);
+  }
+  for (const subnetId of awsvpcSubnetIds) {
+    const vpcId = vpcOfSubnet.get(subnetId);
+    if (vpcId !== undefined) workVpcIds.add(vpcId);
+  }
+  if (selected) for (const vpcId of workVpcIds) if (!selected.has(vpcId)) workVpcIds.delete(vpcId);
+  const vpcRecords = await describeVpcs(ctx, [...workVpcIds]);
+  const vpcIds = new Set(vpcRecords.map((record) => record.vpc.vpcId));
+  const subnets = seenSubnets.filter((subnet) => vpcIds.has(subnet.vpcId));
+  const inScope = vpcRecords.filter((record) => vpcScope(record.vpc, config).inScope);
+  const inScopeIds = inScope.map((record) => record.vpc.vpcId);
+  ctx.progress(
+    `ec2: ${vpcRecords.length} VPCs host ECS work (${inScope.length} in scope), ${subnets.length} subnets`,
+  );
+
+  const scoped = selected
+    ? narrowToVpcs(work, allInstances, vpcIds, subnets)
+    : { ...work, ec2Instances: allInstances };
+  const taskDefinitionArns = distinct([
+    ...scoped.services.flatMap((service) => service.taskDefinitionArns),
+    ...scoped.tasks.map((task) => task.taskDefinitionArn),
+  ]);
+
+  // 4-8 and the task definitions: independent of each other.
+  const [dns, routeTables, { endpoints, securityGroups }, endpointServices, taskDefinitions] =
+    await Promise.all([
+      describeDns(ctx, inScope),
+      describeRouteTables(ctx, inScopeIds),
+      describeEndpointsAndGroups(ctx, inScopeIds),
+      inScopeIds.length > 0 ? describeEndpointServices(ctx) : Promise.resolve([]),
+      describeTaskDefinitions(ctx, taskDefinitionArns),
+    ]);
+
+  const vpcs = vpcRecords.map(({ vpc }): Vpc => {
+    const vpcDns = dns.get(vpc.vpcId);
+    return vpcDns ? { ...vpc, dns: vpcDns } : vpc;
+  });
+  return {
+    region,
+    vpcs: sortBy(vpcs, (vpc) => vpc.vpcId),
+    subnets: sortBy(subnets, (subnet) => subnet.subnetId),
+    routeTables: sortBy(routeTables, (table) => table.routeTableId),
+    endpoints: sortBy(endpoints, (endpoint) => endpoint.vpcEndpointId),
+    securityGroups: sortBy(securityGroups, (group) => group.groupId),
+    endpointServices,
+    containerInstances: sortBy(scoped.containerInstances, (ci) => ci.containerInstanceArn),
+    ec2Instances: sortBy(scoped.ec2Instances, (instance) => instance.instanceId),
+    services: sortBy(scoped.services, (service) => service.serviceArn),
+    tasks: sortBy(scoped.tasks, (task) => task.taskArn),
+    taskDefinitions: sortBy(taskDefinitions, (definition) => definition.taskDefinitionArn),
+  };
+}
+
+interface ScopedWork extends Omit<EcsWork, 'clusterArns'> {
+  readonly ec2Instances: readonly Ec2Instance[];
+}
+
+/**
+ * The ECS work that can run in the given VPCs: container instances hosted there, services and
+ * tasks with awsvpc subnets there, and work of clusters with container instances there (on EC2 the
+ * agent pulls images and ships logs from the host). A superset is harmless; it spares reading the
+ * task definitions of work elsewhere.
+ */
+function narrowToVpcs(
+  work: EcsWork,
+  instances: readonly Ec2Instance[],
+  vpcIds: ReadonlySet<string>,
+  subnets: readonly Subnet[],
+): ScopedWork {
+  const ec2Instances = instances.filter((instance) => vpcIds.has(instance.vpcId));
+  const instanceIds = new Set(ec2Instances.map((instance) => instance.instanceId));
+  const containerInstances = work.containerInstances.filter((ci) => instanceIds.has(ci.ec2InstanceId));
+  const clusters = new Set(containerInstances.map((ci) => ci.clusterArn));
+  const subnetIds = new Set(subnets.map((subnet) => subnet.subnetId));
+  const runsHere = (item: EcsService | EcsTask): boolean =>
+    clusters.has(item.clusterArn) || item.subnetIds.some((subnetId) => subnetIds.has(subnetId));
+  return {
+    ec2Instances,
+    containerInstances,
+    services: work.services.filter(runsHere),
+    tasks: work.tasks.filter(runsHere),
+  };
+}
+
+function sortBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}

@@ -1,0 +1,248 @@
+/**
+ * ECS discovery: clusters, their container instances, services and standalone tasks. Every list is
+ * paged at its maximum page size and every describe is batched at its limit.
+ */
+import {
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListClustersCommand,
+  ListContainerInstancesCommand,
+  ListServicesCommand,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
+import type {
+  AwsVpcConfiguration,
+  CapacityProviderStrategyItem,
+  ContainerInstance as SdkContainerInstance,
+  Failure,
+  Service,
+  Task,
+} from '@aws-sdk/client-ecs';
+import type { ContainerInstance, EcsService, EcsTask } from '../../core/model.ts';
+import { chunk, collectPages, distinct, mapConcurrent } from '../pagination.ts';
+import type { DiscoveryContext } from './context.ts';
+import { CLUSTER_CONCURRENCY, DiscoveryError } from './context.ts';
+
+/** ListClusters, ListContainerInstances, ListServices, ListTasks: at most 100 per page. */
+const LIST_PAGE_SIZE = 100;
+/** DescribeContainerInstances and DescribeTasks: up to 100 ids per call. */
+const DESCRIBE_BATCH = 100;
+/** DescribeServices: up to 10 services per call. */
+const DESCRIBE_SERVICES_BATCH = 10;
+
+export interface EcsWork {
+  readonly clusterArns: readonly string[];
+  readonly containerInstances: readonly ContainerInstance[];
+  readonly services: readonly EcsService[];
+  /** Running tasks started outside any service. */
+  readonly tasks: readonly EcsTask[];
+}
+
+/** Every cluster of the Region with its container instances, services and standalone tasks. */
+export async function discoverEcsWork(ctx: DiscoveryContext): Promise<EcsWork> {
+  const { ecs } = ctx.clients;
+  const clusterArns = await collectPages(async (nextToken) => {
+    const page = await ctx.call('ecs:ListClusters', () =>
+      ecs.send(new ListClustersCommand({ maxResults: LIST_PAGE_SIZE, nextToken })),
+    );
+    return { items: page.clusterArns, nextToken: page.nextToken };
+  });
+  ctx.progress(`ecs: ${clusterArns.length} clusters`);
+  const perCluster = await mapConcurrent(clusterArns, CLUSTER_CONCURRENCY, (clusterArn) =>
+    discoverCluster(ctx, clusterArn),
+  );
+  const work: EcsWork = {
+    clusterArns,
+    containerInstances: perCluster.flatMap((cluster) => cluster.containerInstances),
+    services: perCluster.flatMap((cluster) => cluster.services),
+    tasks: perCluster.flatMap((cluster) => cluster.tasks),
+  };
+  ctx.progress(
+    `ecs: ${work.containerInstances.length} container instances, ${work.services.length} services, ` +
+      `${work.tasks.length} standalone tasks`,
+  );
+  return work;
+}
+
+async function discoverCluster(
+  ctx: DiscoveryContext,
+  clusterArn: string,
+): Promise<Omit<EcsWork, 'clusterArns'>> {
+  const [containerInstances, services, tasks] = await Promise.all([
+    containerInstancesOf(ctx, clusterArn),
+    servicesOf(ctx, clusterArn),
+    standaloneTasksOf(ctx, clusterArn),
+  ]);
+  return { containerInstances, services, tasks };
+}
+
+/** Failures other than `MISSING` (a resource gone between list and describe) fail discovery. */
+function checkFailures(
+  ctx: DiscoveryContext,
+  operation: string,
+  failures: readonly Failure[] | undefined,
+): void {
+  const real = (failures ?? []).filter((failure) => failure.reason !== 'MISSING');
+  if (real.length === 0) return;
+  const detail = real.map(
+    (failure) =>
+      `${failure.arn ?? '?'}: ${failure.reason ?? '?'}${failure.detail ? ` (${failure.detail})` : ''}`,
+  );
+  throw new DiscoveryError(ctx.region, operation, new Error(detail.join('; ')));
+}
+
+async function containerInstancesOf(ctx: DiscoveryContext, cluster: string): Promise<ContainerInstance[]> {
+  const { ecs } = ctx.clients;
+  const arns = await collectPages(async (nextToken) => {
+    const page = await ctx.call('ecs:ListContainerInstances', () =>
+      ecs.send(new ListContainerInstancesCommand({ cluster, maxResults: LIST_PAGE_SIZE, nextToken })),
+    );
+    return { items: page.containerInstanceArns, nextToken: page.nextToken };
+  });
+  const found: ContainerInstance[] = [];
+  for (const ids of chunk(arns, DESCRIBE_BATCH)) {
+    const operation = 'ecs:DescribeContainerInstances';
+    const out = await ctx.call(operation, () =>
+      ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: ids })),
+    );
+    checkFailures(ctx, operation, out.failures);
+    for (const instance of out.containerInstances ?? []) {
+      const mapped = toContainerInstance(cluster, instance);
+      if (mapped) found.push(mapped);
+    }
+  }
+  return found;
+}
+
+function toContainerInstance(
+  clusterArn: string,
+  instance: SdkContainerInstance,
+): ContainerInstance | undefined {
+  if (!instance.containerInstanceArn || !instance.ec2InstanceId) return undefined; // external (ECS Anywhere) instances
+  const attributes: Record<string, string> = {};
+  for (const attribute of instance.attributes ?? []) {
+    if (attribute.name && attribute.value !== undefined) attributes[attribute.name] = attribute.value;
+  }
+  const agentVersion = instance.versionInfo?.agentVersion;
+  return {
+    clusterArn,
+    containerInstanceArn: instance.containerInstanceArn,
+    ec2InstanceId: instance.ec2InstanceId,
+    ...(agentVersion ? { agentVersion } : {}),
+    agentConnected: instance.agentConnected ?? false,
+    status: instance.status ?? 'UNKNOWN',
+    ...(instance.registeredAt ? { registeredAt: instance.registeredAt.toISOString() } : {}),
+    attributes,
+  };
+}
+
+async function servicesOf(ctx: DiscoveryContext, cluster: string): Promise<EcsService[]> {
+  const { ecs } = ctx.clients;
+  const arns = await collectPages(async (nextToken) => {
+    const page = await ctx.call('ecs:ListServices', () =>
+      ecs.send(new ListServicesCommand({ cluster, maxResults: LIST_PAGE_SIZE, nextToken })),
+    );
+    return { items: page.serviceArns, nextToken: page.nextToken };
+  });
+  const found: EcsService[] = [];
+  for (const ids of chunk(arns, DESCRIBE_SERVICES_BATCH)) {
+    const operation = 'ecs:DescribeServices';
+    const out = await ctx.call(operation, () =>
+      ecs.send(new DescribeServicesCommand({ cluster, services: ids })),
+    );
+    checkFailures(ctx, operation, out.failures);
+    for (const service of out.services ?? []) {
+      if (service.status === 'INACTIVE') continue;
+      const mapped = toService(cluster, service);
+      if (mapped) found.push(mapped);
+    }
+  }
+  return found;
+}
+
+/**
+ * A service with what its running and in-progress deployments use: the service-level fields describe
+ * the primary deployment; deployments (rolling updates) and task sets (blue/green, external
+ * controllers) still running may use other task definitions, subnets or capacity providers.
+ */
+function toService(clusterArn: string, service: Service): EcsService | undefined {
+  if (!service.serviceArn || !service.serviceName) return undefined;
+  const deployments = (service.deployments ?? []).filter((deployment) => deployment.status !== 'INACTIVE');
+  const taskSets = (service.taskSets ?? []).filter((taskSet) => taskSet.status !== 'INACTIVE');
+  const parts = [service, ...deployments, ...taskSets];
+  const awsvpc = parts
+    .map((part) => part.networkConfiguration?.awsvpcConfiguration)
+    .filter((config): config is AwsVpcConfiguration => config !== undefined);
+  const strategies: CapacityProviderStrategyItem[] = parts.flatMap(
+    (part) => part.capacityProviderStrategy ?? [],
+  );
+  const taskDefinitionArns = distinct(
+    [
+      service.taskDefinition,
+      ...deployments.map((d) => d.taskDefinition),
+      ...taskSets.map((t) => t.taskDefinition),
+    ].filter(isText),
+  );
+  return {
+    clusterArn,
+    serviceArn: service.serviceArn,
+    serviceName: service.serviceName,
+    ...(service.launchType ? { launchType: service.launchType } : {}),
+    capacityProviders: distinct(strategies.map((item) => item.capacityProvider).filter(isText)),
+    subnetIds: distinct(awsvpc.flatMap((config) => config.subnets ?? [])),
+    securityGroupIds: distinct(awsvpc.flatMap((config) => config.securityGroups ?? [])),
+    taskDefinitionArns,
+    serviceConnect: deployments.some(
+      (deployment) => deployment.serviceConnectConfiguration?.enabled === true,
+    ),
+  };
+}
+
+async function standaloneTasksOf(ctx: DiscoveryContext, cluster: string): Promise<EcsTask[]> {
+  const { ecs } = ctx.clients;
+  const arns = await collectPages(async (nextToken) => {
+    const page = await ctx.call('ecs:ListTasks', () =>
+      ecs.send(
+        new ListTasksCommand({ cluster, desiredStatus: 'RUNNING', maxResults: LIST_PAGE_SIZE, nextToken }),
+      ),
+    );
+    return { items: page.taskArns, nextToken: page.nextToken };
+  });
+  const found: EcsTask[] = [];
+  for (const ids of chunk(arns, DESCRIBE_BATCH)) {
+    const operation = 'ecs:DescribeTasks';
+    const out = await ctx.call(operation, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: ids })));
+    checkFailures(ctx, operation, out.failures);
+    for (const task of out.tasks ?? []) {
+      // Tasks of a service are covered by the service (its task definitions and subnets).
+      if (task.group?.startsWith('service:')) continue;
+      const mapped = toTask(cluster, task);
+      if (mapped) found.push(mapped);
+    }
+  }
+  return found;
+}
+
+function toTask(clusterArn: string, task: Task): EcsTask | undefined {
+  if (!task.taskArn || !task.taskDefinitionArn) return undefined;
+  const subnetIds = (task.attachments ?? [])
+    .filter((attachment) => attachment.type === 'ElasticNetworkInterface')
+    .flatMap((attachment) => attachment.details ?? [])
+    .filter((detail) => detail.name === 'subnetId')
+    .map((detail) => detail.value)
+    .filter(isText);
+  return {
+    clusterArn,
+    taskArn: task.taskArn,
+    ...(task.launchType ? { launchType: task.launchType } : {}),
+    ...(task.capacityProviderName ? { capacityProviderName: task.capacityProviderName } : {}),
+    taskDefinitionArn: task.taskDefinitionArn,
+    subnetIds: distinct(subnetIds),
+    ...(task.containerInstanceArn ? { containerInstanceArn: task.containerInstanceArn } : {}),
+  };
+}
+
+export function isText(value: string | undefined | null): value is string {
+  return typeof value === 'string' && value.length > 0;
+}

@@ -1,0 +1,213 @@
+/**
+ * Endpoint discovery: the VPC endpoints of the VPCs in scope, their security groups and the
+ * remediator's own groups, and what the Region offers for the managed services.
+ */
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointServicesCommand,
+  DescribeVpcEndpointsCommand,
+} from '@aws-sdk/client-ec2';
+import type {
+  SecurityGroup as SdkSecurityGroup,
+  ServiceDetail,
+  VpcEndpoint as SdkVpcEndpoint,
+} from '@aws-sdk/client-ec2';
+import { MANAGED_TAG } from '../../core/actions.ts';
+import type { EndpointServiceOffer, EndpointState, SecurityGroup, VpcEndpoint } from '../../core/model.ts';
+import { MANAGED_SERVICES, serviceNameOf } from '../../core/services.ts';
+import { collectPages, distinct } from '../pagination.ts';
+import type { DiscoveryContext } from './context.ts';
+import { DiscoveryError } from './context.ts';
+import { EC2_PAGE_MAX, describeByFilter, tagsOf } from './ec2-query.ts';
+
+const ENDPOINT_STATES: ReadonlySet<string> = new Set<EndpointState>([
+  'pendingacceptance',
+  'pending',
+  'available',
+  'deleting',
+  'deleted',
+  'rejected',
+  'failed',
+  'expired',
+  'partial',
+]);
+
+/**
+ * The endpoint state in lower case: the API answers `available`, `pendingAcceptance`, … while the
+ * SDK's enum reads `Available`, `PendingAcceptance`: compare without case.
+ */
+export function endpointState(state: string | undefined): EndpointState | undefined {
+  const lower = state?.toLowerCase();
+  return lower !== undefined && ENDPOINT_STATES.has(lower) ? (lower as EndpointState) : undefined;
+}
+
+export interface EndpointsAndGroups {
+  readonly endpoints: VpcEndpoint[];
+  readonly securityGroups: SecurityGroup[];
+}
+
+/**
+ * Endpoints of the VPCs (all states but `deleted`) and the security groups that matter: the
+ * endpoints' groups and the remediator's managed groups in those VPCs. The managed groups are read
+ * while the endpoints are; only endpoint groups not already among them are read afterwards.
+ */
+export async function describeEndpointsAndGroups(
+  ctx: DiscoveryContext,
+  vpcIds: readonly string[],
+): Promise<EndpointsAndGroups> {
+  const { ec2 } = ctx.clients;
+  const managedFilter = { Name: `tag:${MANAGED_TAG.key}`, Values: [MANAGED_TAG.value] };
+  const [endpoints, managedGroups] = await Promise.all([
+    describeEndpoints(ctx, vpcIds),
+    describeByFilter(
+      ctx,
+      'ec2:DescribeSecurityGroups',
+      'vpc-id',
+      vpcIds,
+      [managedFilter],
+      async (Filters, NextToken) => {
+        const page = await ec2.send(
+          new DescribeSecurityGroupsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+        );
+        return { items: (page.SecurityGroups ?? []).flatMap(toSecurityGroup), nextToken: page.NextToken };
+      },
+    ),
+  ]);
+  const known = new Set(managedGroups.map((group) => group.groupId));
+  const missing = distinct(endpoints.flatMap((endpoint) => endpoint.securityGroupIds)).filter(
+    (id) => !known.has(id),
+  );
+  // By a group-id filter rather than GroupIds: a group deleted meanwhile is then absent, not an error.
+  const endpointGroups = await describeByFilter(
+    ctx,
+    'ec2:DescribeSecurityGroups',
+    'group-id',
+    missing,
+    [],
+    async (Filters, NextToken) => {
+      const page = await ec2.send(
+        new DescribeSecurityGroupsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+      );
+      return { items: (page.SecurityGroups ?? []).flatMap(toSecurityGroup), nextToken: page.NextToken };
+    },
+  );
+  const securityGroups = [...managedGroups, ...endpointGroups.filter((group) => !known.has(group.groupId))];
+  ctx.progress(`ec2: ${securityGroups.length} security groups (${managedGroups.length} managed)`);
+  return { endpoints, securityGroups };
+}
+
+async function describeEndpoints(ctx: DiscoveryContext, vpcIds: readonly string[]): Promise<VpcEndpoint[]> {
+  const { ec2 } = ctx.clients;
+  let deleted = 0;
+  const endpoints = await describeByFilter(
+    ctx,
+    'ec2:DescribeVpcEndpoints',
+    'vpc-id',
+    vpcIds,
+    [],
+    async (Filters, NextToken) => {
+      const page = await ec2.send(
+        new DescribeVpcEndpointsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+      );
+      const items = (page.VpcEndpoints ?? []).flatMap((endpoint) => {
+        const mapped = toEndpoint(endpoint);
+        if (mapped?.state === 'deleted') deleted += 1;
+        return mapped && mapped.state !== 'deleted' ? [mapped] : [];
+      });
+      return { items, nextToken: page.NextToken };
+    },
+  );
+  ctx.progress(`ec2: ${endpoints.length} VPC endpoints (${deleted} deleted left out)`);
+  return endpoints;
+}
+
+function toEndpoint(endpoint: SdkVpcEndpoint): VpcEndpoint | undefined {
+  if (!endpoint.VpcEndpointId || !endpoint.VpcId || !endpoint.ServiceName) return undefined;
+  // An unknown state (one added to the API later) is kept as the API spells it, in lower case.
+  const state =
+    endpointState(endpoint.State) ?? ((endpoint.State ?? 'pending').toLowerCase() as EndpointState);
+  return {
+    vpcEndpointId: endpoint.VpcEndpointId,
+    vpcId: endpoint.VpcId,
+    serviceName: endpoint.ServiceName,
+    type: endpoint.VpcEndpointType ?? 'Interface',
+    state,
+    privateDnsEnabled: endpoint.PrivateDnsEnabled === true,
+    subnetIds: endpoint.SubnetIds ?? [],
+    securityGroupIds: (endpoint.Groups ?? []).map((group) => group.GroupId).filter((id) => id !== undefined),
+    routeTableIds: endpoint.RouteTableIds ?? [],
+    tags: tagsOf(endpoint.Tags),
+  };
+}
+
+function toSecurityGroup(group: SdkSecurityGroup): SecurityGroup[] {
+  if (!group.GroupId) return [];
+  return [
+    {
+      groupId: group.GroupId,
+      vpcId: group.VpcId ?? '',
+      groupName: group.GroupName ?? '',
+      tags: tagsOf(group.Tags),
+      ingress: (group.IpPermissions ?? []).map((permission) => ({
+        protocol: permission.IpProtocol ?? '-1',
+        ...(permission.FromPort === undefined ? {} : { fromPort: permission.FromPort }),
+        ...(permission.ToPort === undefined ? {} : { toPort: permission.ToPort }),
+        cidrs: (permission.IpRanges ?? []).map((range) => range.CidrIp).filter((cidr) => cidr !== undefined),
+        sourceGroupIds: (permission.UserIdGroupPairs ?? [])
+          .map((pair) => pair.GroupId)
+          .filter((id) => id !== undefined),
+      })),
+    },
+  ];
+}
+
+/**
+ * What the Region offers for each managed service: types (S3 is listed once as Interface and once
+ * as Gateway: merged) and Availability Zones.
+ *
+ * Asked by `ServiceNames` (one call in the normal case). A name the Region does not offer fails that
+ * whole call with `InvalidServiceName`; then the Region's full list is paged instead (1000 a page)
+ * and the names picked from it, so a missing service is an absent offer, not a failed discovery.
+ * (The `service-name` filter would be the other way, but moto 5.2 fails on it with a server error.)
+ */
+export async function describeEndpointServices(ctx: DiscoveryContext): Promise<EndpointServiceOffer[]> {
+  const { ec2 } = ctx.clients;
+  const operation = 'ec2:DescribeVpcEndpointServices';
+  const names = MANAGED_SERVICES.map((service) => serviceNameOf(ctx.region, service));
+  const wanted = new Set(names);
+  const page = (ServiceNames: string[] | undefined) => (NextToken: string | undefined) =>
+    ctx.call(operation, async () => {
+      const out = await ec2.send(
+        new DescribeVpcEndpointServicesCommand({ ServiceNames, MaxResults: EC2_PAGE_MAX, NextToken }),
+      );
+      return { items: out.ServiceDetails, nextToken: out.NextToken };
+    });
+  let details: ServiceDetail[];
+  try {
+    details = await collectPages(page(names));
+  } catch (error) {
+    if (!(error instanceof DiscoveryError) || error.code !== 'InvalidServiceName') throw error;
+    ctx.progress(`ec2: some managed services are not offered here (${error.message}); listing all services`);
+    details = await collectPages(page(undefined));
+  }
+  const offers = new Map<string, { types: Set<string>; zones: Set<string> }>();
+  for (const detail of details) {
+    if (!detail.ServiceName || !wanted.has(detail.ServiceName)) continue;
+    const offer = offers.get(detail.ServiceName) ?? { types: new Set<string>(), zones: new Set<string>() };
+    for (const type of detail.ServiceType ?? []) if (type.ServiceType) offer.types.add(type.ServiceType);
+    for (const zone of detail.AvailabilityZones ?? []) offer.zones.add(zone);
+    offers.set(detail.ServiceName, offer);
+  }
+  const result = names
+    .filter((name) => offers.has(name))
+    .map((serviceName): EndpointServiceOffer => {
+      const offer = offers.get(serviceName);
+      return {
+        serviceName,
+        types: [...(offer?.types ?? [])].sort(),
+        availabilityZones: [...(offer?.zones ?? [])].sort(),
+      };
+    });
+  ctx.progress(`ec2: ${result.length} of ${names.length} managed services offered`);
+  return result;
+}

@@ -1,0 +1,76 @@
+/**
+ * One reconcile: read every Region's truth, plan, and (when asked) apply. The CLI and the Lambda
+ * handlers are thin shells over these two functions.
+ */
+import type { Config } from '../core/config.ts';
+import type { Plan } from '../core/plan.ts';
+import { buildPlan } from '../core/plan.ts';
+import type { ActionResult, ApiCallCounts } from '../core/report.ts';
+import { applyPlan } from './apply.ts';
+import type { AwsClients, ClientOptions } from './clients.ts';
+import { createClients } from './clients.ts';
+import { discoverRegion } from './discover.ts';
+
+/** SDK clients per Region, made once and shared by discovery and apply, with their call counts. */
+export interface ClientPool {
+  readonly clientsFor: (region: string) => AwsClients;
+  /** The calls sent so far by every Region's clients. */
+  readonly apiCalls: () => ApiCallCounts;
+}
+
+export function createClientPool(options: ClientOptions = {}): ClientPool {
+  const pool = new Map<string, AwsClients>();
+  const clientsFor = (region: string): AwsClients => {
+    let clients = pool.get(region);
+    if (!clients) {
+      clients = createClients(region, options);
+      pool.set(region, clients);
+    }
+    return clients;
+  };
+  const apiCalls = (): ApiCallCounts => {
+    const byService: Record<string, number> = {};
+    const byOperation: Record<string, number> = {};
+    let total = 0;
+    for (const clients of pool.values()) {
+      const counts = clients.calls.snapshot();
+      total += counts.total;
+      for (const [key, count] of Object.entries(counts.byService)) byService[key] = (byService[key] ?? 0) + count;
+      for (const [key, count] of Object.entries(counts.byOperation)) byOperation[key] = (byOperation[key] ?? 0) + count;
+    }
+    return { total, byService, byOperation };
+  };
+  return { clientsFor, apiCalls };
+}
+
+export interface ReconcileRequest {
+  readonly regions: readonly string[];
+  readonly config: Config;
+  readonly pool: ClientPool;
+  /** Narrows the work to these VPCs (an event's hint); the whole account when absent. */
+  readonly vpcIds?: readonly string[];
+  readonly now?: Date;
+  readonly onProgress?: (message: string) => void;
+}
+
+/** Discovers every Region (concurrently) and plans. Read-only. */
+export async function planAccount(request: ReconcileRequest): Promise<Plan> {
+  const snapshots = await Promise.all(
+    request.regions.map((region) =>
+      discoverRegion(request.pool.clientsFor(region), region, request.config, {
+        ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
+        onProgress: (message) => request.onProgress?.(`[${region}] ${message}`),
+      }),
+    ),
+  );
+  return buildPlan(snapshots, request.config, request.now ?? new Date());
+}
+
+/** Executes a plan made by {@link planAccount} with the same pool. */
+export function applyAccountPlan(
+  plan: Plan,
+  pool: ClientPool,
+  onProgress?: (message: string) => void,
+): Promise<ActionResult[]> {
+  return applyPlan(plan, pool.clientsFor, onProgress ? { onProgress } : {});
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * `ecs-endpoint-remediator plan|apply`: a thin shell over aws/reconcile.ts. Usage in cli/args.ts.
+ */
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import type { Config } from '../core/config.ts';
+import { ConfigError, parseConfig } from '../core/config.ts';
+import { applySucceeded, toReport } from '../core/report.ts';
+import { errorMessage } from '../aws/errors.ts';
+import { applyAccountPlan, createClientPool, planAccount } from '../aws/reconcile.ts';
+import type { CliArgs } from './args.ts';
+import { USAGE, UsageError, parseCliArgs } from './args.ts';
+import { renderText } from './render.ts';
+
+export const EXIT = { ok: 0, error: 1, drift: 2, applyIncomplete: 3 } as const;
+
+async function loadConfig(file: string | undefined): Promise<Config> {
+  if (file === undefined) return parseConfig({});
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot be read (${errorMessage(error)})`]);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`${file}: not valid JSON (${errorMessage(error)})`]);
+  }
+  return parseConfig(document);
+}
+
+/** --region, else the config's regions, else the SDK's default Region (AWS_REGION, profile, …). */
+async function resolveRegions(args: CliArgs, config: Config): Promise<string[]> {
+  if (args.regions.length > 0) return [...new Set(args.regions)];
+  if (config.regions.length > 0) return [...new Set(config.regions)];
+  try {
+    return [await new EC2Client({}).config.region()];
+  } catch {
+    throw new UsageError('no Region: pass --region, list "regions" in the config, or set AWS_REGION');
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(question);
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    lines.close();
+    return line.trim() === 'yes';
+  }
+  return false; // stdin closed: no answer is no
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: CliArgs | undefined;
+  try {
+    args = parseCliArgs(argv);
+  } catch (error) {
+    process.stderr.write(`error: ${errorMessage(error)}\n\n${USAGE}\n`);
+    return EXIT.error;
+  }
+  if (!args) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const progress = args.quiet ? undefined : (message: string) => process.stderr.write(`${message}\n`);
+  const print = (text: string) => process.stdout.write(text);
+  try {
+    const config = await loadConfig(args.configFile);
+    const regions = await resolveRegions(args, config);
+    const pool = createClientPool();
+    const plan = await planAccount({ regions, config, pool, ...(progress ? { onProgress: progress } : {}) });
+    const runnable = plan.actions.filter((action) => action.status === 'planned').length;
+    if (args.command === 'plan' || runnable === 0) {
+      const report = toReport(args.command, plan, pool.apiCalls(), args.command === 'apply' ? [] : undefined);
+      print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+      if (args.command === 'apply') return EXIT.ok;
+      return plan.findings.length > 0 ? EXIT.drift : EXIT.ok;
+    }
+    if (!args.yes) {
+      if (args.output === 'text') print(renderText(toReport('plan', plan, pool.apiCalls())));
+      if (!(await confirm(`Apply ${runnable} action(s)? Only 'yes' is accepted: `))) {
+        process.stderr.write('Apply cancelled: nothing changed.\n');
+        return EXIT.error;
+      }
+    }
+    const results = await applyAccountPlan(plan, pool, progress);
+    const report = toReport('apply', plan, pool.apiCalls(), results);
+    print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+    return applySucceeded(results) ? EXIT.ok : EXIT.applyIncomplete;
+  } catch (error) {
+    process.stderr.write(`error: ${errorMessage(error)}\n`);
+    return EXIT.error;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

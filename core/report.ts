@@ -1,0 +1,80 @@
+/**
+ * The run report: the plan, with each action's result after an apply and the API calls made.
+ * Its JSON form is the CLI's `--output json` (a public contract: schema/plan-output.schema.json).
+ */
+import type { ActionKind } from './actions.ts';
+import type { Plan, PlanStats, PlannedAction } from './plan.ts';
+
+/**
+ * - `succeeded`: the change was made;
+ * - `already-satisfied`: AWS already had what the action wanted (another run made it);
+ * - `failed`: AWS refused or erred (`message` says why);
+ * - `skipped`: not attempted: it was deferred, or an action it waits for did not succeed.
+ */
+export type ActionOutcome = 'succeeded' | 'already-satisfied' | 'failed' | 'skipped';
+
+export const ACTION_OUTCOMES: readonly ActionOutcome[] = ['succeeded', 'already-satisfied', 'failed', 'skipped'];
+
+export interface ActionResult {
+  readonly actionId: string;
+  readonly kind: ActionKind;
+  readonly region: string;
+  readonly vpcId: string;
+  readonly outcome: ActionOutcome;
+  /** The resource made or found (endpoint or security group id). */
+  readonly resourceId?: string;
+  readonly message: string;
+}
+
+/** API calls sent, in total and per service (`ec2`, `ecs`) and operation (`ec2:DescribeVpcEndpoints`). */
+export interface ApiCallCounts {
+  readonly total: number;
+  readonly byService: Readonly<Record<string, number>>;
+  readonly byOperation: Readonly<Record<string, number>>;
+}
+
+export type ReportedAction = PlannedAction & {
+  readonly result?: Pick<ActionResult, 'outcome' | 'resourceId' | 'message'>;
+};
+
+export interface RunReport extends Omit<Plan, 'actions' | 'stats'> {
+  readonly command: 'plan' | 'apply';
+  readonly actions: readonly ReportedAction[];
+  readonly stats: PlanStats & {
+    readonly apiCalls: ApiCallCounts;
+    /** After an apply: how many actions ended in each outcome. */
+    readonly applied?: Readonly<Record<ActionOutcome, number>>;
+  };
+}
+
+export function toReport(
+  command: RunReport['command'],
+  plan: Plan,
+  apiCalls: ApiCallCounts,
+  results?: readonly ActionResult[],
+): RunReport {
+  const byAction = new Map((results ?? []).map((result) => [result.actionId, result]));
+  const actions = plan.actions.map((action): ReportedAction => {
+    const result = byAction.get(action.id);
+    if (!result) return action;
+    return {
+      ...action,
+      result: {
+        outcome: result.outcome,
+        message: result.message,
+        ...(result.resourceId === undefined ? {} : { resourceId: result.resourceId }),
+      },
+    };
+  });
+  const applied = results
+    ? (Object.fromEntries(
+        ACTION_OUTCOMES.map((outcome) => [outcome, results.filter((result) => result.outcome === outcome).length]),
+      ) as Record<ActionOutcome, number>)
+    : undefined;
+  return { ...plan, command, actions, stats: { ...plan.stats, apiCalls, ...(applied ? { applied } : {}) } };
+}
+
+/** True when every action of an apply succeeded or was already satisfied. */
+export function applySucceeded(results: readonly ActionResult[]): boolean {
+  return results.every((result) => result.outcome === 'succeeded' || result.outcome === 'already-satisfied');
+}
