@@ -7,7 +7,10 @@ export default tseslint.config(
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
@@ -23,8 +26,14 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['@aws-sdk/*', '@smithy/*'], message: 'core/ is pure: AWS I/O lives in aws/.' },
-            { group: ['node:*', 'fs', 'path', 'child_process', 'http', 'https', 'net'], message: 'core/ is pure: no I/O.' },
-            { group: ['../aws/*', '../cli/*', '../handlers/*'], message: 'core/ depends on nothing outside core/.' },
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'http', 'https', 'net'],
+              message: 'core/ is pure: no I/O.',
+            },
+            {
+              group: ['../aws/*', '../cli/*', '../handlers/*'],
+              message: 'core/ depends on nothing outside core/.',
+            },
           ],
         },
       ],

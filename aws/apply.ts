@@ -53,7 +53,8 @@ export async function applyPlan(
   const results = new Map<string, ActionResult>();
   const worker = async (): Promise<void> => {
     for (let actions = queue.shift(); actions; actions = queue.shift()) {
-      for (const result of await applyVpc(actions, clientsFor, options.onProgress)) results.set(result.actionId, result);
+      for (const result of await applyVpc(actions, clientsFor, options.onProgress))
+        results.set(result.actionId, result);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
@@ -92,14 +93,20 @@ async function applyVpc(
       }
     }
     results.set(action.id, result);
-    onProgress?.(`${result.outcome.padEnd(17)} ${action.id}${result.resourceId ? ` → ${result.resourceId}` : ''}`);
+    onProgress?.(
+      `${result.outcome.padEnd(17)} ${action.id}${result.resourceId ? ` → ${result.resourceId}` : ''}`,
+    );
   }
   return [...results.values()];
 }
 
 type Execution = Pick<ActionResult, 'outcome' | 'message' | 'resourceId'>;
 
-function execute(ec2: EC2Client, action: Action, resolveGroup: (ref: GroupRef) => string): Promise<Execution> {
+function execute(
+  ec2: EC2Client,
+  action: Action,
+  resolveGroup: (ref: GroupRef) => string,
+): Promise<Execution> {
   switch (action.kind) {
     case 'ENABLE_VPC_DNS':
       return enableVpcDns(ec2, action);
@@ -125,10 +132,17 @@ function execute(ec2: EC2Client, action: Action, resolveGroup: (ref: GroupRef) =
 async function enableVpcDns(ec2: EC2Client, action: EnableVpcDnsAction): Promise<Execution> {
   // One attribute per call (an API rule), support before hostnames (hostnames need support).
   for (const attribute of action.attributes) {
-    const input = attribute === 'enableDnsSupport' ? { EnableDnsSupport: { Value: true } } : { EnableDnsHostnames: { Value: true } };
+    const input =
+      attribute === 'enableDnsSupport'
+        ? { EnableDnsSupport: { Value: true } }
+        : { EnableDnsHostnames: { Value: true } };
     await ec2.send(new ModifyVpcAttributeCommand({ VpcId: action.vpcId, ...input }));
   }
-  return { outcome: 'succeeded', resourceId: action.vpcId, message: `turned on ${action.attributes.join(', ')}` };
+  return {
+    outcome: 'succeeded',
+    resourceId: action.vpcId,
+    message: `turned on ${action.attributes.join(', ')}`,
+  };
 }
 
 async function createSecurityGroup(ec2: EC2Client, action: CreateSecurityGroupAction): Promise<Execution> {
@@ -137,11 +151,14 @@ async function createSecurityGroup(ec2: EC2Client, action: CreateSecurityGroupAc
       { Name: 'vpc-id', Values: [action.vpcId] },
       { Name: 'group-name', Values: [action.groupName] },
     ];
-    const found = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters }))).SecurityGroups?.[0];
+    const found = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters })))
+      .SecurityGroups?.[0];
     if (!found?.GroupId) return undefined;
     const tags = Object.fromEntries((found.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
     if (!isManaged(tags)) {
-      throw new Error(`security group ${found.GroupId} is named ${action.groupName} but is not the remediator's (no managed tag)`);
+      throw new Error(
+        `security group ${found.GroupId} is named ${action.groupName} but is not the remediator's (no managed tag)`,
+      );
     }
     return found.GroupId;
   };
@@ -185,7 +202,10 @@ async function authorizeHttps(ec2: EC2Client, groupId: string, cidrs: readonly s
             IpProtocol: 'tcp',
             FromPort: 443,
             ToPort: 443,
-            IpRanges: ranges.map((cidr) => ({ CidrIp: cidr, Description: 'ECS workload subnet (ecs-endpoint-remediator)' })),
+            IpRanges: ranges.map((cidr) => ({
+              CidrIp: cidr,
+              Description: 'ECS workload subnet (ecs-endpoint-remediator)',
+            })),
           },
         ],
       }),
@@ -210,7 +230,12 @@ async function authorizeHttps(ec2: EC2Client, groupId: string, cidrs: readonly s
   return added;
 }
 
-async function liveEndpoints(ec2: EC2Client, vpcId: string, serviceName: string, type: string): Promise<SdkVpcEndpoint[]> {
+async function liveEndpoints(
+  ec2: EC2Client,
+  vpcId: string,
+  serviceName: string,
+  type: string,
+): Promise<SdkVpcEndpoint[]> {
   const response = await ec2.send(
     new DescribeVpcEndpointsCommand({
       Filters: [
@@ -226,7 +251,12 @@ async function liveEndpoints(ec2: EC2Client, vpcId: string, serviceName: string,
 /** States compared case-insensitively: real responses are lower-case, the SDK enum is capitalised. */
 function isLive(state: string | undefined): boolean {
   const normalised = (state ?? '').toLowerCase();
-  return normalised !== 'deleted' && normalised !== 'deleting' && normalised !== 'failed' && normalised !== 'rejected';
+  return (
+    normalised !== 'deleted' &&
+    normalised !== 'deleting' &&
+    normalised !== 'failed' &&
+    normalised !== 'rejected'
+  );
 }
 
 /** AWS's refusals that mean "an equivalent endpoint exists already" (a concurrent apply won the race). */
@@ -242,7 +272,11 @@ async function createEndpoint(
   const type = action.kind === 'CREATE_ENDPOINT' ? 'Interface' : 'Gateway';
   const existing = await liveEndpoints(ec2, action.vpcId, action.serviceName, type);
   if (existing[0]?.VpcEndpointId) {
-    return { outcome: 'already-satisfied', resourceId: existing[0].VpcEndpointId, message: `${action.serviceName} exists` };
+    return {
+      outcome: 'already-satisfied',
+      resourceId: existing[0].VpcEndpointId,
+      message: `${action.serviceName} exists`,
+    };
   }
   try {
     const response = await ec2.send(
@@ -253,7 +287,11 @@ async function createEndpoint(
         ClientToken: action.clientToken,
         TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: tagList(action.tags) }],
         ...(action.kind === 'CREATE_ENDPOINT'
-          ? { SubnetIds: [...action.subnetIds], SecurityGroupIds: [...securityGroupIds], PrivateDnsEnabled: true }
+          ? {
+              SubnetIds: [...action.subnetIds],
+              SecurityGroupIds: [...securityGroupIds],
+              PrivateDnsEnabled: true,
+            }
           : { RouteTableIds: [...action.routeTableIds] }),
       }),
     );
@@ -261,14 +299,24 @@ async function createEndpoint(
     if (!endpoint?.VpcEndpointId) throw new Error('CreateVpcEndpoint returned no endpoint');
     if (!isLive(endpoint.State)) {
       // The token was used for an endpoint since deleted: the next window's token creates anew.
-      throw new Error(`client token ${action.clientToken} returned ${endpoint.VpcEndpointId} in state ${endpoint.State ?? '?'}`);
+      throw new Error(
+        `client token ${action.clientToken} returned ${endpoint.VpcEndpointId} in state ${endpoint.State ?? '?'}`,
+      );
     }
-    return { outcome: 'succeeded', resourceId: endpoint.VpcEndpointId, message: `created ${action.serviceName}` };
+    return {
+      outcome: 'succeeded',
+      resourceId: endpoint.VpcEndpointId,
+      message: `created ${action.serviceName}`,
+    };
   } catch (error) {
     if (!isConflict(error)) throw error;
     const winner = (await liveEndpoints(ec2, action.vpcId, action.serviceName, type))[0]?.VpcEndpointId;
     if (!winner) throw error;
-    return { outcome: 'already-satisfied', resourceId: winner, message: `${action.serviceName} was created concurrently` };
+    return {
+      outcome: 'already-satisfied',
+      resourceId: winner,
+      message: `${action.serviceName} was created concurrently`,
+    };
   }
 }
 
@@ -287,7 +335,11 @@ async function modifyEndpoint(
   const routeTables = action.addRouteTableIds.filter((id) => !(current.RouteTableIds ?? []).includes(id));
   const privateDns = action.enablePrivateDns && current.PrivateDnsEnabled !== true;
   if (subnets.length + groups.length + routeTables.length === 0 && !privateDns) {
-    return { outcome: 'already-satisfied', resourceId: action.vpcEndpointId, message: 'nothing left to change' };
+    return {
+      outcome: 'already-satisfied',
+      resourceId: action.vpcEndpointId,
+      message: 'nothing left to change',
+    };
   }
   await ec2.send(
     new ModifyVpcEndpointCommand({
@@ -303,13 +355,19 @@ async function modifyEndpoint(
 
 async function deleteEndpoint(ec2: EC2Client, action: DeleteEndpointAction): Promise<Execution> {
   const current = (
-    await ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-endpoint-id', Values: [action.vpcEndpointId] }] }))
+    await ec2.send(
+      new DescribeVpcEndpointsCommand({
+        Filters: [{ Name: 'vpc-endpoint-id', Values: [action.vpcEndpointId] }],
+      }),
+    )
   ).VpcEndpoints?.[0];
   if (!current || !isLive(current.State)) {
     return { outcome: 'already-satisfied', resourceId: action.vpcEndpointId, message: 'already deleted' };
   }
   if (current.ServiceName !== action.serviceName) {
-    throw new Error(`${action.vpcEndpointId} now serves ${current.ServiceName ?? '?'}, not ${action.serviceName}: not deleted`);
+    throw new Error(
+      `${action.vpcEndpointId} now serves ${current.ServiceName ?? '?'}, not ${action.serviceName}: not deleted`,
+    );
   }
   const response = await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [action.vpcEndpointId] }));
   // DeleteVpcEndpoints reports per-endpoint failures in Unsuccessful[] rather than failing the call.

@@ -9,18 +9,13 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import type { ApiCallCounts } from '../core/report.ts';
+
+export type { ApiCallCounts } from '../core/report.ts';
 
 /** Retries: the SDK's `standard` mode (AWS's recommendation), with a few more attempts than its default 3. */
 export const RETRY_MODE = 'standard';
 export const MAX_ATTEMPTS = 5;
-
-export interface ApiCallCounts {
-  readonly total: number;
-  /** Calls per service: `ec2`, `ecs`, `ssm`. */
-  readonly byService: Readonly<Record<string, number>>;
-  /** Calls per operation: `ec2:DescribeVpcEndpoints`, `ecs:DescribeServices`, … */
-  readonly byOperation: Readonly<Record<string, number>>;
-}
 
 /** Counts the API requests the clients actually send (each retry attempt is a request of its own). */
 export interface ApiCallCounter {

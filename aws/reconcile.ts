@@ -35,8 +35,10 @@ export function createClientPool(options: ClientOptions = {}): ClientPool {
     for (const clients of pool.values()) {
       const counts = clients.calls.snapshot();
       total += counts.total;
-      for (const [key, count] of Object.entries(counts.byService)) byService[key] = (byService[key] ?? 0) + count;
-      for (const [key, count] of Object.entries(counts.byOperation)) byOperation[key] = (byOperation[key] ?? 0) + count;
+      for (const [key, count] of Object.entries(counts.byService))
+        byService[key] = (byService[key] ?? 0) + count;
+      for (const [key, count] of Object.entries(counts.byOperation))
+        byOperation[key] = (byOperation[key] ?? 0) + count;
     }
     return { total, byService, byOperation };
   };

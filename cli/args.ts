@@ -58,14 +58,19 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | undefined {
   if (values.help) return undefined;
   const [command, ...extra] = positionals;
   if (command !== 'plan' && command !== 'apply') {
-    throw new UsageError(command === undefined ? 'a command is required: plan or apply' : `unknown command "${command}": expected plan or apply`);
+    throw new UsageError(
+      command === undefined
+        ? 'a command is required: plan or apply'
+        : `unknown command "${command}": expected plan or apply`,
+    );
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra.join(' ')}"`);
   if (values.output !== 'text' && values.output !== 'json') {
     throw new UsageError(`--output must be text or json, not "${values.output}"`);
   }
   for (const region of values.region ?? []) {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new UsageError(`--region "${region}" is not a Region name like us-east-1`);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+      throw new UsageError(`--region "${region}" is not a Region name like us-east-1`);
   }
   return {
     command,

@@ -15,9 +15,14 @@ const ACTION_MARK: Readonly<Record<ReportedAction['kind'], string>> = {
 /** Lays rows out in columns padded to the widest cell; the last column is never padded. */
 export function table(rows: readonly (readonly string[])[], indent = '  '): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
+  for (const row of rows)
+    row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
   return rows.map(
-    (row) => indent + row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  '),
+    (row) =>
+      indent +
+      row
+        .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
+        .join('  '),
   );
 }
 
@@ -45,27 +50,41 @@ export function renderText(report: RunReport): string {
     }
     const findings = report.findings.filter((f) => f.region === vpc.region && f.vpcId === vpc.vpcId);
     const actions = report.actions.filter((a) => a.region === vpc.region && a.vpcId === vpc.vpcId);
-    const egress = vpc.exposure === 'high' ? 'some workload subnets have no internet egress' : 'workload subnets have egress';
-    lines.push(`${title}: ${vpc.containerInstances} container instance(s), AZs ${vpc.availabilityZones.join(', ')}; ${egress}`);
+    const egress =
+      vpc.exposure === 'high'
+        ? 'some workload subnets have no internet egress'
+        : 'workload subnets have egress';
+    lines.push(
+      `${title}: ${vpc.containerInstances} container instance(s), AZs ${vpc.availabilityZones.join(', ')}; ${egress}`,
+    );
     lines.push(`  needs: ${vpc.needs.map((need) => need.need).join(', ') || 'nothing'}`);
     if (findings.length === 0) lines.push('  no drift');
     else lines.push(...table(findings.map(findingRow)));
-    for (const finding of findings.filter((f) => f.remediation.status !== 'planned' && f.remediation.reason)) {
-      lines.push(`    ${finding.code}${finding.service ? ` ${finding.service}` : ''}: ${finding.remediation.status}: ${finding.remediation.reason ?? ''}`);
+    for (const finding of findings.filter(
+      (f) => f.remediation.status !== 'planned' && f.remediation.reason,
+    )) {
+      lines.push(
+        `    ${finding.code}${finding.service ? ` ${finding.service}` : ''}: ${finding.remediation.status}: ${finding.remediation.reason ?? ''}`,
+      );
     }
     lines.push(...actions.map(actionLine), '');
   }
-  if (report.vpcs.length === 0) lines.push(`No VPC in ${report.regions.join(', ')} runs ECS work: nothing to check.`, '');
+  if (report.vpcs.length === 0)
+    lines.push(`No VPC in ${report.regions.join(', ')} runs ECS work: nothing to check.`, '');
   const { stats } = report;
   const bySeverity = `${stats.findingsBySeverity.high} high, ${stats.findingsBySeverity.medium} medium, ${stats.findingsBySeverity.low} low`;
-  const calls = Object.entries(stats.apiCalls.byService).map(([service, count]) => `${service} ${count}`).join(', ');
+  const calls = Object.entries(stats.apiCalls.byService)
+    .map(([service, count]) => `${service} ${count}`)
+    .join(', ');
   lines.push(
     `${stats.findings} finding(s) (${bySeverity}); ${stats.actions} action(s)${stats.deferredActions > 0 ? `, ${stats.deferredActions} deferred by caps` : ''}; ` +
       `${stats.endpointsToCreate} endpoint(s) to create, est. +$${stats.estimatedMonthlyCostUsd.toFixed(2)}/month; API calls ${stats.apiCalls.total}${calls ? ` (${calls})` : ''}`,
   );
   if (stats.applied) {
     const applied = stats.applied;
-    lines.push(`applied: ${applied.succeeded} succeeded, ${applied['already-satisfied']} already satisfied, ${applied.failed} failed, ${applied.skipped} skipped`);
+    lines.push(
+      `applied: ${applied.succeeded} succeeded, ${applied['already-satisfied']} already satisfied, ${applied.failed} failed, ${applied.skipped} skipped`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -4,10 +4,22 @@
  */
 import { isManaged } from './actions.ts';
 import type { FindingCode, Severity } from './findings.ts';
-import type { EndpointServiceOffer, RegionSnapshot, RouteTable, SecurityGroup, VpcEndpoint } from './model.ts';
+import type {
+  EndpointServiceOffer,
+  RegionSnapshot,
+  RouteTable,
+  SecurityGroup,
+  VpcEndpoint,
+} from './model.ts';
 import { admitsHttpsFrom, routeTableOf } from './network.ts';
 import type { InterfaceService, ManagedService } from './services.ts';
-import { GATEWAY_SERVICE, isManagedService, parseServiceName, serviceNameOf, serviceOrder } from './services.ts';
+import {
+  GATEWAY_SERVICE,
+  isManagedService,
+  parseServiceName,
+  serviceNameOf,
+  serviceOrder,
+} from './services.ts';
 import { MINIMUM_AGENT_VERSION, isAgentOutdated } from './version.ts';
 import type { Need, VpcWorkload } from './workloads.ts';
 import { requiredServices } from './workloads.ts';
@@ -16,7 +28,11 @@ import { requiredServices } from './workloads.ts';
 export type Remedy =
   | { readonly kind: 'manual'; readonly hint: string }
   | { readonly kind: 'create-interface'; readonly service: InterfaceService }
-  | { readonly kind: 'create-gateway'; readonly service: ManagedService; readonly routeTableIds: readonly string[] }
+  | {
+      readonly kind: 'create-gateway';
+      readonly service: ManagedService;
+      readonly routeTableIds: readonly string[];
+    }
   | {
       readonly kind: 'modify';
       readonly endpoint: VpcEndpoint;
@@ -27,7 +43,10 @@ export type Remedy =
       readonly addRouteTableIds?: readonly string[];
     }
   | { readonly kind: 'delete'; readonly endpoint: VpcEndpoint }
-  | { readonly kind: 'enable-vpc-dns'; readonly attributes: readonly ('enableDnsSupport' | 'enableDnsHostnames')[] };
+  | {
+      readonly kind: 'enable-vpc-dns';
+      readonly attributes: readonly ('enableDnsSupport' | 'enableDnsHostnames')[];
+    };
 
 export interface DraftFinding {
   readonly code: FindingCode;
@@ -80,10 +99,14 @@ function consequence(context: VpcContext, service: ManagedService): string {
 }
 
 function neededFor(context: VpcContext, service: ManagedService): string {
-  const reasons = (context.required.get(service) ?? []).flatMap((need) => context.workload.needs.get(need) ?? []);
+  const reasons = (context.required.get(service) ?? []).flatMap(
+    (need) => context.workload.needs.get(need) ?? [],
+  );
   const first = reasons[0];
   if (first === undefined) return '';
-  return reasons.length > 1 ? ` (needed by ${first} and ${reasons.length - 1} more)` : ` (needed by ${first})`;
+  return reasons.length > 1
+    ? ` (needed by ${first} and ${reasons.length - 1} more)`
+    : ` (needed by ${first})`;
 }
 
 function draft(
@@ -91,19 +114,28 @@ function draft(
   code: FindingCode,
   fields: Omit<DraftFinding, 'code' | 'vpcId' | 'severity'> & { severity?: Severity },
 ): DraftFinding {
-  return { code, vpcId: context.workload.vpc.vpcId, severity: fields.severity ?? context.severity, ...fields };
+  return {
+    code,
+    vpcId: context.workload.vpc.vpcId,
+    severity: fields.severity ?? context.severity,
+    ...fields,
+  };
 }
 
 /** The endpoint that counts for a service: available with private DNS first, then available, then any. */
 function primaryEndpoint(candidates: readonly VpcEndpoint[]): VpcEndpoint | undefined {
   const rank = (endpoint: VpcEndpoint): number =>
     endpoint.state === 'available' ? (endpoint.privateDnsEnabled ? 0 : 1) : 2;
-  return [...candidates].sort((a, b) => rank(a) - rank(b) || a.vpcEndpointId.localeCompare(b.vpcEndpointId))[0];
+  return [...candidates].sort(
+    (a, b) => rank(a) - rank(b) || a.vpcEndpointId.localeCompare(b.vpcEndpointId),
+  )[0];
 }
 
 const vpcDnsCheck: Check = (context) => {
   const dns = context.workload.vpc.dns;
-  if (!dns) return [];
+  // DNS matters only to interface endpoints (private DNS); a gateway-only VPC needs none of it.
+  const needsInterface = [...context.required.keys()].some((service) => service !== GATEWAY_SERVICE);
+  if (!dns || !needsInterface) return [];
   const findings: DraftFinding[] = [];
   const off = [
     ...(dns.support ? [] : (['enableDnsSupport'] as const)),
@@ -127,7 +159,10 @@ const vpcDnsCheck: Check = (context) => {
         subject: 'dhcp',
         resourceId: context.workload.vpc.vpcId,
         message: `DHCP options use custom DNS servers (${custom.join(', ')}): endpoint private DNS names resolve only with conditional forwarding to the Amazon resolver`,
-        remedy: { kind: 'manual', hint: 'forward amazonaws.com queries to the VPC resolver (Route 53 Resolver rules)' },
+        remedy: {
+          kind: 'manual',
+          hint: 'forward amazonaws.com queries to the VPC resolver (Route 53 Resolver rules)',
+        },
       }),
     );
   }
@@ -149,9 +184,13 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
     ];
   }
   const endpoint = primaryEndpoint(
-    context.endpoints.filter((candidate) => candidate.serviceName === serviceName && candidate.type === 'Interface'),
+    context.endpoints.filter(
+      (candidate) => candidate.serviceName === serviceName && candidate.type === 'Interface',
+    ),
   );
+  const offered = new Set(offer.availabilityZones);
   if (!endpoint) {
+    const unofferedAzs = context.workload.availabilityZones.filter((az) => !offered.has(az));
     return [
       draft(context, 'ENDPOINT_MISSING', {
         service,
@@ -159,6 +198,7 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
         message: `no ${serviceName} endpoint: ${consequence(context, service)}${neededFor(context, service)}`,
         remedy: { kind: 'create-interface', service },
       }),
+      ...(unofferedAzs.length > 0 ? [azNotOffered(context, service, unofferedAzs)] : []),
     ];
   }
   const resourceId = endpoint.vpcEndpointId;
@@ -176,7 +216,6 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
     );
   }
   const endpointAzs = new Set(endpoint.subnetIds.map((id) => context.subnetAz.get(id)));
-  const offered = new Set(offer.availabilityZones);
   const gapAzs = context.workload.availabilityZones.filter((az) => !endpointAzs.has(az));
   const fixableAzs = gapAzs.filter((az) => offered.has(az));
   if (fixableAzs.length > 0) {
@@ -229,7 +268,9 @@ function notAvailable(context: VpcContext, service: ManagedService, endpoint: Vp
     message: `${endpoint.vpcEndpointId} (${service}) is ${endpoint.state}: ${pending ? 'it serves no traffic until available' : consequence(context, service)}`,
     remedy: {
       kind: 'manual',
-      hint: pending ? 'wait: new endpoints are pending for a few minutes' : 'delete the endpoint; the next run recreates it',
+      hint: pending
+        ? 'wait: new endpoints are pending for a few minutes'
+        : 'delete the endpoint; the next run recreates it',
     },
   });
 }
@@ -258,7 +299,9 @@ function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
   const gateways = context.endpoints.filter((e) => e.serviceName === serviceName && e.type === 'Gateway');
   const needed = [
     ...new Set(
-      context.workload.subnets.flatMap((subnet) => routeTableOf(subnet, context.routeTables)?.routeTableId ?? []),
+      context.workload.subnets.flatMap(
+        (subnet) => routeTableOf(subnet, context.routeTables)?.routeTableId ?? [],
+      ),
     ),
   ].sort();
   const endpoint = primaryEndpoint(gateways);
@@ -291,7 +334,9 @@ const requiredEndpointsCheck: Check = (context) =>
   [...context.required.keys()]
     .sort((a, b) => serviceOrder(a) - serviceOrder(b))
     .flatMap((service) =>
-      service === GATEWAY_SERVICE ? gatewayEndpointFindings(context) : interfaceEndpointFindings(context, service),
+      service === GATEWAY_SERVICE
+        ? gatewayEndpointFindings(context)
+        : interfaceEndpointFindings(context, service),
     );
 
 const wrongRegionCheck: Check = (context) =>
@@ -300,7 +345,9 @@ const wrongRegionCheck: Check = (context) =>
     if (!parsed || parsed.region === context.region || !isManagedService(parsed.service)) return [];
     // Harmful while this Region's endpoint is missing; once it exists the stray one is only waste.
     const localName = serviceNameOf(context.region, parsed.service);
-    const replaced = context.endpoints.some((other) => other.serviceName === localName && other.state === 'available');
+    const replaced = context.endpoints.some(
+      (other) => other.serviceName === localName && other.state === 'available',
+    );
     const harmful = context.required.has(parsed.service) && !replaced;
     return [
       draft(context, 'ENDPOINT_WRONG_REGION', {
@@ -322,12 +369,20 @@ const agentVersionCheck: Check = (context) =>
         resourceId: instance.ec2InstanceId,
         subject: instance.ec2InstanceId,
         message: `container instance ${instance.ec2InstanceId} runs ECS agent ${instance.agentVersion ?? '?'}, older than ${MINIMUM_AGENT_VERSION}: it cannot use the ECS interface endpoints`,
-        remedy: { kind: 'manual', hint: 'update the agent (UpdateContainerAgent) or replace the instance with a current ECS-optimized AMI' },
+        remedy: {
+          kind: 'manual',
+          hint: 'update the agent (UpdateContainerAgent) or replace the instance with a current ECS-optimized AMI',
+        },
       }),
     );
 
 /** Every check, run in this order for each VPC in scope. */
-export const CHECKS: readonly Check[] = [vpcDnsCheck, requiredEndpointsCheck, wrongRegionCheck, agentVersionCheck];
+export const CHECKS: readonly Check[] = [
+  vpcDnsCheck,
+  requiredEndpointsCheck,
+  wrongRegionCheck,
+  agentVersionCheck,
+];
 
 /** The context of one VPC's checks. */
 export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): VpcContext {

@@ -10,16 +10,16 @@ const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a Region n
 export const configSchema = z
   .object({
     /** Regions to sweep when the CLI gets no --region. Empty: the SDK's default Region. */
-    regions: z.array(region).default([]),
+    regions: z.array(region).default(() => []),
     scope: z
       .object({
         /** Only these VPCs are examined; empty means every VPC that hosts ECS work. */
-        includeVpcIds: z.array(vpcId).default([]),
+        includeVpcIds: z.array(vpcId).default(() => []),
         /** Never examined, like VPCs tagged `ecs-endpoint-remediator/ignore=true`. */
-        excludeVpcIds: z.array(vpcId).default([]),
+        excludeVpcIds: z.array(vpcId).default(() => []),
       })
       .strict()
-      .default({ includeVpcIds: [], excludeVpcIds: [] }),
+      .default(() => ({ includeVpcIds: [], excludeVpcIds: [] })),
     remediation: z
       .object({
         /** Turn on `enableDnsSupport`/`enableDnsHostnames` so private DNS can work (changes VPC-wide DNS). */
@@ -32,7 +32,7 @@ export const configSchema = z
         deleteWrongRegionEndpoints: z.enum(['never', 'owned', 'any']).default('never'),
       })
       .strict()
-      .default({ enableVpcDnsAttributes: false, deleteWrongRegionEndpoints: 'never' }),
+      .default(() => ({ enableVpcDnsAttributes: false, deleteWrongRegionEndpoints: 'never' as const })),
     limits: z
       .object({
         /** Blast-radius cap: most endpoints created in one run, over all Regions. */
@@ -41,7 +41,7 @@ export const configSchema = z
         maxActionsPerRun: z.number().int().min(0).default(100),
       })
       .strict()
-      .default({ maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 100 }),
+      .default(() => ({ maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 100 })),
     pricing: z
       .object({
         /** USD per interface endpoint per AZ per hour; default: the published us-east-1 price. */
@@ -49,7 +49,7 @@ export const configSchema = z
         hoursPerMonth: z.number().positive().default(730),
       })
       .strict()
-      .default({ interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 }),
+      .default(() => ({ interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 })),
   })
   .strict();
 

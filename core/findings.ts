@@ -58,6 +58,11 @@ export interface Finding {
 }
 
 /** The stable id of a finding. */
-export function findingId(code: FindingCode, region: string, vpcId: string, subject: string | undefined): string {
+export function findingId(
+  code: FindingCode,
+  region: string,
+  vpcId: string,
+  subject: string | undefined,
+): string {
   return [code, region, vpcId, subject ?? '-'].join('/');
 }

@@ -10,7 +10,8 @@ export type Egress = 'internet-gateway' | 'nat-gateway' | 'other' | 'none';
 export function routeTableOf(subnet: Subnet, routeTables: readonly RouteTable[]): RouteTable | undefined {
   const vpcTables = routeTables.filter((table) => table.vpcId === subnet.vpcId);
   return (
-    vpcTables.find((table) => table.subnetIds.includes(subnet.subnetId)) ?? vpcTables.find((table) => table.main)
+    vpcTables.find((table) => table.subnetIds.includes(subnet.subnetId)) ??
+    vpcTables.find((table) => table.main)
   );
 }
 

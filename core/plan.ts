@@ -28,13 +28,24 @@ export interface VpcReport {
   /** `high`: some workload subnet has no internet egress; `medium`: all have egress. */
   readonly exposure: 'high' | 'medium';
   readonly availabilityZones: readonly string[];
-  readonly workloadSubnets: ReadonlyArray<{ readonly subnetId: string; readonly availabilityZone: string; readonly egress: Egress }>;
-  readonly needs: ReadonlyArray<{ readonly need: Need; readonly services: readonly ManagedService[]; readonly reasons: readonly string[] }>;
+  readonly workloadSubnets: ReadonlyArray<{
+    readonly subnetId: string;
+    readonly availabilityZone: string;
+    readonly egress: Egress;
+  }>;
+  readonly needs: ReadonlyArray<{
+    readonly need: Need;
+    readonly services: readonly ManagedService[];
+    readonly reasons: readonly string[];
+  }>;
   readonly containerInstances: number;
 }
 
 /** An action with its place in this run: `deferred` when a blast-radius cap held it back. */
-export type PlannedAction = Action & { readonly status: 'planned' | 'deferred'; readonly deferredReason?: string };
+export type PlannedAction = Action & {
+  readonly status: 'planned' | 'deferred';
+  readonly deferredReason?: string;
+};
 
 export interface PlanStats {
   readonly findings: number;
@@ -70,7 +81,9 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
   const vpcs: VpcReport[] = [];
   const results: VpcResult[] = [];
   for (const snapshot of snapshots) {
-    const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
+    const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
+      a.vpc.vpcId.localeCompare(b.vpc.vpcId),
+    );
     for (const workload of workloads) {
       const scope = vpcScope(workload.vpc, config);
       vpcs.push({
@@ -86,7 +99,11 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
           availabilityZone: subnet.availabilityZone,
           egress: workload.egressBySubnet.get(subnet.subnetId) ?? 'none',
         })),
-        needs: [...workload.needs].map(([need, reasons]) => ({ need, services: NEED_SERVICES[need], reasons })),
+        needs: [...workload.needs].map(([need, reasons]) => ({
+          need,
+          services: NEED_SERVICES[need],
+          reasons,
+        })),
         containerInstances: workload.containerInstances.length,
       });
       if (!scope.inScope) continue;
@@ -107,7 +124,12 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
           remediation: vpcPlan.remediation.get(id) ?? { status: 'manual', actionIds: [] },
         };
       });
-      results.push({ region: snapshot.region, vpcId: workload.vpc.vpcId, findings, actions: vpcPlan.actions });
+      results.push({
+        region: snapshot.region,
+        vpcId: workload.vpc.vpcId,
+        findings,
+        actions: vpcPlan.actions,
+      });
     }
   }
   const actions = applyCaps(results, config);
@@ -149,7 +171,8 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
     const waitingFor = action.dependsOn.find((id) => !admitted.has(id));
     let deferredReason: string | undefined;
     if (waitingFor !== undefined) deferredReason = `waits for deferred action ${waitingFor}`;
-    else if (admitted.size >= maxActionsPerRun) deferredReason = `limits.maxActionsPerRun (${maxActionsPerRun}) reached`;
+    else if (admitted.size >= maxActionsPerRun)
+      deferredReason = `limits.maxActionsPerRun (${maxActionsPerRun}) reached`;
     else if (createsEndpoint(action) && endpointsCreated >= maxEndpointsCreatedPerRun) {
       deferredReason = `limits.maxEndpointsCreatedPerRun (${maxEndpointsCreatedPerRun}) reached`;
     }
@@ -170,9 +193,14 @@ function markDeferred(findings: readonly Finding[], actions: readonly PlannedAct
   return findings.map((finding) => {
     const { remediation } = finding;
     if (remediation.status !== 'planned') return finding;
-    const deferred = remediation.actionIds.map((id) => byId.get(id)).filter((action) => action?.status === 'deferred');
+    const deferred = remediation.actionIds
+      .map((id) => byId.get(id))
+      .filter((action) => action?.status === 'deferred');
     if (deferred.length === 0 || deferred.length < remediation.actionIds.length) return finding;
-    return { ...finding, remediation: { ...remediation, status: 'deferred', reason: deferred[0]?.deferredReason ?? '' } };
+    return {
+      ...finding,
+      remediation: { ...remediation, status: 'deferred', reason: deferred[0]?.deferredReason ?? '' },
+    };
   });
 }
 
@@ -191,7 +219,11 @@ function statsOf(findings: readonly Finding[], actions: readonly PlannedAction[]
   const bySeverity = countBy(findings.map((finding) => finding.severity));
   return {
     findings: findings.length,
-    findingsBySeverity: { high: bySeverity.high ?? 0, medium: bySeverity.medium ?? 0, low: bySeverity.low ?? 0 },
+    findingsBySeverity: {
+      high: bySeverity.high ?? 0,
+      medium: bySeverity.medium ?? 0,
+      low: bySeverity.low ?? 0,
+    },
     findingsByCode: countBy(findings.map((finding) => finding.code)),
     actions: planned.length,
     actionsByKind: countBy(planned.map((action) => action.kind)),

@@ -87,7 +87,10 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
       settle(dnsDraft, { actionId: enableDnsId });
       dnsReady = true;
     } else {
-      settle(dnsDraft, disabled('remediation.enableVpcDnsAttributes is false (it changes DNS for the whole VPC)'));
+      settle(
+        dnsDraft,
+        disabled('remediation.enableVpcDnsAttributes is false (it changes DNS for the whole VPC)'),
+      );
     }
   }
   const dnsDependency = dnsDraft && dnsReady ? [enableDnsId] : [];
@@ -111,13 +114,19 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
   const groupRef = (): { ref: GroupRef; dependsOn: string[] } => {
     groupUse.used = true;
     if (existingGroup) {
-      return { ref: { groupId: existingGroup.groupId }, dependsOn: missingCidrs.length > 0 ? [authorizeId] : [] };
+      return {
+        ref: { groupId: existingGroup.groupId },
+        dependsOn: missingCidrs.length > 0 ? [authorizeId] : [],
+      };
     }
     return { ref: { createdBy: createGroupId }, dependsOn: [createGroupId] };
   };
 
   const creates: Action[] = [];
-  const modifies = new Map<string, { endpoint: VpcEndpoint; service: ManagedService; change: Mutable<ModifyEndpointAction> }>();
+  const modifies = new Map<
+    string,
+    { endpoint: VpcEndpoint; service: ManagedService; change: Mutable<ModifyEndpointAction> }
+  >();
   const deletes: Array<{ action: Action; service: string | undefined }> = [];
   const createdServiceIds = new Map<ManagedService, string>();
 
@@ -138,7 +147,9 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
         const offered = new Set(context.offers.get(serviceName)?.availabilityZones ?? []);
         const subnetIds = context.workload.availabilityZones
           .filter((az) => offered.has(az))
-          .map((az) => context.workload.subnets.find((subnet) => subnet.availabilityZone === az)?.subnetId ?? '')
+          .map(
+            (az) => context.workload.subnets.find((subnet) => subnet.availabilityZone === az)?.subnetId ?? '',
+          )
           .filter((id) => id !== '');
         if (subnetIds.length === 0) {
           settle(draft, manual(`${serviceName} is not offered in any AZ where ECS runs`));
@@ -148,8 +159,10 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
         const group = groupRef();
         // With instances already running, the ECS guide orders the trio: each waits for the one before.
         const trioIndex = ECS_AGENT_SERVICES.indexOf(remedy.service);
-        const previous = trioIndex > 0 ? ECS_AGENT_SERVICES[trioIndex - 1] : undefined;
-        const previousCreate = previous ? createdServiceIds.get(previous) : undefined;
+        const previousCreate = ECS_AGENT_SERVICES.slice(0, Math.max(0, trioIndex))
+          .map((earlier) => createdServiceIds.get(earlier))
+          .filter((id) => id !== undefined)
+          .at(-1);
         creates.push({
           kind: 'CREATE_ENDPOINT',
           id,
@@ -227,17 +240,17 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
           change.addSubnetIds = [...change.addSubnetIds, ...remedy.addSubnetIds];
           change.monthlyCostUsd = monthlyCost(config, change.addSubnetIds.length);
         }
-        if (remedy.addRouteTableIds) change.addRouteTableIds = [...change.addRouteTableIds, ...remedy.addRouteTableIds];
+        if (remedy.addRouteTableIds)
+          change.addRouteTableIds = [...change.addRouteTableIds, ...remedy.addRouteTableIds];
         if (remedy.attachManagedGroup) {
           const group = groupRef();
-          change.dependsOn = [...change.dependsOn, ...group.dependsOn];
           // Already attached: the group itself lacks a rule, which the authorize action adds.
-          const attached = existingGroup && remedy.endpoint.securityGroupIds.includes(existingGroup.groupId);
-          if (!attached) change.addSecurityGroups = [...change.addSecurityGroups, group.ref];
-          if (attached) {
+          if (existingGroup && remedy.endpoint.securityGroupIds.includes(existingGroup.groupId)) {
             settle(draft, { actionId: authorizeId });
             break;
           }
+          change.dependsOn = [...change.dependsOn, ...group.dependsOn];
+          change.addSecurityGroups = [...change.addSecurityGroups, group.ref];
         }
         modifies.set(id, entry);
         settle(draft, { actionId: id });
@@ -251,22 +264,25 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
           break;
         }
         if (mode === 'owned' && !owned) {
-          settle(draft, disabled('not created by the remediator; remediation.deleteWrongRegionEndpoints is "owned"'));
+          settle(
+            draft,
+            disabled('not created by the remediator; remediation.deleteWrongRegionEndpoints is "owned"'),
+          );
           break;
         }
         const id = idOf('DELETE_ENDPOINT', remedy.endpoint.vpcEndpointId);
         deletes.push({
           service: draft.service,
           action: {
-          kind: 'DELETE_ENDPOINT',
-          id,
-          region,
-          vpcId,
-          fixes: [],
-          dependsOn: [],
-          summary: `delete ${remedy.endpoint.vpcEndpointId} (${remedy.endpoint.serviceName})`,
-          vpcEndpointId: remedy.endpoint.vpcEndpointId,
-          serviceName: remedy.endpoint.serviceName,
+            kind: 'DELETE_ENDPOINT',
+            id,
+            region,
+            vpcId,
+            fixes: [],
+            dependsOn: [],
+            summary: `delete ${remedy.endpoint.vpcEndpointId} (${remedy.endpoint.serviceName})`,
+            vpcEndpointId: remedy.endpoint.vpcEndpointId,
+            serviceName: remedy.endpoint.serviceName,
           },
         });
         settle(draft, { actionId: id });
@@ -320,7 +336,11 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
   actions.push(...creates);
   const modifyActions = [...modifies.values()]
     .sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service))
-    .map(({ change }) => ({ ...change, dependsOn: [...new Set(change.dependsOn)], summary: modifySummary(change) }));
+    .map(({ change }) => ({
+      ...change,
+      dependsOn: [...new Set(change.dependsOn)],
+      summary: modifySummary(change),
+    }));
   actions.push(...modifyActions);
   // Delete a wrong-Region endpoint only after this Region's replacement exists.
   actions.push(
@@ -329,8 +349,16 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
       return replacement ? { ...action, dependsOn: [replacement] } : action;
     }),
   );
+  const withFixes = actions.map((action) => ({ ...action, fixes: fixes.get(action.id) ?? [] }));
+  const groupActionIds = new Set([createGroupId, authorizeId]);
   return {
-    actions: actions.map((action) => ({ ...action, fixes: fixes.get(action.id) ?? [] })),
+    actions: withFixes.map((action) => {
+      if (!groupActionIds.has(action.id)) return action;
+      const served = withFixes
+        .filter((user) => user.dependsOn.includes(action.id))
+        .flatMap((user) => user.fixes);
+      return { ...action, fixes: [...new Set([...action.fixes, ...served])] };
+    }),
     remediation,
   };
 }

@@ -13,7 +13,12 @@ import type { Plan, PlanStats, PlannedAction } from './plan.ts';
  */
 export type ActionOutcome = 'succeeded' | 'already-satisfied' | 'failed' | 'skipped';
 
-export const ACTION_OUTCOMES: readonly ActionOutcome[] = ['succeeded', 'already-satisfied', 'failed', 'skipped'];
+export const ACTION_OUTCOMES: readonly ActionOutcome[] = [
+  'succeeded',
+  'already-satisfied',
+  'failed',
+  'skipped',
+];
 
 export interface ActionResult {
   readonly actionId: string;
@@ -68,7 +73,10 @@ export function toReport(
   });
   const applied = results
     ? (Object.fromEntries(
-        ACTION_OUTCOMES.map((outcome) => [outcome, results.filter((result) => result.outcome === outcome).length]),
+        ACTION_OUTCOMES.map((outcome) => [
+          outcome,
+          results.filter((result) => result.outcome === outcome).length,
+        ]),
       ) as Record<ActionOutcome, number>)
     : undefined;
   return { ...plan, command, actions, stats: { ...plan.stats, apiCalls, ...(applied ? { applied } : {}) } };

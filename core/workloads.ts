@@ -91,9 +91,15 @@ export function containerNeeds(container: ContainerDefinition, region: string): 
   const needs: Array<[Need, string]> = [];
   const ecrRegion = PRIVATE_ECR_IMAGE.exec(container.image)?.[1];
   if (ecrRegion === region) needs.push(['private-ecr', `image ${container.image}`]);
-  if (container.logDriver === 'awslogs') needs.push(['awslogs', `container ${container.name} logs with awslogs`]);
-  const refs = [...container.secretRefs, ...(container.repositoryCredentials ? [container.repositoryCredentials] : [])];
-  for (const ref of refs) {
+  if (container.logDriver === 'awslogs')
+    needs.push(['awslogs', `container ${container.name} logs with awslogs`]);
+  // Private registry credentials are always a Secrets Manager secret (ARN or bare name).
+  const credentials = container.repositoryCredentials;
+  if (credentials !== undefined) {
+    const arn = ARN_REGION.exec(credentials);
+    if (!arn || arn[2] === region) needs.push(['secretsmanager', `registry credentials ${credentials}`]);
+  }
+  for (const ref of container.secretRefs) {
     const arn = ARN_REGION.exec(ref);
     if (!arn) {
       // A bare name is a Parameter Store parameter of the task's own Region.
@@ -133,7 +139,9 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
   const vpcById = new Map(snapshot.vpcs.map((vpc) => [vpc.vpcId, vpc]));
   const subnetById = new Map(snapshot.subnets.map((subnet) => [subnet.subnetId, subnet]));
   const instanceById = new Map(snapshot.ec2Instances.map((instance) => [instance.instanceId, instance]));
-  const taskDefinitionByArn = new Map(snapshot.taskDefinitions.map((definition) => [definition.taskDefinitionArn, definition]));
+  const taskDefinitionByArn = new Map(
+    snapshot.taskDefinitions.map((definition) => [definition.taskDefinitionArn, definition]),
+  );
   const builders = new Map<string, WorkloadBuilder>();
   const builderOf = (vpcId: string): WorkloadBuilder | undefined => {
     const vpc = vpcById.get(vpcId);
@@ -156,13 +164,18 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
     const builder = builderOf(instance.vpcId);
     if (!builder) continue;
     builder.addSubnet(instance.subnetId, instance.securityGroupIds);
-    builder.addNeed('ec2-capacity', `container instances of cluster ${resourceName(containerInstance.clusterArn)}`);
+    builder.addNeed(
+      'ec2-capacity',
+      `container instances of cluster ${resourceName(containerInstance.clusterArn)}`,
+    );
     builder.containerInstances.push({
       containerInstanceArn: containerInstance.containerInstanceArn,
       clusterArn: containerInstance.clusterArn,
       ec2InstanceId: instance.instanceId,
       subnetId: instance.subnetId,
-      ...(containerInstance.agentVersion === undefined ? {} : { agentVersion: containerInstance.agentVersion }),
+      ...(containerInstance.agentVersion === undefined
+        ? {}
+        : { agentVersion: containerInstance.agentVersion }),
     });
     const vpcs = clusterVpcs.get(containerInstance.clusterArn) ?? new Set<string>();
     vpcs.add(instance.vpcId);
@@ -242,11 +255,18 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
       .filter((subnet): subnet is Subnet => subnet !== undefined)
       .sort((a, b) => a.subnetId.localeCompare(b.subnetId));
     if (subnets.length === 0) continue;
-    const egressBySubnet = new Map(subnets.map((subnet) => [subnet.subnetId, egressOf(subnet, snapshot.routeTables)]));
+    const egressBySubnet = new Map(
+      subnets.map((subnet) => [subnet.subnetId, egressOf(subnet, snapshot.routeTables)]),
+    );
     const isolated = [...egressBySubnet.values()].some((egress) => egress === 'none');
-    const instanceSubnetsIsolated = builder.containerInstances.some((ci) => egressBySubnet.get(ci.subnetId) === 'none');
+    const instanceSubnetsIsolated = builder.containerInstances.some(
+      (ci) => egressBySubnet.get(ci.subnetId) === 'none',
+    );
     if (instanceSubnetsIsolated) {
-      builder.addNeed('run-command', 'agent restarts through SSM Run Command on container instances without internet egress');
+      builder.addNeed(
+        'run-command',
+        'agent restarts through SSM Run Command on container instances without internet egress',
+      );
     }
     workloads.set(vpcId, {
       vpc: builder.vpc,
@@ -259,7 +279,9 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
       egressBySubnet,
       isolated,
       needs: new Map([...builder.needs].map(([need, reasons]) => [need, [...reasons].sort()])),
-      containerInstances: builder.containerInstances.sort((a, b) => a.ec2InstanceId.localeCompare(b.ec2InstanceId)),
+      containerInstances: builder.containerInstances.sort((a, b) =>
+        a.ec2InstanceId.localeCompare(b.ec2InstanceId),
+      ),
     });
   }
   return workloads;
@@ -269,7 +291,8 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
 export function requiredServices(workload: VpcWorkload): Map<ManagedService, Need[]> {
   const required = new Map<ManagedService, Need[]>();
   for (const need of workload.needs.keys()) {
-    for (const service of NEED_SERVICES[need]) required.set(service, [...(required.get(service) ?? []), need]);
+    for (const service of NEED_SERVICES[need])
+      required.set(service, [...(required.get(service) ?? []), need]);
   }
   return required;
 }

@@ -18,10 +18,18 @@ export interface ReconcileEvent {
 
 export async function handler(event: ReconcileEvent = {}): Promise<RunReport> {
   const config = parseConfig(JSON.parse(process.env.CONFIG ?? '{}'));
-  const regions = (process.env.REGIONS ?? process.env.AWS_REGION ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  const regions = (process.env.REGIONS ?? process.env.AWS_REGION ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (regions.length === 0) throw new Error('no Region: set REGIONS or AWS_REGION');
   const pool = createClientPool();
-  const plan = await planAccount({ regions, config, pool, ...(event.vpcIds ? { vpcIds: event.vpcIds } : {}) });
+  const plan = await planAccount({
+    regions,
+    config,
+    pool,
+    ...(event.vpcIds ? { vpcIds: event.vpcIds } : {}),
+  });
   if (process.env.MODE !== 'enforce') return toReport('plan', plan, pool.apiCalls());
   const results = await applyAccountPlan(plan, pool);
   return toReport('apply', plan, pool.apiCalls(), results);

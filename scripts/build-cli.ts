@@ -16,7 +16,9 @@ await build({
   minify: true,
   sourcemap: 'linked',
   // Some bundled CommonJS code calls require() for Node built-ins.
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 process.stderr.write('built dist/cli.mjs\n');

@@ -44,7 +44,13 @@ async function seed(acct: Account): Promise<void> {
     networkMode: 'bridge',
     compatibilities: ['EC2'],
   });
-  await createService(acct, { cluster, name: 'orders-api', taskDefinition: api, launchType: 'EC2', desiredCount: 3 });
+  await createService(acct, {
+    cluster,
+    name: 'orders-api',
+    taskDefinition: api,
+    launchType: 'EC2',
+    desiredCount: 3,
+  });
   const closed = await createSecurityGroup(acct, { vpcId: prod.vpcId, name: 'endpoints-closed' });
   await createEndpoint(acct, {
     vpcId: prod.vpcId,
@@ -56,13 +62,22 @@ async function seed(acct: Account): Promise<void> {
   await createEndpoint(acct, { vpcId: prod.vpcId, service: 'ecs', region: 'us-west-2', privateDns: false });
 
   // 2. Fargate in private subnets: private ECR image and a Parameter Store secret; no ECS trio needed.
-  const payments = await createNetwork(acct, { cidr: '10.20.0.0/16', name: 'payments-fargate', azs: ['a', 'b', 'c'] });
+  const payments = await createNetwork(acct, {
+    cidr: '10.20.0.0/16',
+    name: 'payments-fargate',
+    azs: ['a', 'b', 'c'],
+  });
   const fargateCluster = await createCluster(acct, 'payments');
   const worker = await registerTaskDefinition(acct, {
     family: 'payments-worker',
     images: [`${ecr}/payments-worker:7`],
     logDriver: 'awslogs',
-    secrets: [{ name: 'API_KEY', valueFrom: `arn:aws:ssm:${acct.region}:${acct.accountId}:parameter/payments/api-key` }],
+    secrets: [
+      {
+        name: 'API_KEY',
+        valueFrom: `arn:aws:ssm:${acct.region}:${acct.accountId}:parameter/payments/api-key`,
+      },
+    ],
   });
   await createService(acct, {
     cluster: fargateCluster,
@@ -74,9 +89,24 @@ async function seed(acct: Account): Promise<void> {
   });
 
   // 3. Fargate behind a NAT gateway with a public image: works, but logs leave the AWS network.
-  const web = await createNetwork(acct, { cidr: '10.30.0.0/16', name: 'web-egress', azs: ['a', 'b'], egress: 'nat' });
-  const webTask = await registerTaskDefinition(acct, { family: 'web', images: ['public.ecr.aws/nginx/nginx:1.27'], logDriver: 'awslogs' });
-  await createService(acct, { cluster: fargateCluster, name: 'web', taskDefinition: webTask, launchType: 'FARGATE', subnets: web.subnetIds });
+  const web = await createNetwork(acct, {
+    cidr: '10.30.0.0/16',
+    name: 'web-egress',
+    azs: ['a', 'b'],
+    egress: 'nat',
+  });
+  const webTask = await registerTaskDefinition(acct, {
+    family: 'web',
+    images: ['public.ecr.aws/nginx/nginx:1.27'],
+    logDriver: 'awslogs',
+  });
+  await createService(acct, {
+    cluster: fargateCluster,
+    name: 'web',
+    taskDefinition: webTask,
+    launchType: 'FARGATE',
+    subnets: web.subnetIds,
+  });
 
   // 4. A VPC without ECS work: no findings at all.
   await createVpc(acct, { cidr: '10.40.0.0/16', name: 'sandbox' });
@@ -109,7 +139,9 @@ async function main(): Promise<void> {
     banner('4. apply again: nothing to do');
     const again = cli(acct, ['apply', '--region', REGION, '--yes', '--quiet']);
 
-    banner(`done in ${((Date.now() - started) / 1000).toFixed(1)} s — exit codes: plan ${first}, apply ${applied}, plan ${second}, apply ${again}`);
+    banner(
+      `done in ${((Date.now() - started) / 1000).toFixed(1)} s — exit codes: plan ${first}, apply ${applied}, plan ${second}, apply ${again}`,
+    );
     if (first !== 2 || applied !== 0 || again !== 0) process.exitCode = 1;
   } finally {
     await moto.stop();

@@ -1,6 +1,10 @@
 // End to end through the real SDK against moto: discover → plan → apply → plan, and the AWS state
 // the apply leaves behind. Every test works in an account of its own.
-import { DescribeSecurityGroupsCommand, DescribeVpcEndpointsCommand, DeleteSubnetCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointsCommand,
+  DeleteSubnetCommand,
+} from '@aws-sdk/client-ec2';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../core/config.ts';
@@ -30,11 +34,14 @@ async function plan(acct: Account, config: Config = parseConfig({}), pool = pool
 }
 
 async function endpointsOf(acct: Account, vpcId: string): Promise<VpcEndpoint[]> {
-  const out = await acct.ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const out = await acct.ec2.send(
+    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
   return (out.VpcEndpoints ?? []).filter((endpoint) => (endpoint.State ?? '').toLowerCase() !== 'deleted');
 }
 
-const shortName = (endpoint: VpcEndpoint): string => (endpoint.ServiceName ?? '').split('.').slice(3).join('.');
+const shortName = (endpoint: VpcEndpoint): string =>
+  (endpoint.ServiceName ?? '').split('.').slice(3).join('.');
 
 /** An EC2 cluster in two private subnets, running a service with a private ECR image, awslogs and a secret. */
 async function ec2PrivateVpc(acct: Account, cidr = '10.1.0.0/16') {
@@ -45,7 +52,9 @@ async function ec2PrivateVpc(acct: Account, cidr = '10.1.0.0/16') {
     family: 'api',
     images: [`${acct.accountId}.dkr.ecr.${acct.region}.amazonaws.com/api:1`],
     logDriver: 'awslogs',
-    secrets: [{ name: 'DB', valueFrom: `arn:aws:secretsmanager:${acct.region}:${acct.accountId}:secret:db-AbC123` }],
+    secrets: [
+      { name: 'DB', valueFrom: `arn:aws:secretsmanager:${acct.region}:${acct.accountId}:secret:db-AbC123` },
+    ],
     networkMode: 'bridge',
     compatibilities: ['EC2'],
   });
@@ -59,22 +68,50 @@ describe('plan → apply → plan on a fresh account', () => {
     const ec2 = await ec2PrivateVpc(acct);
     const fargate = await createNetwork(acct, { cidr: '10.2.0.0/16', azs: ['a'], egress: 'nat' });
     const cluster = await createCluster(acct, 'fargate');
-    const web = await registerTaskDefinition(acct, { family: 'web', images: ['public.ecr.aws/nginx/nginx:1'] });
-    await createService(acct, { cluster, name: 'web', taskDefinition: web, launchType: 'FARGATE', subnets: fargate.subnetIds });
+    const web = await registerTaskDefinition(acct, {
+      family: 'web',
+      images: ['public.ecr.aws/nginx/nginx:1'],
+    });
+    await createService(acct, {
+      cluster,
+      name: 'web',
+      taskDefinition: web,
+      launchType: 'FARGATE',
+      subnets: fargate.subnetIds,
+    });
     await createVpc(acct, { cidr: '10.3.0.0/16', name: 'no-ecs' });
 
     const result = await plan(acct);
 
     const missing = (vpcId: string) =>
-      result.findings.filter((f) => f.vpcId === vpcId && f.code === 'ENDPOINT_MISSING').map((f) => f.service).sort();
+      result.findings
+        .filter((f) => f.vpcId === vpcId && f.code === 'ENDPOINT_MISSING')
+        .map((f) => f.service)
+        .sort();
     expect(missing(ec2.vpcId)).toEqual(
-      ['ec2messages', 'ecr.api', 'ecr.dkr', 'ecs', 'ecs-agent', 'ecs-telemetry', 'logs', 's3', 'secretsmanager', 'ssm', 'ssmmessages'].sort(),
+      [
+        'ec2messages',
+        'ecr.api',
+        'ecr.dkr',
+        'ecs',
+        'ecs-agent',
+        'ecs-telemetry',
+        'logs',
+        's3',
+        'secretsmanager',
+        'ssm',
+        'ssmmessages',
+      ].sort(),
     );
-    expect(result.findings.filter((f) => f.vpcId === ec2.vpcId).every((f) => f.severity === 'high')).toBe(true);
+    expect(result.findings.filter((f) => f.vpcId === ec2.vpcId).every((f) => f.severity === 'high')).toBe(
+      true,
+    );
     // Fargate with a public image and no log driver, behind a NAT: needs nothing.
     expect(result.findings.filter((f) => f.vpcId === fargate.vpcId)).toEqual([]);
     expect(result.vpcs.map((vpc) => vpc.vpcId).sort()).toEqual([ec2.vpcId, fargate.vpcId].sort());
-    const creates = result.actions.filter((a) => a.kind === 'CREATE_ENDPOINT').map((a) => ('service' in a ? a.service : ''));
+    const creates = result.actions
+      .filter((a) => a.kind === 'CREATE_ENDPOINT')
+      .map((a) => ('service' in a ? a.service : ''));
     expect(creates.slice(0, 3)).toEqual(['ecs-agent', 'ecs-telemetry', 'ecs']);
     expect(result.stats.estimatedMonthlyCostUsd).toBeCloseTo(10 * 2 * 0.01 * 730, 2);
   });
@@ -88,11 +125,25 @@ describe('plan → apply → plan on a fresh account', () => {
 
     const endpoints = await endpointsOf(acct, ec2.vpcId);
     expect(endpoints.map(shortName).sort()).toEqual(
-      ['ec2messages', 'ecr.api', 'ecr.dkr', 'ecs', 'ecs-agent', 'ecs-telemetry', 'logs', 's3', 'secretsmanager', 'ssm', 'ssmmessages'].sort(),
+      [
+        'ec2messages',
+        'ecr.api',
+        'ecr.dkr',
+        'ecs',
+        'ecs-agent',
+        'ecs-telemetry',
+        'logs',
+        's3',
+        'secretsmanager',
+        'ssm',
+        'ssmmessages',
+      ].sort(),
     );
     const groupIds = new Set<string>();
     for (const endpoint of endpoints) {
-      expect(endpoint.Tags).toEqual(expect.arrayContaining([{ Key: 'ecs-endpoint-remediator/managed', Value: 'true' }]));
+      expect(endpoint.Tags).toEqual(
+        expect.arrayContaining([{ Key: 'ecs-endpoint-remediator/managed', Value: 'true' }]),
+      );
       if (endpoint.VpcEndpointType === 'Gateway') {
         expect(endpoint.RouteTableIds?.length).toBe(1);
         continue;
@@ -126,7 +177,10 @@ describe('plan → apply → plan on a fresh account', () => {
     const acct = newAccount();
     const ec2 = await ec2PrivateVpc(acct);
     const [first, second] = await Promise.all([plan(acct), plan(acct)]);
-    const [a, b] = await Promise.all([applyAccountPlan(first, poolFor(acct)), applyAccountPlan(second, poolFor(acct))]);
+    const [a, b] = await Promise.all([
+      applyAccountPlan(first, poolFor(acct)),
+      applyAccountPlan(second, poolFor(acct)),
+    ]);
     expect([...a, ...b].filter((result) => result.outcome === 'failed')).toEqual([]);
     const names = (await endpointsOf(acct, ec2.vpcId)).map(shortName);
     expect(names.length).toBe(new Set(names).size);
@@ -137,9 +191,15 @@ describe('plan → apply → plan on a fresh account', () => {
     const acct = newAccount();
     const ec2 = await ec2PrivateVpc(acct);
     const stale = await plan(acct);
-    const theirs = await createEndpoint(acct, { vpcId: ec2.vpcId, service: 'logs', subnetIds: ec2.subnetIds });
+    const theirs = await createEndpoint(acct, {
+      vpcId: ec2.vpcId,
+      service: 'logs',
+      subnetIds: ec2.subnetIds,
+    });
     const results = await applyAccountPlan(stale, poolFor(acct));
-    const logs = results.find((result) => result.actionId.endsWith('/logs') && result.kind === 'CREATE_ENDPOINT');
+    const logs = results.find(
+      (result) => result.actionId.endsWith('/logs') && result.kind === 'CREATE_ENDPOINT',
+    );
     expect(logs).toMatchObject({ outcome: 'already-satisfied', resourceId: theirs });
     expect((await endpointsOf(acct, ec2.vpcId)).filter((e) => shortName(e) === 'logs')).toHaveLength(1);
   });
@@ -148,10 +208,26 @@ describe('plan → apply → plan on a fresh account', () => {
     const acct = newAccount();
     const broken = await createNetwork(acct, { cidr: '10.5.0.0/16', azs: ['a'] });
     const cluster = await createCluster(acct, 'fg');
-    const td = await registerTaskDefinition(acct, { family: 'logs-only', images: ['nginx:1'], logDriver: 'awslogs' });
-    await createService(acct, { cluster, name: 'broken', taskDefinition: td, launchType: 'FARGATE', subnets: broken.subnetIds });
+    const td = await registerTaskDefinition(acct, {
+      family: 'logs-only',
+      images: ['nginx:1'],
+      logDriver: 'awslogs',
+    });
+    await createService(acct, {
+      cluster,
+      name: 'broken',
+      taskDefinition: td,
+      launchType: 'FARGATE',
+      subnets: broken.subnetIds,
+    });
     const healthy = await createNetwork(acct, { cidr: '10.6.0.0/16', azs: ['a'] });
-    await createService(acct, { cluster, name: 'healthy', taskDefinition: td, launchType: 'FARGATE', subnets: healthy.subnetIds });
+    await createService(acct, {
+      cluster,
+      name: 'healthy',
+      taskDefinition: td,
+      launchType: 'FARGATE',
+      subnets: healthy.subnetIds,
+    });
     const stale = await plan(acct);
     // The subnet disappears between plan and apply: AWS refuses the endpoint in it.
     await acct.ec2.send(new DeleteSubnetCommand({ SubnetId: broken.subnetIds[0] }));
@@ -173,7 +249,13 @@ describe('safety', () => {
     const network = await createNetwork(acct, { cidr: '10.7.0.0/16', azs: ['a'], dnsHostnames: false });
     const cluster = await createCluster(acct, 'fg');
     const td = await registerTaskDefinition(acct, { family: 'l', images: ['nginx:1'], logDriver: 'awslogs' });
-    await createService(acct, { cluster, name: 's', taskDefinition: td, launchType: 'FARGATE', subnets: network.subnetIds });
+    await createService(acct, {
+      cluster,
+      name: 's',
+      taskDefinition: td,
+      launchType: 'FARGATE',
+      subnets: network.subnetIds,
+    });
 
     const blocked = await plan(acct);
     expect(blocked.actions).toEqual([]);
@@ -185,7 +267,10 @@ describe('safety', () => {
     const config = parseConfig({ remediation: { enableVpcDnsAttributes: true } });
     const pool = poolFor(acct);
     const results = await applyAccountPlan(await plan(acct, config, pool), pool);
-    expect(results.map((r) => [r.kind, r.outcome]), JSON.stringify(results)).toEqual([
+    expect(
+      results.map((r) => [r.kind, r.outcome]),
+      JSON.stringify(results),
+    ).toEqual([
       ['ENABLE_VPC_DNS', 'succeeded'],
       ['CREATE_SECURITY_GROUP', 'succeeded'],
       ['CREATE_ENDPOINT', 'succeeded'],
@@ -205,15 +290,34 @@ describe('safety', () => {
     const copied = await createNetwork(acct, { cidr: '10.9.0.0/16', azs: ['a'] });
     const cluster = await createCluster(acct, 'fg');
     const td = await registerTaskDefinition(acct, { family: 'l', images: ['nginx:1'], logDriver: 'awslogs' });
-    for (const [name, network] of [['ignored', ignored], ['copied', copied]] as const) {
-      await createService(acct, { cluster, name, taskDefinition: td, launchType: 'FARGATE', subnets: network.subnetIds });
+    for (const [name, network] of [
+      ['ignored', ignored],
+      ['copied', copied],
+    ] as const) {
+      await createService(acct, {
+        cluster,
+        name,
+        taskDefinition: td,
+        launchType: 'FARGATE',
+        subnets: network.subnetIds,
+      });
     }
-    const stray = await createEndpoint(acct, { vpcId: copied.vpcId, service: 'logs', region: 'us-west-2', privateDns: false });
+    const stray = await createEndpoint(acct, {
+      vpcId: copied.vpcId,
+      service: 'logs',
+      region: 'us-west-2',
+      privateDns: false,
+    });
 
     const byDefault = await plan(acct);
-    expect(byDefault.vpcs.find((vpc) => vpc.vpcId === ignored.vpcId)).toMatchObject({ inScope: false, outOfScopeReason: 'ignore-tag' });
+    expect(byDefault.vpcs.find((vpc) => vpc.vpcId === ignored.vpcId)).toMatchObject({
+      inScope: false,
+      outOfScopeReason: 'ignore-tag',
+    });
     expect(byDefault.findings.some((f) => f.vpcId === ignored.vpcId)).toBe(false);
-    expect(byDefault.findings.find((f) => f.code === 'ENDPOINT_WRONG_REGION')?.remediation.status).toBe('disabled');
+    expect(byDefault.findings.find((f) => f.code === 'ENDPOINT_WRONG_REGION')?.remediation.status).toBe(
+      'disabled',
+    );
 
     const config = parseConfig({ remediation: { deleteWrongRegionEndpoints: 'any' } });
     const pool = poolFor(acct);

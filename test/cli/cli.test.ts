@@ -43,12 +43,20 @@ async function driftedAccount(): Promise<{ acct: Account; vpcId: string }> {
   const network = await createNetwork(acct, { cidr: '10.11.0.0/16', azs: ['a'] });
   const cluster = await createCluster(acct, 'c');
   const td = await registerTaskDefinition(acct, { family: 'app', images: ['nginx:1'], logDriver: 'awslogs' });
-  await createService(acct, { cluster, name: 'app', taskDefinition: td, launchType: 'FARGATE', subnets: network.subnetIds });
+  await createService(acct, {
+    cluster,
+    name: 'app',
+    taskDefinition: td,
+    launchType: 'FARGATE',
+    subnets: network.subnetIds,
+  });
   return { acct, vpcId: network.vpcId };
 }
 
 async function endpointCount(acct: Account, vpcId: string): Promise<number> {
-  const out = await acct.ec2.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const out = await acct.ec2.send(
+    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
   return (out.VpcEndpoints ?? []).length;
 }
 
