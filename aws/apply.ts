@@ -27,12 +27,24 @@ import type {
   ModifyEndpointAction,
 } from '../core/actions.ts';
 import { isManaged } from '../core/actions.ts';
+import { defaultConfig } from '../core/config.ts';
 import type { Plan, PlannedAction } from '../core/plan.ts';
 import type { ActionResult } from '../core/report.ts';
 import type { AwsClients } from './clients.ts';
 import { errorMessage, errorName } from './errors.ts';
+import type { RestartSettings, Rollout } from './restart.ts';
+import { restartAgents, updateAgent } from './restart.ts';
+
+/** What the actions of one apply share: restart settings and the rollout's cap and halt. */
+interface RunState {
+  readonly restartSettings: RestartSettings;
+  readonly rollout: Rollout;
+  readonly onProgress: ((message: string) => void) | undefined;
+}
 
 export interface ApplyOptions {
+  /** Agent restart settings (the config's `agentRestart`); default: the config defaults. */
+  readonly agentRestart?: RestartSettings;
   /** VPCs changed at once. */
   readonly concurrency?: number;
   readonly onProgress?: (message: string) => void;
@@ -51,10 +63,14 @@ export async function applyPlan(
   }
   const queue = [...groups.values()];
   const results = new Map<string, ActionResult>();
+  const run: RunState = {
+    restartSettings: options.agentRestart ?? defaultConfig.agentRestart,
+    rollout: { restarts: 0 },
+    onProgress: options.onProgress,
+  };
   const worker = async (): Promise<void> => {
     for (let actions = queue.shift(); actions; actions = queue.shift()) {
-      for (const result of await applyVpc(actions, clientsFor, options.onProgress))
-        results.set(result.actionId, result);
+      for (const result of await applyVpc(actions, clientsFor, run)) results.set(result.actionId, result);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
@@ -64,7 +80,7 @@ export async function applyPlan(
 async function applyVpc(
   actions: readonly PlannedAction[],
   clientsFor: (region: string) => AwsClients,
-  onProgress: ((message: string) => void) | undefined,
+  run: RunState,
 ): Promise<ActionResult[]> {
   const results = new Map<string, ActionResult>();
   const resolveGroup = (ref: GroupRef): string => {
@@ -86,28 +102,33 @@ async function applyVpc(
       result = { ...base, outcome: 'skipped', message: `not attempted: ${blocker} did not succeed` };
     } else {
       try {
-        const { ec2 } = clientsFor(action.region);
-        result = { ...base, ...(await execute(ec2, action, resolveGroup)) };
+        result = { ...base, ...(await execute(clientsFor(action.region), action, resolveGroup, run)) };
       } catch (error) {
         result = { ...base, outcome: 'failed', message: `${errorName(error)}: ${errorMessage(error)}` };
       }
     }
     results.set(action.id, result);
-    onProgress?.(
+    run.onProgress?.(
       `${result.outcome.padEnd(17)} ${action.id}${result.resourceId ? ` → ${result.resourceId}` : ''}`,
     );
   }
   return [...results.values()];
 }
 
-type Execution = Pick<ActionResult, 'outcome' | 'message' | 'resourceId'>;
+type Execution = Pick<ActionResult, 'outcome' | 'message' | 'resourceId' | 'instances'>;
 
 function execute(
-  ec2: EC2Client,
+  clients: AwsClients,
   action: Action,
   resolveGroup: (ref: GroupRef) => string,
+  run: RunState,
 ): Promise<Execution> {
+  const { ec2 } = clients;
   switch (action.kind) {
+    case 'RESTART_AGENT':
+      return restartAgents(clients, action, run.restartSettings, run.rollout, run.onProgress);
+    case 'UPDATE_AGENT':
+      return updateAgent(clients, action).then((done) => ({ ...done, resourceId: action.ec2InstanceId }));
     case 'ENABLE_VPC_DNS':
       return enableVpcDns(ec2, action);
     case 'CREATE_SECURITY_GROUP':

@@ -19,6 +19,9 @@ import { describeInstances } from './discover/instances.ts';
 import { describeRouteTables } from './discover/routes.ts';
 import { describeTaskDefinitions } from './discover/task-definitions.ts';
 import { describeDns, describeSubnets, describeVpcs } from './discover/vpcs.ts';
+import { describeManagedInstances } from './discover/ssm.ts';
+import { restartCandidates } from '../core/restarts.ts';
+import { analyseWorkloads } from '../core/workloads.ts';
 import { distinct } from './pagination.ts';
 
 export { DiscoveryError } from './discover/context.ts';
@@ -105,7 +108,7 @@ export async function discoverRegion(
     const vpcDns = dns.get(vpc.vpcId);
     return vpcDns ? { ...vpc, dns: vpcDns } : vpc;
   });
-  return {
+  const snapshot: RegionSnapshot = {
     region,
     vpcs: sortBy(vpcs, (vpc) => vpc.vpcId),
     subnets: sortBy(subnets, (subnet) => subnet.subnetId),
@@ -119,6 +122,12 @@ export async function discoverRegion(
     tasks: sortBy(scoped.tasks, (task) => task.taskArn),
     taskDefinitions: sortBy(taskDefinitions, (definition) => definition.taskDefinitionArn),
   };
+  // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
+  const inScopeSet = new Set(inScopeIds);
+  const workloads = [...analyseWorkloads(snapshot).values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
+  const candidates = restartCandidates(snapshot, workloads, config);
+  const ssmInstances = candidates.length > 0 ? await describeManagedInstances(ctx, candidates) : [];
+  return { ...snapshot, ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId) };
 }
 
 interface ScopedWork extends Omit<EcsWork, 'clusterArns'> {

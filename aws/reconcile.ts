@@ -3,6 +3,7 @@
  * handlers are thin shells over these two functions.
  */
 import type { Config } from '../core/config.ts';
+import { defaultConfig } from '../core/config.ts';
 import type { Plan } from '../core/plan.ts';
 import { buildPlan } from '../core/plan.ts';
 import type { ActionResult, ApiCallCounts } from '../core/report.ts';
@@ -68,11 +69,18 @@ export async function planAccount(request: ReconcileRequest): Promise<Plan> {
   return buildPlan(snapshots, request.config, request.now ?? new Date());
 }
 
-/** Executes a plan made by {@link planAccount} with the same pool. */
+/**
+ * Executes a plan made by {@link planAccount} with the same pool. Pass the config the plan was made
+ * with: its `agentRestart` settings (waves, waits, caps) govern the restarts.
+ */
 export function applyAccountPlan(
   plan: Plan,
   pool: ClientPool,
   onProgress?: (message: string) => void,
+  config: Config = defaultConfig,
 ): Promise<ActionResult[]> {
-  return applyPlan(plan, pool.clientsFor, onProgress ? { onProgress } : {});
+  return applyPlan(plan, pool.clientsFor, {
+    agentRestart: config.agentRestart,
+    ...(onProgress ? { onProgress } : {}),
+  });
 }

@@ -87,7 +87,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return EXIT.error;
       }
     }
-    const results = await applyAccountPlan(plan, pool, progress);
+    const results = await applyAccountPlan(plan, pool, progress, config);
     const report = toReport('apply', plan, pool.apiCalls(), results);
     print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
     return applySucceeded(results) ? EXIT.ok : EXIT.applyIncomplete;

@@ -10,6 +10,8 @@ const ACTION_MARK: Readonly<Record<ReportedAction['kind'], string>> = {
   CREATE_GATEWAY_ENDPOINT: '+',
   MODIFY_ENDPOINT: '~',
   DELETE_ENDPOINT: '-',
+  UPDATE_AGENT: '~',
+  RESTART_AGENT: '↻',
 };
 
 /** Lays rows out in columns padded to the widest cell; the last column is never padded. */
@@ -67,7 +69,13 @@ export function renderText(report: RunReport): string {
         `    ${finding.code}${finding.service ? ` ${finding.service}` : ''}: ${finding.remediation.status}: ${finding.remediation.reason ?? ''}`,
       );
     }
-    lines.push(...actions.map(actionLine), '');
+    for (const action of actions) {
+      lines.push(actionLine(action));
+      for (const instance of action.result?.instances ?? []) {
+        lines.push(`      ${instance.ec2InstanceId} ${instance.outcome}: ${instance.message}`);
+      }
+    }
+    lines.push('');
   }
   if (report.vpcs.length === 0)
     lines.push(`No VPC in ${report.regions.join(', ')} runs ECS work: nothing to check.`, '');

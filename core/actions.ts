@@ -85,7 +85,41 @@ export interface EnableVpcDnsAction extends ActionBase {
   readonly attributes: readonly VpcDnsAttribute[];
 }
 
+/** How the agent is restarted: see core/restarts.ts. */
+export type RestartMethod = 'systemctl' | 'docker' | 'powershell';
+
+export interface AgentRestartTarget {
+  readonly ec2InstanceId: string;
+  readonly containerInstanceArn: string;
+  readonly method: RestartMethod;
+}
+
+export interface RestartAgentAction extends ActionBase {
+  readonly kind: 'RESTART_AGENT';
+  readonly clusterArn: string;
+  /** In rollout order; waves of at most `waveSize`. */
+  readonly instances: readonly AgentRestartTarget[];
+  readonly waveSize: number;
+  /** The ECS endpoints (service names) that must be available before any restart. */
+  readonly waitForServiceNames: readonly string[];
+  /** Set the endpoints' restart cutoff to the time they were seen available (after creating them). */
+  readonly refreshCutoff: boolean;
+  /** This run creates the Run Command endpoints: wait for offline instances to come online. */
+  readonly waitForSsm: boolean;
+  /** The SSM command comment (at most 100 characters). */
+  readonly comment: string;
+}
+
+export interface UpdateAgentAction extends ActionBase {
+  readonly kind: 'UPDATE_AGENT';
+  readonly clusterArn: string;
+  readonly containerInstanceArn: string;
+  readonly ec2InstanceId: string;
+}
+
 export type Action =
+  | RestartAgentAction
+  | UpdateAgentAction
   | CreateSecurityGroupAction
   | AuthorizeIngressAction
   | CreateEndpointAction
@@ -104,6 +138,8 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   'MODIFY_ENDPOINT',
   'CREATE_GATEWAY_ENDPOINT',
   'DELETE_ENDPOINT',
+  'UPDATE_AGENT',
+  'RESTART_AGENT',
 ];
 
 /** Tags that mark what the remediator created (and so may change or delete). */

@@ -9,6 +9,7 @@ import type {
   RegionSnapshot,
   RouteTable,
   SecurityGroup,
+  SsmManagedInstance,
   VpcEndpoint,
 } from './model.ts';
 import { admitsHttpsFrom, routeTableOf } from './network.ts';
@@ -21,7 +22,7 @@ import {
   serviceOrder,
 } from './services.ts';
 import { MINIMUM_AGENT_VERSION, isAgentOutdated } from './version.ts';
-import type { Need, VpcWorkload } from './workloads.ts';
+import type { Need, PlacedContainerInstance, VpcWorkload } from './workloads.ts';
 import { requiredServices } from './workloads.ts';
 
 /** What would fix a finding; the planner turns remedies into actions (or explains why not). */
@@ -43,6 +44,7 @@ export type Remedy =
       readonly addRouteTableIds?: readonly string[];
     }
   | { readonly kind: 'delete'; readonly endpoint: VpcEndpoint }
+  | { readonly kind: 'update-agent'; readonly instance: PlacedContainerInstance; readonly hint: string }
   | {
       readonly kind: 'enable-vpc-dns';
       readonly attributes: readonly ('enableDnsSupport' | 'enableDnsHostnames')[];
@@ -73,6 +75,8 @@ export interface VpcContext {
   readonly offers: ReadonlyMap<string, EndpointServiceOffer>;
   readonly routeTables: readonly RouteTable[];
   readonly subnetAz: ReadonlyMap<string, string>;
+  /** SSM's facts of the container instances discovery looked up, by EC2 instance id. */
+  readonly ssm: ReadonlyMap<string, SsmManagedInstance>;
 }
 
 export type Check = (context: VpcContext) => DraftFinding[];
@@ -370,7 +374,8 @@ const agentVersionCheck: Check = (context) =>
         subject: instance.ec2InstanceId,
         message: `container instance ${instance.ec2InstanceId} runs ECS agent ${instance.agentVersion ?? '?'}, older than ${MINIMUM_AGENT_VERSION}: it cannot use the ECS interface endpoints`,
         remedy: {
-          kind: 'manual',
+          kind: 'update-agent',
+          instance,
           hint: 'update the agent (UpdateContainerAgent) or replace the instance with a current ECS-optimized AMI',
         },
       }),
@@ -399,6 +404,7 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
     offers: new Map(snapshot.endpointServices.map((offer) => [offer.serviceName, offer])),
     routeTables: snapshot.routeTables.filter((table) => table.vpcId === vpcId),
     subnetAz: new Map(snapshot.subnets.map((subnet) => [subnet.subnetId, subnet.availabilityZone])),
+    ssm: new Map((snapshot.ssmInstances ?? []).map((managed) => [managed.instanceId, managed])),
   };
 }
 

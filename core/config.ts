@@ -42,6 +42,36 @@ export const configSchema = z
       })
       .strict()
       .default(() => ({ maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 100 })),
+    agentRestart: z
+      .object({
+        /** Restart the ECS agent on running container instances after the ECS endpoints change. */
+        enabled: z.boolean().default(true),
+        /** Most instances of one cluster restarted at once. */
+        waveSize: z.number().int().min(1).max(50).default(5),
+        /** Most of a cluster's owing instances restarted at once, in percent (the smaller limit wins). */
+        wavePercent: z.number().int().min(1).max(100).default(25),
+        /** Most restarts in one run, over all Regions; the rest wait for the next run. */
+        maxRestartsPerRun: z.number().int().min(0).default(100),
+        /** SSM Run Command delivery and execution timeout of each restart. */
+        commandTimeoutSeconds: z.number().int().min(30).max(3600).default(300),
+        /** How long to wait for new endpoints to become available, and for SSM to see an instance online. */
+        waitSeconds: z.number().int().min(0).max(3600).default(600),
+        /** How long the agent may take to reconnect to ECS after a restart. */
+        verifySeconds: z.number().int().min(0).max(3600).default(180),
+        /** Fix AGENT_OUTDATED with ECS UpdateContainerAgent (Amazon Linux ECS-optimized AMIs only). */
+        updateOutdatedAgents: z.boolean().default(false),
+      })
+      .strict()
+      .default(() => ({
+        enabled: true,
+        waveSize: 5,
+        wavePercent: 25,
+        maxRestartsPerRun: 100,
+        commandTimeoutSeconds: 300,
+        waitSeconds: 600,
+        verifySeconds: 180,
+        updateOutdatedAgents: false,
+      })),
     pricing: z
       .object({
         /** USD per interface endpoint per AZ per hour; default: the published us-east-1 price. */

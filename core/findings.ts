@@ -16,6 +16,8 @@ export const FINDING_CODES = [
   'VPC_DNS_DISABLED',
   'VPC_CUSTOM_DNS',
   'AGENT_OUTDATED',
+  'AGENT_RESTART_REQUIRED',
+  'SSM_UNREACHABLE',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

@@ -173,6 +173,19 @@ export interface TaskDefinition {
   readonly containers: readonly ContainerDefinition[];
 }
 
+/** What SSM knows of an instance it manages (DescribeInstanceInformation). */
+export interface SsmManagedInstance {
+  readonly instanceId: string;
+  /** `Online`, `ConnectionLost`, `Inactive`. */
+  readonly pingStatus: string;
+  /** `Linux`, `Windows`, `MacOS`. */
+  readonly platformType?: string;
+  /** e.g. `Amazon Linux`, `Bottlerocket`, `Microsoft Windows Server 2022 Datacenter`. */
+  readonly platformName?: string;
+  /** e.g. `2023`, `2`, `10.0.20348`. */
+  readonly platformVersion?: string;
+}
+
 /** Everything discovery read in one Region. */
 export interface RegionSnapshot {
   readonly region: string;
@@ -195,4 +208,9 @@ export interface RegionSnapshot {
   readonly services: readonly EcsService[];
   readonly tasks: readonly EcsTask[];
   readonly taskDefinitions: readonly TaskDefinition[];
+  /**
+   * SSM's view of the container instances that may need an agent restart or update (see
+   * core/restarts.ts `restartCandidates`); an instance looked up but absent is not managed by SSM.
+   */
+  readonly ssmInstances?: readonly SsmManagedInstance[];
 }

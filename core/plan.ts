@@ -6,11 +6,12 @@ import type { Action, ActionKind } from './actions.ts';
 import { createsEndpoint } from './actions.ts';
 import { runChecks, vpcContext } from './checks.ts';
 import type { Config } from './config.ts';
-import type { Finding, FindingCode, Severity } from './findings.ts';
-import { SEVERITY_RANK } from './findings.ts';
+import type { Finding, FindingCode, Remediation, Severity } from './findings.ts';
+import { SEVERITY_RANK, findingId } from './findings.ts';
 import type { RegionSnapshot } from './model.ts';
 import type { Egress } from './network.ts';
 import { draftId, planVpc } from './planner.ts';
+import { planRestarts } from './restarts.ts';
 import { vpcScope } from './scope.ts';
 import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
@@ -81,6 +82,13 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
   const vpcs: VpcReport[] = [];
   const results: VpcResult[] = [];
   for (const snapshot of snapshots) {
+    const containerInstances = new Map(
+      snapshot.containerInstances.map((ci) => [ci.containerInstanceArn, ci]),
+    );
+    const clusterSizes = new Map<string, number>();
+    for (const ci of snapshot.containerInstances) {
+      clusterSizes.set(ci.clusterArn, (clusterSizes.get(ci.clusterArn) ?? 0) + 1);
+    }
     const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
       a.vpc.vpcId.localeCompare(b.vpc.vpcId),
     );
@@ -110,26 +118,28 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
       const context = vpcContext(snapshot, workload);
       const drafts = runChecks(context);
       const vpcPlan = planVpc({ context, drafts, config, now });
-      const findings = drafts.map((draft): Finding => {
-        const id = draftId(snapshot.region, draft);
-        return {
-          id,
-          code: draft.code,
-          severity: draft.severity,
-          region: snapshot.region,
-          vpcId: draft.vpcId,
-          ...(draft.service === undefined ? {} : { service: draft.service }),
-          ...(draft.resourceId === undefined ? {} : { resourceId: draft.resourceId }),
-          message: draft.message,
-          remediation: vpcPlan.remediation.get(id) ?? { status: 'manual', actionIds: [] },
-        };
-      });
-      results.push({
-        region: snapshot.region,
-        vpcId: workload.vpc.vpcId,
-        findings,
+      // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
+      const restarts = planRestarts({
+        context,
         actions: vpcPlan.actions,
+        containerInstances,
+        ssm: context.ssm,
+        clusterSizes,
+        config,
       });
+      const unplanned: Remediation = { status: 'manual', actionIds: [] };
+      const findings = [
+        ...drafts.map((draft) =>
+          toFinding(
+            snapshot.region,
+            draft,
+            vpcPlan.remediation.get(draftId(snapshot.region, draft)) ?? unplanned,
+          ),
+        ),
+        ...restarts.findings.map((finding) => toFinding(snapshot.region, finding, finding.remediation)),
+      ];
+      const actions = [...vpcPlan.actions, ...restarts.actions];
+      results.push({ region: snapshot.region, vpcId: workload.vpc.vpcId, findings, actions });
     }
   }
   const actions = applyCaps(results, config);
@@ -145,6 +155,30 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
     findings,
     actions,
     stats: statsOf(findings, actions),
+  };
+}
+
+interface FindingDraft {
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  readonly vpcId: string;
+  readonly service?: string;
+  readonly resourceId?: string;
+  readonly subject: string;
+  readonly message: string;
+}
+
+function toFinding(region: string, draft: FindingDraft, remediation: Remediation): Finding {
+  return {
+    id: findingId(draft.code, region, draft.vpcId, draft.subject),
+    code: draft.code,
+    severity: draft.severity,
+    region,
+    vpcId: draft.vpcId,
+    ...(draft.service === undefined ? {} : { service: draft.service }),
+    ...(draft.resourceId === undefined ? {} : { resourceId: draft.resourceId }),
+    message: draft.message,
+    remediation,
   };
 }
 

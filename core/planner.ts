@@ -12,7 +12,9 @@ import { fnv1a64 } from './hash.ts';
 import type { SecurityGroup, VpcEndpoint } from './model.ts';
 import { admitsHttpsFrom } from './network.ts';
 import type { ManagedService } from './services.ts';
+import { canUpdateAgent, cutoffTag } from './restarts.ts';
 import { ECS_AGENT_SERVICES, serviceNameOf, serviceOrder } from './services.ts';
+import { resourceName } from './workloads.ts';
 
 /** Idempotency tokens repeat within this window, so concurrent runs create one endpoint, not two. */
 export const CLIENT_TOKEN_WINDOW_MS = 10 * 60 * 1000;
@@ -129,6 +131,7 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
   >();
   const deletes: Array<{ action: Action; service: string | undefined }> = [];
   const createdServiceIds = new Map<ManagedService, string>();
+  const updates: Action[] = [];
 
   for (const draft of drafts) {
     const remedy: Remedy = draft.remedy;
@@ -177,7 +180,11 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
           securityGroups: [group.ref],
           privateDnsEnabled: true,
           clientToken: clientToken([region, vpcId, serviceName, ...subnetIds], now),
-          tags: ownedTags(`ecs-endpoint-remediator ${remedy.service}`),
+          // The ECS endpoints record when running agents must have restarted by (core/restarts.ts).
+          tags: {
+            ...ownedTags(`ecs-endpoint-remediator ${remedy.service}`),
+            ...(trioIndex >= 0 ? cutoffTag(now) : {}),
+          },
           monthlyCostUsd: monthlyCost(config, subnetIds.length),
         });
         createdServiceIds.set(remedy.service, id);
@@ -253,6 +260,34 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
           change.addSecurityGroups = [...change.addSecurityGroups, group.ref];
         }
         modifies.set(id, entry);
+        settle(draft, { actionId: id });
+        break;
+      }
+      case 'update-agent': {
+        if (!config.agentRestart.updateOutdatedAgents) {
+          settle(draft, disabled(`agentRestart.updateOutdatedAgents is false; ${remedy.hint}`));
+          break;
+        }
+        if (!canUpdateAgent(context.ssm.get(remedy.instance.ec2InstanceId))) {
+          settle(
+            draft,
+            manual(`UpdateContainerAgent needs an ECS-optimized Amazon Linux AMI; ${remedy.hint}`),
+          );
+          break;
+        }
+        const id = idOf('UPDATE_AGENT', remedy.instance.ec2InstanceId);
+        updates.push({
+          kind: 'UPDATE_AGENT',
+          id,
+          region,
+          vpcId,
+          fixes: [],
+          dependsOn: [],
+          summary: `update the ECS agent of ${remedy.instance.ec2InstanceId} (cluster ${resourceName(remedy.instance.clusterArn)})`,
+          clusterArn: remedy.instance.clusterArn,
+          containerInstanceArn: remedy.instance.containerInstanceArn,
+          ec2InstanceId: remedy.instance.ec2InstanceId,
+        });
         settle(draft, { actionId: id });
         break;
       }
@@ -349,6 +384,7 @@ export function planVpc({ context, drafts, config, now }: PlanningInput): VpcPla
       return replacement ? { ...action, dependsOn: [replacement] } : action;
     }),
   );
+  actions.push(...updates);
   const withFixes = actions.map((action) => ({ ...action, fixes: fixes.get(action.id) ?? [] }));
   const groupActionIds = new Set([createGroupId, authorizeId]);
   return {

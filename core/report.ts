@@ -20,6 +20,14 @@ export const ACTION_OUTCOMES: readonly ActionOutcome[] = [
   'skipped',
 ];
 
+/** What a RESTART_AGENT did to one instance. */
+export interface InstanceOutcome {
+  readonly ec2InstanceId: string;
+  readonly outcome: 'restarted' | 'failed' | 'skipped';
+  /** What ran, why it failed (with the command output's last lines), or why it was skipped. */
+  readonly message: string;
+}
+
 export interface ActionResult {
   readonly actionId: string;
   readonly kind: ActionKind;
@@ -29,6 +37,8 @@ export interface ActionResult {
   /** The resource made or found (endpoint or security group id). */
   readonly resourceId?: string;
   readonly message: string;
+  /** RESTART_AGENT: the outcome of each instance. */
+  readonly instances?: readonly InstanceOutcome[];
 }
 
 /** API calls sent, in total and per service (`ec2`, `ecs`) and operation (`ec2:DescribeVpcEndpoints`). */
@@ -39,7 +49,7 @@ export interface ApiCallCounts {
 }
 
 export type ReportedAction = PlannedAction & {
-  readonly result?: Pick<ActionResult, 'outcome' | 'resourceId' | 'message'>;
+  readonly result?: Pick<ActionResult, 'outcome' | 'resourceId' | 'message' | 'instances'>;
 };
 
 export interface RunReport extends Omit<Plan, 'actions' | 'stats'> {
@@ -68,6 +78,7 @@ export function toReport(
         outcome: result.outcome,
         message: result.message,
         ...(result.resourceId === undefined ? {} : { resourceId: result.resourceId }),
+        ...(result.instances === undefined ? {} : { instances: result.instances }),
       },
     };
   });

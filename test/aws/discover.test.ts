@@ -510,8 +510,10 @@ describe('discoverRegion', () => {
       'ec2:DescribeVpcEndpoints': 1,
       'ec2:DescribeSecurityGroups': 2, // managed groups, then the endpoints' groups not among them
       'ec2:DescribeVpcEndpointServices': 1,
+      // SSM facts of the container instances that may owe an agent restart (core/restarts.ts).
+      'ssm:DescribeInstanceInformation': 1,
     });
-    expect(clients.calls.snapshot().byService).toEqual({ ecs: 19, ec2: 13 });
+    expect(clients.calls.snapshot().byService).toEqual({ ecs: 19, ec2: 13, ssm: 1 });
     expect(progress).toContain('ecs: 3 clusters');
     expect(progress).toContain('ec2: 3 VPCs host ECS work (2 in scope), 6 subnets');
     expect(progress).toContain('ec2: 3 VPC endpoints (1 deleted left out)');
@@ -658,6 +660,7 @@ describe('discoverRegion', () => {
       services: [],
       tasks: [],
       taskDefinitions: [],
+      ssmInstances: [],
     });
     expect(clients.calls.snapshot()).toEqual({
       total: 1,

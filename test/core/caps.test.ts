@@ -70,6 +70,8 @@ describe('maxActionsPerRun', () => {
       ['CREATE_ENDPOINT', 'deferred'],
       ['CREATE_ENDPOINT', 'deferred'],
       ['CREATE_ENDPOINT', 'deferred'],
+      // The agent restart waits for the ECS endpoints, so it is deferred with them.
+      ['RESTART_AGENT', 'deferred'],
     ]);
     expect(plan.actions[1]?.deferredReason).toContain('maxActionsPerRun');
   });
@@ -81,7 +83,7 @@ describe('maxActionsPerRun', () => {
     expect(plan.actions.every((action) => (action.deferredReason ?? '').length > 0)).toBe(true);
     expect(plan.stats).toMatchObject({
       actions: 0,
-      deferredActions: 4,
+      deferredActions: 5,
       endpointsToCreate: 0,
       estimatedMonthlyCostUsd: 0,
     });
@@ -142,18 +144,20 @@ describe('cost and stats', () => {
     const { a } = trioVpc();
     const plan = planOf(a.snapshot(), { limits: { maxEndpointsCreatedPerRun: 1 } });
     expect(plan.stats.estimatedMonthlyCostUsd).toBeCloseTo(21.9, 2);
-    expect(plan.stats).toMatchObject({ endpointsToCreate: 1, actions: 2, deferredActions: 2 });
+    expect(plan.stats).toMatchObject({ endpointsToCreate: 1, actions: 2, deferredActions: 3 });
   });
 
   it('summarises findings and actions', () => {
     const { a } = trioVpc(account(), 'none');
     const plan = planOf(a.snapshot());
+    // Six missing endpoints, and the agent restart the ECS three make due on the VPC's instances.
+    const instances = plan.vpcs[0]?.containerInstances ?? 0;
     expect(plan.stats).toMatchObject({
-      findings: 6,
-      findingsBySeverity: { high: 6, medium: 0, low: 0 },
-      findingsByCode: { ENDPOINT_MISSING: 6 },
-      actions: 7,
-      actionsByKind: { CREATE_SECURITY_GROUP: 1, CREATE_ENDPOINT: 6 },
+      findings: 6 + instances,
+      findingsBySeverity: { high: 6 + instances, medium: 0, low: 0 },
+      findingsByCode: { ENDPOINT_MISSING: 6, AGENT_RESTART_REQUIRED: instances },
+      actions: 8,
+      actionsByKind: { CREATE_SECURITY_GROUP: 1, CREATE_ENDPOINT: 6, RESTART_AGENT: 1 },
       deferredActions: 0,
       endpointsToCreate: 6,
     });

@@ -470,7 +470,8 @@ describe('AGENT_OUTDATED', () => {
       return;
     }
     expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({ resourceId: host.instanceId, remediation: { status: 'manual' } });
+    // UpdateContainerAgent is off by default (agentRestart.updateOutdatedAgents).
+    expect(findings[0]).toMatchObject({ resourceId: host.instanceId, remediation: { status: 'disabled' } });
     expect(findings[0]?.message).toContain(agentVersion ?? '?');
     expect(findings[0]?.service).toBeUndefined();
   });

@@ -22,6 +22,16 @@ describe('parseConfig', () => {
       scope: { includeVpcIds: [], excludeVpcIds: [] },
       remediation: { enableVpcDnsAttributes: false, deleteWrongRegionEndpoints: 'never' },
       limits: { maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 100 },
+      agentRestart: {
+        enabled: true,
+        waveSize: 5,
+        wavePercent: 25,
+        maxRestartsPerRun: 100,
+        commandTimeoutSeconds: 300,
+        waitSeconds: 600,
+        verifySeconds: 180,
+        updateOutdatedAgents: false,
+      },
       pricing: { interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 },
     });
     expect(defaultConfig).toEqual(parseConfig({}));

@@ -24,10 +24,11 @@ import type {
   EndpointServiceOffer,
   EndpointState,
   IngressRule,
+  RegionSnapshot,
   Route,
   RouteTable,
-  RegionSnapshot,
   SecurityGroup,
+  SsmManagedInstance,
   Subnet,
   Tags,
   TaskDefinition,
@@ -139,6 +140,15 @@ export interface ContainerInstanceOptions {
   readonly status?: string;
   readonly instanceState?: string;
   readonly groups?: readonly string[];
+  /**
+   * SSM's view of the instance. Default: managed and online, Amazon Linux 2023 (an ECS-optimized AMI
+   * ships the SSM agent); `null`: not managed by SSM.
+   */
+  readonly ssm?: Partial<SsmManagedInstance> | null;
+  /** ISO time of registration with ECS. */
+  readonly registeredAt?: string;
+  /** More ECS attributes (e.g. the restart record). */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 export interface PlacedInstance {
@@ -183,6 +193,7 @@ interface MutableState {
   services: EcsService[];
   tasks: EcsTask[];
   taskDefinitions: TaskDefinition[];
+  ssmInstances: SsmManagedInstance[];
 }
 
 function hex(n: number): string {
@@ -212,6 +223,7 @@ export class Account {
       services: [],
       tasks: [],
       taskDefinitions: [],
+      ssmInstances: [],
     };
   }
 
@@ -408,8 +420,19 @@ export class Account {
       ...(agentVersion === null ? {} : { agentVersion }),
       agentConnected: true,
       status: options.status ?? 'ACTIVE',
-      attributes: { 'ecs.os-type': 'linux' },
+      ...(options.registeredAt === undefined ? {} : { registeredAt: options.registeredAt }),
+      attributes: { 'ecs.os-type': 'linux', 'ecs.os-family': 'LINUX', ...options.attributes },
     });
+    if (options.ssm !== null) {
+      this.#state.ssmInstances.push({
+        instanceId,
+        pingStatus: 'Online',
+        platformType: 'Linux',
+        platformName: 'Amazon Linux',
+        platformVersion: '2023',
+        ...options.ssm,
+      });
+    }
     return { instanceId, arn };
   }
 

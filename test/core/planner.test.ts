@@ -272,7 +272,8 @@ describe('endpoints naming another Region', () => {
     a.endpoints(vpc, ['ecs-agent', 'ecs-telemetry', 'ecs']);
     a.endpoint(vpc, 'ecs', { region: OTHER_REGION });
     const plan = planOf(a.snapshot(), { remediation: { deleteWrongRegionEndpoints: 'any' } });
-    expect(plan.actions.map((action) => action.kind)).toEqual(['DELETE_ENDPOINT']);
+    // Deleting a wrong-Region ECS endpoint changes where agents connect: a restart follows it.
+    expect(plan.actions.map((action) => action.kind)).toEqual(['DELETE_ENDPOINT', 'RESTART_AGENT']);
     expect(actionOf(plan, 'DELETE_ENDPOINT').dependsOn).toEqual([]);
   });
 });

@@ -5,7 +5,8 @@
  * only after each action it depends on), so a planner mistake shows as a thrown {@link SimulationError}.
  */
 import type { Action, GroupRef } from '../../core/actions.ts';
-import type { RegionSnapshot, SecurityGroup, Vpc, VpcEndpoint } from '../../core/model.ts';
+import type { ContainerInstance, RegionSnapshot, SecurityGroup, Vpc, VpcEndpoint } from '../../core/model.ts';
+import { RESTARTED_AT_ATTRIBUTE } from '../../core/restarts.ts';
 import type { Plan } from '../../core/plan.ts';
 
 export class SimulationError extends Error {
@@ -20,6 +21,7 @@ interface RegionState {
   vpcs: Vpc[];
   endpoints: VpcEndpoint[];
   securityGroups: SecurityGroup[];
+  containerInstances: ContainerInstance[];
   snapshot: RegionSnapshot;
 }
 
@@ -43,6 +45,7 @@ export function applyPlan(
         vpcs: [...snapshot.vpcs],
         endpoints: [...snapshot.endpoints],
         securityGroups: [...snapshot.securityGroups],
+        containerInstances: [...snapshot.containerInstances],
         snapshot,
       },
     ]),
@@ -76,7 +79,7 @@ export function applyPlan(
     }
     const state = states.get(action.region);
     if (!state) throw new SimulationError(`${action.id}: no snapshot of ${action.region}`);
-    apply(state, action, { createdGroups, newId });
+    apply(state, action, { now: plan.generatedAt, createdGroups, newId });
     applied.add(action.id);
   }
 
@@ -88,11 +91,14 @@ export function applyPlan(
       vpcs: state.vpcs,
       endpoints: state.endpoints,
       securityGroups: state.securityGroups,
+      containerInstances: state.containerInstances,
     });
   });
 }
 
 interface Context {
+  /** When the plan runs: restarts and updates happen at this time. */
+  readonly now: string;
   readonly createdGroups: Map<string, string>;
   readonly newId: (prefix: string) => string;
 }
@@ -202,6 +208,22 @@ function apply(state: RegionState, action: Action, context: Context): void {
       endpointIn(state, vpc, action.vpcEndpointId, action.id);
       // Discovery lists endpoints in every state but `deleted`: a deleted endpoint disappears.
       state.endpoints = state.endpoints.filter((endpoint) => endpoint.vpcEndpointId !== action.vpcEndpointId);
+      return;
+    }
+    case 'RESTART_AGENT': {
+      // The agent restarts and the remediator records it on the container instance.
+      const restarted = new Set(action.instances.map((target) => target.containerInstanceArn));
+      state.containerInstances = state.containerInstances.map((ci) =>
+        restarted.has(ci.containerInstanceArn)
+          ? { ...ci, attributes: { ...ci.attributes, [RESTARTED_AT_ATTRIBUTE]: context.now } }
+          : ci,
+      );
+      return;
+    }
+    case 'UPDATE_AGENT': {
+      state.containerInstances = state.containerInstances.map((ci) =>
+        ci.containerInstanceArn === action.containerInstanceArn ? { ...ci, agentVersion: '1.90.0' } : ci,
+      );
       return;
     }
     default: {

@@ -55,6 +55,9 @@ process only; nothing in site-packages is modified.
   P12 ModifyVpcAttribute takes exactly one attribute: none -> MissingParameter, several ->
       InvalidParameterCombination (moto accepted both and changed nothing / everything).
 
+  S1-S4 SSM DescribeInstanceInformation / SendCommand outcomes / ListCommandInvocations and ECS
+      UpdateContainerAgent, steered per instance by tags: test/harness/moto_ssm.py.
+
 Endpoint services (checked, nothing added): moto 5.2.5 offers com.amazonaws.<region>.X for ecs, ecs-agent,
 ecs-telemetry, ecr.api, ecr.dkr, s3 (Gateway and Interface), logs, secretsmanager, ssm, ssmmessages,
 ec2messages, sts, kms ... in every Region, with the Region's AZs.
@@ -671,6 +674,10 @@ VPCs.modify_vpc_attribute = _modify_vpc_attribute  # type: ignore[method-assign]
 # Real tasks stay RUNNING until stopped; moto's default moves them on by one state per DescribeTasks.
 state_manager.register_default_transition("ecs::task", {"progression": "manual", "times": 10**12})
 
+
+# ---------------------------------------------------------------------------------------------------
+# S1-S4: SSM Run Command and ECS agent updates (a module of their own: see its docstring).
+import moto_ssm  # noqa: E402,F401  (applies its patches on import)
 
 # ---------------------------------------------------------------------------------------------------
 # Server

@@ -1,0 +1,251 @@
+"""SSM Run Command and ECS agent behaviours for the moto launcher (imported by moto_server.py).
+
+moto 5.2.5 lacks DescribeInstanceInformation and ListCommandInvocations, runs every command with
+success at once, and lacks ECS UpdateContainerAgent. The agent-restart code path needs all of them,
+so these patches add them, and let a test steer one instance through tags on its EC2 instance
+(set with the real SDK's CreateTags, so the state lives in the test's own account):
+
+  eer-test:ssm               unmanaged -> not an SSM managed node (absent from DescribeInstanceInformation,
+                             SendCommand -> InvalidInstanceId); ConnectionLost / Inactive -> that ping status.
+                             Default: Online.
+  eer-test:platform-name     SSM PlatformName (default: Amazon Linux, or Microsoft Windows Server 2022
+                             Datacenter for a Windows AMI). E.g. Bottlerocket, Ubuntu.
+  eer-test:platform-version  SSM PlatformVersion (default: 2023, or 10.0.20348 on Windows).
+  eer-test:command           fail -> the invocation ends Failed with exit code 1 and some output.
+  eer-test:reconnect         false -> after a successful command the ECS agent stays disconnected
+                             (agentConnected false), as if the restart broke it.
+
+  S1  DescribeInstanceInformation: the account's pending/running EC2 instances as SSM managed nodes;
+      Filters InstanceIds (at most 100 values), MaxResults 5..50, NextToken.
+  S2  SendCommand validates what AWS validates (InstanceIds 1..50, Comment <= 100 characters,
+      TimeoutSeconds 30..2592000, every instance managed) and sets each invocation's outcome from tags.
+      Without Targets it runs on the InstanceIds only (moto added every instance of the account: its
+      target lookup with no filters matches them all).
+  S3  ListCommandInvocations: CommandId / InstanceId filters, Details (CommandPlugins with Output),
+      MaxResults 1..50, NextToken.
+  S4  ECS UpdateContainerAgent: AGENT_UPDATE requested (agentUpdateStatus PENDING); on an up-to-date
+      agent (>= 1.90.0) NoUpdateAvailableException.
+  S5  ECS PutAttributes accepts a container instance's full ARN as targetId with targetType
+      container-instance, as AWS does (moto took only the short id then: TargetNotFoundException).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
+from moto.ec2.models import ec2_backends
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.ssm.models import Command, ssm_backends
+from moto.ssm.responses import SimpleSystemManagerResponse
+
+LATEST_AGENT = "1.90.0"
+
+
+def _validation(message: str) -> JsonRESTError:
+    return JsonRESTError("ValidationException", message)
+
+
+def _tags(instance: Any) -> dict[str, str]:
+    return {tag["key"]: tag["value"] for tag in instance.get_tags()}
+
+
+def _instances(account_id: str, region: str) -> list[Any]:
+    backend = ec2_backends[account_id][region]
+    return [i for i in backend.all_instances() if i.state in ("pending", "running")]
+
+
+def _managed(instance: Any) -> bool:
+    return _tags(instance).get("eer-test:ssm") != "unmanaged"
+
+
+def _information(instance: Any) -> dict[str, Any]:
+    tags = _tags(instance)
+    windows = (instance.platform or "").lower() == "windows"
+    return {
+        "InstanceId": instance.id,
+        "PingStatus": tags.get("eer-test:ssm", "Online"),
+        "PlatformType": "Windows" if windows else "Linux",
+        "PlatformName": tags.get(
+            "eer-test:platform-name", "Microsoft Windows Server 2022 Datacenter" if windows else "Amazon Linux"
+        ),
+        "PlatformVersion": tags.get("eer-test:platform-version", "10.0.20348" if windows else "2023"),
+        "AgentVersion": "3.3.1142.0",
+        "ResourceType": "EC2Instance",
+        "IsLatestVersion": True,
+    }
+
+
+def _page(items: list[Any], max_results: int, token: str | None) -> tuple[list[Any], str | None]:
+    start = int(base64.b64decode(token).decode()) if token else 0
+    end = start + max_results
+    return items[start:end], (base64.b64encode(str(end).encode()).decode() if end < len(items) else None)
+
+
+# S1 ------------------------------------------------------------------------------------------------
+def _describe_instance_information(self: Any) -> ActionResult:
+    filters = self._get_param("Filters") or []
+    max_results = int(self._get_param("MaxResults") or 50)
+    if not 5 <= max_results <= 50:
+        raise _validation("MaxResults must be between 5 and 50")
+    wanted: set[str] | None = None
+    for f in filters:
+        if f.get("Key") == "InstanceIds":
+            if len(f.get("Values", [])) > 100:
+                raise _validation("at most 100 values per filter")
+            wanted = set(f["Values"])
+    nodes = [
+        _information(i)
+        for i in sorted(_instances(self.current_account, self.region), key=lambda i: i.id)
+        if _managed(i) and (wanted is None or i.id in wanted)
+    ]
+    page, token = _page(nodes, max_results, self._get_param("NextToken"))
+    return ActionResult({"InstanceInformationList": page, **({"NextToken": token} if token else {})})
+
+
+SimpleSystemManagerResponse.describe_instance_information = _describe_instance_information  # type: ignore[attr-defined]
+
+
+# S2 ------------------------------------------------------------------------------------------------
+_orig_targets = Command._get_instance_ids_from_targets
+
+
+def _instance_ids_from_targets(self: Any) -> list[str]:
+    return _orig_targets(self) if self.targets else []
+
+
+Command._get_instance_ids_from_targets = _instance_ids_from_targets  # type: ignore[method-assign]
+_orig_send_command = SimpleSystemManagerResponse.send_command
+
+
+def _send_command(self: Any) -> ActionResult:
+    ids = self._get_param("InstanceIds") or []
+    if not 1 <= len(ids) <= 50:
+        raise _validation("InstanceIds must have between 1 and 50 items")
+    if len(self._get_param("Comment") or "") > 100:
+        raise _validation("Comment must be at most 100 characters")
+    timeout = self._get_int_param("TimeoutSeconds")
+    if timeout is not None and not 30 <= timeout <= 2592000:
+        raise _validation("TimeoutSeconds must be between 30 and 2592000")
+    by_id = {i.id: i for i in _instances(self.current_account, self.region)}
+    for instance_id in ids:
+        if instance_id not in by_id or not _managed(by_id[instance_id]):
+            raise JsonRESTError("InvalidInstanceId", f"Instances [[{instance_id}]] not in a valid state for account")
+    result = _orig_send_command(self)
+    command = ssm_backends[self.current_account][self.region]._commands[-1]
+    failed = 0
+    for invocation in command.invocations:
+        tags = _tags(by_id[invocation["InstanceId"]])
+        if tags.get("eer-test:command") == "fail":
+            failed += 1
+            invocation.update(
+                Status="Failed",
+                StatusDetails="Failed",
+                ResponseCode=1,
+                StandardOutputContent="stopping ecs-agent\nError response from daemon: simulated failure",
+                StandardErrorContent="exit status 1",
+            )
+        else:
+            invocation["StandardOutputContent"] = "\n".join(command.parameters.get("commands", []))
+            if tags.get("eer-test:reconnect") == "false":
+                _disconnect_agent(self.current_account, self.region, invocation["InstanceId"])
+    command.error_count = failed
+    command.status = "Failed" if failed else "Success"
+    command.status_details = command.status
+    return result
+
+
+def _disconnect_agent(account_id: str, region: str, instance_id: str) -> None:
+    for cluster in ecs_backends[account_id][region].container_instances.values():
+        for container_instance in cluster.values():
+            if container_instance.ec2_instance_id == instance_id:
+                container_instance.agent_connected = False
+
+
+SimpleSystemManagerResponse.send_command = _send_command  # type: ignore[method-assign]
+
+
+# S3 ------------------------------------------------------------------------------------------------
+def _list_command_invocations(self: Any) -> ActionResult:
+    backend = ssm_backends[self.current_account][self.region]
+    command_id = self._get_param("CommandId")
+    instance_id = self._get_param("InstanceId")
+    details = bool(self._get_param("Details"))
+    max_results = int(self._get_param("MaxResults") or 50)
+    if not 1 <= max_results <= 50:
+        raise _validation("MaxResults must be between 1 and 50")
+    commands = backend.list_commands(command_id, None)
+    rows = []
+    for command in commands:
+        for invocation in command.invocations:
+            if instance_id and invocation["InstanceId"] != instance_id:
+                continue
+            row = {
+                "CommandId": command.command_id,
+                "InstanceId": invocation["InstanceId"],
+                "Comment": command.comment,
+                "DocumentName": command.document_name,
+                "RequestedDateTime": command.requested_date_time.isoformat(),
+                "Status": invocation["Status"],
+                "StatusDetails": invocation["StatusDetails"],
+            }
+            if details:
+                row["CommandPlugins"] = [
+                    {
+                        "Name": invocation["PluginName"],
+                        "Status": invocation["Status"],
+                        "StatusDetails": invocation["StatusDetails"],
+                        "ResponseCode": invocation["ResponseCode"],
+                        "Output": "\n".join(
+                            part for part in (invocation.get("StandardOutputContent"), invocation.get("StandardErrorContent")) if part
+                        ),
+                    }
+                ]
+            rows.append(row)
+    page, token = _page(rows, max_results, self._get_param("NextToken"))
+    return ActionResult({"CommandInvocations": page, **({"NextToken": token} if token else {})})
+
+
+SimpleSystemManagerResponse.list_command_invocations = _list_command_invocations  # type: ignore[attr-defined]
+
+
+# S4 ------------------------------------------------------------------------------------------------
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
+
+
+def _update_container_agent(self: Any) -> ActionResult:
+    backend = ecs_backends[self.current_account][self.region]
+    cluster = backend._get_cluster(self._get_param("cluster", "default"))
+    wanted = self._get_param("containerInstance")
+    instances = backend.container_instances.get(cluster.name, {})
+    found = next(
+        (ci for arn, ci in instances.items() if wanted in (arn, arn.rsplit("/", 1)[-1], ci.container_instance_arn)),
+        None,
+    )
+    if found is None:
+        raise JsonRESTError("InvalidParameterException", f"container instance {wanted} not found")
+    if _version_tuple(found.version_info.get("agentVersion", "0")) >= _version_tuple(LATEST_AGENT):
+        raise JsonRESTError("NoUpdateAvailableException", "There is no update available for your container agent.")
+    found.agent_update_status = "PENDING"
+    return ActionResult({"containerInstance": found})
+
+
+EC2ContainerServiceResponse.update_container_agent = _update_container_agent  # type: ignore[attr-defined]
+
+
+
+# S5 ------------------------------------------------------------------------------------------------
+_orig_put_attribute = EC2ContainerServiceBackend._put_attribute
+
+
+def _put_attribute(self: Any, cluster_name: str, name: str, value: Any = None, target_id: Any = None, target_type: Any = None) -> None:
+    if target_type == "container-instance" and isinstance(target_id, str):
+        target_id = target_id.rsplit("/", 1)[-1]
+    _orig_put_attribute(self, cluster_name, name, value, target_id, target_type)
+
+
+EC2ContainerServiceBackend._put_attribute = _put_attribute  # type: ignore[method-assign]
