@@ -1,0 +1,676 @@
+/**
+ * `npm run bench [-- --size S|M|L|all] [--output text|json] [--no-custodian]`
+ *
+ * For each size: a fresh moto server (bench/moto_bench_server.py: the test harness's patched moto,
+ * bulk seeding, request counting), a synthetic account (bench/spec.ts) seeded through moto's Python
+ * API, then, each in a process of its own:
+ *  - a full plan through the CLI's code path (bench/plan-child.ts), API calls next to the lower bound
+ *    (bench/lower-bound.ts), wall and CPU time, peak RSS;
+ *  - an event-scoped plan of one VPC (planAccount with vpcIds: [that VPC]);
+ *  - Cloud Custodian (c7n, pinned, in .tools/venv-c7n) with bench/custodian/ecs-endpoints.yml, and again with
+ *    the ECS inventory a user would need to tell which VPCs need what (ecs-inventory.yml).
+ * API calls are counted by the server for every client alike (and by our own counter as a cross-check).
+ * Once per run: every Lambda handler bundled as deployed, its size and cold import time.
+ * `--size all` also rewrites the figures and the chart in docs/benchmarks.md.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { renderChart } from './chart.ts';
+import { compareFindings, countsDelta, median, ratio } from './compare.ts';
+import type { Comparison } from './compare.ts';
+import { lowerBound } from './lower-bound.ts';
+import type { LowerBound } from './lower-bound.ts';
+import type { PlanChildResult } from './plan-child.ts';
+import { SIZES, buildSpec } from './spec.ts';
+import type { AccountSpec, SizeName } from './spec.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const REGION = 'us-east-1';
+/** The VPC of the event-scoped reconcile: in scope, NAT egress, EC2 and Fargate work, at every size. */
+const EVENT_VPC = 'vpc-000';
+const C7N_REQUIREMENT = 'c7n==0.9.53';
+/** Under .tools/ with the other installed tools: ignored by git, ESLint and Prettier alike. */
+const C7N_VENV = path.join(ROOT, '.tools', 'venv-c7n');
+const COLD_IMPORT_RUNS = 9;
+
+// ---------------------------------------------------------------------------------------------------
+// Arguments
+// ---------------------------------------------------------------------------------------------------
+interface Args {
+  readonly sizes: SizeName[];
+  readonly output: 'text' | 'json';
+  readonly custodian: boolean;
+  readonly writeDocs: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let size = 'S';
+  let output: 'text' | 'json' = 'text';
+  let custodian = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--size') size = value().toUpperCase();
+    else if (arg === '--output') {
+      const o = value();
+      if (o !== 'text' && o !== 'json') throw new Error(`--output text|json, got ${o}`);
+      output = o;
+    } else if (arg === '--no-custodian') custodian = false;
+    else throw new Error(`unknown argument ${arg ?? ''}`);
+  }
+  const sizes: SizeName[] = size === 'ALL' ? ['S', 'M', 'L'] : [size as SizeName];
+  for (const s of sizes) if (!(s in SIZES)) throw new Error(`--size S|M|L|all, got ${size}`);
+  return { sizes, output, custodian, writeDocs: size === 'ALL' };
+}
+
+const log = (message: string): void => {
+  process.stderr.write(`[bench] ${message}\n`);
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The bench moto server
+// ---------------------------------------------------------------------------------------------------
+interface BenchServer {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(): Promise<BenchServer> {
+  const python = path.resolve(ROOT, process.env.MOTO_PYTHON ?? '.venv/bin/python');
+  const child = spawn(python, ['bench/moto_bench_server.py', '--port', '0', '--exit-on-stdin-eof'], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-8000);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bench moto server did not start:\n${stderr}`));
+    }, 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bench moto server exited (${String(code)}):\n${stderr}`));
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /^READY (\d+)$/m.exec(stdout);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(force);
+    },
+  };
+}
+
+async function seed(endpoint: string, spec: AccountSpec): Promise<Record<string, string>> {
+  const res = await fetch(`${endpoint}/_bench/seed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ accountId: spec.accountId, region: spec.region, spec }),
+  });
+  const body = (await res.json()) as { vpcIds?: Record<string, string>; seconds?: number; error?: string };
+  if (!res.ok || !body.vpcIds) throw new Error(`seeding failed: ${body.error ?? res.status}`);
+  log(`seeded ${spec.size} in ${body.seconds ?? '?'} s`);
+  return body.vpcIds;
+}
+
+async function serverCounts(endpoint: string, account: string): Promise<Record<string, number>> {
+  const res = await fetch(`${endpoint}/_bench/counts?account=${account}`);
+  return (await res.json()) as Record<string, number>;
+}
+
+function awsEnv(endpoint: string, account: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: account,
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+/** Runs `command` to its end; wall time measured here, from spawn to exit. */
+function run(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string; wallMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-20_000)));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      resolve({ code, stdout, stderr, wallMs: Math.round(performance.now() - started) });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Plans
+// ---------------------------------------------------------------------------------------------------
+export interface PlanFigures {
+  readonly apiCalls: number;
+  readonly apiCallLowerBound: number;
+  readonly ratio: number;
+  readonly byService: Record<string, number>;
+  readonly byOperation: Record<string, { calls: number; lowerBound: number | null }>;
+  /** Calls the server received (every client counted alike): equals apiCalls when our counter is right. */
+  readonly serverCountedCalls: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly peakRssMb: number;
+  /** The child process from spawn to exit: Node start, imports, plan. */
+  readonly processWallMs: number;
+  readonly vpcsInScope: number;
+  readonly findings: number;
+}
+
+async function measurePlan(
+  endpoint: string,
+  spec: AccountSpec,
+  bound: LowerBound,
+  vpcIds?: readonly string[],
+): Promise<{ figures: PlanFigures; result: PlanChildResult }> {
+  const before = await serverCounts(endpoint, spec.accountId);
+  const env = awsEnv(endpoint, spec.accountId);
+  if (vpcIds) env.BENCH_VPC_IDS = vpcIds.join(',');
+  const out = await run(process.execPath, ['bench/plan-child.ts'], env);
+  if (out.code !== 0) throw new Error(`plan failed (${String(out.code)}):\n${out.stderr}`);
+  const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as PlanChildResult;
+  const server = countsDelta(before, await serverCounts(endpoint, spec.accountId));
+  // Operations the bound does not model (added to discovery since): counted at what they cost.
+  const byOperation: PlanFigures['byOperation'] = {};
+  let unmodelled = 0;
+  for (const [operation, calls] of Object.entries(result.byOperation)) {
+    const lb = bound.byOperation[operation];
+    byOperation[operation] = { calls, lowerBound: lb ?? null };
+    if (lb === undefined) unmodelled += calls;
+  }
+  for (const [operation, lb] of Object.entries(bound.byOperation)) {
+    byOperation[operation] ??= { calls: 0, lowerBound: lb };
+  }
+  const apiCallLowerBound = bound.total + unmodelled;
+  return {
+    result,
+    figures: {
+      apiCalls: result.apiCalls,
+      apiCallLowerBound,
+      ratio: ratio(result.apiCalls, apiCallLowerBound),
+      byService: result.byService,
+      byOperation,
+      serverCountedCalls: Object.values(server).reduce((a, b) => a + b, 0),
+      wallMs: result.wallMs,
+      cpuMs: result.cpuMs,
+      peakRssMb: result.peakRssMb,
+      processWallMs: out.wallMs,
+      vpcsInScope: result.vpcsInScope,
+      findings: result.findings.length,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Cloud Custodian
+// ---------------------------------------------------------------------------------------------------
+function ensureCustodian(): string {
+  const bin = path.join(C7N_VENV, 'bin', 'custodian');
+  const stamp = path.join(C7N_VENV, '.c7n-stamp');
+  if (existsSync(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === C7N_REQUIREMENT)
+    return bin;
+  log(`installing ${C7N_REQUIREMENT} into .tools/venv-c7n (first use)`);
+  const venv = spawnSync('python3', ['-m', 'venv', C7N_VENV], { stdio: 'inherit' });
+  if (venv.status !== 0) throw new Error('python3 -m venv .tools/venv-c7n failed');
+  const pip = spawnSync(
+    path.join(C7N_VENV, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', C7N_REQUIREMENT],
+    { stdio: ['ignore', 2, 2] },
+  );
+  if (pip.status !== 0) throw new Error(`pip install ${C7N_REQUIREMENT} failed`);
+  writeFileSync(stamp, `${C7N_REQUIREMENT}\n`);
+  return bin;
+}
+
+export interface CustodianRun {
+  readonly wallMs: number;
+  readonly apiCalls: number;
+  readonly byOperation: Record<string, number>;
+  readonly policies: number;
+}
+
+async function runCustodian(
+  bin: string,
+  endpoint: string,
+  account: string,
+  files: readonly string[],
+): Promise<{ figures: CustodianRun; flagged: Record<string, string[]> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-c7n-'));
+  try {
+    const before = await serverCounts(endpoint, account);
+    // A cache file of this run only: Custodian's default cache (15 minutes, shared by the policies of
+    // one run) stays on, but nothing carries over from an earlier run.
+    const out = await run(
+      bin,
+      ['run', '-s', path.join(dir, 'out'), '--cache', path.join(dir, 'cache.pkl'), '-r', REGION, ...files],
+      awsEnv(endpoint, account),
+    );
+    if (out.code !== 0) throw new Error(`custodian failed (${String(out.code)}):\n${out.stderr}`);
+    const delta = countsDelta(before, await serverCounts(endpoint, account));
+    const flagged: Record<string, string[]> = {};
+    const outDir = path.join(dir, 'out');
+    for (const policy of existsSync(outDir) ? readdirSync(outDir) : []) {
+      const file = path.join(outDir, policy, 'resources.json');
+      if (!existsSync(file)) continue;
+      const resources = JSON.parse(readFileSync(file, 'utf8')) as { VpcId?: string }[];
+      flagged[policy] = resources.map((r) => r.VpcId ?? '').filter(Boolean);
+    }
+    return {
+      flagged,
+      figures: {
+        wallMs: out.wallMs,
+        apiCalls: Object.values(delta).reduce((a, b) => a + b, 0),
+        byOperation: delta,
+        policies: readdirSync(outDir).length,
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lambda bundles
+// ---------------------------------------------------------------------------------------------------
+export interface BundleFigures {
+  readonly handler: string;
+  readonly bytes: number;
+  readonly coldImportMs: number;
+}
+
+function wallOf(args: readonly string[]): number {
+  const started = performance.now();
+  const out = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (out.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${String(out.stderr)}`);
+  return performance.now() - started;
+}
+
+async function measureBundles(): Promise<BundleFigures[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-bundles-'));
+  try {
+    const handlers = readdirSync(path.join(ROOT, 'handlers'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'))
+      .sort();
+    const figures: BundleFigures[] = [];
+    for (const file of handlers) {
+      const name = file.replace(/\.ts$/, '');
+      const outfile = path.join(dir, `${name}.cjs`);
+      // As deployed (serverless.yml): one minified CommonJS file for the Node.js 24 runtime.
+      await build({
+        entryPoints: [path.join(ROOT, 'handlers', file)],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: 'node24',
+        format: 'cjs',
+        mainFields: ['module', 'main'],
+        minify: true,
+        logLevel: 'error',
+      });
+      const check = spawnSync(
+        process.execPath,
+        ['-e', `process.exit(typeof require(${JSON.stringify(outfile)}).handler === 'function' ? 0 : 3)`],
+        { stdio: 'ignore' },
+      );
+      if (check.status !== 0) continue; // a module of handlers/ that is not a handler
+      const bare: number[] = [];
+      const loaded: number[] = [];
+      for (let i = 0; i < COLD_IMPORT_RUNS; i++) {
+        bare.push(wallOf(['-e', '0']));
+        loaded.push(wallOf(['-e', `require(${JSON.stringify(outfile)})`]));
+      }
+      figures.push({
+        handler: `handlers/${file}`,
+        bytes: statSync(outfile).size,
+        coldImportMs: Math.round((median(loaded) - median(bare)) * 10) / 10,
+      });
+    }
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One size
+// ---------------------------------------------------------------------------------------------------
+export interface SizeResult {
+  readonly size: SizeName;
+  readonly account: {
+    readonly vpcs: number;
+    readonly clusters: number;
+    readonly containerInstances: number;
+    readonly services: number;
+    readonly taskDefinitions: number;
+    readonly endpoints: number;
+    readonly tasks: number;
+  };
+  readonly plan: PlanFigures;
+  readonly eventReconcile: PlanFigures & { readonly vpcId: string };
+  readonly bundles: readonly BundleFigures[];
+  readonly custodian:
+    | (CustodianRun &
+        Comparison & {
+          readonly withEcsInventory: CustodianRun;
+        })
+    | null;
+}
+
+async function benchSize(
+  size: SizeName,
+  accountIndex: number,
+  bundles: readonly BundleFigures[],
+  c7n: string | undefined,
+): Promise<SizeResult> {
+  const accountId = `31000000000${accountIndex}`;
+  const spec = buildSpec(size, accountId, REGION);
+  log(`${size}: starting a fresh moto server`);
+  const server = await startServer();
+  try {
+    const vpcIds = await seed(server.endpoint, spec);
+    log(`${size}: full plan`);
+    const full = await measurePlan(server.endpoint, spec, lowerBound(spec));
+    const eventVpc = vpcIds[EVENT_VPC] ?? '';
+    log(`${size}: event-scoped plan of ${EVENT_VPC} (${eventVpc})`);
+    const event = await measurePlan(server.endpoint, spec, lowerBound(spec, new Set([EVENT_VPC])), [
+      eventVpc,
+    ]);
+    let custodian: SizeResult['custodian'] = null;
+    if (c7n !== undefined) {
+      log(`${size}: Cloud Custodian`);
+      const detection = await runCustodian(c7n, server.endpoint, accountId, [
+        'bench/custodian/ecs-endpoints.yml',
+      ]);
+      const inventory = await runCustodian(c7n, server.endpoint, accountId, [
+        'bench/custodian/ecs-endpoints.yml',
+        'bench/custodian/ecs-inventory.yml',
+      ]);
+      custodian = {
+        ...detection.figures,
+        ...compareFindings(full.result.findings, detection.flagged),
+        withEcsInventory: inventory.figures,
+      };
+    }
+    const p = SIZES[size];
+    return {
+      size,
+      account: { ...p },
+      plan: full.figures,
+      eventReconcile: { ...event.figures, vpcId: EVENT_VPC },
+      bundles,
+      custodian,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------------
+const pad = (text: string | number, width: number): string => String(text).padStart(width);
+
+export function renderText(results: readonly SizeResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const a = r.account;
+    lines.push(
+      `== size ${r.size}: ${a.vpcs} VPCs, ${a.clusters} clusters, ${a.containerInstances} container instances, ` +
+        `${a.services} services, ${a.taskDefinitions} task definitions, ${a.endpoints} endpoints, ${a.tasks} tasks`,
+    );
+    for (const [label, f] of [
+      ['full plan', r.plan],
+      [`event-scoped plan (${r.eventReconcile.vpcId})`, r.eventReconcile],
+    ] as const) {
+      lines.push(
+        `${label}: ${f.apiCalls} API calls (server counted ${f.serverCountedCalls}), lower bound ${f.apiCallLowerBound}, ` +
+          `ratio ${f.ratio}; plan ${f.wallMs} ms wall, ${f.cpuMs} ms CPU, peak RSS ${f.peakRssMb} MB; ` +
+          `process ${f.processWallMs} ms; ${f.vpcsInScope} VPCs in scope, ${f.findings} findings`,
+      );
+      lines.push(`  ${'operation'.padEnd(36)} ${pad('calls', 7)} ${pad('bound', 7)}`);
+      for (const [operation, { calls, lowerBound: lb }] of Object.entries(f.byOperation).sort()) {
+        lines.push(`  ${operation.padEnd(36)} ${pad(calls, 7)} ${pad(lb ?? '-', 7)}`);
+      }
+    }
+    if (r.custodian) {
+      const c = r.custodian;
+      lines.push(
+        `Cloud Custodian (9 endpoint policies): ${c.wallMs} ms, ${c.apiCalls} API calls; reproduces ` +
+          `${c.findingsReproduced} of our ${c.sharedFindings} shared findings, flags ${c.custodianOnly} ` +
+          `(VPC, service) pairs we do not`,
+      );
+      lines.push(
+        `Cloud Custodian + ECS inventory policies: ${c.withEcsInventory.wallMs} ms, ` +
+          `${c.withEcsInventory.apiCalls} API calls`,
+      );
+    }
+    lines.push('');
+  }
+  const bundles = results[0]?.bundles ?? [];
+  if (bundles.length > 0) {
+    lines.push('Lambda handlers (esbuild, minified, cjs, node24):');
+    for (const b of bundles) {
+      lines.push(
+        `  ${b.handler.padEnd(28)} ${pad((b.bytes / 1024).toFixed(0), 6)} KiB  cold import +${b.coldImportMs} ms`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
+const CHART = path.join(ROOT, 'docs', 'benchmarks.svg');
+const START = '<!-- bench:figures:start -->';
+const END = '<!-- bench:figures:end -->';
+
+function figuresMarkdown(results: readonly SizeResult[], command: string): string {
+  const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on this project's 2-core machine with \`${command}\`` +
+      ` (Node ${process.versions.node}, moto 5.2.5, ${C7N_REQUIREMENT}).`,
+    '',
+    row(['size', 'VPCs', 'clusters', 'container instances', 'services', 'task definitions', 'endpoints']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:'].map(String)),
+    ...results.map((r) =>
+      row([
+        r.size,
+        r.account.vpcs,
+        r.account.clusters,
+        r.account.containerInstances,
+        r.account.services,
+        r.account.taskDefinitions,
+        r.account.endpoints,
+      ]),
+    ),
+    '',
+    row(['', ...results.map((r) => r.size)]),
+    row(['---', ...results.map(() => '---:')]),
+    row(['full plan: API calls', ...results.map((r) => r.plan.apiCalls)]),
+    row(['full plan: lower bound', ...results.map((r) => r.plan.apiCallLowerBound)]),
+    row(['full plan: ratio (target ≤ 1.10)', ...results.map((r) => r.plan.ratio)]),
+    row(['full plan: calls counted by the server', ...results.map((r) => r.plan.serverCountedCalls)]),
+    row(['full plan: wall ms', ...results.map((r) => r.plan.wallMs)]),
+    row(['full plan: CPU ms', ...results.map((r) => r.plan.cpuMs)]),
+    row(['full plan: peak RSS MB', ...results.map((r) => r.plan.peakRssMb)]),
+    row(['full plan: process wall ms', ...results.map((r) => r.plan.processWallMs)]),
+    row(['event-scoped plan (1 VPC): API calls', ...results.map((r) => r.eventReconcile.apiCalls)]),
+    row([
+      'event-scoped plan: lower bound (indexed)',
+      ...results.map((r) => r.eventReconcile.apiCallLowerBound),
+    ]),
+    row(['event-scoped plan: wall ms', ...results.map((r) => r.eventReconcile.wallMs)]),
+    row(['event-scoped plan: peak RSS MB', ...results.map((r) => r.eventReconcile.peakRssMb)]),
+    row(['Custodian: API calls', ...results.map((r) => r.custodian?.apiCalls ?? '-')]),
+    row(['Custodian: process wall ms', ...results.map((r) => r.custodian?.wallMs ?? '-')]),
+    row([
+      'Custodian + ECS inventory: API calls',
+      ...results.map((r) => r.custodian?.withEcsInventory.apiCalls ?? '-'),
+    ]),
+    row([
+      'Custodian + ECS inventory: process wall ms',
+      ...results.map((r) => r.custodian?.withEcsInventory.wallMs ?? '-'),
+    ]),
+    row([
+      'our shared findings reproduced by Custodian',
+      ...results.map((r) =>
+        r.custodian ? `${r.custodian.findingsReproduced} / ${r.custodian.sharedFindings}` : '-',
+      ),
+    ]),
+    row([
+      'Custodian pairs flagged that we do not report',
+      ...results.map((r) => r.custodian?.custodianOnly ?? '-'),
+    ]),
+    '',
+    row(['Lambda handler', 'bundle KiB (minified)', 'cold import ms over bare node']),
+    row(['---', '---:', '---:']),
+    ...(results[0]?.bundles ?? []).map((b) =>
+      row([`\`${b.handler}\``, (b.bytes / 1024).toFixed(0), b.coldImportMs]),
+    ),
+  ];
+  return lines.join('\n');
+}
+
+function writeDocs(results: readonly SizeResult[], command: string): void {
+  const sizes = results.map((r) => r.size);
+  const svg = renderChart(
+    sizes,
+    [
+      {
+        title: 'API calls per run',
+        unit: 'calls',
+        series: [
+          { name: 'full plan', color: '#1f77b4', values: results.map((r) => r.plan.apiCalls) },
+          {
+            name: 'lower bound',
+            color: '#1f77b4',
+            dashed: true,
+            values: results.map((r) => r.plan.apiCallLowerBound),
+          },
+          {
+            name: 'event-scoped (1 VPC)',
+            color: '#2ca02c',
+            values: results.map((r) => r.eventReconcile.apiCalls),
+          },
+          {
+            name: 'Custodian + ECS inventory',
+            color: '#d62728',
+            values: results.map((r) => r.custodian?.withEcsInventory.apiCalls ?? 0),
+          },
+        ],
+      },
+      {
+        title: 'Time per run',
+        unit: 'ms',
+        series: [
+          { name: 'full plan (process)', color: '#1f77b4', values: results.map((r) => r.plan.processWallMs) },
+          {
+            name: 'event-scoped (process)',
+            color: '#2ca02c',
+            values: results.map((r) => r.eventReconcile.processWallMs),
+          },
+          {
+            name: 'Custodian (endpoints only)',
+            color: '#ff7f0e',
+            dashed: true,
+            values: results.map((r) => r.custodian?.wallMs ?? 0),
+          },
+          {
+            name: 'Custodian + ECS inventory',
+            color: '#d62728',
+            values: results.map((r) => r.custodian?.withEcsInventory.wallMs ?? 0),
+          },
+        ],
+      },
+    ],
+    `account size S → M → L (moto on 2 cores), ${command}`,
+  );
+  writeFileSync(CHART, svg);
+  const doc = readFileSync(DOC, 'utf8');
+  const start = doc.indexOf(START);
+  const end = doc.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${DOC}: markers ${START} … ${END} not found`);
+  writeFileSync(
+    DOC,
+    `${doc.slice(0, start + START.length)}\n${figuresMarkdown(results, command)}\n${doc.slice(end)}`,
+  );
+  // The tables as Prettier lays them out, so that `prettier --check .` stays clean.
+  spawnSync(path.join(ROOT, 'node_modules', '.bin', 'prettier'), ['--write', DOC], { stdio: 'ignore' });
+  log(`wrote ${path.relative(ROOT, DOC)} and ${path.relative(ROOT, CHART)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const c7n = args.custodian ? ensureCustodian() : undefined;
+  log('bundling the Lambda handlers');
+  const bundles = await measureBundles();
+  const results: SizeResult[] = [];
+  for (const [index, size] of args.sizes.entries()) {
+    results.push(await benchSize(size, index + 1, bundles, c7n));
+  }
+  if (args.output === 'json') {
+    const out = results.length === 1 ? results[0] : results;
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    process.stdout.write(renderText(results));
+  }
+  if (args.writeDocs)
+    writeDocs(results, `npm run bench -- --size all${args.custodian ? '' : ' --no-custodian'}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}

@@ -1,0 +1,236 @@
+// The benchmark's pure logic: the synthetic accounts, the lower-bound arithmetic and the comparison
+// with Cloud Custodian. Behaviour only; the benchmark itself reports timings (npm run bench).
+import { describe, expect, it } from 'vitest';
+import { compareFindings, countsDelta, custodianPolicyName, median, ratio } from '../../bench/compare.ts';
+import { accountFacts, lowerBound } from '../../bench/lower-bound.ts';
+import { SIZES, buildSpec, spread } from '../../bench/spec.ts';
+import type { AccountSpec } from '../../bench/spec.ts';
+
+const ACCOUNT = '123456789012';
+
+/** A hand-made account whose bound is worked out below call by call. */
+function tiny(): AccountSpec {
+  const vpc = (key: string, extra: Partial<AccountSpec['vpcs'][number]> = {}) => ({
+    key,
+    egress: 'nat' as const,
+    ignored: false,
+    idle: false,
+    dnsHostnames: true,
+    customDns: false,
+    azs: 2,
+    endpointGroup: true,
+    ...extra,
+  });
+  return {
+    size: 'S',
+    region: 'us-east-1',
+    accountId: ACCOUNT,
+    vpcs: [
+      vpc('a'),
+      vpc('b', { egress: 'none', azs: 3, customDns: true, endpointGroup: false }),
+      vpc('ignored', { ignored: true }),
+      vpc('idle', { idle: true }),
+    ],
+    clusters: [
+      { name: 'big', kind: 'ec2' },
+      { name: 'empty', kind: 'ec2' },
+      { name: 'fargate', kind: 'fargate' },
+    ],
+    // 250 container instances in "big": 3 list pages, 3 describes; one host stopped.
+    instances: Array.from({ length: 250 }, (_, i) => ({
+      cluster: 'big',
+      vpc: 'a',
+      az: i % 2,
+      agentVersion: '1.80.0',
+      stopped: i === 0,
+    })),
+    taskDefinitions: [],
+    services: [
+      // 11 EC2 services in "big": 1 list page, 2 describes; their task definitions land in "a".
+      ...Array.from({ length: 11 }, (_, i) => ({
+        cluster: 'big',
+        name: `ec2-${i}`,
+        taskDefinition: `td-${i % 3}`,
+        launchType: 'EC2' as const,
+      })),
+      {
+        cluster: 'fargate',
+        name: 'in-b',
+        taskDefinition: 'td-b',
+        launchType: 'FARGATE',
+        subnets: [{ vpc: 'b', az: 0 }],
+      },
+      {
+        cluster: 'fargate',
+        name: 'in-ignored',
+        taskDefinition: 'td-ignored',
+        launchType: 'FARGATE',
+        subnets: [{ vpc: 'ignored', az: 1 }],
+      },
+    ],
+    tasks: [{ cluster: 'fargate', taskDefinition: 'td-b', subnets: [{ vpc: 'b', az: 2 }] }],
+    endpoints: [
+      { vpc: 'a', service: 's3' },
+      { vpc: 'a', service: 'logs' },
+      { vpc: 'b', service: 'logs' },
+      { vpc: 'ignored', service: 'logs' },
+    ],
+  };
+}
+
+describe('lowerBound', () => {
+  it('adds ceil(items / page or batch) per call, and one call per list that may be empty', () => {
+    const bound = lowerBound(tiny());
+    expect(bound.byOperation).toEqual({
+      'ecs:ListClusters': 1,
+      'ecs:ListContainerInstances': 3 + 1 + 1, // big: 250/100; empty and fargate: one call each
+      'ecs:DescribeContainerInstances': 3,
+      'ecs:ListServices': 1 + 1 + 1,
+      'ecs:DescribeServices': 2 + 0 + 1, // 11 services: 2 batches of 10; fargate: 2 services
+      'ecs:ListTasks': 3,
+      'ecs:DescribeTasks': 1,
+      'ecs:DescribeTaskDefinition': 4, // td-0..2 (EC2 in "a") and td-b; not td-ignored
+      'ec2:DescribeInstances': 1,
+      'ec2:DescribeSubnets': 1, // 3 + 3 + 3 subnets of the VPCs hosting work
+      'ec2:DescribeVpcs': 1,
+      'ec2:DescribeVpcAttribute': 4, // a and b, two attributes each
+      'ec2:DescribeDhcpOptions': 1, // b's custom set
+      'ec2:DescribeRouteTables': 1,
+      'ec2:DescribeVpcEndpoints': 1,
+      'ec2:DescribeSecurityGroups': 1,
+      'ec2:DescribeVpcEndpointServices': 1,
+    });
+    expect(bound.total).toBe(Object.values(bound.byOperation).reduce((a, b) => a + b, 0));
+    expect(bound.byService.ecs).toBe(23);
+    expect(bound.byService.ec2).toBe(12);
+  });
+
+  it('knows which VPCs host work and which are in scope', () => {
+    const facts = accountFacts(tiny());
+    expect([...facts.workVpcs].sort()).toEqual(['a', 'b', 'ignored']);
+    expect([...facts.inScopeVpcs].sort()).toEqual(['a', 'b']);
+    expect([...facts.neededTaskDefinitions].sort()).toEqual(['td-0', 'td-1', 'td-2', 'td-b']);
+  });
+
+  it('a host that is stopped hosts no work', () => {
+    const spec = tiny();
+    const onlyStopped: AccountSpec = {
+      ...spec,
+      instances: [{ cluster: 'big', vpc: 'idle', az: 0, agentVersion: '1.80.0', stopped: true }],
+    };
+    expect(accountFacts(onlyStopped).workVpcs.has('idle')).toBe(false);
+  });
+
+  it('event-scoped: only the clusters with work in the VPC, only that VPC', () => {
+    const bound = lowerBound(tiny(), new Set(['b']));
+    expect(bound.byOperation).toEqual({
+      'ecs:ListClusters': 1,
+      'ecs:ListContainerInstances': 1,
+      'ecs:ListServices': 1,
+      'ecs:DescribeServices': 1,
+      'ecs:ListTasks': 1,
+      'ecs:DescribeTasks': 1,
+      'ecs:DescribeTaskDefinition': 1,
+      'ec2:DescribeSubnets': 1,
+      'ec2:DescribeVpcs': 1,
+      'ec2:DescribeVpcAttribute': 2,
+      'ec2:DescribeDhcpOptions': 1,
+      'ec2:DescribeRouteTables': 1,
+      'ec2:DescribeVpcEndpoints': 1,
+      'ec2:DescribeSecurityGroups': 1,
+      'ec2:DescribeVpcEndpointServices': 1,
+    });
+  });
+
+  it('grows linearly with the account, never with VPCs × clusters', () => {
+    const s = lowerBound(buildSpec('S', ACCOUNT)).total;
+    const m = lowerBound(buildSpec('M', ACCOUNT)).total;
+    const l = lowerBound(buildSpec('L', ACCOUNT)).total;
+    const resources = (size: 'S' | 'M' | 'L') => {
+      const p = SIZES[size];
+      return p.vpcs + p.clusters + p.containerInstances + p.services + p.taskDefinitions + p.endpoints;
+    };
+    // Calls per resource stay within a small band from S to L (a product would grow ~ size).
+    const perResource = [s / resources('S'), m / resources('M'), l / resources('L')];
+    expect(Math.max(...perResource) / Math.min(...perResource)).toBeLessThan(3);
+    expect(l).toBeLessThan(resources('L'));
+  });
+});
+
+describe('buildSpec', () => {
+  it('builds the sizes of the issue, deterministically', () => {
+    for (const size of ['S', 'M', 'L'] as const) {
+      const spec = buildSpec(size, ACCOUNT);
+      const p = SIZES[size];
+      expect(spec.vpcs).toHaveLength(p.vpcs);
+      expect(spec.clusters).toHaveLength(p.clusters);
+      expect(spec.instances).toHaveLength(p.containerInstances);
+      expect(spec.services).toHaveLength(p.services);
+      expect(spec.taskDefinitions).toHaveLength(p.taskDefinitions);
+      expect(spec.endpoints).toHaveLength(p.endpoints);
+      expect(buildSpec(size, ACCOUNT)).toEqual(spec);
+    }
+  });
+
+  it('mixes EC2 and Fargate, images, secrets, egress and scope', () => {
+    const spec = buildSpec('M', ACCOUNT);
+    expect(new Set(spec.services.map((s) => s.launchType))).toEqual(new Set(['EC2', 'FARGATE']));
+    const images = spec.taskDefinitions.flatMap((td) => td.containers.map((c) => c.image));
+    expect(images.some((i) => i.includes('.dkr.ecr.us-east-1.'))).toBe(true);
+    expect(images.some((i) => i.startsWith('docker.io/'))).toBe(true);
+    const secrets = spec.taskDefinitions.flatMap((td) => td.containers.flatMap((c) => c.secrets));
+    expect(secrets.some((s) => s.startsWith('arn:aws:secretsmanager:'))).toBe(true);
+    expect(secrets.some((s) => s.startsWith('arn:aws:ssm:'))).toBe(true);
+    expect(new Set(spec.vpcs.map((v) => v.egress))).toEqual(new Set(['nat', 'igw', 'none']));
+    expect(spec.vpcs.some((v) => v.ignored)).toBe(true);
+    expect(spec.vpcs.some((v) => v.idle)).toBe(true);
+    // Every service references a task definition and subnets of VPCs that exist.
+    const families = new Set(spec.taskDefinitions.map((td) => td.family));
+    const vpcs = new Set(spec.vpcs.map((v) => v.key));
+    for (const service of spec.services) {
+      expect(families.has(service.taskDefinition)).toBe(true);
+      for (const subnet of service.subnets ?? []) expect(vpcs.has(subnet.vpc)).toBe(true);
+    }
+  });
+
+  it('spreads a total into near-equal shares', () => {
+    expect(spread(10, 3)).toEqual([4, 3, 3]);
+    expect(spread(2, 4)).toEqual([1, 1, 0, 0]);
+  });
+});
+
+describe('compareFindings', () => {
+  it('counts our ENDPOINT_MISSING findings that Custodian flags too, per VPC and service', () => {
+    const ours = [
+      { code: 'ENDPOINT_MISSING', vpcId: 'vpc-1', service: 'ecs-agent' },
+      { code: 'ENDPOINT_MISSING', vpcId: 'vpc-1', service: 'ecr.dkr' },
+      { code: 'ENDPOINT_MISSING', vpcId: 'vpc-2', service: 'ssmmessages' }, // no Custodian policy
+      { code: 'ENDPOINT_SG_NO_HTTPS', vpcId: 'vpc-2', service: 'logs' }, // not a missing endpoint
+    ];
+    const flagged = {
+      [custodianPolicyName('ecs-agent')]: ['vpc-1', 'vpc-3'],
+      [custodianPolicyName('ecr.dkr')]: ['vpc-2'],
+      [custodianPolicyName('logs')]: ['vpc-2'],
+    };
+    expect(custodianPolicyName('ecr.dkr')).toBe('vpc-missing-ecr-dkr-endpoint');
+    expect(compareFindings(ours, flagged)).toEqual({
+      sharedFindings: 2,
+      findingsReproduced: 1,
+      custodianOnly: 3,
+      custodianFlagged: 4,
+    });
+  });
+});
+
+describe('arithmetic helpers', () => {
+  it('ratio, median and count deltas', () => {
+    expect(ratio(110, 100)).toBe(1.1);
+    expect(ratio(0, 0)).toBe(1);
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(countsDelta({ 'ec2:A': 2, 'ec2:B': 1 }, { 'ec2:A': 5, 'ec2:B': 1, 'ecs:C': 1 })).toEqual({
+      'ec2:A': 3,
+      'ecs:C': 1,
+    });
+  });
+});
