@@ -1,5 +1,5 @@
 // The CLI as an operator runs it: a child process against moto, reading its stdout, stderr and exit code.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -155,6 +155,24 @@ describe('ecs-endpoint-remediator CLI', () => {
     const help = await cli(undefined, ['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes');
+  });
+
+  it('the packaged bin (dist/cli.mjs, bundled by npm run build) runs a plan on its own', async () => {
+    const build = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/build-cli.ts')], {
+      cwd: repoRoot,
+    });
+    expect(build.status, build.stderr.toString()).toBe(0);
+    const { acct, vpcId } = await driftedAccount();
+    const run = spawnSync(
+      process.execPath,
+      [path.join(repoRoot, 'dist/cli.mjs'), 'plan', '--output', 'json', '--quiet'],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...acct.env },
+      },
+    );
+    expect(run.status, run.stderr.toString()).toBe(2);
+    const report = JSON.parse(run.stdout.toString()) as RunReport;
+    expect(report.findings.map((f) => [f.code, f.vpcId])).toEqual([['ENDPOINT_MISSING', vpcId]]);
   });
 
   it('without any Region it says how to give one', async () => {
