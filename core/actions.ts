@@ -145,6 +145,11 @@ export const ACTION_KINDS: readonly ActionKind[] = [
 /** Tags that mark what the remediator created (and so may change or delete). */
 export const MANAGED_TAG = { key: 'ecs-endpoint-remediator/managed', value: 'true' } as const;
 
+/** The tags of something the remediator creates: owned, and named for people. */
+export function ownedTags(name: string): Record<string, string> {
+  return { [MANAGED_TAG.key]: MANAGED_TAG.value, Name: name };
+}
+
 export function isManaged(tags: Readonly<Record<string, string>>): boolean {
   return tags[MANAGED_TAG.key] === MANAGED_TAG.value;
 }
