@@ -1,0 +1,389 @@
+/**
+ * Events as hints: what the deployed reconciler receives (EventBridge events, delivered through SQS),
+ * parsed into the narrow question "which VPCs of which Region may have drifted?". The event is never
+ * the truth: the handler re-reads AWS for the VPCs a hint names (docs/architecture.md, "Event flow").
+ *
+ * CloudTrail records EC2's newer APIs in an XML-derived shape (`CreateVpcEndpointRequest` wrappers,
+ * ids as `{tag, content}` objects or arrays, empty sets as `""`) and its older ones (`ModifyVpcAttribute`,
+ * `RevokeSecurityGroupIngress`) in plain lower-camel JSON; ECS calls are JSON. Every shape is validated
+ * with zod; anything unexpected is an {@link EventParseError} naming the path that did not fit.
+ */
+import * as z from 'zod';
+
+/** The ids an event names, to be resolved to VPCs against the live account (empty lists: none named). */
+export interface HintTargets {
+  readonly vpcIds: readonly string[];
+  readonly vpcEndpointIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  readonly subnetIds: readonly string[];
+}
+
+/**
+ * What one event asks for:
+ * - `targets`: reconcile the VPCs behind these ids in `region`;
+ * - `region`: reconcile all of `region` (the event concerns ECS work whose VPC it does not name);
+ * - `sweep`: reconcile every configured Region (the schedule).
+ */
+export type HintScope =
+  | { readonly kind: 'targets'; readonly region: string; readonly targets: HintTargets }
+  | { readonly kind: 'region'; readonly region: string }
+  | { readonly kind: 'sweep' };
+
+export interface ReconcileHint {
+  /** Stable across redeliveries of the same occurrence: CloudTrail's eventID, else EventBridge's id. */
+  readonly eventId: string;
+  /** What caused it, for logs and alerts: `ec2:DeleteVpcEndpoints`, `ecs:ContainerInstanceStateChange`, `schedule`. */
+  readonly trigger: string;
+  /** When it happened (the event's `time`). */
+  readonly time: string;
+  readonly scope: HintScope;
+}
+
+export type ParsedEvent =
+  | { readonly status: 'hint'; readonly hint: ReconcileHint }
+  | {
+      readonly status: 'ignored';
+      readonly eventId: string;
+      readonly trigger: string;
+      readonly reason: string;
+    };
+
+/** An event the reconciler cannot read: its shape is not one the rules match. */
+export class EventParseError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`unexpected event: ${problems.join('; ')}`);
+    this.name = 'EventParseError';
+    this.problems = problems;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Shapes
+// ------------------------------------------------------------------------------------------------
+
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a Region name');
+const vpcIdSchema = z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id');
+const endpointId = z.string().regex(/^vpce-[0-9a-f]+$/, 'expected a VPC endpoint id');
+const groupId = z.string().regex(/^sg-[0-9a-f]+$/, 'expected a security group id');
+const subnetId = z.string().regex(/^subnet-[0-9a-f]+$/, 'expected a subnet id');
+
+/** CloudTrail's XML-derived id list: one `{tag, content}`, several, or `""` for none. */
+function xmlIds(id: z.ZodString) {
+  const item = z.object({ content: id, tag: z.union([z.string(), z.number()]).optional() });
+  return z
+    .union([z.literal(''), item, z.array(item)])
+    .transform((value): string[] =>
+      (value === '' ? [] : Array.isArray(value) ? value : [value]).map((i) => i.content),
+    );
+}
+
+const envelope = z.object({
+  id: z.string().min(1),
+  'detail-type': z.string(),
+  source: z.string(),
+  time: z.string(),
+  region,
+  detail: z.unknown(),
+});
+
+const cloudTrailDetail = z.object({
+  eventSource: z.string(),
+  eventName: z.string(),
+  eventID: z.string().min(1).optional(),
+  awsRegion: region.optional(),
+  errorCode: z.string().optional(),
+  errorMessage: z.string().optional(),
+  // Read per event name below; a failed call has null responseElements.
+  requestParameters: z.unknown().optional(),
+  responseElements: z.unknown().optional(),
+});
+
+type CloudTrailDetail = z.infer<typeof cloudTrailDetail>;
+
+const createVpcEndpoint = z.object({
+  CreateVpcEndpointRequest: z.object({ VpcId: vpcIdSchema }),
+});
+const deleteVpcEndpoints = z.object({
+  DeleteVpcEndpointsRequest: z.object({ VpcEndpointId: xmlIds(endpointId) }),
+});
+const modifyVpcEndpoint = z.object({
+  ModifyVpcEndpointRequest: z.object({ VpcEndpointId: z.union([endpointId, xmlIds(endpointId)]) }),
+});
+const modifyVpcAttribute = z.object({ vpcId: vpcIdSchema });
+const securityGroupCall = z.object({ groupId });
+const modifySecurityGroupRules = z.object({
+  ModifySecurityGroupRulesRequest: z.object({ GroupId: groupId }),
+});
+const awsvpcSubnets = z
+  .object({
+    networkConfiguration: z
+      .object({
+        awsvpcConfiguration: z.object({ subnets: z.array(subnetId).optional() }).optional(),
+      })
+      .nullish(),
+  })
+  .nullish();
+
+const containerInstanceDetail = z.object({
+  containerInstanceArn: z.string(),
+  ec2InstanceId: z.string().optional(),
+  status: z.string(),
+  agentConnected: z.boolean().optional(),
+  attributes: z.array(z.object({ name: z.string(), value: z.string().optional() })).optional(),
+});
+
+// ------------------------------------------------------------------------------------------------
+// The rules' events
+// ------------------------------------------------------------------------------------------------
+
+/** CloudTrail event names each rule matches, per event source: docs/deploy.md lists them. */
+export const CLOUDTRAIL_EVENTS = {
+  'ec2.amazonaws.com': [
+    'CreateVpcEndpoint',
+    'DeleteVpcEndpoints',
+    'ModifyVpcEndpoint',
+    'RevokeSecurityGroupIngress',
+    'ModifySecurityGroupRules',
+    'ModifyVpcAttribute',
+  ],
+  'ecs.amazonaws.com': [
+    'CreateService',
+    'UpdateService',
+    'RunTask',
+    'StartTask',
+    'RegisterContainerInstance',
+  ],
+} as const;
+
+export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+export const CONTAINER_INSTANCE_DETAIL_TYPE = 'ECS Container Instance State Change';
+export const SCHEDULE_DETAIL_TYPE = 'Scheduled Event';
+
+const NO_TARGETS: HintTargets = { vpcIds: [], vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] };
+
+function problemsOf(error: z.ZodError, prefix: string): string[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
+
+function parseWith<T>(schema: z.ZodType<T>, input: unknown, prefix: string): T {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new EventParseError(problemsOf(result.error, prefix));
+  return result.data;
+}
+
+/** What a successful CloudTrail call may have broken: the ids it names, or its whole Region. */
+function cloudTrailScope(detail: CloudTrailDetail, eventRegion: string): HintScope {
+  const request = detail.requestParameters;
+  const at = 'detail.requestParameters';
+  const targets = (partial: Partial<HintTargets>): HintScope => ({
+    kind: 'targets',
+    region: eventRegion,
+    targets: { ...NO_TARGETS, ...partial },
+  });
+  switch (detail.eventName) {
+    case 'CreateVpcEndpoint':
+      return targets({ vpcIds: [parseWith(createVpcEndpoint, request, at).CreateVpcEndpointRequest.VpcId] });
+    case 'DeleteVpcEndpoints':
+      return targets({
+        vpcEndpointIds: parseWith(deleteVpcEndpoints, request, at).DeleteVpcEndpointsRequest.VpcEndpointId,
+      });
+    case 'ModifyVpcEndpoint': {
+      const id = parseWith(modifyVpcEndpoint, request, at).ModifyVpcEndpointRequest.VpcEndpointId;
+      return targets({ vpcEndpointIds: typeof id === 'string' ? [id] : id });
+    }
+    case 'ModifyVpcAttribute':
+      return targets({ vpcIds: [parseWith(modifyVpcAttribute, request, at).vpcId] });
+    case 'RevokeSecurityGroupIngress':
+      return targets({ securityGroupIds: [parseWith(securityGroupCall, request, at).groupId] });
+    case 'ModifySecurityGroupRules':
+      return targets({
+        securityGroupIds: [
+          parseWith(modifySecurityGroupRules, request, at).ModifySecurityGroupRulesRequest.GroupId,
+        ],
+      });
+    case 'CreateService':
+    case 'UpdateService':
+    case 'RunTask':
+    case 'StartTask': {
+      // awsvpc work names its subnets; work on EC2 capacity lands in the VPCs of the cluster's
+      // instances, which the event does not name: then the whole Region is re-read.
+      const subnets = parseWith(awsvpcSubnets, request, at)?.networkConfiguration?.awsvpcConfiguration
+        ?.subnets;
+      return subnets && subnets.length > 0
+        ? targets({ subnetIds: subnets })
+        : { kind: 'region', region: eventRegion };
+    }
+    case 'RegisterContainerInstance':
+      return { kind: 'region', region: eventRegion };
+    default:
+      throw new EventParseError([`detail.eventName: ${detail.eventName} is not an event the rules match`]);
+  }
+}
+
+function parseCloudTrail(event: z.infer<typeof envelope>): ParsedEvent {
+  const detail = parseWith(cloudTrailDetail, event.detail, 'detail');
+  const known: readonly string[] =
+    detail.eventSource in CLOUDTRAIL_EVENTS
+      ? CLOUDTRAIL_EVENTS[detail.eventSource as keyof typeof CLOUDTRAIL_EVENTS]
+      : [];
+  const service = detail.eventSource.replace(/\.amazonaws\.com$/, '');
+  const trigger = `${service}:${detail.eventName}`;
+  const eventId = detail.eventID ?? event.id;
+  if (!known.includes(detail.eventName)) {
+    throw new EventParseError([`detail: ${trigger} is not an event the rules match`]);
+  }
+  // A failed call changed nothing: there is nothing to re-read.
+  if (detail.errorCode !== undefined) {
+    return { status: 'ignored', eventId, trigger, reason: `the call failed (${detail.errorCode})` };
+  }
+  const scope = cloudTrailScope(detail, detail.awsRegion ?? event.region);
+  return { status: 'hint', hint: { eventId, trigger, time: event.time, scope } };
+}
+
+function parseContainerInstance(event: z.infer<typeof envelope>): ParsedEvent {
+  const detail = parseWith(containerInstanceDetail, event.detail, 'detail');
+  const trigger = 'ecs:ContainerInstanceStateChange';
+  if (detail.status !== 'ACTIVE' && detail.status !== 'DRAINING') {
+    return {
+      status: 'ignored',
+      eventId: event.id,
+      trigger,
+      reason: `container instance is ${detail.status}`,
+    };
+  }
+  // ECS sets these attributes on every EC2 container instance; without them, re-read the Region.
+  const attribute = (name: string) => detail.attributes?.find((a) => a.name === name)?.value;
+  const vpc = vpcIdSchema.safeParse(attribute('ecs.vpc-id'));
+  const subnet = subnetId.safeParse(attribute('ecs.subnet-id'));
+  const scope: HintScope = vpc.success
+    ? { kind: 'targets', region: event.region, targets: { ...NO_TARGETS, vpcIds: [vpc.data] } }
+    : subnet.success
+      ? { kind: 'targets', region: event.region, targets: { ...NO_TARGETS, subnetIds: [subnet.data] } }
+      : { kind: 'region', region: event.region };
+  return { status: 'hint', hint: { eventId: event.id, trigger, time: event.time, scope } };
+}
+
+/**
+ * Reads one EventBridge event (already JSON-parsed). Returns a hint, or `ignored` for an event that
+ * changed nothing (a failed call, a stopped instance); throws {@link EventParseError} for anything
+ * the rules should not have matched or whose shape is unexpected.
+ */
+export function parseEvent(input: unknown): ParsedEvent {
+  const event = parseWith(envelope, input, '');
+  switch (event['detail-type']) {
+    case CLOUDTRAIL_DETAIL_TYPE:
+      return parseCloudTrail(event);
+    case CONTAINER_INSTANCE_DETAIL_TYPE:
+      if (event.source !== 'aws.ecs')
+        throw new EventParseError([`source: expected aws.ecs, got ${event.source}`]);
+      return parseContainerInstance(event);
+    case SCHEDULE_DETAIL_TYPE:
+      return {
+        status: 'hint',
+        hint: { eventId: event.id, trigger: 'schedule', time: event.time, scope: { kind: 'sweep' } },
+      };
+    default:
+      throw new EventParseError([`detail-type: "${event['detail-type']}" is not an event the rules match`]);
+  }
+}
+
+/** Reads an SQS message body: the JSON text of one EventBridge event. */
+export function parseEventBody(body: string): ParsedEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new EventParseError([`body: not JSON (${error instanceof Error ? error.message : String(error)})`]);
+  }
+  return parseEvent(json);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Coalescing
+// ------------------------------------------------------------------------------------------------
+
+/** The reconciles a batch of hints asks for: per Region, every VPC-naming id, or the whole Region. */
+export type RegionWork =
+  | { readonly region: string; readonly whole: true; readonly eventIds: readonly string[] }
+  | {
+      readonly region: string;
+      readonly whole: false;
+      readonly targets: HintTargets;
+      readonly eventIds: readonly string[];
+    };
+
+/**
+ * Coalesces a batch of hints into one unit of work per Region: a burst of events for one VPC becomes
+ * one reconcile of it. A sweep covers each of `regions`; a Region not among `regions` is out of scope
+ * for this deployment and dropped (returned in `outOfScope`).
+ */
+export function coalesceHints(
+  hints: readonly ReconcileHint[],
+  regions: readonly string[],
+): { readonly work: RegionWork[]; readonly outOfScope: ReconcileHint[] } {
+  const byRegion = new Map<
+    string,
+    { whole: boolean; targets: Record<keyof HintTargets, Set<string>>; ids: string[] }
+  >();
+  const entry = (name: string) => {
+    let found = byRegion.get(name);
+    if (!found) {
+      found = {
+        whole: false,
+        targets: {
+          vpcIds: new Set(),
+          vpcEndpointIds: new Set(),
+          securityGroupIds: new Set(),
+          subnetIds: new Set(),
+        },
+        ids: [],
+      };
+      byRegion.set(name, found);
+    }
+    return found;
+  };
+  const outOfScope: ReconcileHint[] = [];
+  for (const hint of hints) {
+    const { scope } = hint;
+    if (scope.kind === 'sweep') {
+      for (const name of regions) {
+        const e = entry(name);
+        e.whole = true;
+        e.ids.push(hint.eventId);
+      }
+      continue;
+    }
+    if (!regions.includes(scope.region)) {
+      outOfScope.push(hint);
+      continue;
+    }
+    const e = entry(scope.region);
+    e.ids.push(hint.eventId);
+    if (scope.kind === 'region') e.whole = true;
+    else
+      for (const key of Object.keys(scope.targets) as Array<keyof HintTargets>) {
+        for (const id of scope.targets[key]) e.targets[key].add(id);
+      }
+  }
+  const work = [...byRegion].map(([name, e]): RegionWork => {
+    const eventIds = [...new Set(e.ids)];
+    if (e.whole) return { region: name, whole: true, eventIds };
+    const sorted = (set: Set<string>) => [...set].sort();
+    return {
+      region: name,
+      whole: false,
+      eventIds,
+      targets: {
+        vpcIds: sorted(e.targets.vpcIds),
+        vpcEndpointIds: sorted(e.targets.vpcEndpointIds),
+        securityGroupIds: sorted(e.targets.securityGroupIds),
+        subnetIds: sorted(e.targets.subnetIds),
+      },
+    };
+  });
+  return { work, outOfScope };
+}

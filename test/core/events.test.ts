@@ -1,0 +1,128 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { ReconcileHint } from '../../core/events.ts';
+import { EventParseError, coalesceHints, parseEvent, parseEventBody } from '../../core/events.ts';
+
+const eventsDir = new URL('../../events/', import.meta.url);
+const sample = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`${name}.json`, eventsDir), 'utf8')) as Record<string, unknown>;
+
+function withDetail(name: string, patch: (detail: Record<string, unknown>) => void): Record<string, unknown> {
+  const event = sample(name);
+  patch(event.detail as Record<string, unknown>);
+  return event;
+}
+
+function problems(input: unknown): readonly string[] {
+  try {
+    parseEvent(input);
+  } catch (error) {
+    if (error instanceof EventParseError) return error.problems;
+    throw error;
+  }
+  throw new Error('parsed');
+}
+
+describe('parseEvent', () => {
+  it('reads every EventBridge sample in events/ (the SNS one is the notifier’s)', () => {
+    const names = readdirSync(eventsDir).filter((f) => f.endsWith('.json') && f !== 'sns-alert.json');
+    expect(names.length).toBeGreaterThanOrEqual(15);
+    for (const name of names)
+      expect(() => parseEvent(sample(name.replace(/\.json$/, ''))), name).not.toThrow();
+  });
+
+  it('reads XML-derived id lists: one {tag, content}, several, or "" for none', () => {
+    const one = parseEvent(sample('ec2-delete-vpc-endpoints'));
+    const several = parseEvent(sample('ec2-delete-vpc-endpoints-several'));
+    const none = parseEvent(
+      withDetail('ec2-delete-vpc-endpoints', (d) => {
+        d.requestParameters = { DeleteVpcEndpointsRequest: { VpcEndpointId: '' } };
+      }),
+    );
+    const ids = (p: ReturnType<typeof parseEvent>) =>
+      p.status === 'hint' && p.hint.scope.kind === 'targets'
+        ? p.hint.scope.targets.vpcEndpointIds
+        : undefined;
+    expect(ids(one)).toEqual(['vpce-0b22220000000001']);
+    expect(ids(several)).toEqual(['vpce-0b22220000000001', 'vpce-0b22220000000002']);
+    expect(ids(none)).toEqual([]);
+  });
+
+  it('uses CloudTrail’s eventID as the occurrence id, so redeliveries share it', () => {
+    const parsed = parseEvent(sample('ec2-delete-vpc-endpoints'));
+    expect(parsed.status === 'hint' && parsed.hint.eventId).toBe('7b2d8e1f-3c4a-4d5b-8e6f-7a8b9c0d1e02');
+  });
+
+  it('ignores failed calls and stopped container instances', () => {
+    expect(parseEvent(sample('ec2-delete-vpc-endpoints-failed'))).toMatchObject({
+      status: 'ignored',
+      reason: 'the call failed (Client.UnauthorizedOperation)',
+    });
+    const inactive = sample('ecs-container-instance-state-change');
+    (inactive.detail as Record<string, unknown>).status = 'INACTIVE';
+    expect(parseEvent(inactive)).toMatchObject({ status: 'ignored' });
+  });
+
+  it('names the path of what does not fit', () => {
+    expect(problems({})).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^id: /), expect.stringMatching(/^detail-type: /)]),
+    );
+    expect(
+      problems(
+        withDetail('ec2-create-vpc-endpoint', (d) => {
+          d.requestParameters = { CreateVpcEndpointRequest: { VpcId: 'subnet-1' } };
+        }),
+      ),
+    ).toEqual(['detail.requestParameters.CreateVpcEndpointRequest.VpcId: expected a VPC id']);
+    expect(
+      problems(
+        withDetail('ec2-create-vpc-endpoint', (d) => {
+          d.eventName = 'TerminateInstances';
+        }),
+      ),
+    ).toEqual(['detail: ec2:TerminateInstances is not an event the rules match']);
+    expect(() => parseEventBody('not json')).toThrow(/body: not JSON/);
+  });
+});
+
+describe('coalesceHints', () => {
+  const hint = (eventId: string, scope: ReconcileHint['scope']): ReconcileHint => ({
+    eventId,
+    trigger: 't',
+    time: '2026-11-28T10:00:00Z',
+    scope,
+  });
+  const targets = (region: string, partial: { vpcIds?: string[]; vpcEndpointIds?: string[] }) =>
+    ({
+      kind: 'targets',
+      region,
+      targets: { vpcIds: [], vpcEndpointIds: [], securityGroupIds: [], subnetIds: [], ...partial },
+    }) as const;
+
+  it('merges a burst into one unit per Region; a Region-wide hint or a sweep widens it', () => {
+    const { work, outOfScope } = coalesceHints(
+      [
+        hint('a', targets('us-east-1', { vpcIds: ['vpc-1'] })),
+        hint('b', targets('us-east-1', { vpcIds: ['vpc-1'], vpcEndpointIds: ['vpce-1'] })),
+        hint('c', targets('eu-west-1', { vpcIds: ['vpc-2'] })),
+        hint('d', { kind: 'region', region: 'eu-west-1' }),
+        hint('e', targets('ap-south-1', { vpcIds: ['vpc-3'] })),
+      ],
+      ['us-east-1', 'eu-west-1'],
+    );
+    expect(work).toEqual([
+      {
+        region: 'us-east-1',
+        whole: false,
+        eventIds: ['a', 'b'],
+        targets: { vpcIds: ['vpc-1'], vpcEndpointIds: ['vpce-1'], securityGroupIds: [], subnetIds: [] },
+      },
+      { region: 'eu-west-1', whole: true, eventIds: ['c', 'd'] },
+    ]);
+    expect(outOfScope.map((h) => h.eventId)).toEqual(['e']);
+    expect(coalesceHints([hint('s', { kind: 'sweep' })], ['us-east-1', 'eu-west-1']).work).toEqual([
+      { region: 'us-east-1', whole: true, eventIds: ['s'] },
+      { region: 'eu-west-1', whole: true, eventIds: ['s'] },
+    ]);
+  });
+});
