@@ -7,6 +7,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NODE_MAJOR=24
 MOTO_REQUIREMENT="moto[server]==5.2.5"
+# Template linters for the deploy test (test/deploy): their own venv, their pins apart from moto's.
+LINT_REQUIREMENTS="cfn-lint==1.58.0 checkov==3.3.30"
 
 log() { echo "[env] $*" >&2; }
 
@@ -42,9 +44,25 @@ ensure_moto() {
   echo "$MOTO_REQUIREMENT" > "$stamp"
 }
 
+ensure_lint_tools() {
+  local venv="$root/.tools/lint-venv"
+  local stamp="$venv/.lint-stamp"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$LINT_REQUIREMENTS" ]; then return; fi
+  log "creating Python virtual environment with $LINT_REQUIREMENTS"
+  python3 -m venv "$venv" >&2
+  # shellcheck disable=SC2086 # the requirements are separate words
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $LINT_REQUIREMENTS >&2
+  echo "$LINT_REQUIREMENTS" > "$stamp"
+}
+
 ensure_node
 ensure_npm_packages
 ensure_moto
+# `--lint-tools` first: also the template linters (npm test); other commands do not need them.
+if [ "${1:-}" = "--lint-tools" ]; then
+  shift
+  ensure_lint_tools
+fi
 export MOTO_PYTHON="$root/.venv/bin/python"
 export PATH="$root/node_modules/.bin:$PATH"
 cd "$root"

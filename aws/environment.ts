@@ -1,0 +1,66 @@
+/**
+ * The deployed functions' settings, read from their environment (serverless.yml sets each; the
+ * params behind them are documented in docs/deploy.md). A bad setting fails the cold start loudly.
+ */
+import * as z from 'zod';
+import type { Mode } from '../core/alerts.ts';
+import type { Config } from '../core/config.ts';
+import { parseConfig } from '../core/config.ts';
+
+export interface ReconcilerSettings {
+  readonly mode: Mode;
+  readonly regions: readonly string[];
+  readonly config: Config;
+  readonly tableName: string;
+  readonly topicArn: string;
+  readonly digestIntervalMs: number;
+}
+
+export class SettingsError extends Error {
+  constructor(problems: readonly string[]) {
+    super(`bad function settings: ${problems.join('; ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+const settingsSchema = z.object({
+  MODE: z.enum(['report', 'enforce']).default('report'),
+  REGIONS: z.string().optional(),
+  AWS_REGION: z.string().optional(),
+  CONFIG: z.string().default('{}'),
+  TABLE_NAME: z.string().min(1, 'TABLE_NAME is required'),
+  TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'TOPIC_ARN must be an SNS topic ARN'),
+  DIGEST_HOURS: z.coerce.number().positive().default(24),
+});
+
+/** Reads the reconciler's settings; throws {@link SettingsError} (or the config's ConfigError). */
+export function reconcilerSettings(env: Readonly<Record<string, string | undefined>>): ReconcilerSettings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new SettingsError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const s = parsed.data;
+  const regions = (s.REGIONS ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const config = parseConfig(JSON.parse(s.CONFIG));
+  const chosen =
+    regions.length > 0
+      ? regions
+      : config.regions.length > 0
+        ? config.regions
+        : s.AWS_REGION
+          ? [s.AWS_REGION]
+          : [];
+  if (chosen.length === 0)
+    throw new SettingsError(['no Region: set REGIONS (or the config regions, or AWS_REGION)']);
+  return {
+    mode: s.MODE,
+    regions: chosen,
+    config,
+    tableName: s.TABLE_NAME,
+    topicArn: s.TOPIC_ARN,
+    digestIntervalMs: s.DIGEST_HOURS * 3600 * 1000,
+  };
+}

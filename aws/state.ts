@@ -1,0 +1,335 @@
+/**
+ * The state table: what must outlive one invocation. One DynamoDB table, keys `pk` and `sk` (strings),
+ * TTL attribute `expiresAt` (epoch seconds), the record itself as JSON in `record`:
+ *
+ * | item                  | pk                  | sk                     | expires            |
+ * | --------------------- | ------------------- | ---------------------- | ------------------ |
+ * | open finding          | `FINDINGS#<region>` | `<vpcId>#<findingId>`  | no                 |
+ * | pending agent restart | `RESTARTS#<region>` | `<instanceId>`         | when the record says |
+ * | event claim           | `EVENT#<eventId>`   | `EVENT`                | 7 days after done  |
+ * | alert not yet sent    | `OUTBOX`            | `<time>#<region>#<vpcId>#<n>` | 7 days      |
+ *
+ * Findings of a Region share a partition, so a Region sweep reads them with one query and an event's
+ * VPC with a `begins_with` on the sort key.
+ */
+import {
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod';
+import type { OpenFinding, ReconcileScope } from '../core/alerts.ts';
+import { chunk } from './pagination.ts';
+
+export const KEY = { partition: 'pk', sort: 'sk' } as const;
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** A state record that is not what this version wrote (another version's, or edited by hand). */
+export class StateRecordError extends Error {
+  constructor(key: string, problem: string) {
+    super(`state record ${key} is unreadable: ${problem}`);
+    this.name = 'StateRecordError';
+  }
+}
+
+const openFindingSchema = z.object({
+  id: z.string(),
+  code: z.string(),
+  severity: z.enum(['high', 'medium', 'low']),
+  region: z.string(),
+  vpcId: z.string(),
+  service: z.string().optional(),
+  resourceId: z.string().optional(),
+  message: z.string(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  lastAlerted: z.string(),
+  lastFailure: z.object({ message: z.string(), at: z.string() }).optional(),
+});
+
+/**
+ * A container instance whose agent must restart to use new endpoints. The extension point for agent
+ * restarts (issue 3): written when a restart is pending or in flight, deleted once it is confirmed.
+ */
+export interface PendingRestart {
+  readonly region: string;
+  readonly instanceId: string;
+  readonly vpcId: string;
+  readonly cluster?: string;
+  readonly containerInstanceArn?: string;
+  /** Why: the endpoints created, the action id. */
+  readonly reason: string;
+  readonly since: string;
+  /** The SSM command in flight, if any, and how many were tried. */
+  readonly commandId?: string;
+  readonly attempts: number;
+  /** ISO time after which the record is dropped by TTL (a restart nobody confirmed is re-planned). */
+  readonly expiresAt?: string;
+}
+
+const pendingRestartSchema = z.object({
+  region: z.string(),
+  instanceId: z.string(),
+  vpcId: z.string(),
+  cluster: z.string().optional(),
+  containerInstanceArn: z.string().optional(),
+  reason: z.string(),
+  since: z.string(),
+  commandId: z.string().optional(),
+  attempts: z.number().int().min(0),
+  expiresAt: z.string().optional(),
+});
+
+/** An alert waiting to be published: `key` orders and identifies it, `body` is the SNS message. */
+export interface OutboxMessage {
+  readonly key: string;
+  readonly body: string;
+}
+
+/** How long an alert that cannot be published is kept trying (then dropped by TTL). */
+const OUTBOX_RETAIN_SECONDS = 7 * 24 * 3600;
+
+/** The outcome of claiming an event: ours to process, already processed, or being processed elsewhere. */
+export type EventClaim = 'claimed' | 'done' | 'busy';
+
+export interface StateStore {
+  /** Open findings of a Region, or of some of its VPCs. */
+  loadOpenFindings(scope: ReconcileScope): Promise<OpenFinding[]>;
+  /** Writes and deletes open findings (batched, unprocessed items retried). */
+  saveOpenFindings(put: readonly OpenFinding[], remove: readonly OpenFinding[]): Promise<void>;
+  /**
+   * Claims an event for processing (idempotency): `done` when an earlier delivery completed it, `busy`
+   * while another claim's lease runs; a lease past its time (a crashed invocation) is taken over.
+   */
+  claimEvent(eventId: string, leaseSeconds: number): Promise<EventClaim>;
+  /** Marks a claimed event done; the record expires after `retainSeconds`. */
+  completeEvent(eventId: string, retainSeconds: number): Promise<void>;
+  /** Gives a claim back (the processing failed): the next delivery may claim it. */
+  releaseEvent(eventId: string): Promise<void>;
+  /**
+   * The alert outbox: alerts are written here with the state they describe, then published and
+   * deleted, so an alert whose publishing failed is sent by the next reconcile (at least once).
+   */
+  addToOutbox(messages: readonly OutboxMessage[]): Promise<void>;
+  listOutbox(): Promise<OutboxMessage[]>;
+  removeFromOutbox(message: OutboxMessage): Promise<void>;
+  putPendingRestart(restart: PendingRestart): Promise<void>;
+  listPendingRestarts(region: string): Promise<PendingRestart[]>;
+  deletePendingRestart(region: string, instanceId: string): Promise<void>;
+}
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+const findingKey = (f: { region: string; vpcId: string; id: string }) => ({
+  [KEY.partition]: S(`FINDINGS#${f.region}`),
+  [KEY.sort]: S(`${f.vpcId}#${f.id}`),
+});
+const restartKey = (region: string, instanceId: string) => ({
+  [KEY.partition]: S(`RESTARTS#${region}`),
+  [KEY.sort]: S(instanceId),
+});
+const eventKey = (eventId: string) => ({ [KEY.partition]: S(`EVENT#${eventId}`), [KEY.sort]: S('EVENT') });
+
+function readRecord<T>(schema: z.ZodType<T>, item: Record<string, AttributeValue>): T {
+  const key = `${item[KEY.partition]?.S ?? '?'}/${item[KEY.sort]?.S ?? '?'}`;
+  const text = item.record?.S;
+  if (text === undefined) throw new StateRecordError(key, 'no record attribute');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new StateRecordError(key, 'record is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new StateRecordError(key, parsed.error.issues.map((i) => i.message).join('; '));
+  return parsed.data;
+}
+
+/** Most attempts at a BatchWriteItem's unprocessed items (DynamoDB returns them when throttled). */
+const BATCH_ATTEMPTS = 8;
+
+export function createStateStore(
+  client: DynamoDBClient,
+  tableName: string,
+  now: () => Date = () => new Date(),
+): StateStore {
+  const query = async (pk: string, skPrefix?: string): Promise<Array<Record<string, AttributeValue>>> => {
+    const items: Array<Record<string, AttributeValue>> = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression:
+            skPrefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: {
+            '#pk': KEY.partition,
+            ...(skPrefix === undefined ? {} : { '#sk': KEY.sort }),
+          },
+          ExpressionAttributeValues: {
+            ':pk': S(pk),
+            ...(skPrefix === undefined ? {} : { ':prefix': S(skPrefix) }),
+          },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
+
+  const batchWrite = async (requests: WriteRequest[]): Promise<void> => {
+    for (const batch of chunk(requests, 25)) {
+      let pending: WriteRequest[] = batch;
+      for (let attempt = 1; pending.length > 0; attempt += 1) {
+        if (attempt > BATCH_ATTEMPTS)
+          throw new Error(
+            `state table: ${pending.length} writes still unprocessed after ${BATCH_ATTEMPTS} attempts`,
+          );
+        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+        pending = out.UnprocessedItems?.[tableName] ?? [];
+      }
+    }
+  };
+
+  return {
+    async loadOpenFindings(scope) {
+      const pk = `FINDINGS#${scope.region}`;
+      const items =
+        scope.vpcIds === undefined
+          ? await query(pk)
+          : (await Promise.all(scope.vpcIds.map((vpcId) => query(pk, `${vpcId}#`)))).flat();
+      return items.map((item) => readRecord(openFindingSchema, item));
+    },
+
+    async saveOpenFindings(put, remove) {
+      const putIds = new Set(put.map((f) => `${f.region}/${f.id}`));
+      await batchWrite([
+        ...put.map((finding): WriteRequest => ({
+          PutRequest: { Item: { ...findingKey(finding), record: S(JSON.stringify(finding)) } },
+        })),
+        // A finding both removed and put (cannot happen from decideAlerts) would be one key twice in a batch.
+        ...remove
+          .filter((f) => !putIds.has(`${f.region}/${f.id}`))
+          .map((finding): WriteRequest => ({ DeleteRequest: { Key: findingKey(finding) } })),
+      ]);
+    },
+
+    async claimEvent(eventId, leaseSeconds) {
+      const at = epochSeconds(now());
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              ...eventKey(eventId),
+              status: S('IN_PROGRESS'),
+              leaseUntil: N(at + leaseSeconds),
+              // An abandoned claim still goes away by itself.
+              [TTL_ATTRIBUTE]: N(at + leaseSeconds + 24 * 3600),
+            },
+            ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :inProgress AND #lease < :now)',
+            ExpressionAttributeNames: { '#pk': KEY.partition, '#status': 'status', '#lease': 'leaseUntil' },
+            ExpressionAttributeValues: { ':inProgress': S('IN_PROGRESS'), ':now': N(at) },
+          }),
+        );
+        return 'claimed';
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const existing = await client.send(
+          new GetItemCommand({ TableName: tableName, Key: eventKey(eventId), ConsistentRead: true }),
+        );
+        return existing.Item?.status?.S === 'COMPLETED' ? 'done' : 'busy';
+      }
+    },
+
+    async completeEvent(eventId, retainSeconds) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: eventKey(eventId),
+          UpdateExpression: 'SET #status = :done, #ttl = :ttl REMOVE leaseUntil',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':done': S('COMPLETED'),
+            ':ttl': N(epochSeconds(now()) + retainSeconds),
+          },
+        }),
+      );
+    },
+
+    async releaseEvent(eventId) {
+      await client.send(new DeleteItemCommand({ TableName: tableName, Key: eventKey(eventId) }));
+    },
+
+    async addToOutbox(messages) {
+      const expires = epochSeconds(now()) + OUTBOX_RETAIN_SECONDS;
+      await batchWrite(
+        messages.map((message): WriteRequest => ({
+          PutRequest: {
+            Item: {
+              [KEY.partition]: S('OUTBOX'),
+              [KEY.sort]: S(message.key),
+              body: S(message.body),
+              [TTL_ATTRIBUTE]: N(expires),
+            },
+          },
+        })),
+      );
+    },
+
+    async listOutbox() {
+      return (await query('OUTBOX')).map((item) => ({
+        key: item[KEY.sort]?.S ?? '',
+        body: item.body?.S ?? '',
+      }));
+    },
+
+    async removeFromOutbox(message) {
+      await client.send(
+        new DeleteItemCommand({
+          TableName: tableName,
+          Key: { [KEY.partition]: S('OUTBOX'), [KEY.sort]: S(message.key) },
+        }),
+      );
+    },
+
+    async putPendingRestart(restart) {
+      const expires = restart.expiresAt === undefined ? undefined : epochSeconds(new Date(restart.expiresAt));
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            ...restartKey(restart.region, restart.instanceId),
+            record: S(JSON.stringify(restart)),
+            ...(expires === undefined ? {} : { [TTL_ATTRIBUTE]: N(expires) }),
+          },
+        }),
+      );
+    },
+
+    async listPendingRestarts(region) {
+      return (await query(`RESTARTS#${region}`)).map((item) => readRecord(pendingRestartSchema, item));
+    },
+
+    async deletePendingRestart(region, instanceId) {
+      await client.send(new DeleteItemCommand({ TableName: tableName, Key: restartKey(region, instanceId) }));
+    },
+  };
+}
+
+/** The table definition shared by serverless.yml's resource and the tests (which create it in moto). */
+export const STATE_TABLE_KEY_SCHEMA = [
+  { AttributeName: KEY.partition, KeyType: 'HASH' },
+  { AttributeName: KEY.sort, KeyType: 'RANGE' },
+] as const;

@@ -1,0 +1,540 @@
+// The deployed reconciler, through its real handler code, against moto: events (the events/ samples,
+// with the account's ids) in, the VPC re-read and repaired, alerts out through SNS to a subscribed SQS
+// queue in the Chatbot format, state in DynamoDB.
+import {
+  CreateTagsCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
+} from '@aws-sdk/client-ec2';
+import type { VpcEndpoint } from '@aws-sdk/client-ec2';
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import type { BatchSummary } from '../../aws/event-batch.ts';
+import { applyAccountPlan, createClientPool, planAccount } from '../../aws/reconcile.ts';
+import { runReconcile } from '../../handlers/reconcile.ts';
+import type { Account } from '../harness/aws.ts';
+import { newAccount } from '../harness/aws.ts';
+import {
+  addContainerInstance,
+  createCluster,
+  createEndpoint,
+  createNetwork,
+  createService,
+  registerTaskDefinition,
+} from '../harness/seed.ts';
+import type { Stack } from './stack.ts';
+import { createStack, depsFor, drainAlerts, sampleText, sqsEvent, withEventId } from './stack.ts';
+
+interface EcsVpc {
+  vpcId: string;
+  subnetIds: string[];
+  instanceId: string;
+}
+
+/** A private VPC with two EC2 container instances running a service (awslogs): needs the ECS endpoints. */
+async function ecsVpc(acct: Account, cidr = '10.1.0.0/16', tags?: Record<string, string>): Promise<EcsVpc> {
+  const network = await createNetwork(acct, { cidr, name: 'ec2-private', azs: ['a', 'b'] });
+  if (tags) {
+    await acct.ec2.send(
+      new CreateTagsCommand({
+        Resources: [network.vpcId],
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+  }
+  const cluster = await createCluster(acct, `ec2-${cidr.split('.')[1] ?? ''}`);
+  const instances = [];
+  for (const subnetId of network.subnetIds)
+    instances.push(await addContainerInstance(acct, { cluster, subnetId }));
+  const taskDefinition = await registerTaskDefinition(acct, {
+    family: 'api',
+    images: ['public.ecr.aws/nginx/nginx:1'],
+    logDriver: 'awslogs',
+    networkMode: 'bridge',
+    compatibilities: ['EC2'],
+  });
+  await createService(acct, { cluster, name: 'api', taskDefinition, launchType: 'EC2' });
+  return { vpcId: network.vpcId, subnetIds: network.subnetIds, instanceId: instances[0]?.instanceId ?? '' };
+}
+
+/** Brings the account to no drift with the engine itself (the state a deployment starts from). */
+async function converge(acct: Account): Promise<void> {
+  const pool = createClientPool({ endpoint: acct.endpoint, credentials: acct.credentials });
+  const config = parseConfig({});
+  await applyAccountPlan(await planAccount({ regions: [acct.region], config, pool }), pool);
+}
+
+async function liveEndpoints(acct: Account, vpcId: string): Promise<VpcEndpoint[]> {
+  const out = await acct.ec2.send(
+    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  return (out.VpcEndpoints ?? []).filter((e) => (e.State ?? '').toLowerCase() !== 'deleted');
+}
+
+async function endpointOf(acct: Account, vpcId: string, service: string): Promise<VpcEndpoint | undefined> {
+  return (await liveEndpoints(acct, vpcId)).find(
+    (e) => e.ServiceName === `com.amazonaws.${acct.region}.${service}`,
+  );
+}
+
+/** Deletes the VPC's endpoint of `service` as a person would; returns its id. */
+async function deleteEndpoint(acct: Account, vpcId: string, service: string): Promise<string> {
+  const endpoint = await endpointOf(acct, vpcId, service);
+  const id = endpoint?.VpcEndpointId ?? '';
+  await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
+  return id;
+}
+
+async function ready(mode: 'report' | 'enforce' = 'enforce', acct = newAccount()) {
+  const vpc = await ecsVpc(acct);
+  await converge(acct);
+  const stack = await createStack(acct, mode);
+  return { acct, vpc, stack };
+}
+
+function direct(deps: ReturnType<typeof depsFor>, text: string): Promise<BatchSummary> {
+  return runReconcile(JSON.parse(text) as Record<string, unknown>, deps) as Promise<BatchSummary>;
+}
+
+function batch(deps: ReturnType<typeof depsFor>, acct: Account, bodies: string[]): Promise<SQSBatchResponse> {
+  return runReconcile(sqsEvent(bodies, acct), deps) as Promise<SQSBatchResponse>;
+}
+
+async function stackAlerts(stack: Stack) {
+  return drainAlerts(stack);
+}
+
+describe('a CloudTrail DeleteVpcEndpoints event for an ECS endpoint', () => {
+  it('leads to the endpoint being recreated and one well-formed Chatbot alert', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeUndefined();
+
+    const deps = depsFor(acct, stack);
+    const response = await batch(deps, acct, [
+      sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+    ]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const recreated = await endpointOf(acct, vpc.vpcId, 'ecs-agent');
+    expect(recreated?.VpcEndpointId).toBeDefined();
+    expect(recreated?.VpcEndpointId).not.toBe(deleted);
+    expect(recreated?.PrivateDnsEnabled).toBe(true);
+    expect(recreated?.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'ecs-endpoint-remediator/managed', Value: 'true' }]),
+    );
+
+    const alerts = await stackAlerts(stack);
+    expect(alerts).toHaveLength(1);
+    const [alert] = alerts;
+    expect(alert).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown' },
+      metadata: {
+        threadId: `ecs-endpoint-remediator/${acct.region}/${vpc.vpcId}`,
+        eventType: 'drift-fixed',
+        additionalContext: {
+          region: acct.region,
+          vpcId: vpc.vpcId,
+          mode: 'enforce',
+          accountId: acct.accountId,
+        },
+      },
+    });
+    expect(alert?.content.title).toContain(vpc.vpcId);
+    expect(alert?.content.title).toMatch(/fixed/);
+    expect(alert?.content.description).toContain('ENDPOINT_MISSING');
+    expect(alert?.content.description).toContain(recreated?.VpcEndpointId ?? '?');
+    expect(alert?.content.keywords).toEqual(expect.arrayContaining(['ENDPOINT_MISSING', vpc.vpcId]));
+    expect(alert?.metadata?.relatedResources).toEqual(
+      expect.arrayContaining([vpc.vpcId, recreated?.VpcEndpointId]),
+    );
+    // Fixed in the same run: nothing remembered as open.
+    expect(deps.logs.find((l) => l.message === 'region reconciled')?.fields).toMatchObject({
+      region: acct.region,
+      vpcIds: [vpc.vpcId],
+    });
+  });
+});
+
+describe('every events/ sample', () => {
+  // What each sample must lead to: the VPC it names (resolved from endpoint, group or subnet ids),
+  // the whole Region (work whose VPC the event does not name), or nothing (a failed call).
+  const expected: Array<[string, 'vpc' | 'region' | 'ignored']> = [
+    ['ec2-create-vpc-endpoint', 'vpc'],
+    ['ec2-delete-vpc-endpoints', 'vpc'],
+    ['ec2-delete-vpc-endpoints-several', 'vpc'],
+    ['ec2-delete-vpc-endpoints-failed', 'ignored'],
+    ['ec2-modify-vpc-endpoint', 'vpc'],
+    ['ec2-revoke-security-group-ingress', 'vpc'],
+    ['ec2-modify-security-group-rules', 'vpc'],
+    ['ec2-modify-vpc-attribute', 'vpc'],
+    ['ecs-create-service', 'vpc'],
+    ['ecs-update-service', 'region'],
+    ['ecs-run-task', 'vpc'],
+    ['ecs-start-task', 'region'],
+    ['ecs-register-container-instance', 'region'],
+    ['ecs-container-instance-state-change', 'vpc'],
+    ['scheduled-sweep', 'region'],
+  ];
+
+  it('reconciles what it names: the drift made before it is repaired, once, with one alert', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const group = (await liveEndpoints(acct, vpc.vpcId)).find((e) => e.VpcEndpointType === 'Interface')
+      ?.Groups?.[0]?.GroupId;
+    let drift = false;
+    for (const [name, effect] of expected) {
+      // Each event follows a drift: the ecs-agent endpoint deleted (a failed call leaves it deleted).
+      const deleted = drift ? '' : await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+      const other = (await endpointOf(acct, vpc.vpcId, 'logs'))?.VpcEndpointId ?? '';
+      const text = sampleText(name, {
+        account: acct.accountId,
+        vpcId: vpc.vpcId,
+        endpointId: deleted || other,
+        endpointId2: other,
+        groupId: group ?? '',
+        subnetId1: vpc.subnetIds[0] ?? '',
+        subnetId2: vpc.subnetIds[1] ?? '',
+        instanceId: vpc.instanceId,
+      });
+      const summary = await direct(deps, text);
+      const outcome = summary.outcomes[0];
+      if (effect === 'ignored') {
+        expect(summary.ignored, name).toBe(1);
+        expect(summary.outcomes, name).toEqual([]);
+        expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent'), name).toBeUndefined();
+        expect(await stackAlerts(stack), name).toEqual([]);
+        drift = true;
+        continue;
+      }
+      drift = false;
+      expect(outcome?.vpcIds, name).toEqual(effect === 'vpc' ? [vpc.vpcId] : undefined);
+      expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent'), name).toBeDefined();
+      const alerts = await stackAlerts(stack);
+      expect(
+        alerts.map((a) => a.metadata?.eventType),
+        name,
+      ).toEqual(['drift-fixed']);
+      expect(
+        (await liveEndpoints(acct, vpc.vpcId)).filter((e) => e.ServiceName?.endsWith('.ecs-agent')),
+        name,
+      ).toHaveLength(1);
+    }
+  });
+});
+
+describe('duplicates, order and bursts', () => {
+  it('a duplicate delivery (same CloudTrail event id) is reconciled once and alerted once', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const text = sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId });
+
+    expect((await batch(deps, acct, [text, text])).batchItemFailures).toEqual([]);
+    expect(await stackAlerts(stack)).toHaveLength(1);
+    // A redelivery after the batch completed: recognised by its idempotency record, nothing re-read.
+    const again = await direct(deps, text);
+    expect(again.duplicates).toBe(1);
+    expect(again.outcomes).toEqual([]);
+    expect(await stackAlerts(stack)).toEqual([]);
+    expect(
+      (await liveEndpoints(acct, vpc.vpcId)).filter((e) => e.ServiceName?.endsWith('.ecs-agent')),
+    ).toHaveLength(1);
+  });
+
+  it('an older event arriving after a newer one changes nothing: the truth is re-read, not the event', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    await batch(deps, acct, [
+      sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+    ]);
+    expect(await stackAlerts(stack)).toHaveLength(1);
+    const before = (await liveEndpoints(acct, vpc.vpcId)).map((e) => e.VpcEndpointId).sort();
+
+    // The CreateVpcEndpoint of the endpoint that was deleted later (10:02 < 10:15), delivered late.
+    const stale = sampleText('ec2-create-vpc-endpoint', {
+      vpcId: vpc.vpcId,
+      endpointId: deleted,
+      account: acct.accountId,
+    });
+    const response = await batch(deps, acct, [stale]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await liveEndpoints(acct, vpc.vpcId)).map((e) => e.VpcEndpointId).sort()).toEqual(before);
+    expect(await stackAlerts(stack)).toEqual([]);
+  });
+
+  it('a burst of events for one VPC becomes one reconcile of it and one alert', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const agent = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const telemetry = await deleteEndpoint(acct, vpc.vpcId, 'ecs-telemetry');
+    const bodies: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const name =
+        i % 3 === 0
+          ? 'ec2-delete-vpc-endpoints-several'
+          : i % 3 === 1
+            ? 'ec2-modify-vpc-attribute'
+            : 'ecs-container-instance-state-change';
+      const text = sampleText(name, {
+        endpointId: agent,
+        endpointId2: telemetry,
+        vpcId: vpc.vpcId,
+        account: acct.accountId,
+      });
+      bodies.push(withEventId(text, `burst-${i}`));
+    }
+
+    const response = await batch(deps, acct, bodies);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deps.logs.filter((l) => l.message === 'region reconciled')).toHaveLength(1);
+    expect(deps.logs.find((l) => l.message === 'region reconciled')?.fields).toMatchObject({
+      events: 12,
+      vpcIds: [vpc.vpcId],
+    });
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-telemetry')).toBeDefined();
+    const alerts = await stackAlerts(stack);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.metadata?.eventType).toBe('drift-fixed');
+    expect(alerts[0]?.content.description).toMatch(
+      /ecs-agent[\s\S]*ecs-telemetry|ecs-telemetry[\s\S]*ecs-agent/,
+    );
+  });
+});
+
+describe('events that must not change anything', () => {
+  it('a malformed event is a batch item failure with a clear log line; the rest of the batch goes on', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const good = sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId });
+    const notJson = '{"detail-type": "AWS API Call via CloudTrail", ';
+    const wrongShape = JSON.stringify({
+      ...(JSON.parse(good) as Record<string, unknown>),
+      detail: {
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'DeleteVpcEndpoints',
+        requestParameters: { VpcEndpointId: deleted },
+      },
+    });
+
+    const response = await batch(deps, acct, [notJson, good, wrongShape]);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-2' }]);
+    const malformed = deps.logs.filter((l) => l.message.startsWith('malformed event'));
+    expect(malformed.map((l) => l.fields.problems)).toEqual([
+      [expect.stringMatching(/^body: not JSON/)],
+      [expect.stringMatching(/^detail\.requestParameters\.DeleteVpcEndpointsRequest: /)],
+    ]);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    expect(await stackAlerts(stack)).toHaveLength(1);
+  });
+
+  it('a malformed event alone changes nothing; a direct invocation throws', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    await expect(runReconcile({ 'detail-type': 'Something Else', source: 'aws.ec2' }, deps)).rejects.toThrow(
+      /reconcile failed: malformed event/,
+    );
+    const response = await batch(deps, acct, ['[]']);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeUndefined();
+    expect(await stackAlerts(stack)).toEqual([]);
+  });
+
+  it('an event for a VPC out of scope (ignore tag) or without ECS work changes nothing and alerts nothing', async () => {
+    const acct = newAccount();
+    const ignored = await ecsVpc(acct, '10.7.0.0/16', { 'ecs-endpoint-remediator/ignore': 'true' });
+    const bare = await createNetwork(acct, { cidr: '10.8.0.0/16', azs: ['a'] });
+    const stack = await createStack(acct, 'enforce');
+    const deps = depsFor(acct, stack);
+
+    const response = await batch(deps, acct, [
+      withEventId(
+        sampleText('ec2-modify-vpc-attribute', { vpcId: ignored.vpcId, account: acct.accountId }),
+        'a',
+      ),
+      withEventId(
+        sampleText('ec2-modify-vpc-attribute', { vpcId: bare.vpcId, account: acct.accountId }),
+        'b',
+      ),
+    ]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await liveEndpoints(acct, ignored.vpcId)).toEqual([]);
+    expect(await liveEndpoints(acct, bare.vpcId)).toEqual([]);
+    expect(await stackAlerts(stack)).toEqual([]);
+  });
+
+  it('an event of a Region this deployment does not reconcile is dropped', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const text = sampleText('ec2-modify-vpc-attribute', { vpcId: vpc.vpcId }).replaceAll(
+      'us-east-1',
+      'eu-west-1',
+    );
+    const summary = await direct(deps, text);
+    expect(summary.outOfScope).toBe(1);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeUndefined();
+  });
+
+  it('a reconcile that fails (an AWS error) reports its messages for retry and releases their claims', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const text = sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId });
+    // A real AWS error from moto: the SNS topic does not exist, so publishing the alert fails.
+    const broken = depsFor(acct, stack, {
+      env: { TOPIC_ARN: `arn:aws:sns:${acct.region}:${acct.accountId}:gone` },
+    });
+    expect((await batch(broken, acct, [text])).batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(broken.logs.find((l) => l.message.startsWith('region reconcile failed'))?.fields).toMatchObject({
+      region: acct.region,
+    });
+
+    // The endpoint was recreated before the publish failed; the alert waited in the outbox. The retry
+    // (with the topic back) is not mistaken for a duplicate, finds nothing left to fix, and sends it.
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    const deps = depsFor(acct, stack);
+    expect((await batch(deps, acct, [text])).batchItemFailures).toEqual([]);
+    expect(await stackAlerts(stack)).toHaveLength(1);
+  });
+});
+
+describe('the events queue', () => {
+  it('sends a malformed event to the dead-letter queue after its retries; good events are deleted', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const sqs = stack.sqs;
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'events-dlq' }))).QueueUrl ?? '';
+    const dlqArn =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
+        .Attributes?.QueueArn ?? '';
+    // As serverless.yml makes it, with fewer receives so that the test is short.
+    const queueUrl =
+      (
+        await sqs.send(
+          new CreateQueueCommand({
+            QueueName: 'events',
+            Attributes: {
+              RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }),
+            },
+          }),
+        )
+      ).QueueUrl ?? '';
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"detail-type": 42}' }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+      }),
+    );
+
+    // Lambda's poller, by hand: receive, invoke, delete what succeeded, make the failures visible again.
+    for (let round = 0; round < 5; round += 1) {
+      const messages =
+        (
+          await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+          )
+        ).Messages ?? [];
+      if (messages.length === 0) break;
+      const event = sqsEvent(
+        messages.map((m) => m.Body ?? ''),
+        acct,
+      );
+      event.Records.forEach((record, i) => (record.messageId = messages[i]?.MessageId ?? ''));
+      const response = (await runReconcile(event, deps)) as SQSBatchResponse;
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      for (const m of messages) {
+        if (failed.has(m.MessageId ?? '')) {
+          await sqs.send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: m.ReceiptHandle ?? '',
+              VisibilityTimeout: 0,
+            }),
+          );
+        } else {
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle ?? '' }),
+          );
+        }
+      }
+    }
+
+    const dead =
+      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10 }))).Messages ??
+      [];
+    expect(dead.map((m) => m.Body)).toEqual(['{"detail-type": 42}']);
+    expect(deps.logs.filter((l) => l.message.startsWith('malformed event'))).toHaveLength(2);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    expect(await stackAlerts(stack)).toHaveLength(1);
+  });
+});
+
+describe('report mode', () => {
+  it('alerts new drift once, stays quiet while unchanged, sends a digest a day later, then the resolution', async () => {
+    const { acct, vpc, stack } = await ready('report');
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const sweep = (id: string) => withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), id);
+    let now = new Date('2026-11-28T11:15:00Z');
+    const deps = depsFor(acct, stack, { now: () => now });
+
+    await batch(deps, acct, [
+      sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+    ]);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeUndefined();
+    const first = await stackAlerts(stack);
+    expect(first.map((a) => a.metadata?.eventType)).toEqual(['drift-detected']);
+    expect(first[0]?.content.description).toContain('ENDPOINT_MISSING');
+    expect(first[0]?.content.nextSteps?.join(' ')).toMatch(/mode=enforce/);
+
+    now = new Date('2026-11-28T11:30:00Z');
+    await batch(deps, acct, [sweep('s1')]);
+    expect(await stackAlerts(stack)).toEqual([]);
+
+    now = new Date('2026-11-29T11:31:00Z');
+    await batch(deps, acct, [sweep('s2')]);
+    const digest = await stackAlerts(stack);
+    expect(digest.map((a) => a.metadata?.eventType)).toEqual(['drift-digest']);
+    expect(digest[0]?.content.title).toMatch(/still open/);
+
+    // Someone puts the endpoint back by hand.
+    now = new Date('2026-11-29T11:45:00Z');
+    const group =
+      (await liveEndpoints(acct, vpc.vpcId)).find((e) => e.VpcEndpointType === 'Interface')?.Groups?.[0]
+        ?.GroupId ?? '';
+    await createEndpoint(acct, {
+      vpcId: vpc.vpcId,
+      service: 'ecs-agent',
+      subnetIds: vpc.subnetIds,
+      securityGroupIds: [group],
+    });
+    await batch(deps, acct, [sweep('s3')]);
+    const resolved = await stackAlerts(stack);
+    expect(resolved.map((a) => a.metadata?.eventType)).toEqual(['drift-resolved']);
+    expect(resolved[0]?.content.description).toContain('open since 2026-11-28T11:15:00.000Z');
+
+    now = new Date('2026-11-29T12:00:00Z');
+    await batch(deps, acct, [sweep('s4')]);
+    expect(await stackAlerts(stack)).toEqual([]);
+  });
+});

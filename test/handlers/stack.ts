@@ -1,0 +1,190 @@
+// The deployed stack's stateful parts, made in a moto account the way serverless.yml makes them: the
+// state table, the alerts topic, and (standing in for the Chatbot channel) an SQS queue subscribed to
+// the topic with raw delivery, so each received body is exactly the published Chatbot notification.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import type { ChatbotNotification } from '../../core/chatbot.ts';
+import { chatbotNotificationSchema } from '../../core/chatbot.ts';
+import type { RemediatorDeps } from '../../aws/event-reconcile.ts';
+import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
+import { remediatorDeps } from '../../handlers/reconcile.ts';
+import type { Account } from '../harness/aws.ts';
+import { repoRoot } from '../harness/moto.ts';
+
+export interface Stack {
+  readonly tableName: string;
+  readonly topicArn: string;
+  /** The queue subscribed to the topic: where alerts land. */
+  readonly alertsQueueUrl: string;
+  readonly sqs: SQSClient;
+  /** The reconciler's environment (as serverless.yml sets it) plus the account's. */
+  readonly env: Record<string, string>;
+}
+
+function clientConfig(acct: Account) {
+  return { endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials, maxAttempts: 2 };
+}
+
+export async function createStack(acct: Account, mode: 'report' | 'enforce'): Promise<Stack> {
+  const dynamodb = new DynamoDBClient(clientConfig(acct));
+  const sns = new SNSClient(clientConfig(acct));
+  const sqs = new SQSClient(clientConfig(acct));
+  const tableName = 'ecs-endpoint-remediator-test-state';
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [...STATE_TABLE_KEY_SCHEMA],
+    }),
+  );
+  const topicArn =
+    (await sns.send(new CreateTopicCommand({ Name: 'ecs-endpoint-remediator-test-alerts' }))).TopicArn ?? '';
+  const alertsQueueUrl =
+    (await sqs.send(new CreateQueueCommand({ QueueName: 'alerts-channel' }))).QueueUrl ?? '';
+  const queueArn =
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: alertsQueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn ?? '';
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: queueArn,
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+  return {
+    tableName,
+    topicArn,
+    alertsQueueUrl,
+    sqs,
+    env: {
+      ...acct.env,
+      MODE: mode,
+      REGIONS: acct.region,
+      CONFIG: '{}',
+      TABLE_NAME: tableName,
+      TOPIC_ARN: topicArn,
+      ACCOUNT_ID: acct.accountId,
+    },
+  };
+}
+
+/** The reconciler's dependencies for this account, with its log lines collected in `logs`. */
+export function depsFor(
+  acct: Account,
+  stack: Stack,
+  overrides: Partial<RemediatorDeps> & { env?: Record<string, string> } = {},
+): RemediatorDeps & { logs: Array<{ message: string; fields: Record<string, unknown> }> } {
+  const logs: Array<{ message: string; fields: Record<string, unknown> }> = [];
+  // Each reconcile runs in a 10-minute window of its own: CreateVpcEndpoint's ClientToken is derived
+  // from the window, and AWS (patched moto) answers a replayed token with the endpoint it made then,
+  // even if deleted since (docs/architecture.md). Real deployments see events minutes apart.
+  let tick = Date.now() + 3600_000;
+  const clock = () => new Date((tick += 11 * 60_000));
+  const { env, ...rest } = overrides;
+  const base = remediatorDeps({ ...stack.env, ...env }, undefined, {
+    endpoint: acct.endpoint,
+    credentials: acct.credentials,
+  });
+  return {
+    ...base,
+    log: (message, fields) => {
+      logs.push({ message, fields });
+    },
+    now: clock,
+    ...rest,
+    logs,
+  };
+}
+
+/** Every alert delivered so far (and removes them from the queue), each validated as a Chatbot notification. */
+export async function drainAlerts(stack: Stack): Promise<ChatbotNotification[]> {
+  const alerts: ChatbotNotification[] = [];
+  for (;;) {
+    const out = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.alertsQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return alerts;
+    for (const message of messages)
+      alerts.push(chatbotNotificationSchema.parse(JSON.parse(message.Body ?? '')));
+    await stack.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: stack.alertsQueueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
+}
+
+/** Placeholder ids of the events/ samples, replaced by an account's real ones. */
+export const SAMPLE_IDS = {
+  account: '111122223333',
+  vpcId: 'vpc-0a11110000000001',
+  endpointId: 'vpce-0b22220000000001',
+  endpointId2: 'vpce-0b22220000000002',
+  groupId: 'sg-0c33330000000001',
+  subnetId1: 'subnet-0d44440000000001',
+  subnetId2: 'subnet-0d44440000000002',
+  instanceId: 'i-0e55550000000001',
+} as const;
+
+/** The text of events/<name>.json with the placeholder ids replaced. */
+export function sampleText(name: string, ids: Partial<Record<keyof typeof SAMPLE_IDS, string>> = {}): string {
+  let text = readFileSync(path.join(repoRoot, 'events', `${name}.json`), 'utf8');
+  for (const [key, value] of Object.entries(ids)) {
+    text = text.replaceAll(SAMPLE_IDS[key as keyof typeof SAMPLE_IDS], value);
+  }
+  return text;
+}
+
+/** An event with a fresh identity (a distinct occurrence of the same call). */
+export function withEventId(text: string, eventId: string): string {
+  const event = JSON.parse(text) as { id: string; detail: { eventID?: string } };
+  event.id = `eb-${eventId}`;
+  if (event.detail.eventID !== undefined) event.detail.eventID = eventId;
+  return JSON.stringify(event);
+}
+
+/** An SQS event as Lambda's poller delivers it, one record per body. */
+export function sqsEvent(bodies: readonly string[], acct: Account): SQSEvent {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `m-${i}`,
+      receiptHandle: `rh-${i}`,
+      body,
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '0',
+        SenderId: 'events',
+        ApproximateFirstReceiveTimestamp: '0',
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${acct.region}:${acct.accountId}:events`,
+      awsRegion: acct.region,
+    })),
+  };
+}
