@@ -29,6 +29,7 @@ export type RestartSettings = Config['agentRestart'];
 
 /** Shared by every RESTART_AGENT of one apply: the run-wide cap and the halt after a failed wave. */
 export interface Rollout {
+  /** Restarts done or reserved by a rollout under way. */
   restarts: number;
   halted?: string;
 }
@@ -272,74 +273,87 @@ export async function restartAgents(
     );
   }
 
-  const budget = Math.max(0, settings.maxRestartsPerRun - rollout.restarts);
+  // Reserve the budget before any await: rollouts of other VPCs run concurrently in this process.
+  const budget = Math.min(
+    action.instances.length,
+    Math.max(0, settings.maxRestartsPerRun - rollout.restarts),
+  );
+  rollout.restarts += budget;
   const allowed = action.instances.slice(0, budget);
   skip(
     action.instances.slice(budget),
     `agentRestart.maxRestartsPerRun (${settings.maxRestartsPerRun}) reached`,
   );
   const waves = chunk(allowed, action.waveSize);
-  for (const [index, wave] of waves.entries()) {
-    if (rollout.halted) {
-      skip(wave, `rollout halted: ${rollout.halted}`);
-      continue;
+  try {
+    for (const [index, wave] of waves.entries()) {
+      if (rollout.halted) {
+        skip(wave, `rollout halted: ${rollout.halted}`);
+        continue;
+      }
+      // Wait for SSM only when this run created the Run Command endpoints the instances come back through.
+      const status = await onlineInstances(
+        clients,
+        wave.map((t) => t.ec2InstanceId),
+        action.waitForSsm ? settings.waitSeconds : 0,
+      );
+      const online = wave.filter((t) => status.get(t.ec2InstanceId) === 'Online');
+      for (const t of wave) {
+        if (!online.includes(t))
+          skip(
+            [t],
+            `SSM_UNREACHABLE: ${status.has(t.ec2InstanceId) ? `ping status ${status.get(t.ec2InstanceId) ?? '?'}` : 'not managed by SSM'}`,
+          );
+      }
+      const invocations = await runCommand(clients, action, online, settings);
+      const succeeded = online.filter((t) => invocations.get(t.ec2InstanceId)?.Status === 'Success');
+      for (const t of online.filter((target) => !succeeded.includes(target))) {
+        const invocation = invocations.get(t.ec2InstanceId);
+        const output = tail(invocation?.CommandPlugins?.map((plugin) => plugin.Output ?? '').join('\n'));
+        outcomes.set(t.ec2InstanceId, {
+          ec2InstanceId: t.ec2InstanceId,
+          outcome: 'failed',
+          message: `command ${invocation?.Status ?? 'did not finish'}${output ? `: ${output}` : ''}`,
+        });
+      }
+      const connected = await reconnected(
+        clients,
+        action.clusterArn,
+        succeeded.map((t) => t.containerInstanceArn),
+        settings.verifySeconds,
+      );
+      const restarted = succeeded.filter((t) => connected.has(t.containerInstanceArn));
+      for (const t of succeeded.filter((target) => !connected.has(target.containerInstanceArn))) {
+        outcomes.set(t.ec2InstanceId, {
+          ec2InstanceId: t.ec2InstanceId,
+          outcome: 'failed',
+          message: `the agent did not reconnect to ECS within ${settings.verifySeconds} s`,
+        });
+      }
+      await recordRestarts(
+        clients,
+        action.clusterArn,
+        restarted.map((t) => t.containerInstanceArn),
+        new Date().toISOString(),
+      );
+      for (const t of restarted)
+        outcomes.set(t.ec2InstanceId, {
+          ec2InstanceId: t.ec2InstanceId,
+          outcome: 'restarted',
+          message: RESTART_COMMANDS[t.method].commands.join('; '),
+        });
+      onProgress?.(
+        `restart wave ${index + 1}/${waves.length} of ${action.id}: ${restarted.length}/${wave.length} restarted`,
+      );
+      if (restarted.length < online.length) rollout.halted = `wave ${index + 1} of ${action.id} failed`;
     }
-    // Wait for SSM only when this run created the Run Command endpoints the instances come back through.
-    const status = await onlineInstances(
-      clients,
-      wave.map((t) => t.ec2InstanceId),
-      action.waitForSsm ? settings.waitSeconds : 0,
-    );
-    const online = wave.filter((t) => status.get(t.ec2InstanceId) === 'Online');
-    for (const t of wave) {
-      if (!online.includes(t))
-        skip(
-          [t],
-          `SSM_UNREACHABLE: ${status.has(t.ec2InstanceId) ? `ping status ${status.get(t.ec2InstanceId) ?? '?'}` : 'not managed by SSM'}`,
-        );
-    }
-    const invocations = await runCommand(clients, action, online, settings);
-    const succeeded = online.filter((t) => invocations.get(t.ec2InstanceId)?.Status === 'Success');
-    for (const t of online.filter((target) => !succeeded.includes(target))) {
-      const invocation = invocations.get(t.ec2InstanceId);
-      const output = tail(invocation?.CommandPlugins?.map((plugin) => plugin.Output ?? '').join('\n'));
-      outcomes.set(t.ec2InstanceId, {
-        ec2InstanceId: t.ec2InstanceId,
-        outcome: 'failed',
-        message: `command ${invocation?.Status ?? 'did not finish'}${output ? `: ${output}` : ''}`,
-      });
-    }
-    const connected = await reconnected(
-      clients,
-      action.clusterArn,
-      succeeded.map((t) => t.containerInstanceArn),
-      settings.verifySeconds,
-    );
-    const restarted = succeeded.filter((t) => connected.has(t.containerInstanceArn));
-    for (const t of succeeded.filter((target) => !connected.has(target.containerInstanceArn))) {
-      outcomes.set(t.ec2InstanceId, {
-        ec2InstanceId: t.ec2InstanceId,
-        outcome: 'failed',
-        message: `the agent did not reconnect to ECS within ${settings.verifySeconds} s`,
-      });
-    }
-    await recordRestarts(
-      clients,
-      action.clusterArn,
-      restarted.map((t) => t.containerInstanceArn),
-      new Date().toISOString(),
-    );
-    for (const t of restarted)
-      outcomes.set(t.ec2InstanceId, {
-        ec2InstanceId: t.ec2InstanceId,
-        outcome: 'restarted',
-        message: RESTART_COMMANDS[t.method].commands.join('; '),
-      });
-    rollout.restarts += restarted.length;
-    onProgress?.(
-      `restart wave ${index + 1}/${waves.length} of ${action.id}: ${restarted.length}/${wave.length} restarted`,
-    );
-    if (restarted.length < online.length) rollout.halted = `wave ${index + 1} of ${action.id} failed`;
+  } catch (error) {
+    // An AWS error mid-rollout halts the run's other restarts too, as a failed wave does.
+    rollout.halted = `${action.id} stopped by an error`;
+    throw error;
+  } finally {
+    // Give back what this action reserved but did not restart.
+    rollout.restarts -= allowed.filter((t) => outcomes.get(t.ec2InstanceId)?.outcome !== 'restarted').length;
   }
   return finish(rollout.halted ?? '');
 }
