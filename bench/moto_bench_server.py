@@ -9,6 +9,7 @@ key id, paging, ECS limits, ...); nothing of it is changed here. On top of it:
   POST /_bench/seed    body {"accountId", "region", "spec"}: builds the synthetic account described by
                        `spec` (bench/spec.ts) directly through moto's Python backends, thousands of resources
                        in seconds where the SDK path would take minutes. Answers {"vpcIds": {key: id}, ...}.
+  GET  /_bench/times   milliseconds moto spent per account and operation (where a run's wall time goes).
   GET  /_bench/counts  every AWS request received so far, counted per account, per service and per
                        operation (service from the SigV4 credential scope, operation from X-Amz-Target or the
                        query `Action`). The same counting for every client (our SDK v3 code and Cloud
@@ -46,11 +47,14 @@ _COUNTS: dict[str, dict[str, int]] = {}
 _COUNTS_LOCK = threading.Lock()
 
 
-def _record(environ: dict[str, Any]) -> None:
+_TIMES: dict[str, dict[str, float]] = {}
+
+
+def _record(environ: dict[str, Any]) -> tuple[str, str] | None:
     auth = environ.get("HTTP_AUTHORIZATION", "") or ""
     match = _SCOPE_RE.search(auth)
     if not match:
-        return
+        return None
     key_id, _region, service = match.group(1), match.group(2), match.group(3)
     account = key_id if re.fullmatch(r"\d{12}", key_id) else "123456789012"
     target = environ.get("HTTP_X_AMZ_TARGET")
@@ -67,6 +71,16 @@ def _record(environ: dict[str, Any]) -> None:
         per_account = _COUNTS.setdefault(account, {})
         key = f"{service}:{operation}"
         per_account[key] = per_account.get(key, 0) + 1
+    return account, key
+
+
+def _record_time(recorded: tuple[str, str] | None, seconds: float) -> None:
+    if recorded is None:
+        return
+    account, key = recorded
+    with _COUNTS_LOCK:
+        per_account = _TIMES.setdefault(account, {})
+        per_account[key] = per_account.get(key, 0.0) + seconds * 1000
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -304,6 +318,11 @@ def wrap(app: Any) -> Any:
             with _COUNTS_LOCK:
                 counts = dict(_COUNTS.get(account, {})) if account else {k: dict(v) for k, v in _COUNTS.items()}
             return _json(start_response, "200 OK", counts)
+        if path == "/_bench/times":
+            account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [""])[0]
+            with _COUNTS_LOCK:
+                times = {k: round(v, 1) for k, v in _TIMES.get(account, {}).items()}
+            return _json(start_response, "200 OK", times)
         if path == "/_bench/seed":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             request = json.loads(environ["wsgi.input"].read(length))
@@ -313,8 +332,12 @@ def wrap(app: Any) -> Any:
                 logging.exception("seed failed")
                 return _json(start_response, "500 Internal Server Error", {"error": repr(error)})
             return _json(start_response, "200 OK", result)
-        _record(environ)
-        return app(environ, start_response)
+        recorded = _record(environ)
+        started = time.perf_counter()
+        try:
+            return app(environ, start_response)
+        finally:
+            _record_time(recorded, time.perf_counter() - started)
 
     return bench_app
 

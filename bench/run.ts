@@ -151,6 +151,22 @@ async function serverCounts(endpoint: string, account: string): Promise<Record<s
   return (await res.json()) as Record<string, number>;
 }
 
+/** Milliseconds moto spent per operation so far (cumulative). */
+async function serverTimes(endpoint: string, account: string): Promise<Record<string, number>> {
+  const res = await fetch(`${endpoint}/_bench/times?account=${account}`);
+  return (await res.json()) as Record<string, number>;
+}
+
+/** The operations moto spent most time on, largest first. */
+function topTimes(delta: Record<string, number>, count = 5): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(delta)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([operation, ms]) => [operation, Math.round(ms)]),
+  );
+}
+
 function awsEnv(endpoint: string, account: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -199,6 +215,9 @@ export interface PlanFigures {
   readonly peakRssMb: number;
   /** The child process from spawn to exit: Node start, imports, plan. */
   readonly processWallMs: number;
+  /** Milliseconds the emulator spent serving the run, in all, and its five costliest operations. */
+  readonly serverMs: number;
+  readonly serverMsTop: Record<string, number>;
   readonly vpcsInScope: number;
   readonly findings: number;
 }
@@ -210,12 +229,14 @@ async function measurePlan(
   vpcIds?: readonly string[],
 ): Promise<{ figures: PlanFigures; result: PlanChildResult }> {
   const before = await serverCounts(endpoint, spec.accountId);
+  const timesBefore = await serverTimes(endpoint, spec.accountId);
   const env = awsEnv(endpoint, spec.accountId);
   if (vpcIds) env.BENCH_VPC_IDS = vpcIds.join(',');
   const out = await run(process.execPath, ['bench/plan-child.ts'], env);
   if (out.code !== 0) throw new Error(`plan failed (${String(out.code)}):\n${out.stderr}`);
   const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as PlanChildResult;
   const server = countsDelta(before, await serverCounts(endpoint, spec.accountId));
+  const times = countsDelta(timesBefore, await serverTimes(endpoint, spec.accountId));
   // Operations the bound does not model (added to discovery since): counted at what they cost.
   const byOperation: PlanFigures['byOperation'] = {};
   let unmodelled = 0;
@@ -241,6 +262,8 @@ async function measurePlan(
       cpuMs: result.cpuMs,
       peakRssMb: result.peakRssMb,
       processWallMs: out.wallMs,
+      serverMs: Math.round(Object.values(times).reduce((a, b) => a + b, 0)),
+      serverMsTop: topTimes(times),
       vpcsInScope: result.vpcsInScope,
       findings: result.findings.length,
     },
@@ -272,6 +295,7 @@ export interface CustodianRun {
   readonly wallMs: number;
   readonly apiCalls: number;
   readonly byOperation: Record<string, number>;
+  readonly serverMs: number;
   readonly policies: number;
 }
 
@@ -284,6 +308,7 @@ async function runCustodian(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-c7n-'));
   try {
     const before = await serverCounts(endpoint, account);
+    const timesBefore = await serverTimes(endpoint, account);
     // A cache file of this run only: Custodian's default cache (15 minutes, shared by the policies of
     // one run) stays on, but nothing carries over from an earlier run.
     const out = await run(
@@ -293,6 +318,7 @@ async function runCustodian(
     );
     if (out.code !== 0) throw new Error(`custodian failed (${String(out.code)}):\n${out.stderr}`);
     const delta = countsDelta(before, await serverCounts(endpoint, account));
+    const times = countsDelta(timesBefore, await serverTimes(endpoint, account));
     const flagged: Record<string, string[]> = {};
     const outDir = path.join(dir, 'out');
     for (const policy of existsSync(outDir) ? readdirSync(outDir) : []) {
@@ -307,6 +333,7 @@ async function runCustodian(
         wallMs: out.wallMs,
         apiCalls: Object.values(delta).reduce((a, b) => a + b, 0),
         byOperation: delta,
+        serverMs: Math.round(Object.values(times).reduce((a, b) => a + b, 0)),
         policies: readdirSync(outDir).length,
       },
     };
@@ -473,6 +500,12 @@ export function renderText(results: readonly SizeResult[]): string {
           `ratio ${f.ratio}; plan ${f.wallMs} ms wall, ${f.cpuMs} ms CPU, peak RSS ${f.peakRssMb} MB; ` +
           `process ${f.processWallMs} ms; ${f.vpcsInScope} VPCs in scope, ${f.findings} findings`,
       );
+      lines.push(
+        `  moto served it in ${f.serverMs} ms; costliest: ` +
+          Object.entries(f.serverMsTop)
+            .map(([operation, ms]) => `${operation} ${ms} ms`)
+            .join(', '),
+      );
       lines.push(`  ${'operation'.padEnd(36)} ${pad('calls', 7)} ${pad('bound', 7)}`);
       for (const [operation, { calls, lowerBound: lb }] of Object.entries(f.byOperation).sort()) {
         lines.push(`  ${operation.padEnd(36)} ${pad(calls, 7)} ${pad(lb ?? '-', 7)}`);
@@ -481,12 +514,12 @@ export function renderText(results: readonly SizeResult[]): string {
     if (r.custodian) {
       const c = r.custodian;
       lines.push(
-        `Cloud Custodian (9 endpoint policies): ${c.wallMs} ms, ${c.apiCalls} API calls; reproduces ` +
+        `Cloud Custodian (9 endpoint policies): ${c.wallMs} ms (moto ${c.serverMs} ms), ${c.apiCalls} API calls; reproduces ` +
           `${c.findingsReproduced} of our ${c.sharedFindings} shared findings, flags ${c.custodianOnly} ` +
           `(VPC, service) pairs we do not`,
       );
       lines.push(
-        `Cloud Custodian + ECS inventory policies: ${c.withEcsInventory.wallMs} ms, ` +
+        `Cloud Custodian + ECS inventory policies: ${c.withEcsInventory.wallMs} ms (moto ${c.withEcsInventory.serverMs} ms), ` +
           `${c.withEcsInventory.apiCalls} API calls`,
       );
     }
@@ -539,6 +572,7 @@ function figuresMarkdown(results: readonly SizeResult[], command: string): strin
     row(['full plan: CPU ms', ...results.map((r) => r.plan.cpuMs)]),
     row(['full plan: peak RSS MB', ...results.map((r) => r.plan.peakRssMb)]),
     row(['full plan: process wall ms', ...results.map((r) => r.plan.processWallMs)]),
+    row(['full plan: moto request latency, summed (ms)', ...results.map((r) => r.plan.serverMs)]),
     row(['event-scoped plan (1 VPC): API calls', ...results.map((r) => r.eventReconcile.apiCalls)]),
     row([
       'event-scoped plan: lower bound (indexed)',
@@ -549,12 +583,20 @@ function figuresMarkdown(results: readonly SizeResult[], command: string): strin
     row(['Custodian: API calls', ...results.map((r) => r.custodian?.apiCalls ?? '-')]),
     row(['Custodian: process wall ms', ...results.map((r) => r.custodian?.wallMs ?? '-')]),
     row([
+      'Custodian: moto request latency, summed (ms)',
+      ...results.map((r) => r.custodian?.serverMs ?? '-'),
+    ]),
+    row([
       'Custodian + ECS inventory: API calls',
       ...results.map((r) => r.custodian?.withEcsInventory.apiCalls ?? '-'),
     ]),
     row([
       'Custodian + ECS inventory: process wall ms',
       ...results.map((r) => r.custodian?.withEcsInventory.wallMs ?? '-'),
+    ]),
+    row([
+      'Custodian + ECS inventory: moto latency, summed (ms)',
+      ...results.map((r) => r.custodian?.withEcsInventory.serverMs ?? '-'),
     ]),
     row([
       'our shared findings reproduced by Custodian',
