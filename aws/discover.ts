@@ -89,9 +89,17 @@ export async function discoverRegion(
   const scoped = selected
     ? narrowToVpcs(work, allInstances, vpcIds, subnets)
     : { ...work, ec2Instances: allInstances };
+  // Task definitions only of work that can run in a VPC in scope: nothing else is examined.
+  const inScopeSet = new Set(inScopeIds);
+  const examined = narrowToVpcs(
+    work,
+    allInstances,
+    inScopeSet,
+    subnets.filter((subnet) => inScopeSet.has(subnet.vpcId)),
+  );
   const taskDefinitionArns = distinct([
-    ...scoped.services.flatMap((service) => service.taskDefinitionArns),
-    ...scoped.tasks.map((task) => task.taskDefinitionArn),
+    ...examined.services.flatMap((service) => service.taskDefinitionArns),
+    ...examined.tasks.map((task) => task.taskDefinitionArn),
   ]);
 
   // 4-8 and the task definitions: independent of each other.
@@ -123,7 +131,6 @@ export async function discoverRegion(
     taskDefinitions: sortBy(taskDefinitions, (definition) => definition.taskDefinitionArn),
   };
   // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
-  const inScopeSet = new Set(inScopeIds);
   const workloads = [...analyseWorkloads(snapshot).values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
   const candidates = restartCandidates(snapshot, workloads, config);
   const ssmInstances = candidates.length > 0 ? await describeManagedInstances(ctx, candidates) : [];

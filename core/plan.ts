@@ -107,11 +107,9 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
           availabilityZone: subnet.availabilityZone,
           egress: workload.egressBySubnet.get(subnet.subnetId) ?? 'none',
         })),
-        needs: [...workload.needs].map(([need, reasons]) => ({
-          need,
-          services: NEED_SERVICES[need],
-          reasons,
-        })),
+        needs: scope.inScope
+          ? [...workload.needs].map(([need, reasons]) => ({ need, services: NEED_SERVICES[need], reasons }))
+          : [], // not examined: discovery reads no task definitions of out-of-scope work
         containerInstances: workload.containerInstances.length,
       });
       if (!scope.inScope) continue;

@@ -464,10 +464,10 @@ describe('discoverRegion', () => {
       },
     ]);
 
-    // Task definitions: each distinct one once, with images, log drivers and secrets.
-    expect(ids(snapshot.taskDefinitions, (t) => t.taskDefinitionArn)).toEqual(
-      [app, api, batch, ignored].sort(),
-    );
+    // Task definitions: each distinct one once, with images, log drivers and secrets; none of work
+    // that runs only in the ignored VPC (it is not examined).
+    expect(ids(snapshot.taskDefinitions, (t) => t.taskDefinitionArn)).toEqual([app, api, batch].sort());
+    expect(ignored).not.toBe('');
     const td = (arn: string) => snapshot.taskDefinitions.find((t) => t.taskDefinitionArn === arn);
     expect(td(app)?.containers).toEqual([
       { name: 'app', image: seed.appImage, logDriver: 'awslogs', secretRefs: [seed.secrets.ssmSecret] },
@@ -500,7 +500,7 @@ describe('discoverRegion', () => {
       'ecs:DescribeServices': 2, // "ec2" (2 services) and "fargate" (3)
       'ecs:ListTasks': 3,
       'ecs:DescribeTasks': 1, // only "fargate" runs tasks
-      'ecs:DescribeTaskDefinition': 4, // app is shared by web and worker, api by api and spot
+      'ecs:DescribeTaskDefinition': 3, // app is shared by web and worker, api by api and spot
       'ec2:DescribeInstances': 1,
       'ec2:DescribeSubnets': 1,
       'ec2:DescribeVpcs': 1,
@@ -513,7 +513,7 @@ describe('discoverRegion', () => {
       // SSM facts of the container instances that may owe an agent restart (core/restarts.ts).
       'ssm:DescribeInstanceInformation': 1,
     });
-    expect(clients.calls.snapshot().byService).toEqual({ ecs: 19, ec2: 13, ssm: 1 });
+    expect(clients.calls.snapshot().byService).toEqual({ ecs: 18, ec2: 13, ssm: 1 });
     expect(progress).toContain('ecs: 3 clusters');
     expect(progress).toContain('ec2: 3 VPCs host ECS work (2 in scope), 6 subnets');
     expect(progress).toContain('ec2: 3 VPC endpoints (1 deleted left out)');
