@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcEndpointsCommand, DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
+import { RESTART_CUTOFF_TAG } from '../../core/restarts.ts';
 import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import { newAccount } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
@@ -170,6 +171,10 @@ describe('osls package', () => {
     });
     expect(find('TagOnCreateOnly')?.Condition).toEqual({
       StringEquals: { 'ec2:CreateAction': ['CreateVpcEndpoint', 'CreateSecurityGroup'] },
+    });
+    expect(find('RestartCutoffTagOnOwnedEndpoints')?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/ecs-endpoint-remediator/managed': 'true' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [RESTART_CUTOFF_TAG] },
     });
     expect(find('DeleteOwnedEndpointsOnly')?.Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/ecs-endpoint-remediator/managed': 'true' },
