@@ -31,6 +31,7 @@ import { defaultConfig } from '../core/config.ts';
 import type { Plan, PlannedAction } from '../core/plan.ts';
 import type { ActionResult } from '../core/report.ts';
 import type { AwsClients } from './clients.ts';
+import { fnv1a64 } from '../core/hash.ts';
 import { errorMessage, errorName } from './errors.ts';
 import type { RestartSettings, Rollout } from './restart.ts';
 import { restartAgents, updateAgent } from './restart.ts';
@@ -280,6 +281,9 @@ function isLive(state: string | undefined): boolean {
   );
 }
 
+/** How many deleted endpoints a creation steps over before it gives up (each replay is one call). */
+const MAX_TOKEN_REPLAYS = 5;
+
 /** AWS's refusals that mean "an equivalent endpoint exists already" (a concurrent apply won the race). */
 function isConflict(error: unknown): boolean {
   return errorName(error) === 'RouteAlreadyExists' || /conflicting DNS domain/i.test(errorMessage(error));
@@ -299,13 +303,13 @@ async function createEndpoint(
       message: `${action.serviceName} exists`,
     };
   }
-  try {
-    const response = await ec2.send(
+  const send = (clientToken: string) =>
+    ec2.send(
       new CreateVpcEndpointCommand({
         VpcEndpointType: type,
         VpcId: action.vpcId,
         ServiceName: action.serviceName,
-        ClientToken: action.clientToken,
+        ClientToken: clientToken,
         TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: tagList(action.tags) }],
         ...(action.kind === 'CREATE_ENDPOINT'
           ? {
@@ -316,19 +320,24 @@ async function createEndpoint(
           : { RouteTableIds: [...action.routeTableIds] }),
       }),
     );
-    const endpoint = response.VpcEndpoint;
-    if (!endpoint?.VpcEndpointId) throw new Error('CreateVpcEndpoint returned no endpoint');
-    if (!isLive(endpoint.State)) {
-      // The token was used for an endpoint since deleted: the next window's token creates anew.
-      throw new Error(
-        `client token ${action.clientToken} returned ${endpoint.VpcEndpointId} in state ${endpoint.State ?? '?'}`,
-      );
+  try {
+    let token = action.clientToken;
+    for (let replay = 0; replay <= MAX_TOKEN_REPLAYS; replay += 1) {
+      const endpoint = (await send(token)).VpcEndpoint;
+      if (!endpoint?.VpcEndpointId) throw new Error('CreateVpcEndpoint returned no endpoint');
+      if (isLive(endpoint.State)) {
+        return {
+          outcome: 'succeeded',
+          resourceId: endpoint.VpcEndpointId,
+          message: `created ${action.serviceName}`,
+        };
+      }
+      // AWS answered with the endpoint this token made earlier, deleted since (someone removed what
+      // we created within the token's window). The next token derives from that endpoint's id, so
+      // concurrent applies still agree on it.
+      token = `eer-${fnv1a64(`${token}|${endpoint.VpcEndpointId}`)}`;
     }
-    return {
-      outcome: 'succeeded',
-      resourceId: endpoint.VpcEndpointId,
-      message: `created ${action.serviceName}`,
-    };
+    throw new Error(`client tokens of ${action.serviceName} kept returning deleted endpoints`);
   } catch (error) {
     if (!isConflict(error)) throw error;
     const winner = (await liveEndpoints(ec2, action.vpcId, action.serviceName, type))[0]?.VpcEndpointId;

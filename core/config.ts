@@ -2,7 +2,7 @@
  * The remediator's configuration: a JSON document validated here, with safe defaults for every field.
  * An empty object is a valid config. Documented in docs/config.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const vpcId = z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id like vpc-0abc123');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a Region name like us-east-1');

@@ -4,6 +4,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
   DeleteSubnetCommand,
+  DeleteVpcEndpointsCommand,
 } from '@aws-sdk/client-ec2';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
@@ -202,6 +203,36 @@ describe('plan → apply → plan on a fresh account', () => {
     );
     expect(logs).toMatchObject({ outcome: 'already-satisfied', resourceId: theirs });
     expect((await endpointsOf(acct, ec2.vpcId)).filter((e) => shortName(e) === 'logs')).toHaveLength(1);
+  });
+
+  it('recreates an endpoint deleted within its client token window (the token replays the deleted one)', async () => {
+    const acct = newAccount();
+    const network = await createNetwork(acct, { cidr: '10.4.0.0/16', azs: ['a'] });
+    const cluster = await createCluster(acct, 'fg');
+    const td = await registerTaskDefinition(acct, { family: 'l', images: ['nginx:1'], logDriver: 'awslogs' });
+    await createService(acct, {
+      cluster,
+      name: 's',
+      taskDefinition: td,
+      launchType: 'FARGATE',
+      subnets: network.subnetIds,
+    });
+    const now = new Date();
+    const pool = poolFor(acct);
+    await applyAccountPlan(
+      await planAccount({ regions: [acct.region], config: parseConfig({}), pool, now }),
+      pool,
+    );
+    const [first] = await endpointsOf(acct, network.vpcId);
+    await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [first?.VpcEndpointId ?? ''] }));
+
+    // The same 10-minute window: the plan carries the same client token as the first creation.
+    const again = await planAccount({ regions: [acct.region], config: parseConfig({}), pool, now });
+    const results = await applyAccountPlan(again, pool);
+    expect(results.map((r) => [r.kind, r.outcome])).toEqual([['CREATE_ENDPOINT', 'succeeded']]);
+    const live = await endpointsOf(acct, network.vpcId);
+    expect(live.map((e) => e.VpcEndpointId)).toEqual([results[0]?.resourceId]);
+    expect(live[0]?.VpcEndpointId).not.toBe(first?.VpcEndpointId);
   });
 
   it('one VPC failing does not stop another; dependants of a failure are skipped', async () => {
