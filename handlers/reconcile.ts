@@ -97,11 +97,12 @@ function recordMetrics(summary: BatchSummary, t: Telemetry, received: number): v
       r.outcome === 'succeeded' && (r.kind === 'CREATE_ENDPOINT' || r.kind === 'CREATE_GATEWAY_ENDPOINT'),
   );
   metrics.addMetric('EndpointsCreated', MetricUnit.Count, created.length);
-  metrics.addMetric(
-    'AgentRestarts',
-    MetricUnit.Count,
-    results.filter((r) => r.outcome === 'succeeded' && RESTART_KINDS.has(r.kind)).length,
-  );
+  // Instances whose agent restarted, whatever the rest of their rollout did.
+  const restartedInstances = results
+    .filter((r) => RESTART_KINDS.has(r.kind))
+    .flatMap((r) => r.instances ?? [])
+    .filter((instance) => instance.outcome === 'restarted');
+  metrics.addMetric('AgentRestarts', MetricUnit.Count, restartedInstances.length);
   metrics.addMetric('ActionsFailed', MetricUnit.Count, results.filter((r) => r.outcome === 'failed').length);
   metrics.addMetric(
     'AlertsPublished',
