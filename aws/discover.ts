@@ -4,8 +4,10 @@
  * Order: ECS work first (it decides which VPCs matter), then the EC2 instances behind container
  * instances together with the subnets, then the VPCs hosting ECS work, then for the VPCs in scope the
  * DNS facts, route tables, endpoints and security groups, the Region's endpoint service offers and
- * the task definitions, all concurrently. Lists are paged at their maximum page size, describes are
- * batched at their limits, and nothing is read per resource where a batch form exists.
+ * the task definitions, all concurrently. An event-scoped discovery with a cluster hint reads only the
+ * hinted clusters (see {@link DiscoverOptions.clusterArns}). Lists are paged at their maximum page
+ * size, describes are batched at their limits, and nothing is read per resource where a batch form
+ * exists.
  */
 import type { Config } from '../core/config.ts';
 import type { Ec2Instance, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc } from '../core/model.ts';
@@ -32,6 +34,13 @@ export interface DiscoverOptions {
    * cover them alone, and the ECS work listed is narrowed to what can run in them.
    */
   readonly vpcIds?: readonly string[];
+  /**
+   * With `vpcIds`: the ECS clusters that can have work in those VPCs (the cluster index of the last
+   * whole-Region discovery, plus clusters the events name). ECS discovery then skips ListClusters, reads
+   * only these clusters, and of their container instances only those in the VPCs. Without it (no index:
+   * a first run, the CLI) every cluster is read. Ignored without `vpcIds`.
+   */
+  readonly clusterArns?: readonly string[];
   readonly onProgress?: (message: string) => void;
 }
 
@@ -47,8 +56,11 @@ export async function discoverRegion(
   const ctx = createContext(clients, region, options.onProgress);
   const selected = options.vpcIds === undefined ? undefined : new Set(options.vpcIds);
 
-  // 1. ECS work.
-  const work = await discoverEcsWork(ctx);
+  // 1. ECS work: every cluster, or (event-scoped, with a cluster hint) the hinted ones.
+  const work = await discoverEcsWork(
+    ctx,
+    selected && options.clusterArns ? { clusterArns: options.clusterArns, vpcIds: [...selected] } : undefined,
+  );
   const awsvpcSubnetIds = distinct([
     ...work.services.flatMap((s) => s.subnetIds),
     ...work.tasks.flatMap((t) => t.subnetIds),

@@ -116,6 +116,7 @@ export async function processEventBatch(
         region: unit.region,
         events: unit.eventIds.length,
         vpcIds: outcome.vpcIds ?? 'all',
+        clusters: outcome.clusterArns ?? 'all',
         ...(outcome.widened === undefined ? {} : { widened: outcome.widened }),
         findings: outcome.plan.findings.length,
         actions: outcome.results?.length ?? 0,

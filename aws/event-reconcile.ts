@@ -12,10 +12,14 @@ import type { Plan } from '../core/plan.ts';
 import type { ActionResult } from '../core/report.ts';
 import type { AlertPublisher } from './notify.ts';
 import { alertMessage } from './notify.ts';
+import type { RegionSnapshot } from '../core/model.ts';
+import type { ClusterIndexEntries } from './discover/cluster-index.ts';
+import { clustersByVpc, hintedClusters, mergeScoped } from './discover/cluster-index.ts';
+import { errorMessage, errorName } from './errors.ts';
 import type { ClientPool } from './reconcile.ts';
-import { applyAccountPlan, planAccount } from './reconcile.ts';
+import { applyAccountPlan, discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
-import type { StateStore } from './state.ts';
+import type { ClusterIndexWrite, StateStore, StoredClusterIndex } from './state.ts';
 
 /** What a deployed reconcile needs; handlers build it from the environment, tests from a moto account. */
 export interface RemediatorDeps {
@@ -36,6 +40,13 @@ export interface RegionOutcome {
   readonly region: string;
   /** The VPCs read, or undefined for the whole Region. */
   readonly vpcIds: readonly string[] | undefined;
+  /**
+   * The ECS clusters read for an event-scoped reconcile (the index's for those VPCs and the events'),
+   * or undefined when every cluster was read (whole Region, or no index stored yet).
+   */
+  readonly clusterArns: readonly string[] | undefined;
+  /** What became of the Region's cluster index (see StateStore.saveClusterIndex); `kept`: not touched. */
+  readonly clusterIndex: ClusterIndexWrite | 'kept' | 'failed';
   /** Why a narrowed hint became a whole-Region reconcile, if it did. */
   readonly widened?: string;
   readonly plan: Plan;
@@ -53,14 +64,23 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
     if (resolution.whole) widened = resolution.reason;
     else vpcIds = resolution.vpcIds;
   }
+  // The cluster index of the last whole-Region reconcile narrows an event-scoped one to the clusters
+  // with work in its VPCs (plus those the events name). Without an index every cluster is read.
+  const index = await deps.state.loadClusterIndex(region);
+  const clusterArns =
+    vpcIds !== undefined && index !== undefined
+      ? hintedClusters(index.vpcs, vpcIds, work.whole ? [] : (work.targets.clusterArns ?? []))
+      : undefined;
   const now = deps.now();
-  const plan = await planAccount({
+  const { plan, snapshots } = await discoverAndPlanAccount({
     regions: [region],
     config: deps.config,
     pool: deps.pool,
     now,
     ...(vpcIds === undefined ? {} : { vpcIds }),
+    ...(clusterArns === undefined ? {} : { clusterArns }),
   });
+  const clusterIndex = await updateClusterIndex(deps, region, index, snapshots[0], vpcIds, clusterArns);
   const results =
     deps.mode === 'enforce' ? await applyAccountPlan(plan, deps.pool, undefined, deps.config) : undefined;
   const scope = { region, ...(vpcIds === undefined ? {} : { vpcIds }) };
@@ -90,11 +110,49 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
   return {
     region,
     vpcIds,
+    clusterArns,
+    clusterIndex,
     ...(widened === undefined ? {} : { widened }),
     plan,
     results,
     alerts: decision.alerts,
   };
+}
+
+/**
+ * Records what this reconcile learnt about which clusters have work where: a whole-Region reconcile
+ * rewrites the index from its snapshot; an event-scoped one that read from the index refreshes the
+ * entries of its VPCs (so a cluster an event named is known before the next sweep). Only a change is
+ * written. A failure to write is logged, not thrown: the index only narrows reads, the remediation
+ * already happened, and the next whole-Region reconcile rewrites it.
+ */
+async function updateClusterIndex(
+  deps: RemediatorDeps,
+  region: string,
+  previous: StoredClusterIndex | undefined,
+  snapshot: RegionSnapshot | undefined,
+  vpcIds: readonly string[] | undefined,
+  clusterArns: readonly string[] | undefined,
+): Promise<RegionOutcome['clusterIndex']> {
+  if (snapshot === undefined) return 'kept';
+  let next: ClusterIndexEntries;
+  if (vpcIds === undefined) next = clustersByVpc(snapshot);
+  else if (previous !== undefined && clusterArns !== undefined)
+    next = mergeScoped(previous.vpcs, vpcIds, clusterArns, clustersByVpc(snapshot));
+  else return 'kept'; // an event-scoped discovery without an index saw only part of the Region
+  try {
+    const outcome = await deps.state.saveClusterIndex(region, next, previous);
+    if (outcome !== 'unchanged')
+      deps.log('cluster index', { region, outcome, vpcs: Object.keys(next).length });
+    return outcome;
+  } catch (error) {
+    deps.log('cluster index not saved: the next whole-Region reconcile rewrites it', {
+      region,
+      error: errorName(error),
+      message: errorMessage(error),
+    });
+    return 'failed';
+  }
 }
 
 /** Publishes every alert in the outbox, oldest first; throws on the first that fails (it stays). */

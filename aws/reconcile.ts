@@ -3,6 +3,7 @@
  * handlers are thin shells over these two functions.
  */
 import type { Config } from '../core/config.ts';
+import type { RegionSnapshot } from '../core/model.ts';
 import { defaultConfig } from '../core/config.ts';
 import type { Plan } from '../core/plan.ts';
 import { buildPlan } from '../core/plan.ts';
@@ -52,21 +53,38 @@ export interface ReconcileRequest {
   readonly pool: ClientPool;
   /** Narrows the work to these VPCs (an event's hint); the whole account when absent. */
   readonly vpcIds?: readonly string[];
+  /**
+   * With `vpcIds`: the only ECS clusters to read (a cluster index's and the events'); every cluster when
+   * absent. See `DiscoverOptions.clusterArns` (aws/discover.ts).
+   */
+  readonly clusterArns?: readonly string[];
   readonly now?: Date;
   readonly onProgress?: (message: string) => void;
 }
 
 /** Discovers every Region (concurrently) and plans. Read-only. */
 export async function planAccount(request: ReconcileRequest): Promise<Plan> {
+  return (await discoverAndPlanAccount(request)).plan;
+}
+
+/** A plan with the snapshots it was made from (one per Region, in `regions` order). */
+export interface AccountDiscovery {
+  readonly plan: Plan;
+  readonly snapshots: readonly RegionSnapshot[];
+}
+
+/** {@link planAccount}, also returning the snapshots (the deployed reconciler indexes them). */
+export async function discoverAndPlanAccount(request: ReconcileRequest): Promise<AccountDiscovery> {
   const snapshots = await Promise.all(
     request.regions.map((region) =>
       discoverRegion(request.pool.clientsFor(region), region, request.config, {
         ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
+        ...(request.vpcIds && request.clusterArns ? { clusterArns: request.clusterArns } : {}),
         onProgress: (message) => request.onProgress?.(`[${region}] ${message}`),
       }),
     ),
   );
-  return buildPlan(snapshots, request.config, request.now ?? new Date());
+  return { plan: buildPlan(snapshots, request.config, request.now ?? new Date()), snapshots };
 }
 
 /**

@@ -8,9 +8,15 @@
  * | pending agent restart | `RESTARTS#<region>` | `<instanceId>`         | when the record says |
  * | event claim           | `EVENT#<eventId>`   | `EVENT`                | 7 days after done  |
  * | alert not yet sent    | `OUTBOX`            | `<time>#<region>#<vpcId>#<n>` | 7 days      |
+ * | VPC → clusters index  | `CLUSTERS#<region>` | `INDEX`                | no                 |
  *
  * Findings of a Region share a partition, so a Region sweep reads them with one query and an event's
  * VPC with a `begins_with` on the sort key.
+ *
+ * The cluster index is one item per Region (one GetItem per reconcile; an item holds one consistent
+ * version): each cluster ARN once, each VPC with the positions of its clusters in that list. It is
+ * written only when its content changes, conditionally on the revision it replaces; one that would
+ * not fit an item is deleted instead (event-scoped reconciles then read every cluster, as without one).
  */
 import {
   BatchWriteItemCommand,
@@ -24,6 +30,8 @@ import {
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import type { OpenFinding, ReconcileScope } from '../core/alerts.ts';
+import type { ClusterIndexEntries } from './discover/cluster-index.ts';
+import { normalise, sameEntries } from './discover/cluster-index.ts';
 import { chunk } from './pagination.ts';
 
 export const KEY = { partition: 'pk', sort: 'sk' } as const;
@@ -94,6 +102,31 @@ export interface OutboxMessage {
 /** How long an alert that cannot be published is kept trying (then dropped by TTL). */
 const OUTBOX_RETAIN_SECONDS = 7 * 24 * 3600;
 
+/** The VPC → ECS clusters index of a Region, as stored (aws/discover/cluster-index.ts makes it). */
+export interface StoredClusterIndex {
+  readonly region: string;
+  /** VPC id → cluster ARNs with work there. */
+  readonly vpcs: ClusterIndexEntries;
+  /** When the content last changed (it is not rewritten while unchanged). */
+  readonly updatedAt: string;
+  /** Incremented on every write; a write is conditional on the revision it read. */
+  readonly revision: number;
+}
+
+/** What saving an index did: written, nothing to write, removed (too large), or lost a race. */
+export type ClusterIndexWrite = 'written' | 'unchanged' | 'removed-too-large' | 'conflict';
+
+const clusterIndexSchema = z.object({
+  version: z.literal(1),
+  region: z.string(),
+  updatedAt: z.string(),
+  clusters: z.array(z.string()),
+  vpcs: z.record(z.string(), z.array(z.number().int().min(0))),
+});
+
+/** Serialised index records above this are not stored (DynamoDB's item limit is 400 KB). */
+export const CLUSTER_INDEX_MAX_BYTES = 350_000;
+
 /** The outcome of claiming an event: ours to process, already processed, or being processed elsewhere. */
 export type EventClaim = 'claimed' | 'done' | 'busy';
 
@@ -118,6 +151,18 @@ export interface StateStore {
   addToOutbox(messages: readonly OutboxMessage[]): Promise<void>;
   listOutbox(): Promise<OutboxMessage[]>;
   removeFromOutbox(message: OutboxMessage): Promise<void>;
+  /** The Region's VPC → clusters index, or undefined when none is stored (first run, removed). */
+  loadClusterIndex(region: string): Promise<StoredClusterIndex | undefined>;
+  /**
+   * Stores `vpcs` as the Region's index if it differs from `previous` (what {@link loadClusterIndex}
+   * returned, or undefined for none): a conditional write on `previous`'s revision, so a concurrent
+   * writer is never overwritten blindly (`conflict`: the next whole-Region reconcile rewrites it).
+   */
+  saveClusterIndex(
+    region: string,
+    vpcs: ClusterIndexEntries,
+    previous: StoredClusterIndex | undefined,
+  ): Promise<ClusterIndexWrite>;
   putPendingRestart(restart: PendingRestart): Promise<void>;
   listPendingRestarts(region: string): Promise<PendingRestart[]>;
   deletePendingRestart(region: string, instanceId: string): Promise<void>;
@@ -134,6 +179,10 @@ const findingKey = (f: { region: string; vpcId: string; id: string }) => ({
 const restartKey = (region: string, instanceId: string) => ({
   [KEY.partition]: S(`RESTARTS#${region}`),
   [KEY.sort]: S(instanceId),
+});
+const clusterIndexKey = (region: string) => ({
+  [KEY.partition]: S(`CLUSTERS#${region}`),
+  [KEY.sort]: S('INDEX'),
 });
 const eventKey = (eventId: string) => ({ [KEY.partition]: S(`EVENT#${eventId}`), [KEY.sort]: S('EVENT') });
 
@@ -302,6 +351,84 @@ export function createStateStore(
           Key: { [KEY.partition]: S('OUTBOX'), [KEY.sort]: S(message.key) },
         }),
       );
+    },
+
+    async loadClusterIndex(region) {
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: clusterIndexKey(region), ConsistentRead: true }),
+      );
+      if (!out.Item) return undefined;
+      const record = readRecord(clusterIndexSchema, out.Item);
+      const vpcs: Record<string, string[]> = {};
+      for (const [vpcId, positions] of Object.entries(record.vpcs)) {
+        vpcs[vpcId] = positions.map((n) => {
+          const arn = record.clusters[n];
+          if (arn === undefined)
+            throw new StateRecordError(`CLUSTERS#${region}/INDEX`, `${vpcId}: no cluster at ${n}`);
+          return arn;
+        });
+      }
+      return {
+        region,
+        vpcs: normalise(vpcs),
+        updatedAt: record.updatedAt,
+        revision: Number(out.Item.revision?.N ?? '0'),
+      };
+    },
+
+    async saveClusterIndex(region, entries, previous) {
+      const vpcs = normalise(entries);
+      if (previous && sameEntries(previous.vpcs, vpcs)) return 'unchanged';
+      const clusters = [...new Set(Object.values(vpcs).flat())].sort();
+      const position = new Map(clusters.map((arn, n) => [arn, n]));
+      const record = JSON.stringify({
+        version: 1,
+        region,
+        updatedAt: now().toISOString(),
+        clusters,
+        vpcs: Object.fromEntries(
+          Object.entries(vpcs).map(([vpcId, arns]) => [vpcId, arns.map((arn) => position.get(arn) ?? -1)]),
+        ),
+      });
+      const condition: {
+        ConditionExpression: string;
+        ExpressionAttributeNames: Record<string, string>;
+        ExpressionAttributeValues?: Record<string, AttributeValue>;
+      } =
+        previous === undefined
+          ? {
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': KEY.partition },
+            }
+          : {
+              ConditionExpression: '#revision = :revision',
+              ExpressionAttributeNames: { '#revision': 'revision' },
+              ExpressionAttributeValues: { ':revision': N(previous.revision) },
+            };
+      try {
+        if (Buffer.byteLength(record) > CLUSTER_INDEX_MAX_BYTES) {
+          if (previous === undefined) return 'removed-too-large';
+          await client.send(
+            new DeleteItemCommand({ TableName: tableName, Key: clusterIndexKey(region), ...condition }),
+          );
+          return 'removed-too-large';
+        }
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              ...clusterIndexKey(region),
+              record: S(record),
+              revision: N((previous?.revision ?? 0) + 1),
+            },
+            ...condition,
+          }),
+        );
+        return 'written';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'conflict';
+        throw error;
+      }
     },
 
     async putPendingRestart(restart) {

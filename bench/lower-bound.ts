@@ -77,10 +77,23 @@ export function accountFacts(spec: AccountSpec, onlyVpcs?: ReadonlySet<string>):
 }
 
 /**
- * The lower bound of a full plan, or of an event-scoped plan of `onlyVpcs` that reads only the clusters
- * with work in those VPCs (which needs to know them: an index kept from the previous sweep).
+ * How an event-scoped discovery of `onlyVpcs` reads ECS:
+ * - `touched` (default): ListClusters, then every container instance of the clusters with work there;
+ * - `indexed`: the clusters with work there known beforehand (the cluster index), so no ListClusters,
+ *   and of their container instances only those in the VPCs (the `ecs.vpc-id` filter): what the
+ *   deployed reconciler does once a sweep has recorded the index;
+ * - `all`: no index: every cluster read whole, as a full plan reads ECS.
  */
-export function lowerBound(spec: AccountSpec, onlyVpcs?: ReadonlySet<string>): LowerBound {
+export type EventEcsReads = 'touched' | 'indexed' | 'all';
+
+/**
+ * The lower bound of a full plan, or of an event-scoped plan of `onlyVpcs` reading ECS as `ecs` says.
+ */
+export function lowerBound(
+  spec: AccountSpec,
+  onlyVpcs?: ReadonlySet<string>,
+  ecs: EventEcsReads = 'touched',
+): LowerBound {
   const facts = accountFacts(spec, onlyVpcs);
   const inScope = spec.vpcs.filter((vpc) => facts.inScopeVpcs.has(vpc.key));
   const work = spec.vpcs.filter((vpc) => facts.workVpcs.has(vpc.key));
@@ -88,6 +101,7 @@ export function lowerBound(spec: AccountSpec, onlyVpcs?: ReadonlySet<string>): L
   // Clusters read: all of them, or (event-scoped) those with work in the selected VPCs.
   const touches = (cluster: string): boolean =>
     onlyVpcs === undefined ||
+    ecs === 'all' ||
     spec.instances.some((i) => i.cluster === cluster && onlyVpcs.has(i.vpc)) ||
     [...spec.services, ...spec.tasks].some(
       (item) => item.cluster === cluster && (item.subnets ?? []).some((s) => onlyVpcs.has(s.vpc)),
@@ -98,10 +112,13 @@ export function lowerBound(spec: AccountSpec, onlyVpcs?: ReadonlySet<string>): L
     if (calls > 0) ops[operation] = (ops[operation] ?? 0) + calls;
   };
 
-  add('ecs:ListClusters', listPages(spec.clusters.length, LIMITS.ecsListPage));
+  const indexed = onlyVpcs !== undefined && ecs === 'indexed';
+  if (!indexed) add('ecs:ListClusters', listPages(spec.clusters.length, LIMITS.ecsListPage));
   let hosts = 0;
   for (const cluster of clusters) {
-    const instances = spec.instances.filter((i) => i.cluster === cluster.name).length;
+    const instances = spec.instances.filter(
+      (i) => i.cluster === cluster.name && (!indexed || onlyVpcs.has(i.vpc)),
+    ).length;
     const services = spec.services.filter((s) => s.cluster === cluster.name).length;
     const tasks = spec.tasks.filter((t) => t.cluster === cluster.name).length;
     hosts += instances;

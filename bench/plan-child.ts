@@ -4,11 +4,15 @@
  * SDK's own configuration (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_REGION from the environment), then
  * planAccount. Prints one JSON line (PlanChildResult) on stdout.
  *
- * Environment: BENCH_REGION (default us-east-1), BENCH_VPC_IDS (comma-separated: event-scoped).
+ * Environment: BENCH_REGION (default us-east-1), BENCH_VPC_IDS (comma-separated: event-scoped),
+ * BENCH_CLUSTER_ARNS (comma-separated, with BENCH_VPC_IDS: the cluster hint a stored index gives).
+ * `clusterIndex` in the result is what the deployed reconciler would record from this plan's snapshot.
  */
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../core/config.ts';
-import { createClientPool, planAccount } from '../aws/reconcile.ts';
+import { clustersByVpc } from '../aws/discover/cluster-index.ts';
+import type { ClusterIndexEntries } from '../aws/discover/cluster-index.ts';
+import { createClientPool, discoverAndPlanAccount } from '../aws/reconcile.ts';
 
 export interface PlanChildResult {
   readonly apiCalls: number;
@@ -24,18 +28,22 @@ export interface PlanChildResult {
   readonly processMs: number;
   readonly vpcsInScope: number;
   readonly findings: ReadonlyArray<{ code: string; vpcId: string; service?: string }>;
+  /** VPC → clusters of the snapshot (computed after the plan, outside the timings). */
+  readonly clusterIndex: ClusterIndexEntries;
 }
 
 const region = process.env.BENCH_REGION ?? 'us-east-1';
 const vpcIds = (process.env.BENCH_VPC_IDS ?? '').split(',').filter(Boolean);
+const clusterArns = process.env.BENCH_CLUSTER_ARNS?.split(',').filter(Boolean);
 const pool = createClientPool();
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-const plan = await planAccount({
+const { plan, snapshots } = await discoverAndPlanAccount({
   regions: [region],
   config: parseConfig({}),
   pool,
   ...(vpcIds.length > 0 ? { vpcIds } : {}),
+  ...(vpcIds.length > 0 && clusterArns ? { clusterArns } : {}),
 });
 const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
@@ -54,5 +62,6 @@ const result: PlanChildResult = {
     vpcId: finding.vpcId,
     ...(finding.service === undefined ? {} : { service: finding.service }),
   })),
+  clusterIndex: snapshots[0] ? clustersByVpc(snapshots[0]) : {},
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

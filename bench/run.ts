@@ -6,7 +6,9 @@
  * API, then, each in a process of its own:
  *  - a full plan through the CLI's code path (bench/plan-child.ts), API calls next to the lower bound
  *    (bench/lower-bound.ts), wall and CPU time, peak RSS;
- *  - an event-scoped plan of one VPC (planAccount with vpcIds: [that VPC]);
+ *  - an event-scoped plan of one VPC (planAccount with vpcIds: [that VPC]), twice: with the cluster
+ *    hint the deployed reconciler takes from its index (the full plan's snapshot indexed as a sweep
+ *    indexes it), and without an index (the CLI, or a first run): every cluster read;
  *  - Cloud Custodian (c7n, pinned, in .tools/venv-c7n) with bench/custodian/ecs-endpoints.yml, and again with
  *    the ECS inventory a user would need to tell which VPCs need what (ecs-inventory.yml).
  * API calls are counted by the server for every client alike (and by our own counter as a cross-check).
@@ -23,6 +25,7 @@ import { build } from 'esbuild';
 import { renderChart } from './chart.ts';
 import { compareFindings, countsDelta, median, ratio } from './compare.ts';
 import type { Comparison } from './compare.ts';
+import { hintedClusters } from '../aws/discover/cluster-index.ts';
 import { lowerBound } from './lower-bound.ts';
 import type { LowerBound } from './lower-bound.ts';
 import type { PlanChildResult } from './plan-child.ts';
@@ -227,11 +230,13 @@ async function measurePlan(
   spec: AccountSpec,
   bound: LowerBound,
   vpcIds?: readonly string[],
+  clusterArns?: readonly string[],
 ): Promise<{ figures: PlanFigures; result: PlanChildResult }> {
   const before = await serverCounts(endpoint, spec.accountId);
   const timesBefore = await serverTimes(endpoint, spec.accountId);
   const env = awsEnv(endpoint, spec.accountId);
   if (vpcIds) env.BENCH_VPC_IDS = vpcIds.join(',');
+  if (clusterArns) env.BENCH_CLUSTER_ARNS = clusterArns.join(',');
   const out = await run(process.execPath, ['bench/plan-child.ts'], env);
   if (out.code !== 0) throw new Error(`plan failed (${String(out.code)}):\n${out.stderr}`);
   const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as PlanChildResult;
@@ -419,7 +424,10 @@ export interface SizeResult {
     readonly tasks: number;
   };
   readonly plan: PlanFigures;
-  readonly eventReconcile: PlanFigures & { readonly vpcId: string };
+  /** The event-scoped plan with the cluster index (the deployed path after a sweep). */
+  readonly eventReconcile: PlanFigures & { readonly vpcId: string; readonly clusters: number };
+  /** The same without an index (the CLI, a first run): every cluster is read. */
+  readonly eventReconcileUnindexed: PlanFigures & { readonly vpcId: string };
   readonly bundles: readonly BundleFigures[];
   readonly custodian:
     | (CustodianRun &
@@ -444,10 +452,18 @@ async function benchSize(
     log(`${size}: full plan`);
     const full = await measurePlan(server.endpoint, spec, lowerBound(spec));
     const eventVpc = vpcIds[EVENT_VPC] ?? '';
-    log(`${size}: event-scoped plan of ${EVENT_VPC} (${eventVpc})`);
-    const event = await measurePlan(server.endpoint, spec, lowerBound(spec, new Set([EVENT_VPC])), [
-      eventVpc,
-    ]);
+    const hint = hintedClusters(full.result.clusterIndex, [eventVpc]);
+    log(`${size}: event-scoped plan of ${EVENT_VPC} (${eventVpc}), indexed: ${hint.length} clusters`);
+    const only = new Set([EVENT_VPC]);
+    const event = await measurePlan(
+      server.endpoint,
+      spec,
+      lowerBound(spec, only, 'indexed'),
+      [eventVpc],
+      hint,
+    );
+    log(`${size}: event-scoped plan of ${EVENT_VPC}, no index`);
+    const unindexed = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'all'), [eventVpc]);
     let custodian: SizeResult['custodian'] = null;
     if (c7n !== undefined) {
       log(`${size}: Cloud Custodian`);
@@ -469,7 +485,8 @@ async function benchSize(
       size,
       account: { ...p },
       plan: full.figures,
-      eventReconcile: { ...event.figures, vpcId: EVENT_VPC },
+      eventReconcile: { ...event.figures, vpcId: EVENT_VPC, clusters: hint.length },
+      eventReconcileUnindexed: { ...unindexed.figures, vpcId: EVENT_VPC },
       bundles,
       custodian,
     };
@@ -493,7 +510,11 @@ export function renderText(results: readonly SizeResult[]): string {
     );
     for (const [label, f] of [
       ['full plan', r.plan],
-      [`event-scoped plan (${r.eventReconcile.vpcId})`, r.eventReconcile],
+      [
+        `event-scoped plan (${r.eventReconcile.vpcId}, indexed: ${r.eventReconcile.clusters} clusters)`,
+        r.eventReconcile,
+      ],
+      [`event-scoped plan (${r.eventReconcileUnindexed.vpcId}, no index)`, r.eventReconcileUnindexed],
     ] as const) {
       lines.push(
         `${label}: ${f.apiCalls} API calls (server counted ${f.serverCountedCalls}), lower bound ${f.apiCallLowerBound}, ` +
@@ -573,13 +594,26 @@ function figuresMarkdown(results: readonly SizeResult[], command: string): strin
     row(['full plan: peak RSS MB', ...results.map((r) => r.plan.peakRssMb)]),
     row(['full plan: process wall ms', ...results.map((r) => r.plan.processWallMs)]),
     row(['full plan: moto request latency, summed (ms)', ...results.map((r) => r.plan.serverMs)]),
-    row(['event-scoped plan (1 VPC): API calls', ...results.map((r) => r.eventReconcile.apiCalls)]),
     row([
-      'event-scoped plan: lower bound (indexed)',
+      'event-scoped plan (1 VPC, indexed): clusters read',
+      ...results.map((r) => r.eventReconcile.clusters),
+    ]),
+    row(['event-scoped plan (indexed): API calls', ...results.map((r) => r.eventReconcile.apiCalls)]),
+    row([
+      'event-scoped plan (indexed): lower bound',
       ...results.map((r) => r.eventReconcile.apiCallLowerBound),
     ]),
-    row(['event-scoped plan: wall ms', ...results.map((r) => r.eventReconcile.wallMs)]),
-    row(['event-scoped plan: peak RSS MB', ...results.map((r) => r.eventReconcile.peakRssMb)]),
+    row(['event-scoped plan (indexed): wall ms', ...results.map((r) => r.eventReconcile.wallMs)]),
+    row(['event-scoped plan (indexed): peak RSS MB', ...results.map((r) => r.eventReconcile.peakRssMb)]),
+    row([
+      'event-scoped plan (no index): API calls',
+      ...results.map((r) => r.eventReconcileUnindexed.apiCalls),
+    ]),
+    row([
+      'event-scoped plan (no index): lower bound',
+      ...results.map((r) => r.eventReconcileUnindexed.apiCallLowerBound),
+    ]),
+    row(['event-scoped plan (no index): wall ms', ...results.map((r) => r.eventReconcileUnindexed.wallMs)]),
     row(['Custodian: API calls', ...results.map((r) => r.custodian?.apiCalls ?? '-')]),
     row(['Custodian: process wall ms', ...results.map((r) => r.custodian?.wallMs ?? '-')]),
     row([
@@ -635,9 +669,15 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
             values: results.map((r) => r.plan.apiCallLowerBound),
           },
           {
-            name: 'event-scoped (1 VPC)',
+            name: 'event-scoped (1 VPC, indexed)',
             color: '#2ca02c',
             values: results.map((r) => r.eventReconcile.apiCalls),
+          },
+          {
+            name: 'event-scoped (1 VPC, no index)',
+            color: '#2ca02c',
+            dashed: true,
+            values: results.map((r) => r.eventReconcileUnindexed.apiCalls),
           },
           {
             name: 'Custodian + ECS inventory',
@@ -652,7 +692,7 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
         series: [
           { name: 'full plan (process)', color: '#1f77b4', values: results.map((r) => r.plan.processWallMs) },
           {
-            name: 'event-scoped (process)',
+            name: 'event-scoped, indexed (process)',
             color: '#2ca02c',
             values: results.map((r) => r.eventReconcile.processWallMs),
           },

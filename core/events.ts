@@ -16,6 +16,12 @@ export interface HintTargets {
   readonly vpcEndpointIds: readonly string[];
   readonly securityGroupIds: readonly string[];
   readonly subnetIds: readonly string[];
+  /**
+   * ECS clusters (full ARNs) the event names: not resolved to VPCs, but read in addition to the
+   * clusters the index knows for the resolved VPCs (a new cluster is not in the index yet). Absent when
+   * the event names none.
+   */
+  readonly clusterArns?: readonly string[];
 }
 
 /**
@@ -84,6 +90,8 @@ const envelope = z.object({
   source: z.string(),
   time: z.string(),
   region,
+  /** The account the event happened in (EventBridge sets it): names clusters given by name. */
+  account: z.string().optional(),
   detail: z.unknown(),
 });
 
@@ -92,6 +100,7 @@ const cloudTrailDetail = z.object({
   eventName: z.string(),
   eventID: z.string().min(1).optional(),
   awsRegion: region.optional(),
+  recipientAccountId: z.string().optional(),
   errorCode: z.string().optional(),
   errorMessage: z.string().optional(),
   // Read per event name below; a failed call has null responseElements.
@@ -125,7 +134,11 @@ const awsvpcSubnets = z
   })
   .nullish();
 
+/** The cluster an ECS call acts on: a name or an ARN; absent means the `default` cluster. */
+const ecsCluster = z.object({ cluster: z.string().min(1).optional() }).nullish();
+
 const containerInstanceDetail = z.object({
+  clusterArn: z.string().optional(),
   containerInstanceArn: z.string(),
   ec2InstanceId: z.string().optional(),
   status: z.string(),
@@ -175,8 +188,33 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown, prefix: string): T {
   return result.data;
 }
 
+const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+$/;
+
+/** The partition of a Region's ARNs. */
+function partitionOf(regionName: string): string {
+  if (regionName.startsWith('cn-')) return 'aws-cn';
+  if (regionName.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/**
+ * The full ARN of the cluster an ECS call names (by name or ARN; none is the `default` cluster), or
+ * undefined when it cannot be known (no account in the event, an unexpected form).
+ */
+export function clusterArnOf(
+  cluster: string | undefined,
+  regionName: string,
+  account: string | undefined,
+): string | undefined {
+  const ref = cluster ?? 'default';
+  if (ref.startsWith('arn:')) return CLUSTER_ARN.test(ref) ? ref : undefined;
+  if (account === undefined || !/^\d{12}$/.test(account) || !/^[A-Za-z0-9_-]{1,255}$/.test(ref))
+    return undefined;
+  return `arn:${partitionOf(regionName)}:ecs:${regionName}:${account}:cluster/${ref}`;
+}
+
 /** What a successful CloudTrail call may have broken: the ids it names, or its whole Region. */
-function cloudTrailScope(detail: CloudTrailDetail, eventRegion: string): HintScope {
+function cloudTrailScope(detail: CloudTrailDetail, eventRegion: string, account?: string): HintScope {
   const request = detail.requestParameters;
   const at = 'detail.requestParameters';
   const targets = (partial: Partial<HintTargets>): HintScope => ({
@@ -211,10 +249,12 @@ function cloudTrailScope(detail: CloudTrailDetail, eventRegion: string): HintSco
     case 'StartTask': {
       // awsvpc work names its subnets; work on EC2 capacity lands in the VPCs of the cluster's
       // instances, which the event does not name: then the whole Region is re-read.
+      // The cluster it names is read too: it may be new since the sweep that made the index.
       const subnets = parseWith(awsvpcSubnets, request, at)?.networkConfiguration?.awsvpcConfiguration
         ?.subnets;
+      const clusterArn = clusterArnOf(parseWith(ecsCluster, request, at)?.cluster, eventRegion, account);
       return subnets && subnets.length > 0
-        ? targets({ subnetIds: subnets })
+        ? targets({ subnetIds: subnets, ...(clusterArn ? { clusterArns: [clusterArn] } : {}) })
         : { kind: 'region', region: eventRegion };
     }
     case 'RegisterContainerInstance':
@@ -240,7 +280,11 @@ function parseCloudTrail(event: z.infer<typeof envelope>): ParsedEvent {
   if (detail.errorCode !== undefined) {
     return { status: 'ignored', eventId, trigger, reason: `the call failed (${detail.errorCode})` };
   }
-  const scope = cloudTrailScope(detail, detail.awsRegion ?? event.region);
+  const scope = cloudTrailScope(
+    detail,
+    detail.awsRegion ?? event.region,
+    event.account ?? detail.recipientAccountId,
+  );
   return { status: 'hint', hint: { eventId, trigger, time: event.time, scope } };
 }
 
@@ -259,10 +303,17 @@ function parseContainerInstance(event: z.infer<typeof envelope>): ParsedEvent {
   const attribute = (name: string) => detail.attributes?.find((a) => a.name === name)?.value;
   const vpc = vpcIdSchema.safeParse(attribute('ecs.vpc-id'));
   const subnet = subnetId.safeParse(attribute('ecs.subnet-id'));
+  // Its cluster is read too: the instance may be the cluster's first in this VPC.
+  const clusterArn = clusterArnOf(detail.clusterArn, event.region, event.account);
+  const clusters = detail.clusterArn !== undefined && clusterArn ? { clusterArns: [clusterArn] } : {};
   const scope: HintScope = vpc.success
-    ? { kind: 'targets', region: event.region, targets: { ...NO_TARGETS, vpcIds: [vpc.data] } }
+    ? { kind: 'targets', region: event.region, targets: { ...NO_TARGETS, vpcIds: [vpc.data], ...clusters } }
     : subnet.success
-      ? { kind: 'targets', region: event.region, targets: { ...NO_TARGETS, subnetIds: [subnet.data] } }
+      ? {
+          kind: 'targets',
+          region: event.region,
+          targets: { ...NO_TARGETS, subnetIds: [subnet.data], ...clusters },
+        }
       : { kind: 'region', region: event.region };
   return { status: 'hint', hint: { eventId: event.id, trigger, time: event.time, scope } };
 }
@@ -339,6 +390,7 @@ export function coalesceHints(
           vpcEndpointIds: new Set(),
           securityGroupIds: new Set(),
           subnetIds: new Set(),
+          clusterArns: new Set(),
         },
         ids: [],
       };
@@ -366,7 +418,7 @@ export function coalesceHints(
     if (scope.kind === 'region') e.whole = true;
     else
       for (const key of Object.keys(scope.targets) as Array<keyof HintTargets>) {
-        for (const id of scope.targets[key]) e.targets[key].add(id);
+        for (const id of scope.targets[key] ?? []) e.targets[key].add(id);
       }
   }
   const work = [...byRegion].map(([name, e]): RegionWork => {
@@ -382,6 +434,7 @@ export function coalesceHints(
         vpcEndpointIds: sorted(e.targets.vpcEndpointIds),
         securityGroupIds: sorted(e.targets.securityGroupIds),
         subnetIds: sorted(e.targets.subnetIds),
+        ...(e.targets.clusterArns.size > 0 ? { clusterArns: sorted(e.targets.clusterArns) } : {}),
       },
     };
   });

@@ -39,18 +39,44 @@ export interface EcsWork {
   readonly tasks: readonly EcsTask[];
 }
 
-/** Every cluster of the Region with its container instances, services and standalone tasks. */
-export async function discoverEcsWork(ctx: DiscoveryContext): Promise<EcsWork> {
+/**
+ * A cluster hint for an event-scoped discovery: which clusters can have work in the selected VPCs (the
+ * index of the previous sweep plus the clusters the events name), so that nothing else is read.
+ */
+export interface EcsScope {
+  /** Read only these clusters (full ARNs), without ListClusters; one that no longer exists is skipped. */
+  readonly clusterArns: readonly string[];
+  /**
+   * The selected VPCs: only their container instances are listed (`attribute:ecs.vpc-id in [...]`,
+   * the VPC ECS records on every EC2 container instance), so only those are described, in ECS and EC2.
+   */
+  readonly vpcIds: readonly string[];
+}
+
+/** VPC ids per `filter` expression: ~25 characters each keeps an expression well under 1,000. */
+const VPC_FILTER_VALUES = 20;
+
+/**
+ * Every cluster of the Region with its container instances, services and standalone tasks; or, with a
+ * {@link EcsScope}, the hinted clusters only, and of their container instances those in the VPCs.
+ */
+export async function discoverEcsWork(ctx: DiscoveryContext, scope?: EcsScope): Promise<EcsWork> {
   const { ecs } = ctx.clients;
-  const clusterArns = await collectPages(async (nextToken) => {
-    const page = await ctx.call('ecs:ListClusters', () =>
-      ecs.send(new ListClustersCommand({ maxResults: LIST_PAGE_SIZE, nextToken })),
-    );
-    return { items: page.clusterArns, nextToken: page.nextToken };
-  });
-  ctx.progress(`ecs: ${clusterArns.length} clusters`);
+  const clusterArns = scope
+    ? distinct(scope.clusterArns).sort()
+    : await collectPages(async (nextToken) => {
+        const page = await ctx.call('ecs:ListClusters', () =>
+          ecs.send(new ListClustersCommand({ maxResults: LIST_PAGE_SIZE, nextToken })),
+        );
+        return { items: page.clusterArns, nextToken: page.nextToken };
+      });
+  ctx.progress(
+    scope
+      ? `ecs: ${clusterArns.length} clusters hinted for ${scope.vpcIds.length} VPCs`
+      : `ecs: ${clusterArns.length} clusters`,
+  );
   const perCluster = await mapConcurrent(clusterArns, CLUSTER_CONCURRENCY, (clusterArn) =>
-    discoverCluster(ctx, clusterArn),
+    scope ? discoverHintedCluster(ctx, clusterArn, scope.vpcIds) : discoverCluster(ctx, clusterArn),
   );
   const work: EcsWork = {
     clusterArns,
@@ -68,13 +94,36 @@ export async function discoverEcsWork(ctx: DiscoveryContext): Promise<EcsWork> {
 async function discoverCluster(
   ctx: DiscoveryContext,
   clusterArn: string,
+  containerInstanceFilters: ReadonlyArray<string | undefined> = [undefined],
 ): Promise<Omit<EcsWork, 'clusterArns'>> {
   const [containerInstances, services, tasks] = await Promise.all([
-    containerInstancesOf(ctx, clusterArn),
+    Promise.all(containerInstanceFilters.map((filter) => containerInstancesOf(ctx, clusterArn, filter))),
     servicesOf(ctx, clusterArn),
     standaloneTasksOf(ctx, clusterArn),
   ]);
-  return { containerInstances, services, tasks };
+  return { containerInstances: containerInstances.flat(), services, tasks };
+}
+
+/**
+ * A hinted cluster: its container instances in `vpcIds` only, all its services and standalone tasks
+ * (their subnets are visible only by describing them). A cluster deleted since the hint was made
+ * (`ClusterNotFoundException`) has no work: the hint is a stale index entry or an event's old news.
+ */
+async function discoverHintedCluster(
+  ctx: DiscoveryContext,
+  clusterArn: string,
+  vpcIds: readonly string[],
+): Promise<Omit<EcsWork, 'clusterArns'>> {
+  const filters = chunk(distinct(vpcIds).sort(), VPC_FILTER_VALUES).map(
+    (ids) => `attribute:ecs.vpc-id in [${ids.join(', ')}]`,
+  );
+  try {
+    return await discoverCluster(ctx, clusterArn, filters);
+  } catch (error) {
+    if (!(error instanceof DiscoveryError) || error.code !== 'ClusterNotFoundException') throw error;
+    ctx.progress(`ecs: hinted cluster ${clusterArn} no longer exists`);
+    return { containerInstances: [], services: [], tasks: [] };
+  }
 }
 
 /** Failures other than `MISSING` (a resource gone between list and describe) fail discovery. */
@@ -92,11 +141,22 @@ function checkFailures(
   throw new DiscoveryError(ctx.region, operation, new Error(detail.join('; ')));
 }
 
-async function containerInstancesOf(ctx: DiscoveryContext, cluster: string): Promise<ContainerInstance[]> {
+async function containerInstancesOf(
+  ctx: DiscoveryContext,
+  cluster: string,
+  filter?: string,
+): Promise<ContainerInstance[]> {
   const { ecs } = ctx.clients;
   const arns = await collectPages(async (nextToken) => {
     const page = await ctx.call('ecs:ListContainerInstances', () =>
-      ecs.send(new ListContainerInstancesCommand({ cluster, maxResults: LIST_PAGE_SIZE, nextToken })),
+      ecs.send(
+        new ListContainerInstancesCommand({
+          cluster,
+          maxResults: LIST_PAGE_SIZE,
+          nextToken,
+          ...(filter === undefined ? {} : { filter }),
+        }),
+      ),
     );
     return { items: page.containerInstanceArns, nextToken: page.nextToken };
   });

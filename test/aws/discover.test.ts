@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { createClients } from '../../aws/clients.ts';
 import type { AwsClients } from '../../aws/clients.ts';
 import { DiscoveryError, discoverRegion } from '../../aws/discover.ts';
+import { clustersByVpc } from '../../aws/discover/cluster-index.ts';
 import { defaultConfig, parseConfig } from '../../core/config.ts';
 import type { RegionSnapshot } from '../../core/model.ts';
 import { MANAGED_SERVICES, serviceNameOf } from '../../core/services.ts';
@@ -550,6 +551,82 @@ describe('discoverRegion', () => {
     expect(calls['ec2:DescribeSubnets']).toBe(1);
     expect(calls['ecs:DescribeTaskDefinition']).toBe(2);
     expect(calls['ec2:DescribeSecurityGroups']).toBe(1); // managed groups only: no endpoints there
+  });
+
+  it('with a cluster hint, reads only the hinted clusters and their container instances in the VPC: the same snapshot, fewer calls', async () => {
+    const acct = newAccount();
+    const seed = await seedRealistic(acct);
+    // Cluster "ec2" also has a host in the fargate VPC: not the event's VPC, so not described.
+    await addContainerInstance(acct, { cluster: 'ec2', subnetId: seed.fargateNet.subnetIds[0] ?? '' });
+    const vpcIds = [seed.ec2Net.vpcId];
+    const unhinted = await discoverRegion(clientsFor(acct), acct.region, defaultConfig, { vpcIds });
+    const clients = clientsFor(acct);
+    const hinted = await discoverRegion(clients, acct.region, defaultConfig, {
+      vpcIds,
+      clusterArns: [seed.clusters.ec2],
+    });
+
+    expect(hinted).toEqual(unhinted);
+    expect(ids(hinted.containerInstances, (ci) => ci.containerInstanceArn)).toEqual(
+      [seed.instances.ci1.containerInstanceArn, seed.instances.ci2.containerInstanceArn].sort(),
+    );
+    expect(ids(hinted.services, (s) => s.serviceArn)).toEqual(
+      [seed.services.web, seed.services.worker].sort(),
+    );
+    // No ListClusters; one list and describe per kind in the one cluster; the VPC's two hosts only.
+    expect(clients.calls.snapshot().byOperation).toEqual({
+      'ecs:ListContainerInstances': 1,
+      'ecs:DescribeContainerInstances': 1,
+      'ecs:ListServices': 1,
+      'ecs:DescribeServices': 1,
+      'ecs:ListTasks': 1,
+      'ec2:DescribeInstances': 1,
+      'ec2:DescribeSubnets': 1,
+      'ec2:DescribeVpcs': 1,
+      'ec2:DescribeVpcAttribute': 2,
+      'ec2:DescribeRouteTables': 1,
+      'ec2:DescribeVpcEndpoints': 1,
+      'ec2:DescribeSecurityGroups': 2,
+      'ec2:DescribeVpcEndpointServices': 1,
+      'ecs:DescribeTaskDefinition': 1,
+      'ssm:DescribeInstanceInformation': 1, // the hosts that may owe an agent restart
+    });
+  });
+
+  it('with a cluster hint, skips a hinted cluster that no longer exists and reads nothing else', async () => {
+    const acct = newAccount();
+    const seed = await seedRealistic(acct);
+    const gone = `arn:aws:ecs:${acct.region}:${acct.accountId}:cluster/deleted-since`;
+    const progress: string[] = [];
+    const clients = clientsFor(acct);
+    const snapshot = await discoverRegion(clients, acct.region, defaultConfig, {
+      vpcIds: [seed.fargateNet.vpcId],
+      clusterArns: [gone, seed.clusters.fargate],
+      onProgress: (message) => progress.push(message),
+    });
+    expect(ids(snapshot.services, (s) => s.serviceArn)).toEqual(
+      [seed.services.api, seed.services.spot].sort(),
+    );
+    expect(snapshot.tasks.map((t) => t.taskArn)).toEqual([seed.batchTask]);
+    expect(progress).toContain(`ecs: hinted cluster ${gone} no longer exists`);
+    const calls = clients.calls.snapshot().byOperation;
+    expect(calls['ecs:ListClusters']).toBeUndefined();
+    expect(calls['ecs:ListServices']).toBe(2); // the fargate cluster's, and the one that found it gone
+    expect(calls['ecs:DescribeServices']).toBe(1);
+    expect(calls['ec2:DescribeInstances']).toBeUndefined(); // no hosts in that VPC
+  });
+
+  it('indexes which clusters have work in which VPC from a whole-Region snapshot', async () => {
+    const acct = newAccount();
+    const seed = await seedRealistic(acct);
+    const snapshot = await discoverRegion(clientsFor(acct), acct.region, defaultConfig);
+    expect(clustersByVpc(snapshot)).toEqual({
+      [seed.ec2Net.vpcId]: [seed.clusters.ec2],
+      [seed.fargateNet.vpcId]: [seed.clusters.fargate],
+      [seed.ignoredVpc]: [seed.clusters.fargate],
+      // A stopped host still counts: when it starts again its cluster is already known.
+      [seed.stoppedVpc]: [seed.clusters.stopped],
+    });
   });
 
   it('leaves VPCs out of scope by config without DNS and without VPC-level reads', async () => {

@@ -575,6 +575,58 @@ describe('paging', () => {
 });
 
 describe('ECS', () => {
+  it('ListContainerInstances honours a cluster query language filter (P13), then pages', async () => {
+    const acct = newAccount();
+    const one = await createNetwork(acct, { cidr: '10.1.0.0/16', azs: ['a'] });
+    const two = await createNetwork(acct, { cidr: '10.2.0.0/16', azs: ['a'] });
+    const cluster = await createCluster(acct, 'ec2');
+    const inOne = [];
+    for (let i = 0; i < 3; i++)
+      inOne.push(await addContainerInstance(acct, { cluster, subnetId: one.subnetIds[0] ?? '' }));
+    const inTwo = await addContainerInstance(acct, {
+      cluster,
+      subnetId: two.subnetIds[0] ?? '',
+      extraAttributes: { 'custom.tier': 'batch' },
+    });
+    const list = async (filter: string, maxResults?: number, nextToken?: string) =>
+      acct.ecs.send(new ListContainerInstancesCommand({ cluster, filter, maxResults, nextToken }));
+    const arnsOf = (instances: ReadonlyArray<{ containerInstanceArn: string }>) =>
+      instances.map((ci) => ci.containerInstanceArn).sort();
+
+    expect((await list(`attribute:ecs.vpc-id == ${one.vpcId}`)).containerInstanceArns?.sort()).toEqual(
+      arnsOf(inOne),
+    );
+    expect(
+      (await list(`attribute:ecs.vpc-id in [${one.vpcId}, ${two.vpcId}]`)).containerInstanceArns?.sort(),
+    ).toEqual(arnsOf([...inOne, inTwo]));
+    expect((await list(`attribute:ecs.vpc-id in [vpc-0000000000000000]`)).containerInstanceArns).toEqual([]);
+    expect((await list(`attribute:ecs.vpc-id != ${one.vpcId}`)).containerInstanceArns).toEqual([
+      inTwo.containerInstanceArn,
+    ]);
+    expect((await list('attribute:custom.tier exists')).containerInstanceArns).toEqual([
+      inTwo.containerInstanceArn,
+    ]);
+    expect(
+      (await list(`attribute:ecs.vpc-id == ${one.vpcId} and ec2InstanceId == ${inOne[1]?.instanceId ?? ''}`))
+        .containerInstanceArns,
+    ).toEqual([inOne[1]?.containerInstanceArn]);
+    // Paging applies to the filtered list.
+    const first = await list(`attribute:ecs.vpc-id in [${one.vpcId}]`, 2);
+    expect(first.containerInstanceArns).toHaveLength(2);
+    const rest = await list(`attribute:ecs.vpc-id in [${one.vpcId}]`, 2, first.nextToken);
+    expect(rest.containerInstanceArns).toHaveLength(1);
+    expect(rest.nextToken).toBeUndefined();
+    // What the harness does not emulate fails loudly instead of listing everything.
+    const unsupported = await awsError(list('runningTasksCount > 1'));
+    expect(unsupported.name).toBe('InvalidParameterException');
+    expect(unsupported.message).toContain('P13');
+    // An unknown cluster is an error, as in AWS.
+    const missing = await awsError(
+      acct.ecs.send(new ListContainerInstancesCommand({ cluster: 'no-such-cluster' })),
+    );
+    expect(missing.name).toBe('ClusterNotFoundException');
+  });
+
   it('RegisterContainerInstance honours versionInfo and attributes', async () => {
     const acct = newAccount();
     const net = await createNetwork(acct, { azs: ['a', 'b'] });

@@ -85,6 +85,84 @@ describe('parseEvent', () => {
   });
 });
 
+describe('the ECS clusters an event names', () => {
+  const targetsOf = (input: unknown) => {
+    const parsed = parseEvent(input);
+    if (parsed.status !== 'hint' || parsed.hint.scope.kind !== 'targets') throw new Error('no targets');
+    return parsed.hint.scope.targets;
+  };
+
+  it('reads the cluster of ECS calls (name or ARN; none is the default cluster) and of container instance events', () => {
+    expect(targetsOf(sample('ecs-create-service')).clusterArns).toEqual([
+      'arn:aws:ecs:us-east-1:111122223333:cluster/prod',
+    ]);
+    expect(targetsOf(sample('ecs-run-task')).clusterArns).toEqual([
+      'arn:aws:ecs:us-east-1:111122223333:cluster/batch',
+    ]);
+    const byArn = withDetail('ecs-create-service', (d) => {
+      (d.requestParameters as Record<string, unknown>).cluster =
+        'arn:aws:ecs:us-east-1:111122223333:cluster/by-arn';
+    });
+    expect(targetsOf(byArn).clusterArns).toEqual(['arn:aws:ecs:us-east-1:111122223333:cluster/by-arn']);
+    const byDefault = withDetail('ecs-create-service', (d) => {
+      delete (d.requestParameters as Record<string, unknown>).cluster;
+    });
+    expect(targetsOf(byDefault).clusterArns).toEqual(['arn:aws:ecs:us-east-1:111122223333:cluster/default']);
+    expect(targetsOf(sample('ecs-container-instance-state-change')).clusterArns).toEqual([
+      'arn:aws:ecs:us-east-1:111122223333:cluster/ec2-prod',
+    ]);
+    // EC2 events name no cluster: the field is absent, not empty.
+    expect(targetsOf(sample('ec2-delete-vpc-endpoints'))).not.toHaveProperty('clusterArns');
+  });
+
+  it('names no cluster it cannot identify (no account, an ARN of another service)', () => {
+    const noAccount = sample('ecs-create-service');
+    delete noAccount.account;
+    delete (noAccount.detail as Record<string, unknown>).recipientAccountId;
+    expect(targetsOf(noAccount)).not.toHaveProperty('clusterArns');
+    const odd = withDetail('ecs-create-service', (d) => {
+      (d.requestParameters as Record<string, unknown>).cluster = 'arn:aws:iam::111122223333:role/x';
+    });
+    expect(targetsOf(odd)).not.toHaveProperty('clusterArns');
+  });
+
+  it('coalesces the clusters of a burst with its VPCs', () => {
+    const hint = (eventId: string, clusterArns?: string[]): ReconcileHint => ({
+      eventId,
+      trigger: 'ecs:CreateService',
+      time: '2026-11-28T10:00:00Z',
+      scope: {
+        kind: 'targets',
+        region: 'us-east-1',
+        targets: {
+          vpcIds: [],
+          vpcEndpointIds: [],
+          securityGroupIds: [],
+          subnetIds: [`subnet-${eventId}`],
+          ...(clusterArns ? { clusterArns } : {}),
+        },
+      },
+    });
+    const { work } = coalesceHints(
+      [
+        hint('0a', ['arn:aws:ecs:us-east-1:1:cluster/b']),
+        hint('0b', ['arn:aws:ecs:us-east-1:1:cluster/a']),
+        hint('0c'),
+      ],
+      ['us-east-1'],
+    );
+    expect(work).toHaveLength(1);
+    const unit = work[0];
+    if (unit?.whole !== false) throw new Error('expected targets');
+    expect(unit.targets.clusterArns).toEqual([
+      'arn:aws:ecs:us-east-1:1:cluster/a',
+      'arn:aws:ecs:us-east-1:1:cluster/b',
+    ]);
+    const none = coalesceHints([hint('0c')], ['us-east-1']).work[0];
+    expect(none?.whole === false && none.targets).not.toHaveProperty('clusterArns');
+  });
+});
+
 describe('coalesceHints', () => {
   const hint = (eventId: string, scope: ReconcileHint['scope']): ReconcileHint => ({
     eventId,

@@ -538,3 +538,155 @@ describe('report mode', () => {
     expect(await stackAlerts(stack)).toEqual([]);
   });
 });
+
+describe('event-scoped reconciles read the clusters of the cluster index', () => {
+  const clusterArn = (acct: Account, name: string) =>
+    `arn:aws:ecs:${acct.region}:${acct.accountId}:cluster/${name}`;
+  const sweepText = (acct: Account, id: string) =>
+    withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), id);
+  /** The discovery reads of ECS (and the hosts' DescribeInstances) the pool sent since `before`. */
+  const ecsReads = (deps: ReturnType<typeof depsFor>, before: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(deps.pool.apiCalls().byOperation)
+        .map(([operation, count]): [string, number] => [operation, count - (before[operation] ?? 0)])
+        .filter(
+          ([operation, count]) =>
+            count > 0 && (operation.startsWith('ecs:') || operation === 'ec2:DescribeInstances'),
+        ),
+    );
+
+  it('without an index every cluster is read; after a sweep an event for one VPC reads only its cluster, to the same plan', async () => {
+    const acct = newAccount();
+    const a = await ecsVpc(acct, '10.1.0.0/16');
+    const b = await ecsVpc(acct, '10.2.0.0/16');
+    await converge(acct);
+    const stack = await createStack(acct, 'report');
+    const deps = depsFor(acct, stack);
+    const deleted = await deleteEndpoint(acct, a.vpcId, 'ecs-agent');
+    const event = (id: string) =>
+      withEventId(
+        sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+        id,
+      );
+
+    // No index yet (first run): the full ECS discovery of today, and nothing is indexed from it.
+    let before = deps.pool.apiCalls().byOperation;
+    const unindexed = (await direct(deps, event('e1'))).outcomes[0];
+    expect(unindexed?.vpcIds).toEqual([a.vpcId]);
+    expect(unindexed?.clusterArns).toBeUndefined();
+    expect(unindexed?.clusterIndex).toBe('kept');
+    expect(ecsReads(deps, before)).toEqual({
+      'ecs:ListClusters': 1,
+      'ecs:ListContainerInstances': 2,
+      'ecs:DescribeContainerInstances': 2,
+      'ecs:ListServices': 2,
+      'ecs:DescribeServices': 2,
+      'ecs:ListTasks': 2,
+      'ec2:DescribeInstances': 1, // all four hosts
+      'ecs:DescribeTaskDefinition': 1,
+    });
+    expect(await deps.state.loadClusterIndex(acct.region)).toBeUndefined();
+
+    // The sweep records the index; a sweep that finds nothing new does not write it again.
+    const sweep = (await direct(deps, sweepText(acct, 's1'))).outcomes[0];
+    expect(sweep?.clusterIndex).toBe('written');
+    const index = await deps.state.loadClusterIndex(acct.region);
+    expect(index?.vpcs).toEqual({
+      [a.vpcId]: [clusterArn(acct, 'ec2-1')],
+      [b.vpcId]: [clusterArn(acct, 'ec2-2')],
+    });
+    expect((await direct(deps, sweepText(acct, 's2'))).outcomes[0]?.clusterIndex).toBe('unchanged');
+    expect((await deps.state.loadClusterIndex(acct.region))?.revision).toBe(index?.revision);
+
+    // The same event again: only VPC A's cluster, only A's two hosts, and the same findings.
+    before = deps.pool.apiCalls().byOperation;
+    const indexed = (await direct(deps, event('e2'))).outcomes[0];
+    expect(indexed?.clusterArns).toEqual([clusterArn(acct, 'ec2-1')]);
+    expect(indexed?.clusterIndex).toBe('unchanged');
+    expect(ecsReads(deps, before)).toEqual({
+      'ecs:ListContainerInstances': 1,
+      'ecs:DescribeContainerInstances': 1,
+      'ecs:ListServices': 1,
+      'ecs:DescribeServices': 1,
+      'ecs:ListTasks': 1,
+      'ec2:DescribeInstances': 1, // A's two hosts
+      'ecs:DescribeTaskDefinition': 1,
+    });
+    expect(indexed?.plan.findings).toEqual(unindexed?.plan.findings);
+    expect(indexed?.plan.findings.map((f) => [f.code, f.vpcId, f.service])).toContainEqual([
+      'ENDPOINT_MISSING',
+      a.vpcId,
+      'ecs-agent',
+    ]);
+  });
+
+  it('an ECS event naming a cluster the index does not know reads it, and the index learns it', async () => {
+    const acct = newAccount();
+    const a = await ecsVpc(acct, '10.1.0.0/16');
+    await ecsVpc(acct, '10.2.0.0/16');
+    await converge(acct);
+    const stack = await createStack(acct, 'enforce');
+    const deps = depsFor(acct, stack);
+    await direct(deps, sweepText(acct, 's1'));
+    await drainAlerts(stack);
+
+    // A new cluster "prod" (the sample's) runs a Fargate service in VPC A that reads a Secrets Manager
+    // secret: VPC A now needs a secretsmanager endpoint, and only cluster "prod" shows it.
+    await createCluster(acct, 'prod');
+    const taskDefinition = await registerTaskDefinition(acct, {
+      family: 'api',
+      images: ['public.ecr.aws/nginx/nginx:1'],
+      secrets: [
+        {
+          name: 'DB_PASSWORD',
+          valueFrom: `arn:aws:secretsmanager:${acct.region}:${acct.accountId}:secret:db-AbCdEf`,
+        },
+      ],
+    });
+    await createService(acct, {
+      cluster: 'prod',
+      name: 'api',
+      taskDefinition,
+      launchType: 'FARGATE',
+      subnets: a.subnetIds,
+    });
+    expect(await endpointOf(acct, a.vpcId, 'secretsmanager')).toBeUndefined();
+
+    let before = deps.pool.apiCalls().byOperation;
+    const created = (
+      await direct(
+        deps,
+        sampleText('ecs-create-service', {
+          account: acct.accountId,
+          subnetId1: a.subnetIds[0] ?? '',
+          subnetId2: a.subnetIds[1] ?? '',
+        }),
+      )
+    ).outcomes[0];
+    expect(created?.vpcIds).toEqual([a.vpcId]);
+    expect(created?.clusterArns).toEqual([clusterArn(acct, 'ec2-1'), clusterArn(acct, 'prod')]);
+    const reads = ecsReads(deps, before);
+    expect(reads['ecs:ListClusters']).toBeUndefined();
+    expect(reads['ecs:ListServices']).toBe(2);
+    expect(reads['ecs:ListContainerInstances']).toBe(2);
+    expect(await endpointOf(acct, a.vpcId, 'secretsmanager')).toBeDefined();
+    expect(created?.clusterIndex).toBe('written');
+    expect((await deps.state.loadClusterIndex(acct.region))?.vpcs[a.vpcId]).toEqual([
+      clusterArn(acct, 'ec2-1'),
+      clusterArn(acct, 'prod'),
+    ]);
+
+    // An EC2 event for VPC A before the next sweep: the index alone now names "prod".
+    const group = (await liveEndpoints(acct, a.vpcId)).find((e) => e.VpcEndpointType === 'Interface')
+      ?.Groups?.[0]?.GroupId;
+    before = deps.pool.apiCalls().byOperation;
+    const later = (
+      await direct(
+        deps,
+        sampleText('ec2-revoke-security-group-ingress', { account: acct.accountId, groupId: group ?? '' }),
+      )
+    ).outcomes[0];
+    expect(later?.clusterArns).toEqual([clusterArn(acct, 'ec2-1'), clusterArn(acct, 'prod')]);
+    expect(ecsReads(deps, before)['ecs:ListServices']).toBe(2);
+  });
+});

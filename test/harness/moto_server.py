@@ -54,6 +54,12 @@ process only; nothing in site-packages is modified.
       500); vpc-id, service-name, vpc-endpoint-state, vpc-endpoint-type and tags already did.
   P12 ModifyVpcAttribute takes exactly one attribute: none -> MissingParameter, several ->
       InvalidParameterCombination (moto accepted both and changed nothing / everything).
+  P13 ECS ListContainerInstances honours `filter` (cluster query language; moto ignored it and listed
+      every instance), for the subset the remediator and tests use: `attribute:<name>`, `ec2InstanceId`
+      and `agentConnected` with ==, !=, in [...], not_in / !in [...], and for attributes exists / !exists,
+      joined by `and`. Anything else is InvalidParameterException naming the harness, so a test never
+      mistakes an unsupported filter for an empty result. `status` is still honoured; paging (P4) applies
+      to the filtered list. An unknown cluster is ClusterNotFoundException, as in AWS (moto: empty list).
 
   S1-S4 SSM DescribeInstanceInformation / SendCommand outcomes / ListCommandInvocations and ECS
       UpdateContainerAgent, steered per instance by tags: test/harness/moto_ssm.py.
@@ -558,6 +564,89 @@ def _list_services(self: Any) -> ActionResult:
 
 
 EC2ContainerServiceResponse.list_services = _list_services  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P13 ListContainerInstances filter (cluster query language subset; wrapped before paging)
+# ---------------------------------------------------------------------------------------------------
+_CQL_TERM = re.compile(
+    r"^\s*(?P<subject>attribute:[A-Za-z0-9_.\-]+|ec2InstanceId|agentConnected)\s+"
+    r"(?:(?P<unary>!?exists)|(?P<op>==|!=|in|not_in|!in)\s+(?P<arg>\[[^\]]*\]|[^\s\[\]]+))\s*$"
+)
+
+
+def _cql_unsupported(expression: str) -> InvalidParameterException:
+    return InvalidParameterException(
+        f"filter '{expression}' uses cluster query language the test harness does not emulate (P13)."
+    )
+
+
+def _cql_predicate(expression: str) -> Any:
+    """A predicate over moto ContainerInstance objects for `expression` (terms joined by `and`)."""
+    terms = []
+    for part in re.split(r"\s+and\s+", expression.strip()):
+        match = _CQL_TERM.match(part)
+        if not match:
+            raise _cql_unsupported(expression)
+        subject, unary, op, arg = match.group("subject", "unary", "op", "arg")
+        if unary and not subject.startswith("attribute:"):
+            raise _cql_unsupported(expression)
+        if op in ("in", "not_in", "!in"):
+            if not (arg.startswith("[") and arg.endswith("]")):
+                raise _cql_unsupported(expression)
+            values = {v.strip() for v in arg[1:-1].split(",") if v.strip()}
+        elif arg is not None and arg.startswith("["):
+            raise _cql_unsupported(expression)
+        else:
+            values = {arg} if arg is not None else set()
+        terms.append((subject, unary, op, values))
+
+    def value_of(ci: Any, subject: str) -> str | None:
+        if subject.startswith("attribute:"):
+            name = subject[len("attribute:"):]
+            if name not in ci.attributes:
+                return None
+            value = ci.attributes[name]
+            return "" if value is None else str(value)
+        if subject == "ec2InstanceId":
+            return ci.ec2_instance_id
+        return "true" if getattr(ci, "agent_connected", True) else "false"
+
+    def matches(ci: Any) -> bool:
+        for subject, unary, op, values in terms:
+            value = value_of(ci, subject)
+            if unary == "exists":
+                ok = value is not None
+            elif unary == "!exists":
+                ok = value is None
+            elif op in ("==", "in"):
+                ok = value is not None and value in values
+            else:  # !=, not_in, !in
+                ok = value is None or value not in values
+            if not ok:
+                return False
+        return True
+
+    return matches
+
+
+def _list_container_instances(self: Any) -> ActionResult:
+    # AWS: `filter` selects container instances with a cluster query language expression, e.g.
+    # `attribute:ecs.vpc-id in [vpc-1, vpc-2]`. Moto documents the filter as not implemented.
+    cluster = self.ecs_backend._get_cluster(self._get_param("cluster", "default"))
+    status = self._get_param("status")
+    expression = self._get_param("filter")
+    predicate = _cql_predicate(expression) if expression else (lambda _ci: True)
+    instances = self.ecs_backend.container_instances.get(cluster.name, {}).values()
+    arns = sorted(
+        ci.container_instance_arn
+        for ci in instances
+        if (status is None or ci.status == status) and predicate(ci)
+    )
+    return ActionResult({"containerInstanceArns": arns})
+
+
+EC2ContainerServiceResponse.list_container_instances = _list_container_instances  # type: ignore[method-assign]
 
 for _name, (_key, _default) in _ECS_LISTS.items():
     setattr(EC2ContainerServiceResponse, _name, _ecs_paged(_name, _key, _default))
