@@ -23,7 +23,7 @@ import { describeTaskDefinitions } from './discover/task-definitions.ts';
 import { describeDns, describeSubnets, describeVpcs } from './discover/vpcs.ts';
 import { describeManagedInstances } from './discover/ssm.ts';
 import { restartCandidates } from '../core/restarts.ts';
-import { analyseWorkloads } from '../core/workloads.ts';
+import { analyseWorkloads, placementOf } from '../core/workloads.ts';
 import { distinct } from './pagination.ts';
 
 export { DiscoveryError } from './discover/context.ts';
@@ -170,8 +170,19 @@ function narrowToVpcs(
   const containerInstances = work.containerInstances.filter((ci) => instanceIds.has(ci.ec2InstanceId));
   const clusters = new Set(containerInstances.map((ci) => ci.clusterArn));
   const subnetIds = new Set(subnets.map((subnet) => subnet.subnetId));
+  // Fargate work lands only in its own subnets' VPCs; EC2 work also where its cluster has hosts.
+  const onClusterHosts = (item: EcsService | EcsTask): boolean =>
+    clusters.has(item.clusterArn) &&
+    placementOf(
+      item.launchType,
+      'serviceArn' in item
+        ? item.capacityProviders
+        : item.capacityProviderName
+          ? [item.capacityProviderName]
+          : [],
+    ) === 'ec2';
   const runsHere = (item: EcsService | EcsTask): boolean =>
-    clusters.has(item.clusterArn) || item.subnetIds.some((subnetId) => subnetIds.has(subnetId));
+    onClusterHosts(item) || item.subnetIds.some((subnetId) => subnetIds.has(subnetId));
   return {
     ec2Instances,
     containerInstances,

@@ -5,13 +5,13 @@
  * | item                  | pk                  | sk                     | expires            |
  * | --------------------- | ------------------- | ---------------------- | ------------------ |
  * | open finding          | `FINDINGS#<region>` | `<vpcId>#<findingId>`  | no                 |
- * | pending agent restart | `RESTARTS#<region>` | `<instanceId>`         | when the record says |
  * | event claim           | `EVENT#<eventId>`   | `EVENT`                | 7 days after done  |
  * | alert not yet sent    | `OUTBOX`            | `<time>#<region>#<vpcId>#<n>` | 7 days      |
  * | VPC → clusters index  | `CLUSTERS#<region>` | `INDEX`                | no                 |
  *
  * Findings of a Region share a partition, so a Region sweep reads them with one query and an event's
- * VPC with a `begins_with` on the sort key.
+ * VPC with a `begins_with` on the sort key. Agent restarts need no item: their state lives in AWS
+ * (core/restarts.ts: a cutoff tag on the endpoints, an attribute on each restarted instance).
  *
  * The cluster index is one item per Region (one GetItem per reconcile; an item holds one consistent
  * version): each cluster ARN once, each VPC with the positions of its clusters in that list. It is
@@ -58,39 +58,6 @@ const openFindingSchema = z.object({
   lastSeen: z.string(),
   lastAlerted: z.string(),
   lastFailure: z.object({ message: z.string(), at: z.string() }).optional(),
-});
-
-/**
- * A container instance whose agent must restart to use new endpoints. The extension point for agent
- * restarts (issue 3): written when a restart is pending or in flight, deleted once it is confirmed.
- */
-export interface PendingRestart {
-  readonly region: string;
-  readonly instanceId: string;
-  readonly vpcId: string;
-  readonly cluster?: string;
-  readonly containerInstanceArn?: string;
-  /** Why: the endpoints created, the action id. */
-  readonly reason: string;
-  readonly since: string;
-  /** The SSM command in flight, if any, and how many were tried. */
-  readonly commandId?: string;
-  readonly attempts: number;
-  /** ISO time after which the record is dropped by TTL (a restart nobody confirmed is re-planned). */
-  readonly expiresAt?: string;
-}
-
-const pendingRestartSchema = z.object({
-  region: z.string(),
-  instanceId: z.string(),
-  vpcId: z.string(),
-  cluster: z.string().optional(),
-  containerInstanceArn: z.string().optional(),
-  reason: z.string(),
-  since: z.string(),
-  commandId: z.string().optional(),
-  attempts: z.number().int().min(0),
-  expiresAt: z.string().optional(),
 });
 
 /** An alert waiting to be published: `key` orders and identifies it, `body` is the SNS message. */
@@ -163,9 +130,6 @@ export interface StateStore {
     vpcs: ClusterIndexEntries,
     previous: StoredClusterIndex | undefined,
   ): Promise<ClusterIndexWrite>;
-  putPendingRestart(restart: PendingRestart): Promise<void>;
-  listPendingRestarts(region: string): Promise<PendingRestart[]>;
-  deletePendingRestart(region: string, instanceId: string): Promise<void>;
 }
 
 const S = (value: string): AttributeValue => ({ S: value });
@@ -175,10 +139,6 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const findingKey = (f: { region: string; vpcId: string; id: string }) => ({
   [KEY.partition]: S(`FINDINGS#${f.region}`),
   [KEY.sort]: S(`${f.vpcId}#${f.id}`),
-});
-const restartKey = (region: string, instanceId: string) => ({
-  [KEY.partition]: S(`RESTARTS#${region}`),
-  [KEY.sort]: S(instanceId),
 });
 const clusterIndexKey = (region: string) => ({
   [KEY.partition]: S(`CLUSTERS#${region}`),
@@ -429,28 +389,6 @@ export function createStateStore(
         if (error instanceof ConditionalCheckFailedException) return 'conflict';
         throw error;
       }
-    },
-
-    async putPendingRestart(restart) {
-      const expires = restart.expiresAt === undefined ? undefined : epochSeconds(new Date(restart.expiresAt));
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: {
-            ...restartKey(restart.region, restart.instanceId),
-            record: S(JSON.stringify(restart)),
-            ...(expires === undefined ? {} : { [TTL_ATTRIBUTE]: N(expires) }),
-          },
-        }),
-      );
-    },
-
-    async listPendingRestarts(region) {
-      return (await query(`RESTARTS#${region}`)).map((item) => readRecord(pendingRestartSchema, item));
-    },
-
-    async deletePendingRestart(region, instanceId) {
-      await client.send(new DeleteItemCommand({ TableName: tableName, Key: restartKey(region, instanceId) }));
     },
   };
 }

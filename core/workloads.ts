@@ -58,9 +58,11 @@ const ACTIVE_INSTANCE_STATES = new Set(['pending', 'running']);
 const ACTIVE_CONTAINER_INSTANCE_STATUSES = new Set(['ACTIVE', 'DRAINING', 'REGISTERING']);
 const FARGATE_PROVIDERS = new Set(['FARGATE', 'FARGATE_SPOT']);
 
-type Placement = 'fargate' | 'ec2' | 'external';
+/** Where a service's or task's containers run: Fargate, the cluster's EC2 capacity, or ECS Anywhere. */
+export type Placement = 'fargate' | 'ec2' | 'external';
 
-function placementOf(launchType: string | undefined, capacityProviders: readonly string[]): Placement {
+/** The placement of work from its launch type or capacity providers (none of either: EC2). */
+export function placementOf(launchType: string | undefined, capacityProviders: readonly string[]): Placement {
   if (launchType === 'EXTERNAL') return 'external';
   if (launchType === 'FARGATE') return 'fargate';
   if (launchType === undefined && capacityProviders.length > 0) {
