@@ -134,8 +134,9 @@ describe('osls package', () => {
       for (const action of actionsOf(s)) expect(action).not.toMatch(/(^\*$)|:\*$/);
     }
     const bundles = ['reconcile.zip', 'notifySlack.zip'].map((zip) => statSync(path.join(dir, zip)).size);
-    // Zipped size; the minified handlers themselves are under 1 MB (docs/deploy.md, "Bundles").
-    for (const size of bundles) expect(size).toBeLessThan(400_000);
+    // Zipped size, SDK included (docs/deploy.md, "Bundles"): far below Lambda's 50 MB limit for a
+    // direct upload, and a guard against a dependency ballooning the bundle.
+    for (const size of bundles) expect(size).toBeLessThan(600_000);
   });
 
   it('in enforce mode grants each write only under its condition, and lints clean too', async () => {
