@@ -18,13 +18,11 @@ key id, paging, ECS limits, ...); nothing of it is changed here. On top of it:
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import logging
 import os
 import re
-import signal
 import sys
 import threading
 import time
@@ -343,41 +341,8 @@ def wrap(app: Any) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--exit-on-stdin-eof", action="store_true")
-    args = parser.parse_args()
-
-    from werkzeug.serving import make_server
-
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = wrap(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
-    port = server.server_address[1]
-    os.environ["MOTO_PORT"] = str(port)
-
-    def stop(*_: Any) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if args.exit_on_stdin_eof:
-
-        def watch_stdin() -> None:
-            try:
-                while sys.stdin.buffer.read(4096):
-                    pass
-            except Exception:
-                pass
-            os._exit(0)
-
-        threading.Thread(target=watch_stdin, daemon=True).start()
-
-    print(f"READY {port}", flush=True)
-    server.serve_forever()
-
+    # The harness server's own loop (arguments, READY line, stdin watch), with the bench routes.
+    moto_server.main(wrap=wrap, description=__doc__.splitlines()[0])
 
 if __name__ == "__main__":
     main()

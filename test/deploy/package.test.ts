@@ -15,6 +15,7 @@ import { newAccount } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
 import { addContainerInstance, createCluster, createEndpoint, createNetwork } from '../harness/seed.ts';
 import { createStack, drainAlerts, sampleText } from '../handlers/stack.ts';
+import { MANAGED_SERVICES } from '../../core/services.ts';
 
 const run = promisify(execFile);
 const osls = path.join(repoRoot, 'node_modules/.bin/osls');
@@ -152,20 +153,9 @@ describe('osls package', () => {
       StringLike: Record<string, string[]>;
       StringEquals: Record<string, string>;
     };
+    // Exactly the services the engine manages: a service added to core/services.ts must be allowed here.
     expect(createCondition.StringLike['ec2:VpceServiceName']).toEqual(
-      [
-        'ecs-agent',
-        'ecs-telemetry',
-        'ecs',
-        'ssm',
-        'ssmmessages',
-        'ec2messages',
-        'ecr.api',
-        'ecr.dkr',
-        'logs',
-        'secretsmanager',
-        's3',
-      ].map((service) => `com.amazonaws.*.${service}`),
+      MANAGED_SERVICES.map((service) => `com.amazonaws.*.${service}`),
     );
     expect(createCondition.StringEquals).toEqual({
       'aws:RequestTag/ecs-endpoint-remediator/managed': 'true',

@@ -771,8 +771,9 @@ import moto_ssm  # noqa: E402,F401  (applies its patches on import)
 # ---------------------------------------------------------------------------------------------------
 # Server
 # ---------------------------------------------------------------------------------------------------
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(wrap: Any = None, description: str | None = None) -> None:
+    """Serves moto on 127.0.0.1. `wrap` (bench/moto_bench_server.py) may wrap the WSGI app."""
+    parser = argparse.ArgumentParser(description=description or __doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes")
     args = parser.parse_args()
@@ -787,6 +788,8 @@ def main() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request log lines
     app = DomainDispatcherApplication(create_backend_app)
+    if wrap is not None:
+        app = wrap(app)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
     os.environ["MOTO_PORT"] = str(port)  # moto builds some URLs from it
