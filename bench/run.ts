@@ -40,6 +40,8 @@ import type { LowerBound } from './lower-bound.ts';
 import type { PlanChildResult } from './plan-child.ts';
 import { SIZES, buildSpec } from './spec.ts';
 import type { AccountSpec, SizeName } from './spec.ts';
+import type { MotoServer } from '../test/harness/moto.ts';
+import { startMoto } from '../test/harness/moto.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REGION = 'us-east-1';
@@ -91,59 +93,9 @@ const log = (message: string): void => {
 // ---------------------------------------------------------------------------------------------------
 // The bench moto server
 // ---------------------------------------------------------------------------------------------------
-interface BenchServer {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(): Promise<BenchServer> {
-  const python = path.resolve(ROOT, process.env.MOTO_PYTHON ?? '.venv/bin/python');
-  const child = spawn(python, ['bench/moto_bench_server.py', '--port', '0', '--exit-on-stdin-eof'], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-8000);
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`bench moto server did not start:\n${stderr}`));
-    }, 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bench moto server exited (${String(code)}):\n${stderr}`));
-    });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
-      const match = /^READY (\d+)$/m.exec(stdout);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-  });
-  child.removeAllListeners('exit');
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(force);
-    },
-  };
+/** The bench launcher: the harness's patched moto plus bulk seeding and request counting. */
+function startServer(): Promise<MotoServer> {
+  return startMoto({ script: 'bench/moto_bench_server.py' });
 }
 
 async function seed(endpoint: string, spec: AccountSpec): Promise<Record<string, string>> {

@@ -44,6 +44,21 @@ async function endpointsOf(acct: Account, vpcId: string): Promise<VpcEndpoint[]>
 const shortName = (endpoint: VpcEndpoint): string =>
   (endpoint.ServiceName ?? '').split('.').slice(3).join('.');
 
+/** What an EC2 cluster without egress, private ECR images, awslogs and a secret needs (sorted). */
+const EC2_PRIVATE_VPC_SERVICES = [
+  'ec2messages',
+  'ecr.api',
+  'ecr.dkr',
+  'ecs',
+  'ecs-agent',
+  'ecs-telemetry',
+  'logs',
+  's3',
+  'secretsmanager',
+  'ssm',
+  'ssmmessages',
+];
+
 /** An EC2 cluster in two private subnets, running a service with a private ECR image, awslogs and a secret. */
 async function ec2PrivateVpc(acct: Account, cidr = '10.1.0.0/16') {
   const network = await createNetwork(acct, { cidr, name: 'ec2-private', azs: ['a', 'b'] });
@@ -89,21 +104,7 @@ describe('plan → apply → plan on a fresh account', () => {
         .filter((f) => f.vpcId === vpcId && f.code === 'ENDPOINT_MISSING')
         .map((f) => f.service)
         .sort();
-    expect(missing(ec2.vpcId)).toEqual(
-      [
-        'ec2messages',
-        'ecr.api',
-        'ecr.dkr',
-        'ecs',
-        'ecs-agent',
-        'ecs-telemetry',
-        'logs',
-        's3',
-        'secretsmanager',
-        'ssm',
-        'ssmmessages',
-      ].sort(),
-    );
+    expect(missing(ec2.vpcId)).toEqual(EC2_PRIVATE_VPC_SERVICES);
     expect(result.findings.filter((f) => f.vpcId === ec2.vpcId).every((f) => f.severity === 'high')).toBe(
       true,
     );
@@ -125,21 +126,7 @@ describe('plan → apply → plan on a fresh account', () => {
     expect(applySucceeded(results)).toBe(true);
 
     const endpoints = await endpointsOf(acct, ec2.vpcId);
-    expect(endpoints.map(shortName).sort()).toEqual(
-      [
-        'ec2messages',
-        'ecr.api',
-        'ecr.dkr',
-        'ecs',
-        'ecs-agent',
-        'ecs-telemetry',
-        'logs',
-        's3',
-        'secretsmanager',
-        'ssm',
-        'ssmmessages',
-      ].sort(),
-    );
+    expect(endpoints.map(shortName).sort()).toEqual(EC2_PRIVATE_VPC_SERVICES);
     const groupIds = new Set<string>();
     for (const endpoint of endpoints) {
       expect(endpoint.Tags).toEqual(

@@ -20,6 +20,8 @@ export interface StartMotoOptions {
   port?: number;
   /** How long to wait for `READY <port>`; default 60 s (the first start compiles moto's imports). */
   timeoutMs?: number;
+  /** The launcher, relative to the repository root; default the harness's (bench/ has its own). */
+  script?: string;
 }
 
 const STDERR_KEEP = 16_000;
@@ -32,7 +34,7 @@ const STDERR_KEEP = 16_000;
  */
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const python = path.resolve(repoRoot, process.env.MOTO_PYTHON ?? '.venv/bin/python');
-  const script = path.join(repoRoot, 'test/harness/moto_server.py');
+  const script = path.join(repoRoot, options.script ?? 'test/harness/moto_server.py');
   const timeoutMs = options.timeoutMs ?? 60_000;
   const child = spawn(python, [script, '--port', String(options.port ?? 0), '--exit-on-stdin-eof'], {
     cwd: repoRoot,
