@@ -3,7 +3,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/core/**/*.test.ts', 'test/bench/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/core/**/*.test.ts', 'test/bench/**/*.test.ts', 'test/build/**/*.test.ts'],
+        },
+      },
       {
         test: {
           name: 'integration',

@@ -110,6 +110,7 @@ export async function processEventBatch(
   const failedEvents = new Set<string>();
   for (const unit of work) {
     try {
+      const callsBefore = deps.pool.apiCalls().total;
       const outcome = await reconcileRegionWork(unit, deps);
       outcomes.push(outcome);
       deps.log('region reconciled', {
@@ -121,6 +122,8 @@ export async function processEventBatch(
         findings: outcome.plan.findings.length,
         actions: outcome.results?.length ?? 0,
         alerts: outcome.alerts.length,
+        // EC2, ECS and SSM calls of this reconcile (retries included): what X-Ray does not trace.
+        apiCalls: deps.pool.apiCalls().total - callsBefore,
       });
     } catch (error) {
       failedRegions.push({ region: unit.region, error: `${errorName(error)}: ${errorMessage(error)}` });

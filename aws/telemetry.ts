@@ -1,11 +1,14 @@
 /**
- * Powertools for AWS Lambda: structured JSON logs with the invocation's correlation ids, CloudWatch
- * metrics in the embedded metric format (no PutMetricData calls), and X-Ray tracing of the SDK clients.
- * Outside Lambda the tracer is off by itself, and POWERTOOLS_METRICS_DISABLED silences metrics in tests.
+ * Powertools for AWS Lambda: structured JSON logs with the invocation's correlation ids, and CloudWatch
+ * metrics in the embedded metric format (no PutMetricData calls). POWERTOOLS_METRICS_DISABLED silences
+ * metrics in tests.
+ *
+ * No Powertools Tracer: its X-Ray SDK added about 60 ms to every cold start of the reconciler, more
+ * than the rest of its imports bar the SDK clients (docs/benchmarks.md). X-Ray still traces each
+ * invocation (Lambda active tracing, serverless.yml); what the SDK calls cost is in the run log.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 
 export const SERVICE_NAME = 'ecs-endpoint-remediator';
 /** The CloudWatch namespace of every custom metric (the dashboard and docs/deploy.md name it). */
@@ -14,14 +17,12 @@ export const METRICS_NAMESPACE = 'EcsEndpointRemediator';
 export interface Telemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly tracer: Tracer;
 }
 
 export function createTelemetry(): Telemetry {
   return {
     logger: new Logger({ serviceName: SERVICE_NAME }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
-    tracer: new Tracer({ serviceName: SERVICE_NAME }),
   };
 }
 

@@ -31,6 +31,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundlePlugins } from '../scripts/esbuild-plugins.ts';
 import { renderChart } from './chart.ts';
 import { compareFindings, countsDelta, median, ratio } from './compare.ts';
 import type { Comparison } from './compare.ts';
@@ -346,6 +347,7 @@ async function measureBundles(): Promise<BundleFigures[]> {
         format: 'cjs',
         mainFields: ['module', 'main'],
         minify: true,
+        plugins: bundlePlugins,
         logLevel: 'error',
       });
       const check = spawnSync(

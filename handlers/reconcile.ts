@@ -17,7 +17,6 @@ import { createSnsPublisher } from '../aws/notify.ts';
 import { MAX_ATTEMPTS, RETRY_MODE } from '../aws/clients.ts';
 import type { ClientOptions } from '../aws/clients.ts';
 import { createClientPool } from '../aws/reconcile.ts';
-import type { ClientPool } from '../aws/reconcile.ts';
 import { createStateStore } from '../aws/state.ts';
 import type { Telemetry } from '../aws/telemetry.ts';
 import { MetricUnit, createTelemetry } from '../aws/telemetry.ts';
@@ -37,24 +36,6 @@ export class ReconcileFailedError extends Error {
   }
 }
 
-/** Traces every SDK client the pool makes (no-op outside Lambda). */
-function tracedPool(pool: ClientPool, t: Telemetry): ClientPool {
-  const seen = new Set<string>();
-  return {
-    ...pool,
-    clientsFor(region) {
-      const clients = pool.clientsFor(region);
-      if (!seen.has(region)) {
-        seen.add(region);
-        t.tracer.captureAWSv3Client(clients.ec2);
-        t.tracer.captureAWSv3Client(clients.ecs);
-        t.tracer.captureAWSv3Client(clients.ssm);
-      }
-      return clients;
-    },
-  };
-}
-
 /**
  * Builds what a reconcile needs from an environment. The deployed handler passes `process.env`;
  * tests pass a moto account's environment and client options.
@@ -72,9 +53,9 @@ export function remediatorDeps(
     mode: settings.mode,
     regions: settings.regions,
     config: settings.config,
-    pool: tracedPool(createClientPool(clientOptions), t),
-    state: createStateStore(t.tracer.captureAWSv3Client(new DynamoDBClient(sdk)), settings.tableName),
-    publisher: createSnsPublisher(t.tracer.captureAWSv3Client(new SNSClient(sdk)), settings.topicArn),
+    pool: createClientPool(clientOptions),
+    state: createStateStore(new DynamoDBClient(sdk), settings.tableName),
+    publisher: createSnsPublisher(new SNSClient(sdk), settings.topicArn),
     now: () => new Date(),
     digestIntervalMs: settings.digestIntervalMs,
     ...(env.ACCOUNT_ID ? { accountId: env.ACCOUNT_ID } : {}),

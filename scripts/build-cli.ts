@@ -3,6 +3,7 @@
  * that runs on Node.js 24 without TypeScript (Node does not strip types inside node_modules).
  */
 import { build } from 'esbuild';
+import { bundlePlugins } from './esbuild-plugins.ts';
 
 await build({
   entryPoints: ['cli/main.ts'],
@@ -19,6 +20,7 @@ await build({
   banner: {
     js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   },
+  plugins: bundlePlugins,
   logLevel: 'warning',
 });
 process.stderr.write('built dist/cli.mjs\n');
