@@ -7,6 +7,9 @@
  * Manager and SSM secrets, VPCs with NAT, internet gateway or no egress, some VPCs tagged ignore (out
  * of scope), some without ECS work (idle), a few stopped container-instance hosts, outdated agents,
  * custom DNS, and endpoints already present in part of the VPCs.
+ *
+ * One VPC, vpc-000 (the event-scoped plan's), holds the same work at every size: the probe of
+ * {@link PROBE}. Everything else is spread over the other VPCs, so the account grows around it.
  */
 
 export type SizeName = 'S' | 'M' | 'L';
@@ -146,6 +149,27 @@ export const ENDPOINT_ORDER = [
   'ec2messages',
 ] as const;
 
+/**
+ * vpc-000's work, the same at every size: one EC2 cluster whose hosts are all there, one Fargate
+ * cluster whose services and task are all there, and the first endpoints of ENDPOINT_ORDER. No other
+ * cluster has work in vpc-000, and these two have none elsewhere.
+ */
+export const PROBE = {
+  vpc: 'vpc-000',
+  /** Indexes into the clusters: ec2-0 and fargate-2. */
+  ec2Cluster: 0,
+  fargateCluster: 2,
+  /** Hosts of ec2-0: host 3 runs an old agent, host 7 is stopped. */
+  instances: 8,
+  /** Bridge services on ec2-0 and awsvpc services on fargate-2 (their first task definitions). */
+  ec2Services: 2,
+  fargateServices: 2,
+  /** Standalone Fargate tasks on fargate-2. */
+  tasks: 1,
+  /** The first endpoints of ENDPOINT_ORDER. */
+  endpoints: 3,
+} as const;
+
 const at = <T>(items: readonly T[], index: number): T => {
   const item = items[index % items.length];
   if (item === undefined) throw new RangeError('empty list');
@@ -171,7 +195,9 @@ export function buildSpec(size: SizeName, accountId: string, region = 'us-east-1
     azs: i % 3 === 2 ? 3 : 2,
     endpointGroup: i % 2 === 0,
   }));
-  const workVpcs = vpcs.filter((vpc) => !vpc.idle);
+  // vpc-000 (in scope, NAT egress, 2 AZs) takes the probe's work only; the rest goes elsewhere.
+  const probeVpc = at(vpcs, 0);
+  const workVpcs = vpcs.filter((vpc) => !vpc.idle && vpc !== probeVpc);
 
   // Clusters: two in three run EC2 container instances, one in three is Fargate only. Each cluster
   // has a home VPC (round robin over the VPCs with work); one EC2 cluster in five spans a second VPC.
@@ -181,10 +207,22 @@ export function buildSpec(size: SizeName, accountId: string, region = 'us-east-1
       : { name: `ec2-${i}`, kind: 'ec2' },
   );
   const homeOf = (clusterIndex: number): VpcSpec => at(workVpcs, clusterIndex);
-  const ec2Clusters = clusters.flatMap((cluster, i) => (cluster.kind === 'ec2' ? [{ cluster, i }] : []));
+  const probeEc2 = at(clusters, PROBE.ec2Cluster);
+  const probeFargate = at(clusters, PROBE.fargateCluster);
+  const isProbe = (cluster: ClusterSpec) => cluster === probeEc2 || cluster === probeFargate;
+  const otherClusters = clusters.filter((cluster) => !isProbe(cluster));
+  const ec2Clusters = clusters.flatMap((cluster, i) =>
+    cluster.kind === 'ec2' && !isProbe(cluster) ? [{ cluster, i }] : [],
+  );
 
-  const instances: InstanceSpec[] = [];
-  const perCluster = spread(p.containerInstances, ec2Clusters.length);
+  const instances: InstanceSpec[] = Array.from({ length: PROBE.instances }, (_, n) => ({
+    cluster: probeEc2.name,
+    vpc: probeVpc.key,
+    az: n % probeVpc.azs,
+    agentVersion: n === 3 ? '1.20.0' : '1.80.0',
+    stopped: n === 7,
+  }));
+  const perCluster = spread(p.containerInstances - PROBE.instances, ec2Clusters.length);
   ec2Clusters.forEach(({ cluster, i }, k) => {
     const home = homeOf(i);
     const second = at(workVpcs, i + Math.floor(workVpcs.length / 2));
@@ -221,8 +259,23 @@ export function buildSpec(size: SizeName, accountId: string, region = 'us-east-1
 
   // Services: half EC2 (bridge mode) in the EC2 clusters, half Fargate with awsvpc subnets in a VPC
   // of their own (round robin over the VPCs with work), in the Fargate clusters and some EC2 ones.
-  const services: ServiceSpec[] = [];
-  for (let i = 0; i < p.services; i++) {
+  const probeSubnets = Array.from({ length: probeVpc.azs }, (_, az) => ({ vpc: probeVpc.key, az }));
+  const services: ServiceSpec[] = [
+    ...Array.from({ length: PROBE.ec2Services }, (_, i) => ({
+      cluster: probeEc2.name,
+      name: `probe-ec2-${i}`,
+      taskDefinition: at(ec2Tds, i).family,
+      launchType: 'EC2' as const,
+    })),
+    ...Array.from({ length: PROBE.fargateServices }, (_, i) => ({
+      cluster: probeFargate.name,
+      name: `probe-fargate-${i}`,
+      taskDefinition: at(fargateTds, i).family,
+      launchType: 'FARGATE' as const,
+      subnets: probeSubnets,
+    })),
+  ];
+  for (let i = 0; i < p.services - PROBE.ec2Services - PROBE.fargateServices; i++) {
     if (i % 2 === 0 && ec2Clusters.length > 0) {
       const { cluster } = at(ec2Clusters, i / 2);
       services.push({
@@ -232,7 +285,7 @@ export function buildSpec(size: SizeName, accountId: string, region = 'us-east-1
         launchType: 'EC2',
       });
     } else {
-      const cluster = at(clusters, Math.floor(i / 2));
+      const cluster = at(otherClusters, Math.floor(i / 2));
       const vpc = at(workVpcs, Math.floor(i / 2) * 7);
       const subnets = Array.from({ length: vpc.azs }, (_, az) => ({ vpc: vpc.key, az }));
       services.push({
@@ -244,20 +297,36 @@ export function buildSpec(size: SizeName, accountId: string, region = 'us-east-1
       });
     }
   }
-  const tasks: TaskSpec[] = Array.from({ length: p.tasks }, (_, i) => {
-    const vpc = at(workVpcs, i * 3 + 1);
-    return {
-      cluster: at(clusters, i).name,
-      taskDefinition: at(fargateTds, i * 5 + 3).family,
-      subnets: [{ vpc: vpc.key, az: i % vpc.azs }],
-    };
-  });
+  const tasks: TaskSpec[] = [
+    ...Array.from({ length: PROBE.tasks }, (_, i) => ({
+      cluster: probeFargate.name,
+      taskDefinition: at(fargateTds, PROBE.fargateServices + i).family,
+      subnets: [{ vpc: probeVpc.key, az: i % probeVpc.azs }],
+    })),
+    ...Array.from({ length: p.tasks - PROBE.tasks }, (_, i) => {
+      const vpc = at(workVpcs, i * 3 + 1);
+      return {
+        cluster: at(otherClusters, i).name,
+        taskDefinition: at(fargateTds, i * 5 + 3).family,
+        subnets: [{ vpc: vpc.key, az: i % vpc.azs }],
+      };
+    }),
+  ];
 
-  // Endpoints: the i-th goes to VPC i mod n with the (i div n)-th service of ENDPOINT_ORDER, so every
-  // VPC has the first few services and lacks the rest. Idle VPCs get theirs too (moto creates them).
-  const endpoints: EndpointSpec[] = [];
-  for (let i = 0; i < p.endpoints && i < vpcs.length * ENDPOINT_ORDER.length; i++) {
-    endpoints.push({ vpc: at(vpcs, i).key, service: at(ENDPOINT_ORDER, Math.floor(i / vpcs.length)) });
+  // Endpoints: vpc-000 has the probe's; of the rest the i-th goes to the i mod n-th other VPC with
+  // the (i div n)-th service of ENDPOINT_ORDER, so every VPC has the first few services and lacks the
+  // rest. Idle VPCs get theirs too (moto creates them).
+  const otherVpcs = vpcs.filter((vpc) => vpc !== probeVpc);
+  const endpoints: EndpointSpec[] = ENDPOINT_ORDER.slice(0, PROBE.endpoints).map((service) => ({
+    vpc: probeVpc.key,
+    service,
+  }));
+  const more = Math.min(p.endpoints - PROBE.endpoints, otherVpcs.length * ENDPOINT_ORDER.length);
+  for (let i = 0; i < more; i++) {
+    endpoints.push({
+      vpc: at(otherVpcs, i).key,
+      service: at(ENDPOINT_ORDER, Math.floor(i / otherVpcs.length)),
+    });
   }
   return { size, region, accountId, vpcs, clusters, instances, taskDefinitions, services, tasks, endpoints };
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareFindings, countsDelta, custodianPolicyName, median, ratio } from '../../bench/compare.ts';
 import { accountFacts, lowerBound } from '../../bench/lower-bound.ts';
-import { SIZES, buildSpec, spread } from '../../bench/spec.ts';
+import { PROBE, SIZES, buildSpec, spread } from '../../bench/spec.ts';
 import type { AccountSpec } from '../../bench/spec.ts';
 
 const ACCOUNT = '123456789012';
@@ -191,6 +191,39 @@ describe('buildSpec', () => {
       expect(families.has(service.taskDefinition)).toBe(true);
       for (const subnet of service.subnets ?? []) expect(vpcs.has(subnet.vpc)).toBe(true);
     }
+  });
+
+  it('holds the work of the probe VPC the same at every size: its event-scoped bound does not grow', () => {
+    const probe = new Set([PROBE.vpc]);
+    const [s, m, l] = (['S', 'M', 'L'] as const).map((size) => buildSpec(size, ACCOUNT));
+    const workIn = (spec: AccountSpec) => ({
+      instances: spec.instances.filter((i) => i.vpc === PROBE.vpc),
+      services: spec.services.filter((sv) => sv.subnets?.some((sub) => sub.vpc === PROBE.vpc)),
+      clusters: [
+        ...new Set([
+          ...spec.instances.filter((i) => i.vpc === PROBE.vpc).map((i) => i.cluster),
+          ...[...spec.services, ...spec.tasks]
+            .filter((item) => item.subnets?.some((sub) => sub.vpc === PROBE.vpc))
+            .map((item) => item.cluster),
+        ]),
+      ].sort(),
+      endpoints: spec.endpoints.filter((e) => e.vpc === PROBE.vpc),
+    });
+    expect(workIn(s).clusters).toEqual(['ec2-0', 'fargate-2']);
+    expect(workIn(m)).toEqual(workIn(s));
+    expect(workIn(l)).toEqual(workIn(s));
+    // The probe's clusters work nowhere else.
+    for (const spec of [s, m, l]) {
+      const elsewhere = [...spec.instances, ...spec.tasks, ...spec.services].filter(
+        (item) =>
+          ['ec2-0', 'fargate-2'].includes(item.cluster) &&
+          ('vpc' in item ? item.vpc !== PROBE.vpc : item.subnets?.some((sub) => sub.vpc !== PROBE.vpc)),
+      );
+      expect(elsewhere).toEqual([]);
+    }
+    const bound = (spec: AccountSpec) => lowerBound(spec, probe, 'indexed');
+    expect(bound(m)).toEqual(bound(s));
+    expect(bound(l)).toEqual(bound(s));
   });
 
   it('spreads a total into near-equal shares', () => {
