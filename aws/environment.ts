@@ -2,7 +2,8 @@
  * The deployed functions' settings, read from their environment (serverless.yml sets each; the
  * params behind them are documented in docs/deploy.md). A bad setting fails the cold start loudly.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import type { Mode } from '../core/alerts.ts';
 import type { Config } from '../core/config.ts';
 import { parseConfig } from '../core/config.ts';
@@ -23,14 +24,18 @@ export class SettingsError extends Error {
   }
 }
 
+// zod/mini ships no messages ("Invalid input" for every issue): install zod's English ones, which
+// a SettingsError has always quoted.
+z.config(en());
+
 const settingsSchema = z.object({
-  MODE: z.enum(['report', 'enforce']).default('report'),
-  REGIONS: z.string().optional(),
-  AWS_REGION: z.string().optional(),
-  CONFIG: z.string().default('{}'),
-  TABLE_NAME: z.string().min(1, 'TABLE_NAME is required'),
-  TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'TOPIC_ARN must be an SNS topic ARN'),
-  DIGEST_HOURS: z.coerce.number().positive().default(24),
+  MODE: z._default(z.enum(['report', 'enforce']), 'report'),
+  REGIONS: z.optional(z.string()),
+  AWS_REGION: z.optional(z.string()),
+  CONFIG: z._default(z.string(), '{}'),
+  TABLE_NAME: z.string().check(z.minLength(1, 'TABLE_NAME is required')),
+  TOPIC_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:sns:/, 'TOPIC_ARN must be an SNS topic ARN')),
+  DIGEST_HOURS: z._default(z.coerce.number().check(z.positive()), 24),
 });
 
 /** Reads the reconciler's settings; throws {@link SettingsError} (or the config's ConfigError). */

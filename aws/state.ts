@@ -28,11 +28,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import type { OpenFinding, ReconcileScope } from '../core/alerts.ts';
 import type { ClusterIndexEntries } from './discover/cluster-index.ts';
 import { normalise, sameEntries } from './discover/cluster-index.ts';
 import { chunk } from './pagination.ts';
+
+// zod/mini ships no messages ("Invalid input" for every issue): install zod's English ones, which
+// a StateRecordError has always quoted.
+z.config(en());
 
 export const KEY = { partition: 'pk', sort: 'sk' } as const;
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -51,13 +56,13 @@ const openFindingSchema = z.object({
   severity: z.enum(['high', 'medium', 'low']),
   region: z.string(),
   vpcId: z.string(),
-  service: z.string().optional(),
-  resourceId: z.string().optional(),
+  service: z.optional(z.string()),
+  resourceId: z.optional(z.string()),
   message: z.string(),
   firstSeen: z.string(),
   lastSeen: z.string(),
   lastAlerted: z.string(),
-  lastFailure: z.object({ message: z.string(), at: z.string() }).optional(),
+  lastFailure: z.optional(z.object({ message: z.string(), at: z.string() })),
 });
 
 /** An alert waiting to be published: `key` orders and identifies it, `body` is the SNS message. */
@@ -88,7 +93,7 @@ const clusterIndexSchema = z.object({
   region: z.string(),
   updatedAt: z.string(),
   clusters: z.array(z.string()),
-  vpcs: z.record(z.string(), z.array(z.number().int().min(0))),
+  vpcs: z.record(z.string(), z.array(z.number().check(z.int(), z.gte(0)))),
 });
 
 /** Serialised index records above this are not stored (DynamoDB's item limit is 400 KB). */
@@ -146,7 +151,7 @@ const clusterIndexKey = (region: string) => ({
 });
 const eventKey = (eventId: string) => ({ [KEY.partition]: S(`EVENT#${eventId}`), [KEY.sort]: S('EVENT') });
 
-function readRecord<T>(schema: z.ZodType<T>, item: Record<string, AttributeValue>): T {
+function readRecord<T>(schema: z.ZodMiniType<T>, item: Record<string, AttributeValue>): T {
   const key = `${item[KEY.partition]?.S ?? '?'}/${item[KEY.sort]?.S ?? '?'}`;
   const text = item.record?.S;
   if (text === undefined) throw new StateRecordError(key, 'no record attribute');

@@ -3,30 +3,30 @@
  * SNS message must carry for a Slack or Teams channel mapped to the topic to render it with no code.
  * The format is a public contract (docs/deploy.md, "Alert format"); the Slack webhook notifier reads it back.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { AlertKind, AlertedAction, OpenFinding, VpcAlert } from './alerts.ts';
 import type { Finding } from './findings.ts';
 
 export const chatbotNotificationSchema = z.object({
   version: z.literal('1.0'),
   source: z.literal('custom'),
-  id: z.string().optional(),
+  id: z.optional(z.string()),
   content: z.object({
     textType: z.literal('client-markdown'),
-    title: z.string().min(1),
+    title: z.string().check(z.minLength(1)),
     description: z.string(),
-    nextSteps: z.array(z.string()).optional(),
-    keywords: z.array(z.string()).optional(),
+    nextSteps: z.optional(z.array(z.string())),
+    keywords: z.optional(z.array(z.string())),
   }),
-  metadata: z
-    .object({
-      threadId: z.string().optional(),
-      summary: z.string().optional(),
-      eventType: z.string().optional(),
-      relatedResources: z.array(z.string()).optional(),
-      additionalContext: z.record(z.string(), z.string()).optional(),
-    })
-    .optional(),
+  metadata: z.optional(
+    z.object({
+      threadId: z.optional(z.string()),
+      summary: z.optional(z.string()),
+      eventType: z.optional(z.string()),
+      relatedResources: z.optional(z.array(z.string())),
+      additionalContext: z.optional(z.record(z.string(), z.string())),
+    }),
+  ),
 });
 
 /** An AWS Chatbot custom notification. */

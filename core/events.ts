@@ -8,7 +8,12 @@
  * `RevokeSecurityGroupIngress`) in plain lower-camel JSON; ECS calls are JSON. Every shape is validated
  * with zod; anything unexpected is an {@link EventParseError} naming the path that did not fit.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+
+// zod/mini ships no messages ("Invalid input" for every issue): install zod's English ones, which
+// the problems of an EventParseError have always quoted.
+z.config(en());
 
 /** The ids an event names, to be resolved to VPCs against the live account (empty lists: none named). */
 export interface HintTargets {
@@ -68,44 +73,46 @@ export class EventParseError extends Error {
 // Shapes
 // ------------------------------------------------------------------------------------------------
 
-const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a Region name');
-const vpcIdSchema = z.string().regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id');
-const endpointId = z.string().regex(/^vpce-[0-9a-f]+$/, 'expected a VPC endpoint id');
-const groupId = z.string().regex(/^sg-[0-9a-f]+$/, 'expected a security group id');
-const subnetId = z.string().regex(/^subnet-[0-9a-f]+$/, 'expected a subnet id');
+const region = z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a Region name'));
+const vpcIdSchema = z.string().check(z.regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id'));
+const endpointId = z.string().check(z.regex(/^vpce-[0-9a-f]+$/, 'expected a VPC endpoint id'));
+const groupId = z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'expected a security group id'));
+const subnetId = z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'expected a subnet id'));
 
 /** CloudTrail's XML-derived id list: one `{tag, content}`, several, or `""` for none. */
-function xmlIds(id: z.ZodString) {
-  const item = z.object({ content: id, tag: z.union([z.string(), z.number()]).optional() });
-  return z
-    .union([z.literal(''), item, z.array(item)])
-    .transform((value): string[] =>
+function xmlIds(id: z.ZodMiniString<string>) {
+  const item = z.object({ content: id, tag: z.optional(z.union([z.string(), z.number()])) });
+  const ids = z.union([z.literal(''), item, z.array(item)]);
+  return z.pipe(
+    ids,
+    z.transform((value: z.output<typeof ids>): string[] =>
       (value === '' ? [] : Array.isArray(value) ? value : [value]).map((i) => i.content),
-    );
+    ),
+  );
 }
 
 const envelope = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   'detail-type': z.string(),
   source: z.string(),
   time: z.string(),
   region,
   /** The account the event happened in (EventBridge sets it): names clusters given by name. */
-  account: z.string().optional(),
+  account: z.optional(z.string()),
   detail: z.unknown(),
 });
 
 const cloudTrailDetail = z.object({
   eventSource: z.string(),
   eventName: z.string(),
-  eventID: z.string().min(1).optional(),
-  awsRegion: region.optional(),
-  recipientAccountId: z.string().optional(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
+  eventID: z.optional(z.string().check(z.minLength(1))),
+  awsRegion: z.optional(region),
+  recipientAccountId: z.optional(z.string()),
+  errorCode: z.optional(z.string()),
+  errorMessage: z.optional(z.string()),
   // Read per event name below; a failed call has null responseElements.
-  requestParameters: z.unknown().optional(),
-  responseElements: z.unknown().optional(),
+  requestParameters: z.optional(z.unknown()),
+  responseElements: z.optional(z.unknown()),
 });
 
 type CloudTrailDetail = z.infer<typeof cloudTrailDetail>;
@@ -124,26 +131,26 @@ const securityGroupCall = z.object({ groupId });
 const modifySecurityGroupRules = z.object({
   ModifySecurityGroupRulesRequest: z.object({ GroupId: groupId }),
 });
-const awsvpcSubnets = z
-  .object({
-    networkConfiguration: z
-      .object({
-        awsvpcConfiguration: z.object({ subnets: z.array(subnetId).optional() }).optional(),
-      })
-      .nullish(),
-  })
-  .nullish();
+const awsvpcSubnets = z.nullish(
+  z.object({
+    networkConfiguration: z.nullish(
+      z.object({
+        awsvpcConfiguration: z.optional(z.object({ subnets: z.optional(z.array(subnetId)) })),
+      }),
+    ),
+  }),
+);
 
 /** The cluster an ECS call acts on: a name or an ARN; absent means the `default` cluster. */
-const ecsCluster = z.object({ cluster: z.string().min(1).optional() }).nullish();
+const ecsCluster = z.nullish(z.object({ cluster: z.optional(z.string().check(z.minLength(1))) }));
 
 const containerInstanceDetail = z.object({
-  clusterArn: z.string().optional(),
+  clusterArn: z.optional(z.string()),
   containerInstanceArn: z.string(),
-  ec2InstanceId: z.string().optional(),
+  ec2InstanceId: z.optional(z.string()),
   status: z.string(),
-  agentConnected: z.boolean().optional(),
-  attributes: z.array(z.object({ name: z.string(), value: z.string().optional() })).optional(),
+  agentConnected: z.optional(z.boolean()),
+  attributes: z.optional(z.array(z.object({ name: z.string(), value: z.optional(z.string()) }))),
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -175,14 +182,14 @@ export const SCHEDULE_DETAIL_TYPE = 'Scheduled Event';
 
 const NO_TARGETS: HintTargets = { vpcIds: [], vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] };
 
-function problemsOf(error: z.ZodError, prefix: string): string[] {
+function problemsOf(error: z.core.$ZodError, prefix: string): string[] {
   return error.issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     return `${path || '(root)'}: ${issue.message}`;
   });
 }
 
-function parseWith<T>(schema: z.ZodType<T>, input: unknown, prefix: string): T {
+function parseWith<T>(schema: z.ZodMiniType<T>, input: unknown, prefix: string): T {
   const result = schema.safeParse(input);
   if (!result.success) throw new EventParseError(problemsOf(result.error, prefix));
   return result.data;

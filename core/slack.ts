@@ -3,7 +3,7 @@
  * The topic carries our Chatbot custom notifications and CloudWatch alarm state changes; both are
  * rendered, anything else is passed on as plain text so that nothing is silently dropped.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ChatbotNotification } from './chatbot.ts';
 import { chatbotNotificationSchema } from './chatbot.ts';
 
@@ -32,11 +32,11 @@ const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0
 
 const alarmSchema = z.object({
   AlarmName: z.string(),
-  AlarmDescription: z.string().nullish(),
+  AlarmDescription: z.nullish(z.string()),
   NewStateValue: z.string(),
   NewStateReason: z.string(),
-  Region: z.string().optional(),
-  StateChangeTime: z.string().optional(),
+  Region: z.optional(z.string()),
+  StateChangeTime: z.optional(z.string()),
 });
 
 function fromChatbot(notification: ChatbotNotification): SlackMessage {
