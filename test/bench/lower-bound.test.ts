@@ -195,7 +195,7 @@ describe('buildSpec', () => {
 
   it('holds the work of the probe VPC the same at every size: its event-scoped bound does not grow', () => {
     const probe = new Set([PROBE.vpc]);
-    const [s, m, l] = (['S', 'M', 'L'] as const).map((size) => buildSpec(size, ACCOUNT));
+    const [s, m, l] = [buildSpec('S', ACCOUNT), buildSpec('M', ACCOUNT), buildSpec('L', ACCOUNT)];
     const workIn = (spec: AccountSpec) => ({
       instances: spec.instances.filter((i) => i.vpc === PROBE.vpc),
       services: spec.services.filter((sv) => sv.subnets?.some((sub) => sub.vpc === PROBE.vpc)),
