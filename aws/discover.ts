@@ -10,7 +10,8 @@
  * exists.
  */
 import type { Config } from '../core/config.ts';
-import type { Ec2Instance, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc } from '../core/model.ts';
+import { isChecked } from '../core/config.ts';
+import type { Ec2Instance, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc, VpcDns } from '../core/model.ts';
 import { vpcScope } from '../core/scope.ts';
 import type { AwsClients } from './clients.ts';
 import { createContext } from './discover/context.ts';
@@ -117,7 +118,10 @@ export async function discoverRegion(
   // 4-8 and the task definitions: independent of each other.
   const [dns, routeTables, { endpoints, securityGroups }, endpointServices, taskDefinitions] =
     await Promise.all([
-      describeDns(ctx, inScope),
+      // DNS facts serve only the DNS checks: skipped (2 calls per VPC) when both are disabled.
+      isChecked(config, 'VPC_DNS_DISABLED') || isChecked(config, 'VPC_CUSTOM_DNS')
+        ? describeDns(ctx, inScope)
+        : Promise.resolve(new Map<string, VpcDns>()),
       describeRouteTables(ctx, inScopeIds),
       describeEndpointsAndGroups(ctx, inScopeIds),
       inScopeIds.length > 0 ? describeEndpointServices(ctx) : Promise.resolve([]),

@@ -4,6 +4,8 @@
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { FINDING_CODES } from './findings.ts';
+import type { FindingCode } from './findings.ts';
 
 // zod/mini (tree-shakable, for the Lambdas' cold start) ships no messages: every issue would read
 // "Invalid input". Install zod's English ones, the messages config errors have always quoted (a
@@ -82,6 +84,16 @@ export const configSchema = z.strictObject({
       updateOutdatedAgents: false,
     }),
   ),
+  checks: z._default(
+    z.strictObject({
+      /**
+       * Finding codes not checked: neither reported nor remedied, and discovery skips the reads only
+       * they need (docs/config.md lists which).
+       */
+      disabled: z._default(z.array(z.enum(FINDING_CODES)), () => []),
+    }),
+    () => ({ disabled: [] }),
+  ),
   pricing: z._default(
     z.strictObject({
       /** USD per interface endpoint per AZ per hour; default: the published us-east-1 price. */
@@ -113,6 +125,11 @@ export function parseConfig(input: unknown): Config {
     return `${path}: ${issue.message}`;
   });
   throw new ConfigError(problems);
+}
+
+/** Whether the config leaves the check that reports `code` on (`checks.disabled`). */
+export function isChecked(config: Config, code: FindingCode): boolean {
+  return !config.checks.disabled.includes(code);
 }
 
 /** The config with every default: what an empty file means. */

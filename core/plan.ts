@@ -6,6 +6,7 @@ import type { Action, ActionKind } from './actions.ts';
 import { createsEndpoint } from './actions.ts';
 import { runChecks, vpcContext } from './checks.ts';
 import type { Config } from './config.ts';
+import { isChecked } from './config.ts';
 import type { Finding, FindingCode, Remediation, Severity } from './findings.ts';
 import { SEVERITY_RANK, findingId } from './findings.ts';
 import type { RegionSnapshot } from './model.ts';
@@ -114,7 +115,8 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
       });
       if (!scope.inScope) continue;
       const context = vpcContext(snapshot, workload);
-      const drafts = runChecks(context);
+      // Disabled checks: their findings are neither reported nor remedied (config `checks.disabled`).
+      const drafts = runChecks(context).filter((draft) => isChecked(config, draft.code));
       const vpcPlan = planVpc({ context, drafts, config, now });
       // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
       const restarts = planRestarts({
@@ -134,7 +136,9 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
             vpcPlan.remediation.get(draftId(snapshot.region, draft)) ?? unplanned,
           ),
         ),
-        ...restarts.findings.map((finding) => toFinding(snapshot.region, finding, finding.remediation)),
+        ...restarts.findings
+          .filter((finding) => isChecked(config, finding.code))
+          .map((finding) => toFinding(snapshot.region, finding, finding.remediation)),
       ];
       const actions = [...vpcPlan.actions, ...restarts.actions];
       results.push({ region: snapshot.region, vpcId: workload.vpc.vpcId, findings, actions });

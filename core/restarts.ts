@@ -14,6 +14,7 @@
 import type { Action, AgentRestartTarget, RestartMethod } from './actions.ts';
 import type { VpcContext } from './checks.ts';
 import type { Config } from './config.ts';
+import { isChecked } from './config.ts';
 import type { Remediation, Severity } from './findings.ts';
 import { findingId } from './findings.ts';
 import type { ContainerInstance, RegionSnapshot, SsmManagedInstance, VpcEndpoint } from './model.ts';
@@ -133,6 +134,10 @@ export function restartCandidates(
   const trio = new Set<string>(ECS_AGENT_SERVICES);
   const trioNames = new Set(ECS_AGENT_SERVICES.map((service) => serviceNameOf(snapshot.region, service)));
   const candidates = new Set<string>();
+  // SSM facts serve restarts (AGENT_RESTART_REQUIRED) and agent updates (AGENT_OUTDATED's remedy).
+  const restartsChecked = config.agentRestart.enabled && isChecked(config, 'AGENT_RESTART_REQUIRED');
+  const updatesPlanned = config.agentRestart.updateOutdatedAgents && isChecked(config, 'AGENT_OUTDATED');
+  if (!restartsChecked && !updatesPlanned) return [];
   for (const workload of workloads) {
     if (workload.containerInstances.length === 0) continue;
     const endpoints = snapshot.endpoints.filter(
@@ -151,9 +156,8 @@ export function restartCandidates(
     for (const placed of workload.containerInstances) {
       const instance = byArn.get(placed.containerInstanceArn);
       if (!instance) continue;
-      const owes =
-        config.agentRestart.enabled && (mayChange || (cutoff !== undefined && owesRestart(instance, cutoff)));
-      const update = config.agentRestart.updateOutdatedAgents && isAgentOutdated(instance.agentVersion);
+      const owes = restartsChecked && (mayChange || (cutoff !== undefined && owesRestart(instance, cutoff)));
+      const update = updatesPlanned && isAgentOutdated(instance.agentVersion);
       if (owes || update) candidates.add(placed.ec2InstanceId);
     }
   }
@@ -208,6 +212,8 @@ export function planRestarts({
   clusterSizes,
   config,
 }: RestartInput): RestartPlan {
+  // A disabled restart check plans no restarts (and discovery read no SSM facts for them).
+  if (!isChecked(config, 'AGENT_RESTART_REQUIRED')) return { findings: [], actions: [] };
   const { region } = context;
   const vpcId = context.workload.vpc.vpcId;
   const triggers = restartTriggers(region, actions);

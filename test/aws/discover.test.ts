@@ -645,6 +645,32 @@ describe('discoverRegion', () => {
     expect(clients.calls.snapshot().byOperation['ec2:DescribeDhcpOptions']).toBeUndefined();
   });
 
+  it('skips the reads only disabled checks need: DNS facts, and SSM facts for restarts', async () => {
+    const acct = newAccount();
+    const seed = await seedRealistic(acct);
+    const full = await discoverRegion(clientsFor(acct), acct.region, defaultConfig);
+    const clients = clientsFor(acct);
+    const config = parseConfig({
+      checks: { disabled: ['VPC_DNS_DISABLED', 'VPC_CUSTOM_DNS', 'AGENT_RESTART_REQUIRED'] },
+    });
+    const snapshot = await discoverRegion(clients, acct.region, config);
+
+    const calls = clients.calls.snapshot().byOperation;
+    expect(calls['ec2:DescribeVpcAttribute']).toBeUndefined();
+    expect(calls['ec2:DescribeDhcpOptions']).toBeUndefined();
+    expect(calls['ssm:DescribeInstanceInformation']).toBeUndefined();
+    expect(snapshot.vpcs.filter((v) => v.dns)).toEqual([]);
+    expect(snapshot.ssmInstances).toEqual([]);
+    // Everything else is read as before.
+    const withoutSkipped = (s: typeof snapshot) => ({
+      ...s,
+      vpcs: s.vpcs.map((vpc) => ({ ...vpc, dns: undefined })),
+      ssmInstances: [],
+    });
+    expect(withoutSkipped(snapshot)).toEqual(withoutSkipped(full));
+    expect(full.vpcs.filter((v) => v.dns).map((v) => v.vpcId)).toContain(seed.ec2Net.vpcId);
+  });
+
   it('batches describes at their limits: 100 container instances, 10 services, one read per task definition', async () => {
     const acct = newAccount();
     const net = await createNetwork(acct, { cidr: '10.9.0.0/16', azs: ['a'] });

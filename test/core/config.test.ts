@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, defaultConfig, parseConfig } from '../../core/config.ts';
+import { ConfigError, defaultConfig, isChecked, parseConfig } from '../../core/config.ts';
 
 function problemsOf(input: unknown): readonly string[] {
   try {
@@ -32,6 +32,7 @@ describe('parseConfig', () => {
         verifySeconds: 180,
         updateOutdatedAgents: false,
       },
+      checks: { disabled: [] },
       pricing: { interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 },
     });
     expect(defaultConfig).toEqual(parseConfig({}));
@@ -92,6 +93,16 @@ describe('parseConfig', () => {
     const problems = problemsOf(input);
     expect(problems).toHaveLength(1);
     expect(problems[0]?.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('checks.disabled takes finding codes, and names an unknown one', () => {
+    const config = parseConfig({ checks: { disabled: ['VPC_CUSTOM_DNS', 'AGENT_OUTDATED'] } });
+    expect(isChecked(config, 'VPC_CUSTOM_DNS')).toBe(false);
+    expect(isChecked(config, 'ENDPOINT_MISSING')).toBe(true);
+    expect(isChecked(defaultConfig, 'VPC_CUSTOM_DNS')).toBe(true);
+    const problems = problemsOf({ checks: { disabled: ['ENDPOINT_MISSING', 'VPC_DNS'] } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^checks\.disabled\.1: Invalid option: expected one of "ENDPOINT_MISSING"\|/);
   });
 
   it('an unknown field is an error that names it', () => {

@@ -3,7 +3,11 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { defaultConfig, parseConfig } from '../../core/config.ts';
 import { CLIENT_TOKEN_WINDOW_MS } from '../../core/planner.ts';
+import { restartCandidates } from '../../core/restarts.ts';
+import type { RegionSnapshot } from '../../core/model.ts';
+import { analyseWorkloads } from '../../core/workloads.ts';
 import {
   MANAGED_TAGS,
   NOW,
@@ -29,6 +33,8 @@ function ec2Vpc(egress: 'none' | 'nat' = 'nat') {
   a.containerInstance(subB);
   return { a, vpc, subA, subB };
 }
+
+const workloadsOf = (snapshot: RegionSnapshot) => [...analyseWorkloads(snapshot).values()];
 
 const managedName = (service: string) => ({ ...MANAGED_TAGS, Name: `ecs-endpoint-remediator ${service}` });
 
@@ -330,6 +336,48 @@ describe('VPC DNS attributes off', () => {
     const { a } = dnsOff({ hostnames: false });
     const plan = planOf(a.snapshot(), { remediation: { enableVpcDnsAttributes: true } });
     expect(actionOf(plan, 'ENABLE_VPC_DNS').attributes).toEqual(['enableDnsHostnames']);
+  });
+});
+
+describe('checks.disabled', () => {
+  it('a disabled check reports nothing and fixes nothing; the other checks run as before', () => {
+    const { a } = ec2Vpc();
+    const plan = planOf(a.snapshot(), { checks: { disabled: ['ENDPOINT_MISSING'] } });
+    expect(findingsOf(plan, 'ENDPOINT_MISSING')).toEqual([]);
+    expect(actionsOf(plan, 'CREATE_ENDPOINT')).toEqual([]);
+    expect(actionsOf(plan, 'RESTART_AGENT')).toEqual([]);
+    // Without it the same account has both.
+    const full = planOf(a.snapshot());
+    expect(findingsOf(full, 'ENDPOINT_MISSING').length).toBeGreaterThan(0);
+    expect(actionsOf(full, 'CREATE_ENDPOINT').length).toBeGreaterThan(0);
+  });
+
+  it('VPC_DNS_DISABLED off: DNS is taken as on, so endpoint work is planned, not blocked', () => {
+    const a = account();
+    const vpc = a.vpc({ dns: { hostnames: false } });
+    const subA = a.subnet(vpc, { az: 'a' });
+    a.fargateService([subA], {
+      taskDefinition: a.taskDefinition({ image: ecrImage(), logDriver: 'awslogs' }),
+    });
+    const plan = planOf(a.snapshot(), { checks: { disabled: ['VPC_DNS_DISABLED'] } });
+    expect(findingsOf(plan, 'VPC_DNS_DISABLED')).toEqual([]);
+    expect(actionsOf(plan, 'ENABLE_VPC_DNS')).toEqual([]);
+    expect(findingOf(plan, 'ENDPOINT_MISSING', 'logs').remediation.status).toBe('planned');
+  });
+
+  it('AGENT_RESTART_REQUIRED off: no restart is planned after the ECS endpoints change', () => {
+    const { a, vpc } = ec2Vpc();
+    a.endpoints(vpc, ['ecs-agent', 'ecs-telemetry', 'ecs']);
+    a.endpoint(vpc, 'ecs', { region: OTHER_REGION });
+    const config = {
+      remediation: { deleteWrongRegionEndpoints: 'any' as const },
+      checks: { disabled: ['AGENT_RESTART_REQUIRED' as const] },
+    };
+    const plan = planOf(a.snapshot(), config);
+    expect(plan.actions.map((action) => action.kind)).toEqual(['DELETE_ENDPOINT']);
+    expect(findingsOf(plan, 'AGENT_RESTART_REQUIRED')).toEqual([]);
+    expect(restartCandidates(a.snapshot(), workloadsOf(a.snapshot()), parseConfig(config))).toEqual([]);
+    expect(restartCandidates(a.snapshot(), workloadsOf(a.snapshot()), defaultConfig)).toHaveLength(2);
   });
 });
 
