@@ -18,7 +18,7 @@ import { createContext } from './discover/context.ts';
 import { describeEndpointServices, describeEndpointsAndGroups } from './discover/endpoints.ts';
 import { discoverEcsWork } from './discover/ecs.ts';
 import type { EcsWork } from './discover/ecs.ts';
-import { describeInstances } from './discover/instances.ts';
+import { describeHostPlaces, describeInstances } from './discover/instances.ts';
 import { describeRouteTables } from './discover/routes.ts';
 import { describeTaskDefinitions } from './discover/task-definitions.ts';
 import { describeDns, describeSubnets, describeVpcs } from './discover/vpcs.ts';
@@ -70,10 +70,14 @@ export async function discoverRegion(
 
   // 2 and 3a. The instances behind container instances, and the subnets (see describeSubnets).
   const [allInstances, seenSubnets] = await Promise.all([
-    describeInstances(
-      ctx,
-      work.containerInstances.map((ci) => ci.ec2InstanceId),
-    ),
+    // Host security groups serve only ENDPOINT_SG_NO_HTTPS: without it, the hosts' places come from
+    // ECS attributes and EC2 is asked only which hosts are not live.
+    isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
+      ? describeInstances(
+          ctx,
+          work.containerInstances.map((ci) => ci.ec2InstanceId),
+        )
+      : describeHostPlaces(ctx, work.containerInstances),
     hostsWork && selected?.size !== 0
       ? describeSubnets(ctx, selected && [...selected])
       : Promise.resolve<Subnet[]>([]),

@@ -125,6 +125,7 @@ export interface Ec2Instance {
   readonly vpcId: string;
   readonly subnetId: string;
   readonly availabilityZone: string;
+  /** Empty when not read: only ENDPOINT_SG_NO_HTTPS needs them (`checks.disabled`). */
   readonly securityGroupIds: readonly string[];
   /** `running`, `pending`, `stopped`, … */
   readonly state: string;

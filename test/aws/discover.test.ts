@@ -809,7 +809,65 @@ describe('discoverRegion', () => {
     expect(clients.calls.snapshot().byOperation['ec2:DescribeVpcEndpointServices']).toBe(1); // the failed one never left
   });
 
-  it('drops instance ids that no longer exist and asks again', async () => {
+  it('without ENDPOINT_SG_NO_HTTPS, places hosts by their ECS attributes and asks EC2 only which are not live', async () => {
+    const acct = newAccount();
+    const seed = await seedRealistic(acct);
+    // A host whose agent registered no place attributes: it is described in full.
+    const hostGroup = await createSecurityGroup(acct, { vpcId: seed.ec2Net.vpcId, name: 'hosts' });
+    const bare = await addContainerInstance(acct, {
+      cluster: 'ec2',
+      subnetId: seed.ec2Net.subnetIds[0] ?? '',
+      securityGroupIds: [hostGroup],
+      extraAttributes: { 'ecs.vpc-id': null, 'ecs.subnet-id': null },
+    });
+    const full = await discoverRegion(clientsFor(acct), acct.region, defaultConfig);
+    const clients = clientsFor(acct);
+    const reads: Array<{ ids: number; filtered: boolean; returned: string[] }> = [];
+    clients.ec2.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'DescribeInstancesCommand') {
+          const input = args.input as { InstanceIds?: string[]; Filters?: unknown[] };
+          const output = result.output as {
+            Reservations?: Array<{ Instances?: Array<{ InstanceId?: string }> }>;
+          };
+          reads.push({
+            ids: input.InstanceIds?.length ?? 0,
+            filtered: (input.Filters ?? []).length > 0,
+            returned: (output.Reservations ?? []).flatMap((r) =>
+              (r.Instances ?? []).map((i) => i.InstanceId ?? ''),
+            ),
+          });
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'testInstanceReads' },
+    );
+    const config = parseConfig({ checks: { disabled: ['ENDPOINT_SG_NO_HTTPS'] } });
+    const snapshot = await discoverRegion(clients, acct.region, config);
+
+    // The same snapshot but for the groups of the hosts placed by attributes.
+    const byId = (s: typeof snapshot, id: string) => s.ec2Instances.find((i) => i.instanceId === id);
+    const withoutGroups = (s: typeof snapshot) => ({
+      ...s,
+      ec2Instances: s.ec2Instances.map((i) => ({ ...i, securityGroupIds: [] })),
+    });
+    expect(withoutGroups(snapshot)).toEqual(withoutGroups(full));
+    expect(byId(snapshot, bare.instanceId)).toEqual(byId(full, bare.instanceId));
+    expect(byId(snapshot, bare.instanceId)?.securityGroupIds).toEqual([hostGroup]);
+    // One filtered read returning only the stopped host, one full read of the unplaced host.
+    const placedHosts = full.containerInstances.length - 1;
+    expect(reads.sort((a, b) => Number(b.filtered) - Number(a.filtered))).toEqual([
+      { ids: placedHosts, filtered: true, returned: [seed.instances.ci3.instanceId] },
+      { ids: 1, filtered: false, returned: [bare.instanceId] },
+    ]);
+    expect(byId(snapshot, seed.instances.ci3.instanceId)?.state).toBe('stopped');
+  });
+
+  it.each([
+    ['every check on', defaultConfig],
+    ['hosts placed by attributes', parseConfig({ checks: { disabled: ['ENDPOINT_SG_NO_HTTPS'] } })],
+  ])('drops instance ids that no longer exist and asks again (%s)', async (_, config) => {
     const acct = newAccount();
     const net = await createNetwork(acct, { cidr: '10.6.0.0/16', azs: ['a'] });
     await createCluster(acct, 'ec2');
@@ -832,7 +890,7 @@ describe('discoverRegion', () => {
       },
       { step: 'initialize', name: 'testInstanceGone' },
     );
-    const snapshot = await discoverRegion(clients, acct.region, defaultConfig);
+    const snapshot = await discoverRegion(clients, acct.region, config);
     expect(requested).toEqual([[kept.instanceId, gone.instanceId].sort(), [kept.instanceId]]);
     expect(snapshot.ec2Instances.map((i) => i.instanceId)).toEqual([kept.instanceId]);
     expect(snapshot.containerInstances).toHaveLength(2); // the engine skips the one without a host
