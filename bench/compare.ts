@@ -2,6 +2,8 @@
  * Pure parts of the benchmark report: the remediator's findings against Cloud Custodian's, the
  * ratio to the lower bound, medians. No I/O (tested in test/bench/).
  */
+import { FINDING_CODES } from '../core/findings.ts';
+import type { FindingCode } from '../core/findings.ts';
 
 /** The endpoint services the Custodian policies (bench/custodian/ecs-endpoints.yml) look for. */
 export const CUSTODIAN_SERVICES = [
@@ -16,6 +18,17 @@ export const CUSTODIAN_SERVICES = [
   'ssm',
 ] as const;
 
+/**
+ * The finding codes of the one detection both tools can express: a VPC lacks an available endpoint
+ * of a service (Custodian's policies flag exactly that, for every VPC).
+ */
+export const SHARED_DETECTION_CODES: readonly FindingCode[] = ['ENDPOINT_MISSING', 'ENDPOINT_NOT_AVAILABLE'];
+
+/** Our config for the shared subset: every other check disabled, with the reads only they need. */
+export function sharedSubsetConfig(): { checks: { disabled: FindingCode[] } } {
+  return { checks: { disabled: FINDING_CODES.filter((code) => !SHARED_DETECTION_CODES.includes(code)) } };
+}
+
 /** The Custodian policy that flags VPCs without `service`'s endpoint. */
 export function custodianPolicyName(service: string): string {
   return `vpc-missing-${service.replace(/\./g, '-')}-endpoint`;
@@ -28,7 +41,7 @@ export interface FindingKey {
 }
 
 export interface Comparison {
-  /** Our ENDPOINT_MISSING findings for a service Custodian looks for: the shared subset. */
+  /** Our findings of the shared detection for a service Custodian looks for: the shared subset. */
   readonly sharedFindings: number;
   /** Of those, the (VPC, service) pairs Custodian flags too. */
   readonly findingsReproduced: number;
@@ -49,7 +62,12 @@ export function compareFindings(
   const key = (vpcId: string, service: string): string => `${vpcId} ${service}`;
   const shared = new Set(
     ours
-      .filter((f) => f.code === 'ENDPOINT_MISSING' && f.service !== undefined && wanted.has(f.service))
+      .filter(
+        (f) =>
+          (SHARED_DETECTION_CODES as readonly string[]).includes(f.code) &&
+          f.service !== undefined &&
+          wanted.has(f.service),
+      )
       .map((f) => key(f.vpcId, f.service ?? '')),
   );
   const theirs = new Set<string>();
@@ -64,6 +82,17 @@ export function compareFindings(
     custodianOnly: [...theirs].filter((pair) => !shared.has(pair)).length,
     custodianFlagged: theirs.size,
   };
+}
+
+/** Whether two runs report the same findings of the shared detection (by code, VPC and service). */
+export function sameSharedFindings(a: readonly FindingKey[], b: readonly FindingKey[]): boolean {
+  const keys = (findings: readonly FindingKey[]): string[] =>
+    findings
+      .filter((f) => (SHARED_DETECTION_CODES as readonly string[]).includes(f.code))
+      .map((f) => `${f.code} ${f.vpcId} ${f.service ?? ''}`)
+      .sort();
+  const [left, right] = [keys(a), keys(b)];
+  return left.length === right.length && left.every((key, i) => key === right[i]);
 }
 
 /** measured / bound, rounded to 3 decimals; 1 when both are 0. */

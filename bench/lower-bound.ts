@@ -164,3 +164,16 @@ export function lowerBound(
   }
   return { total, byOperation: ops, byService };
 }
+
+/** `bound` without some operations: those a run with fewer checks does not need. */
+export function withoutOperations(bound: LowerBound, operations: readonly string[]): LowerBound {
+  const byOperation = Object.fromEntries(
+    Object.entries(bound.byOperation).filter(([operation]) => !operations.includes(operation)),
+  );
+  const byService: Record<string, number> = {};
+  for (const [operation, calls] of Object.entries(byOperation)) {
+    const service = operation.split(':')[0] ?? operation;
+    byService[service] = (byService[service] ?? 0) + calls;
+  }
+  return { byOperation, byService, total: Object.values(byOperation).reduce((a, b) => a + b, 0) };
+}

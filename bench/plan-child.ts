@@ -5,7 +5,8 @@
  * planAccount. Prints one JSON line (PlanChildResult) on stdout.
  *
  * Environment: BENCH_REGION (default us-east-1), BENCH_VPC_IDS (comma-separated: event-scoped),
- * BENCH_CLUSTER_ARNS (comma-separated, with BENCH_VPC_IDS: the cluster hint a stored index gives).
+ * BENCH_CLUSTER_ARNS (comma-separated, with BENCH_VPC_IDS: the cluster hint a stored index gives),
+ * BENCH_CONFIG (the remediator's JSON config; default `{}`).
  * `clusterIndex` in the result is what the deployed reconciler would record from this plan's snapshot.
  */
 import { performance } from 'node:perf_hooks';
@@ -40,7 +41,7 @@ const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const { plan, snapshots } = await discoverAndPlanAccount({
   regions: [region],
-  config: parseConfig({}),
+  config: parseConfig(JSON.parse(process.env.BENCH_CONFIG ?? '{}')),
   pool,
   ...(vpcIds.length > 0 ? { vpcIds } : {}),
   ...(vpcIds.length > 0 && clusterArns ? { clusterArns } : {}),

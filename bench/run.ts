@@ -33,10 +33,18 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { bundlePlugins } from '../scripts/esbuild-plugins.ts';
 import { renderChart } from './chart.ts';
-import { compareFindings, countsDelta, median, ratio } from './compare.ts';
+import {
+  compareFindings,
+  countsDelta,
+  median,
+  ratio,
+  SHARED_DETECTION_CODES,
+  sameSharedFindings,
+  sharedSubsetConfig,
+} from './compare.ts';
 import type { Comparison } from './compare.ts';
 import { hintedClusters } from '../aws/discover/cluster-index.ts';
-import { lowerBound } from './lower-bound.ts';
+import { lowerBound, withoutOperations } from './lower-bound.ts';
 import type { LowerBound } from './lower-bound.ts';
 import type { PlanChildResult } from './plan-child.ts';
 import { SIZES, buildSpec } from './spec.ts';
@@ -48,6 +56,8 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REGION = 'us-east-1';
 /** The VPC of the event-scoped reconcile: in scope, NAT egress, EC2 and Fargate work, at every size. */
 const EVENT_VPC = 'vpc-000';
+/** The reads only the DNS checks need: skipped by the shared-subset plan, so out of its bound. */
+const DNS_OPERATIONS = ['ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions'];
 const C7N_REQUIREMENT = 'c7n==0.9.53';
 /** Under .tools/ with the other installed tools: ignored by git, ESLint and Prettier alike. */
 const C7N_VENV = path.join(ROOT, '.tools', 'venv-c7n');
@@ -187,18 +197,27 @@ export interface PlanFigures {
   readonly findings: number;
 }
 
+interface PlanOptions {
+  /** Event-scoped: these VPCs only. */
+  readonly vpcIds?: readonly string[];
+  /** With `vpcIds`: the cluster hint of the index. */
+  readonly clusterArns?: readonly string[];
+  /** The remediator's config (default `{}`). */
+  readonly config?: object;
+}
+
 async function measurePlan(
   endpoint: string,
   spec: AccountSpec,
   bound: LowerBound,
-  vpcIds?: readonly string[],
-  clusterArns?: readonly string[],
+  { vpcIds, clusterArns, config }: PlanOptions = {},
 ): Promise<{ figures: PlanFigures; result: PlanChildResult }> {
   const before = await serverCounts(endpoint, spec.accountId);
   const timesBefore = await serverTimes(endpoint, spec.accountId);
   const env = awsEnv(endpoint, spec.accountId);
   if (vpcIds) env.BENCH_VPC_IDS = vpcIds.join(',');
   if (clusterArns) env.BENCH_CLUSTER_ARNS = clusterArns.join(',');
+  if (config) env.BENCH_CONFIG = JSON.stringify(config);
   const out = await run(process.execPath, ['bench/plan-child.ts'], env);
   if (out.code !== 0) throw new Error(`plan failed (${String(out.code)}):\n${out.stderr}`);
   const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as PlanChildResult;
@@ -400,6 +419,11 @@ export interface SizeResult {
           readonly withEcsInventory: CustodianRun;
         })
     | null;
+  /**
+   * Our full plan with only the shared detection's checks on (config `checks.disabled`), run with
+   * Custodian; `sameFindings`: it reports exactly the full plan's findings of that detection.
+   */
+  readonly sharedSubset: (PlanFigures & { readonly sameFindings: boolean }) | null;
 }
 
 async function benchSize(
@@ -420,17 +444,28 @@ async function benchSize(
     const hint = hintedClusters(full.result.clusterIndex, [eventVpc]);
     log(`${size}: event-scoped plan of ${EVENT_VPC} (${eventVpc}), indexed: ${hint.length} clusters`);
     const only = new Set([EVENT_VPC]);
-    const event = await measurePlan(
-      server.endpoint,
-      spec,
-      lowerBound(spec, only, 'indexed'),
-      [eventVpc],
-      hint,
-    );
+    const event = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'indexed'), {
+      vpcIds: [eventVpc],
+      clusterArns: hint,
+    });
     log(`${size}: event-scoped plan of ${EVENT_VPC}, no index`);
-    const unindexed = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'all'), [eventVpc]);
+    const unindexed = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'all'), {
+      vpcIds: [eventVpc],
+    });
     let custodian: SizeResult['custodian'] = null;
+    let sharedSubset: SizeResult['sharedSubset'] = null;
     if (c7n !== undefined) {
+      log(`${size}: full plan of the shared subset (the checks Custodian can express)`);
+      const subset = await measurePlan(
+        server.endpoint,
+        spec,
+        withoutOperations(lowerBound(spec), DNS_OPERATIONS),
+        { config: sharedSubsetConfig() },
+      );
+      sharedSubset = {
+        ...subset.figures,
+        sameFindings: sameSharedFindings(full.result.findings, subset.result.findings),
+      };
       log(`${size}: Cloud Custodian`);
       const detection = await runCustodian(c7n, server.endpoint, accountId, [
         'bench/custodian/ecs-endpoints.yml',
@@ -454,6 +489,7 @@ async function benchSize(
       eventReconcileUnindexed: { ...unindexed.figures, vpcId: EVENT_VPC },
       bundles,
       custodian,
+      sharedSubset,
     };
   } finally {
     await server.stop();
@@ -507,6 +543,14 @@ export function renderText(results: readonly SizeResult[]): string {
       lines.push(
         `Cloud Custodian + ECS inventory policies: ${c.withEcsInventory.wallMs} ms (moto ${c.withEcsInventory.serverMs} ms), ` +
           `${c.withEcsInventory.apiCalls} API calls`,
+      );
+    }
+    if (r.sharedSubset) {
+      const f = r.sharedSubset;
+      lines.push(
+        `our full plan of the shared subset (checks.disabled: all but ${SHARED_DETECTION_CODES.join(', ')}): ` +
+          `${f.processWallMs} ms process (plan ${f.wallMs} ms, moto ${f.serverMs} ms), ${f.apiCalls} API calls ` +
+          `(lower bound ${f.apiCallLowerBound}); same shared findings as the full plan: ${f.sameFindings ? 'yes' : 'NO'}`,
       );
     }
     lines.push('');
@@ -597,6 +641,23 @@ function figuresMarkdown(results: readonly SizeResult[], command: string): strin
       'Custodian + ECS inventory: moto latency, summed (ms)',
       ...results.map((r) => r.custodian?.withEcsInventory.serverMs ?? '-'),
     ]),
+    row(['ours, shared subset: API calls', ...results.map((r) => r.sharedSubset?.apiCalls ?? '-')]),
+    row([
+      'ours, shared subset: lower bound',
+      ...results.map((r) => r.sharedSubset?.apiCallLowerBound ?? '-'),
+    ]),
+    row([
+      'ours, shared subset: process wall ms',
+      ...results.map((r) => r.sharedSubset?.processWallMs ?? '-'),
+    ]),
+    row([
+      'ours, shared subset: moto latency, summed (ms)',
+      ...results.map((r) => r.sharedSubset?.serverMs ?? '-'),
+    ]),
+    row([
+      'ours, shared subset: same findings as the full plan',
+      ...results.map((r) => (r.sharedSubset ? (r.sharedSubset.sameFindings ? 'yes' : 'no') : '-')),
+    ]),
     row([
       'our shared findings reproduced by Custodian',
       ...results.map((r) =>
@@ -645,6 +706,11 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
             values: results.map((r) => r.eventReconcileUnindexed.apiCalls),
           },
           {
+            name: 'ours, shared subset',
+            color: '#9467bd',
+            values: results.map((r) => r.sharedSubset?.apiCalls ?? 0),
+          },
+          {
             name: 'Custodian + ECS inventory',
             color: '#d62728',
             values: results.map((r) => r.custodian?.withEcsInventory.apiCalls ?? 0),
@@ -660,6 +726,11 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
             name: 'event-scoped, indexed (process)',
             color: '#2ca02c',
             values: results.map((r) => r.eventReconcile.processWallMs),
+          },
+          {
+            name: 'ours, shared subset (process)',
+            color: '#9467bd',
+            values: results.map((r) => r.sharedSubset?.processWallMs ?? 0),
           },
           {
             name: 'Custodian (endpoints only)',

@@ -1,8 +1,19 @@
 // The benchmark's pure logic: the synthetic accounts, the lower-bound arithmetic and the comparison
 // with Cloud Custodian. Behaviour only; the benchmark itself reports timings (npm run bench).
 import { describe, expect, it } from 'vitest';
-import { compareFindings, countsDelta, custodianPolicyName, median, ratio } from '../../bench/compare.ts';
-import { accountFacts, lowerBound } from '../../bench/lower-bound.ts';
+import {
+  SHARED_DETECTION_CODES,
+  compareFindings,
+  countsDelta,
+  custodianPolicyName,
+  median,
+  ratio,
+  sameSharedFindings,
+  sharedSubsetConfig,
+} from '../../bench/compare.ts';
+import { isChecked, parseConfig } from '../../core/config.ts';
+import { FINDING_CODES } from '../../core/findings.ts';
+import { accountFacts, lowerBound, withoutOperations } from '../../bench/lower-bound.ts';
 import { PROBE, SIZES, buildSpec, spread } from '../../bench/spec.ts';
 import type { AccountSpec } from '../../bench/spec.ts';
 
@@ -252,6 +263,41 @@ describe('compareFindings', () => {
       custodianOnly: 3,
       custodianFlagged: 4,
     });
+  });
+});
+
+describe('the shared subset', () => {
+  it('is a valid config with every check off but the detection Custodian can express', () => {
+    const config = parseConfig(sharedSubsetConfig());
+    for (const code of FINDING_CODES) {
+      expect(isChecked(config, code)).toBe(SHARED_DETECTION_CODES.includes(code));
+    }
+  });
+
+  it('compares two runs by their findings of the shared detection only', () => {
+    const full = [
+      { code: 'ENDPOINT_MISSING', vpcId: 'vpc-1', service: 'ecs' },
+      { code: 'VPC_DNS_DISABLED', vpcId: 'vpc-1' },
+    ];
+    expect(sameSharedFindings(full, [{ code: 'ENDPOINT_MISSING', vpcId: 'vpc-1', service: 'ecs' }])).toBe(
+      true,
+    );
+    expect(sameSharedFindings(full, [{ code: 'ENDPOINT_MISSING', vpcId: 'vpc-1', service: 'logs' }])).toBe(
+      false,
+    );
+    expect(sameSharedFindings(full, [])).toBe(false);
+  });
+
+  it('its bound leaves out the reads only the skipped checks need', () => {
+    const bound = lowerBound(tiny());
+    const subset = withoutOperations(bound, ['ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions']);
+    expect(subset.byOperation['ec2:DescribeVpcAttribute']).toBeUndefined();
+    expect(subset.total).toBe(
+      bound.total -
+        (bound.byOperation['ec2:DescribeVpcAttribute'] ?? 0) -
+        (bound.byOperation['ec2:DescribeDhcpOptions'] ?? 0),
+    );
+    expect(subset.byService.ec2).toBe((bound.byService.ec2 ?? 0) - (bound.total - subset.total));
   });
 });
 
