@@ -14,6 +14,11 @@ key id, paging, ECS limits, ...); nothing of it is changed here. On top of it:
                        operation (service from the SigV4 credential scope, operation from X-Amz-Target or the
                        query `Action`). The same counting for every client (our SDK v3 code and Cloud
                        Custodian's boto3), so it cross-checks the remediator's own counter.
+  POST /_bench/latency body {"ms": N}: from now on every AWS request waits N ms before moto serves it
+                       (default 0). moto answers in a few ms of CPU in one process, so concurrent requests
+                       queue on it and a client's concurrency counts for nothing; AWS answers in tens of ms
+                       spent mostly waiting, in parallel across requests. The wait sleeps (other requests
+                       proceed meanwhile) and is left out of /_bench/times.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ _COUNTS_LOCK = threading.Lock()
 
 
 _TIMES: dict[str, dict[str, float]] = {}
+# Seconds every AWS request waits before moto serves it (POST /_bench/latency).
+_LATENCY = {"seconds": 0.0}
 
 
 def _record(environ: dict[str, Any]) -> tuple[str, str] | None:
@@ -321,6 +328,10 @@ def wrap(app: Any) -> Any:
             with _COUNTS_LOCK:
                 times = {k: round(v, 1) for k, v in _TIMES.get(account, {}).items()}
             return _json(start_response, "200 OK", times)
+        if path == "/_bench/latency":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            _LATENCY["seconds"] = float(json.loads(environ["wsgi.input"].read(length))["ms"]) / 1000
+            return _json(start_response, "200 OK", {"ms": _LATENCY["seconds"] * 1000})
         if path == "/_bench/seed":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             request = json.loads(environ["wsgi.input"].read(length))
@@ -331,6 +342,8 @@ def wrap(app: Any) -> Any:
                 return _json(start_response, "500 Internal Server Error", {"error": repr(error)})
             return _json(start_response, "200 OK", result)
         recorded = _record(environ)
+        if recorded is not None and _LATENCY["seconds"] > 0:
+            time.sleep(_LATENCY["seconds"])
         started = time.perf_counter()
         try:
             return app(environ, start_response)

@@ -56,6 +56,11 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REGION = 'us-east-1';
 /** The VPC of the event-scoped reconcile: in scope, NAT egress, EC2 and Fargate work, at every size. */
 const EVENT_VPC = 'vpc-000';
+/**
+ * The per-request wait of the comparison's second round: an in-Region AWS API call takes tens of
+ * milliseconds, mostly waiting, in parallel across requests; moto alone serializes everything.
+ */
+const SIMULATED_LATENCY_MS = 50;
 /** The reads only the DNS checks need: skipped by the shared-subset plan, so out of its bound. */
 const DNS_OPERATIONS = ['ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions'];
 const C7N_REQUIREMENT = 'c7n==0.9.53';
@@ -119,6 +124,16 @@ async function seed(endpoint: string, spec: AccountSpec): Promise<Record<string,
   if (!res.ok || !body.vpcIds) throw new Error(`seeding failed: ${body.error ?? res.status}`);
   log(`seeded ${spec.size} in ${body.seconds ?? '?'} s`);
   return body.vpcIds;
+}
+
+/** Makes every AWS request wait `ms` before moto serves it (bench/moto_bench_server.py). */
+async function setLatency(endpoint: string, ms: number): Promise<void> {
+  const res = await fetch(`${endpoint}/_bench/latency`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ms }),
+  });
+  if (!res.ok) throw new Error(`setting the latency failed: ${res.status}`);
 }
 
 async function serverCounts(endpoint: string, account: string): Promise<Record<string, number>> {
@@ -424,6 +439,12 @@ export interface SizeResult {
    * Custodian; `sameFindings`: it reports exactly the full plan's findings of that detection.
    */
   readonly sharedSubset: (PlanFigures & { readonly sameFindings: boolean }) | null;
+  /** The shared subset and Custodian + ECS inventory again, every request delayed `latencyMs`. */
+  readonly withLatency: {
+    readonly latencyMs: number;
+    readonly sharedSubset: PlanFigures;
+    readonly custodianWithEcsInventory: CustodianRun;
+  } | null;
 }
 
 async function benchSize(
@@ -454,6 +475,7 @@ async function benchSize(
     });
     let custodian: SizeResult['custodian'] = null;
     let sharedSubset: SizeResult['sharedSubset'] = null;
+    let withLatency: SizeResult['withLatency'] = null;
     if (c7n !== undefined) {
       log(`${size}: full plan of the shared subset (the checks Custodian can express)`);
       const subset = await measurePlan(
@@ -479,6 +501,29 @@ async function benchSize(
         ...compareFindings(full.result.findings, detection.flagged),
         withEcsInventory: inventory.figures,
       };
+      log(
+        `${size}: the shared subset and Custodian + ECS inventory again, ${SIMULATED_LATENCY_MS} ms a request`,
+      );
+      await setLatency(server.endpoint, SIMULATED_LATENCY_MS);
+      try {
+        const slowSubset = await measurePlan(
+          server.endpoint,
+          spec,
+          withoutOperations(lowerBound(spec), DNS_OPERATIONS),
+          { config: sharedSubsetConfig() },
+        );
+        const slowInventory = await runCustodian(c7n, server.endpoint, accountId, [
+          'bench/custodian/ecs-endpoints.yml',
+          'bench/custodian/ecs-inventory.yml',
+        ]);
+        withLatency = {
+          latencyMs: SIMULATED_LATENCY_MS,
+          sharedSubset: slowSubset.figures,
+          custodianWithEcsInventory: slowInventory.figures,
+        };
+      } finally {
+        await setLatency(server.endpoint, 0);
+      }
     }
     const p = SIZES[size];
     return {
@@ -490,6 +535,7 @@ async function benchSize(
       bundles,
       custodian,
       sharedSubset,
+      withLatency,
     };
   } finally {
     await server.stop();
@@ -551,6 +597,14 @@ export function renderText(results: readonly SizeResult[]): string {
         `our full plan of the shared subset (checks.disabled: all but ${SHARED_DETECTION_CODES.join(', ')}): ` +
           `${f.processWallMs} ms process (plan ${f.wallMs} ms, moto ${f.serverMs} ms), ${f.apiCalls} API calls ` +
           `(lower bound ${f.apiCallLowerBound}); same shared findings as the full plan: ${f.sameFindings ? 'yes' : 'NO'}`,
+      );
+    }
+    if (r.withLatency) {
+      const w = r.withLatency;
+      lines.push(
+        `with ${w.latencyMs} ms a request: our shared subset ${w.sharedSubset.processWallMs} ms process ` +
+          `(${w.sharedSubset.apiCalls} calls); Custodian + ECS inventory ${w.custodianWithEcsInventory.wallMs} ms ` +
+          `(${w.custodianWithEcsInventory.apiCalls} calls)`,
       );
     }
     lines.push('');
@@ -659,6 +713,14 @@ function figuresMarkdown(results: readonly SizeResult[], command: string): strin
       ...results.map((r) => (r.sharedSubset ? (r.sharedSubset.sameFindings ? 'yes' : 'no') : '-')),
     ]),
     row([
+      `with ${SIMULATED_LATENCY_MS} ms a request: ours, shared subset, process wall ms`,
+      ...results.map((r) => r.withLatency?.sharedSubset.processWallMs ?? '-'),
+    ]),
+    row([
+      `with ${SIMULATED_LATENCY_MS} ms a request: Custodian + ECS inventory, process wall ms`,
+      ...results.map((r) => r.withLatency?.custodianWithEcsInventory.wallMs ?? '-'),
+    ]),
+    row([
       'our shared findings reproduced by Custodian',
       ...results.map((r) =>
         r.custodian ? `${r.custodian.findingsReproduced} / ${r.custodian.sharedFindings}` : '-',
@@ -731,6 +793,18 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
             name: 'ours, shared subset (process)',
             color: '#9467bd',
             values: results.map((r) => r.sharedSubset?.processWallMs ?? 0),
+          },
+          {
+            name: `ours, shared subset, ${SIMULATED_LATENCY_MS} ms a request`,
+            color: '#9467bd',
+            dashed: true,
+            values: results.map((r) => r.withLatency?.sharedSubset.processWallMs ?? 0),
+          },
+          {
+            name: `Custodian + ECS inventory, ${SIMULATED_LATENCY_MS} ms a request`,
+            color: '#d62728',
+            dashed: true,
+            values: results.map((r) => r.withLatency?.custodianWithEcsInventory.wallMs ?? 0),
           },
           {
             name: 'Custodian (endpoints only)',
