@@ -47,6 +47,8 @@ export async function describeHostPlaces(
   const unplaced: string[] = [];
   for (const ci of containerInstances) {
     const [vpcId, subnetId, availabilityZone] = PLACE_ATTRIBUTES.map((name) => ci.attributes[name]);
+    // Only EC2 hosts: `mi-…` of ECS Anywhere are skipped, as describeInstances skips them.
+    if (!ci.ec2InstanceId.startsWith('i-')) continue;
     if (vpcId && subnetId && availabilityZone) {
       // Live unless the state-filtered read below says otherwise (pending and running alike).
       placed.set(ci.ec2InstanceId, {
