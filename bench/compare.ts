@@ -24,9 +24,14 @@ export const CUSTODIAN_SERVICES = [
  */
 export const SHARED_DETECTION_CODES: readonly FindingCode[] = ['ENDPOINT_MISSING', 'ENDPOINT_NOT_AVAILABLE'];
 
+/** Whether a finding code belongs to the shared detection. */
+function isSharedDetection(code: string): boolean {
+  return (SHARED_DETECTION_CODES as readonly string[]).includes(code);
+}
+
 /** Our config for the shared subset: every other check disabled, with the reads only they need. */
 export function sharedSubsetConfig(): { checks: { disabled: FindingCode[] } } {
-  return { checks: { disabled: FINDING_CODES.filter((code) => !SHARED_DETECTION_CODES.includes(code)) } };
+  return { checks: { disabled: FINDING_CODES.filter((code) => !isSharedDetection(code)) } };
 }
 
 /** The Custodian policy that flags VPCs without `service`'s endpoint. */
@@ -62,12 +67,7 @@ export function compareFindings(
   const key = (vpcId: string, service: string): string => `${vpcId} ${service}`;
   const shared = new Set(
     ours
-      .filter(
-        (f) =>
-          (SHARED_DETECTION_CODES as readonly string[]).includes(f.code) &&
-          f.service !== undefined &&
-          wanted.has(f.service),
-      )
+      .filter((f) => isSharedDetection(f.code) && f.service !== undefined && wanted.has(f.service))
       .map((f) => key(f.vpcId, f.service ?? '')),
   );
   const theirs = new Set<string>();
@@ -88,7 +88,7 @@ export function compareFindings(
 export function sameSharedFindings(a: readonly FindingKey[], b: readonly FindingKey[]): boolean {
   const keys = (findings: readonly FindingKey[]): string[] =>
     findings
-      .filter((f) => (SHARED_DETECTION_CODES as readonly string[]).includes(f.code))
+      .filter((f) => isSharedDetection(f.code))
       .map((f) => `${f.code} ${f.vpcId} ${f.service ?? ''}`)
       .sort();
   const [left, right] = [keys(a), keys(b)];

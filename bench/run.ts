@@ -48,7 +48,7 @@ import { lowerBound, withoutOperations } from './lower-bound.ts';
 import type { LowerBound } from './lower-bound.ts';
 import type { PlanChildResult } from './plan-child.ts';
 import { SIZES, buildSpec } from './spec.ts';
-import type { AccountSpec, SizeName } from './spec.ts';
+import type { AccountSpec, SizeName, SizeParams } from './spec.ts';
 import type { MotoServer } from '../test/harness/moto.ts';
 import { startMoto } from '../test/harness/moto.ts';
 
@@ -413,15 +413,7 @@ async function measureBundles(): Promise<BundleFigures[]> {
 // ---------------------------------------------------------------------------------------------------
 export interface SizeResult {
   readonly size: SizeName;
-  readonly account: {
-    readonly vpcs: number;
-    readonly clusters: number;
-    readonly containerInstances: number;
-    readonly services: number;
-    readonly taskDefinitions: number;
-    readonly endpoints: number;
-    readonly tasks: number;
-  };
+  readonly account: SizeParams;
   readonly plan: PlanFigures;
   /** The event-scoped plan with the cluster index (the deployed path after a sweep). */
   readonly eventReconcile: PlanFigures & { readonly vpcId: string; readonly clusters: number };
@@ -477,25 +469,21 @@ async function benchSize(
     let sharedSubset: SizeResult['sharedSubset'] = null;
     let withLatency: SizeResult['withLatency'] = null;
     if (c7n !== undefined) {
+      // The two runs of the comparison, made twice: on moto alone, then with AWS-like latency.
+      const subsetBound = withoutOperations(lowerBound(spec), DNS_OPERATIONS);
+      const measureSubset = () =>
+        measurePlan(server.endpoint, spec, subsetBound, { config: sharedSubsetConfig() });
+      const custodianFiles = ['bench/custodian/ecs-endpoints.yml'];
+      const inventoryFiles = [...custodianFiles, 'bench/custodian/ecs-inventory.yml'];
       log(`${size}: full plan of the shared subset (the checks Custodian can express)`);
-      const subset = await measurePlan(
-        server.endpoint,
-        spec,
-        withoutOperations(lowerBound(spec), DNS_OPERATIONS),
-        { config: sharedSubsetConfig() },
-      );
+      const subset = await measureSubset();
       sharedSubset = {
         ...subset.figures,
         sameFindings: sameSharedFindings(full.result.findings, subset.result.findings),
       };
       log(`${size}: Cloud Custodian`);
-      const detection = await runCustodian(c7n, server.endpoint, accountId, [
-        'bench/custodian/ecs-endpoints.yml',
-      ]);
-      const inventory = await runCustodian(c7n, server.endpoint, accountId, [
-        'bench/custodian/ecs-endpoints.yml',
-        'bench/custodian/ecs-inventory.yml',
-      ]);
+      const detection = await runCustodian(c7n, server.endpoint, accountId, custodianFiles);
+      const inventory = await runCustodian(c7n, server.endpoint, accountId, inventoryFiles);
       custodian = {
         ...detection.figures,
         ...compareFindings(full.result.findings, detection.flagged),
@@ -506,16 +494,8 @@ async function benchSize(
       );
       await setLatency(server.endpoint, SIMULATED_LATENCY_MS);
       try {
-        const slowSubset = await measurePlan(
-          server.endpoint,
-          spec,
-          withoutOperations(lowerBound(spec), DNS_OPERATIONS),
-          { config: sharedSubsetConfig() },
-        );
-        const slowInventory = await runCustodian(c7n, server.endpoint, accountId, [
-          'bench/custodian/ecs-endpoints.yml',
-          'bench/custodian/ecs-inventory.yml',
-        ]);
+        const slowSubset = await measureSubset();
+        const slowInventory = await runCustodian(c7n, server.endpoint, accountId, inventoryFiles);
         withLatency = {
           latencyMs: SIMULATED_LATENCY_MS,
           sharedSubset: slowSubset.figures,
