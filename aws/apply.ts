@@ -27,6 +27,7 @@ import type {
   ModifyEndpointAction,
 } from '../core/actions.ts';
 import { isManaged } from '../core/actions.ts';
+import { isIpv6Cidr } from '../core/network.ts';
 import { defaultConfig } from '../core/config.ts';
 import type { Plan, PlannedAction } from '../core/plan.ts';
 import type { ActionResult } from '../core/report.ts';
@@ -213,7 +214,9 @@ async function createSecurityGroup(ec2: EC2Client, action: CreateSecurityGroupAc
   };
 }
 
-/** Allows TCP 443 from each CIDR; rules that already exist are kept. Returns how many were added. */
+const RULE_DESCRIPTION = 'ECS workload subnet (ecs-endpoint-remediator)';
+
+/** Allows TCP 443 from each CIDR (IPv4 or IPv6); rules that already exist are kept. Returns how many were added. */
 async function authorizeHttps(ec2: EC2Client, groupId: string, cidrs: readonly string[]): Promise<number> {
   const authorize = (ranges: readonly string[]) =>
     ec2.send(
@@ -224,10 +227,20 @@ async function authorizeHttps(ec2: EC2Client, groupId: string, cidrs: readonly s
             IpProtocol: 'tcp',
             FromPort: 443,
             ToPort: 443,
-            IpRanges: ranges.map((cidr) => ({
-              CidrIp: cidr,
-              Description: 'ECS workload subnet (ecs-endpoint-remediator)',
-            })),
+            ...(ranges.some((cidr) => !isIpv6Cidr(cidr))
+              ? {
+                  IpRanges: ranges
+                    .filter((cidr) => !isIpv6Cidr(cidr))
+                    .map((cidr) => ({ CidrIp: cidr, Description: RULE_DESCRIPTION })),
+                }
+              : {}),
+            ...(ranges.some(isIpv6Cidr)
+              ? {
+                  Ipv6Ranges: ranges
+                    .filter(isIpv6Cidr)
+                    .map((cidr) => ({ CidrIpv6: cidr, Description: RULE_DESCRIPTION })),
+                }
+              : {}),
           },
         ],
       }),
@@ -316,6 +329,12 @@ async function createEndpoint(
               SubnetIds: [...action.subnetIds],
               SecurityGroupIds: [...securityGroupIds],
               PrivateDnsEnabled: true,
+              ...(action.ipAddressType === undefined
+                ? {}
+                : {
+                    IpAddressType: action.ipAddressType,
+                    DnsOptions: { DnsRecordIpType: action.ipAddressType },
+                  }),
             }
           : { RouteTableIds: [...action.routeTableIds] }),
       }),

@@ -24,7 +24,7 @@ export interface CreateSecurityGroupAction extends ActionBase {
   readonly kind: 'CREATE_SECURITY_GROUP';
   readonly groupName: string;
   readonly description: string;
-  /** TCP 443 is allowed from each of these (the workload subnets' CIDRs). */
+  /** TCP 443 is allowed from each of these (the workload subnets' CIDRs, IPv4 and IPv6). */
   readonly ingressCidrs: readonly string[];
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -44,6 +44,8 @@ export interface CreateEndpointAction extends ActionBase {
   readonly subnetIds: readonly string[];
   readonly securityGroups: readonly GroupRef[];
   readonly privateDnsEnabled: true;
+  /** `dualstack` or `ipv6` where IPv6-only work calls the service (absent: `ipv4`); DNS records follow it. */
+  readonly ipAddressType?: 'dualstack' | 'ipv6';
   /** Deterministic for the same drift in the same time window: two concurrent applies create one endpoint. */
   readonly clientToken: string;
   readonly tags: Readonly<Record<string, string>>;

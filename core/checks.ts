@@ -1,18 +1,29 @@
 /**
  * The checks: each looks at one VPC's ECS work and endpoints and reports findings, each with the
  * remedy that would fix it. Checks only diagnose; the planner decides what is actually done.
+ * The context they read is built in core/context.ts; endpoints served from elsewhere (private hosted
+ * zones, Resolver rules) are checked in core/central.ts.
  */
 import { isManaged } from './actions.ts';
-import type { FindingCode, Severity } from './findings.ts';
-import type {
-  EndpointServiceOffer,
-  RegionSnapshot,
-  RouteTable,
-  SecurityGroup,
-  SsmManagedInstance,
-  VpcEndpoint,
-} from './model.ts';
-import { admitsHttpsFrom, routeTableOf } from './network.ts';
+import { centralFindings } from './central.ts';
+import type { Check, DraftFinding, VpcContext } from './context.ts';
+import {
+  callersFor,
+  consequence,
+  describeCallers,
+  draft,
+  endpointPlacement,
+  neededFor,
+  serviceAzs,
+  serviceSeverity,
+  unknownDraft,
+  whatBreaks,
+} from './context.ts';
+import { resolveService, serviceDnsNames } from './dns.ts';
+import type { SecurityGroup, VpcEndpoint } from './model.ts';
+import { NEEDS, isUnknownNeed } from './needs.ts';
+import type { Admission } from './network.ts';
+import { admitsHttpsFrom, familiesTowards, routeTableOf } from './network.ts';
 import type { InterfaceService, ManagedService } from './services.ts';
 import {
   GATEWAY_SERVICE,
@@ -22,109 +33,10 @@ import {
   serviceOrder,
 } from './services.ts';
 import { MINIMUM_AGENT_VERSION, isAgentOutdated } from './version.ts';
-import type { Need, PlacedContainerInstance, VpcWorkload } from './workloads.ts';
-import { requiredServices } from './workloads.ts';
+import type { Caller } from './workloads.ts';
 
-/** What would fix a finding; the planner turns remedies into actions (or explains why not). */
-export type Remedy =
-  | { readonly kind: 'manual'; readonly hint: string }
-  | { readonly kind: 'create-interface'; readonly service: InterfaceService }
-  | {
-      readonly kind: 'create-gateway';
-      readonly service: ManagedService;
-      readonly routeTableIds: readonly string[];
-    }
-  | {
-      readonly kind: 'modify';
-      readonly endpoint: VpcEndpoint;
-      readonly service: ManagedService;
-      readonly addSubnetIds?: readonly string[];
-      readonly attachManagedGroup?: boolean;
-      readonly enablePrivateDns?: boolean;
-      readonly addRouteTableIds?: readonly string[];
-    }
-  | { readonly kind: 'delete'; readonly endpoint: VpcEndpoint }
-  | { readonly kind: 'update-agent'; readonly instance: PlacedContainerInstance; readonly hint: string }
-  | {
-      readonly kind: 'enable-vpc-dns';
-      readonly attributes: readonly ('enableDnsSupport' | 'enableDnsHostnames')[];
-    };
-
-export interface DraftFinding {
-  readonly code: FindingCode;
-  readonly severity: Severity;
-  readonly vpcId: string;
-  readonly service?: string;
-  readonly resourceId?: string;
-  /** What distinguishes this finding from others of its code in the VPC (for the stable id). */
-  readonly subject: string;
-  readonly message: string;
-  readonly remedy: Remedy;
-}
-
-/** Everything a check may look at for one VPC. */
-export interface VpcContext {
-  readonly region: string;
-  readonly workload: VpcWorkload;
-  readonly required: ReadonlyMap<ManagedService, readonly Need[]>;
-  /** `high` when the workload has no internet egress (it breaks), else `medium`. */
-  readonly severity: Severity;
-  /** The VPC's endpoints in any state but deleted/deleting. */
-  readonly endpoints: readonly VpcEndpoint[];
-  readonly groupsById: ReadonlyMap<string, SecurityGroup>;
-  readonly offers: ReadonlyMap<string, EndpointServiceOffer>;
-  readonly routeTables: readonly RouteTable[];
-  readonly subnetAz: ReadonlyMap<string, string>;
-  /** SSM's facts of the container instances discovery looked up, by EC2 instance id. */
-  readonly ssm: ReadonlyMap<string, SsmManagedInstance>;
-}
-
-export type Check = (context: VpcContext) => DraftFinding[];
-
-const WHAT_BREAKS: Readonly<Record<ManagedService, string>> = {
-  'ecs-agent': 'the ECS agent cannot poll for work',
-  'ecs-telemetry': 'the ECS agent cannot send telemetry',
-  ecs: 'the ECS agent cannot register or report task state',
-  ssm: 'Parameter Store secrets and SSM Run Command (agent restarts) fail',
-  ssmmessages: 'SSM Run Command (agent restarts) cannot reach the instances',
-  ec2messages: 'SSM Run Command (agent restarts) cannot reach the instances',
-  'ecr.api': 'image pulls from private ECR fail',
-  'ecr.dkr': 'image pulls from private ECR fail',
-  logs: 'awslogs delivery to CloudWatch Logs fails',
-  secretsmanager: 'tasks with Secrets Manager secrets fail to start',
-  s3: 'image layers from private ECR cannot be downloaded',
-};
-
-/** The consequence of a broken endpoint, worded for the VPC's egress. */
-function consequence(context: VpcContext, service: ManagedService): string {
-  return context.severity === 'high'
-    ? `${WHAT_BREAKS[service]} from subnets without internet egress`
-    : `its traffic leaves the AWS network through the internet path`;
-}
-
-function neededFor(context: VpcContext, service: ManagedService): string {
-  const reasons = (context.required.get(service) ?? []).flatMap(
-    (need) => context.workload.needs.get(need) ?? [],
-  );
-  const first = reasons[0];
-  if (first === undefined) return '';
-  return reasons.length > 1
-    ? ` (needed by ${first} and ${reasons.length - 1} more)`
-    : ` (needed by ${first})`;
-}
-
-function draft(
-  context: VpcContext,
-  code: FindingCode,
-  fields: Omit<DraftFinding, 'code' | 'vpcId' | 'severity'> & { severity?: Severity },
-): DraftFinding {
-  return {
-    code,
-    vpcId: context.workload.vpc.vpcId,
-    severity: fields.severity ?? context.severity,
-    ...fields,
-  };
-}
+export type { Check, DraftFinding, Remedy, VpcContext } from './context.ts';
+export { vpcContext } from './context.ts';
 
 /** The endpoint that counts for a service: available with private DNS first, then available, then any. */
 function primaryEndpoint(candidates: readonly VpcEndpoint[]): VpcEndpoint | undefined {
@@ -151,7 +63,10 @@ const vpcDnsCheck: Check = (context) => {
         subject: 'dns',
         resourceId: context.workload.vpc.vpcId,
         message: `${off.join(' and ')} off: interface endpoints' private DNS cannot work, so AWS API calls resolve to public endpoints`,
-        remedy: { kind: 'enable-vpc-dns', attributes: off },
+        remedy:
+          context.sharedBy === undefined
+            ? { kind: 'enable-vpc-dns', attributes: off }
+            : { kind: 'manual', hint: `only the VPC's owner (account ${context.sharedBy}) can change its DNS attributes` },
       }),
     );
   }
@@ -173,6 +88,46 @@ const vpcDnsCheck: Check = (context) => {
   return findings;
 };
 
+/**
+ * A VPC shared with this account (AWS RAM): the participant can neither see the owner's endpoints nor
+ * create any, so a missing endpoint and an existing one look the same. Each need is reported once,
+ * with the owner and the services, and nothing is planned.
+ */
+const sharedVpcCheck: Check = (context) => {
+  const owner = context.sharedBy;
+  if (owner === undefined) return [];
+  return [...context.workload.needs]
+    .filter(([need]) => NEEDS[need].services.length > 0)
+    .map(([need, reasons]) =>
+      unknownDraft(
+        context,
+        'SHARED_VPC_UNVERIFIABLE',
+        {
+          subject: need,
+          resourceId: context.workload.vpc.vpcId,
+          message: `${context.workload.vpc.vpcId} is shared by account ${owner}: this account cannot see or create its endpoints; ${need} needs ${NEEDS[need].services.join(', ')} (${reasons[0] ?? ''}${reasons.length > 1 ? ` and ${reasons.length - 1} more` : ''})`,
+        },
+        `the endpoints of a shared VPC are visible only to its owner, account ${owner}: check them there`,
+      ),
+    );
+};
+
+/** Needs whose endpoints the remediator cannot know (a FireLens config file it cannot read). */
+const unknownNeedsCheck: Check = (context) =>
+  [...context.workload.needs]
+    .filter(([need]) => isUnknownNeed(need))
+    .map(([need, reasons]) =>
+      unknownDraft(
+        context,
+        'NEED_UNKNOWN',
+        {
+          subject: need,
+          message: `${reasons[0] ?? need}${reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : ''}: the endpoints its outputs need cannot be known`,
+        },
+        'the outputs of a FireLens config file are not visible to the remediator: each AWS output needs its endpoint (logs, kinesis-firehose, kinesis-streams, s3)',
+      ),
+    );
+
 function interfaceEndpointFindings(context: VpcContext, service: InterfaceService): DraftFinding[] {
   const serviceName = serviceNameOf(context.region, service);
   const offer = context.offers.get(serviceName);
@@ -182,7 +137,7 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
         severity: 'low',
         service,
         subject: service,
-        message: `${serviceName} is not offered as an interface endpoint in ${context.region}: ${WHAT_BREAKS[service]} without egress`,
+        message: `${serviceName} is not offered as an interface endpoint in ${context.region}: ${whatBreaks(service)} without egress`,
         remedy: { kind: 'manual', hint: 'provide internet egress (NAT) for this service' },
       }),
     ];
@@ -192,9 +147,14 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
       (candidate) => candidate.serviceName === serviceName && candidate.type === 'Interface',
     ),
   );
+  // A local endpoint with private DNS answers its names itself: no private hosted zone can overlap it.
+  if (!endpoint?.privateDnsEnabled) {
+    const resolution = resolveService(context.dns, serviceDnsNames(context.region, service, offer.privateDnsNames));
+    if (resolution.kind !== 'local') return centralFindings(context, service, resolution, endpoint);
+  }
   const offered = new Set(offer.availabilityZones);
   if (!endpoint) {
-    const unofferedAzs = context.workload.availabilityZones.filter((az) => !offered.has(az));
+    const placement = endpointPlacement(context, service);
     return [
       draft(context, 'ENDPOINT_MISSING', {
         service,
@@ -202,7 +162,7 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
         message: `no ${serviceName} endpoint: ${consequence(context, service)}${neededFor(context, service)}`,
         remedy: { kind: 'create-interface', service },
       }),
-      ...(unofferedAzs.length > 0 ? [azNotOffered(context, service, unofferedAzs)] : []),
+      ...(placement.unofferedAzs.length > 0 ? [azNotOffered(context, service, placement.unofferedAzs)] : []),
     ];
   }
   const resourceId = endpoint.vpcEndpointId;
@@ -220,39 +180,114 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
     );
   }
   const endpointAzs = new Set(endpoint.subnetIds.map((id) => context.subnetAz.get(id)));
-  const gapAzs = context.workload.availabilityZones.filter((az) => !endpointAzs.has(az));
+  const gapAzs = serviceAzs(context, service).filter((az) => !endpointAzs.has(az));
   const fixableAzs = gapAzs.filter((az) => offered.has(az));
   if (fixableAzs.length > 0) {
-    const addSubnetIds = fixableAzs.map((az) => subnetInAz(context, az));
+    const placement = endpointPlacement(context, service);
+    const addSubnetIds = placement.subnetIds.filter((id) => fixableAzs.includes(context.subnetAz.get(id) ?? ''));
     findings.push(
       draft(context, 'ENDPOINT_AZ_GAP', {
         service,
         resourceId,
         subject: service,
         message: `${resourceId} (${service}) has no subnet in ${fixableAzs.join(', ')} where ECS runs: calls from there cross AZs and fail when the endpoint's AZs are impaired`,
-        remedy: { kind: 'modify', endpoint, service, addSubnetIds },
+        remedy:
+          addSubnetIds.length > 0
+            ? { kind: 'modify', endpoint, service, addSubnetIds }
+            : { kind: 'manual', hint: `no subnet in ${fixableAzs.join(', ')} fits the endpoint's IP address type` },
       }),
     );
   }
   const unofferedAzs = gapAzs.filter((az) => !offered.has(az));
   if (unofferedAzs.length > 0) findings.push(azNotOffered(context, service, unofferedAzs));
+  findings.push(...admissionFindings(context, service, endpoint));
+  return findings;
+}
+
+/** Whether each caller of the service can open TCP 443 to the endpoint: its IP type, then its groups. */
+function admissionFindings(context: VpcContext, service: ManagedService, endpoint: VpcEndpoint): DraftFinding[] {
+  const resourceId = endpoint.vpcEndpointId;
+  const callers = callersFor(context, service);
+  const noFamily = callers.filter((caller) => familiesTowards(caller.subnet, endpoint.ipAddressType).length === 0);
+  const findings: DraftFinding[] = [];
+  if (noFamily.length > 0) {
+    findings.push(
+      draft(context, 'ENDPOINT_IP_TYPE_MISMATCH', {
+        service,
+        resourceId,
+        subject: service,
+        message: `${resourceId} (${service}) is ${endpoint.ipAddressType ?? 'ipv4'}: ${describeCallers(noFamily)} share no address family with it, so ${whatBreaks(service)} there`,
+        remedy: {
+          kind: 'manual',
+          hint: 'change the endpoint to dualstack (ModifyVpcEndpoint IpAddressType; its subnets need both IPv4 and IPv6) or add NAT64 egress',
+        },
+      }),
+    );
+  }
   const groups = endpoint.securityGroupIds.flatMap((id) => context.groupsById.get(id) ?? []);
-  const uncovered = context.workload.sources.filter((source) => !admitsHttpsFrom(groups, source));
-  if (uncovered.length > 0) {
+  const verdicts = callers
+    .filter((caller) => !noFamily.includes(caller))
+    .map((caller): [Caller, Admission] => [caller, admission(context, groups, caller, endpoint)]);
+  const refused = verdicts.filter(([, verdict]) => verdict === 'no').map(([caller]) => caller);
+  const unknown = verdicts.filter(([, verdict]) => verdict === 'unknown').map(([caller]) => caller);
+  if (refused.length > 0) {
     findings.push(
       draft(context, 'ENDPOINT_SG_NO_HTTPS', {
         service,
         resourceId,
         subject: service,
-        message: `${resourceId} (${service}) security groups do not allow TCP 443 from ${uncovered.map((source) => `${source.subnet.subnetId} (${source.subnet.cidrBlock})`).join(', ')}: connections from there time out`,
+        message: `${resourceId} (${service}) security groups do not allow TCP 443 from ${describeCallers(refused)}: connections from there time out`,
         remedy: { kind: 'modify', endpoint, service, attachManagedGroup: true },
       }),
+    );
+  } else if (unknown.length > 0) {
+    findings.push(
+      unknownDraft(
+        context,
+        'ENDPOINT_SG_NO_HTTPS',
+        {
+          service,
+          resourceId,
+          subject: service,
+          message: `${resourceId} (${service}): whether its security groups allow TCP 443 from ${describeCallers(unknown)} cannot be verified`,
+        },
+        unknownAdmissionReason(context, groups),
+      ),
     );
   }
   return findings;
 }
 
-function azNotOffered(context: VpcContext, service: ManagedService, azs: readonly string[]): DraftFinding {
+function admission(
+  context: VpcContext,
+  groups: readonly SecurityGroup[],
+  caller: Caller,
+  endpoint: VpcEndpoint,
+): Admission {
+  const verdict = admitsHttpsFrom(groups, caller, {
+    ...(endpoint.ipAddressType === undefined ? {} : { endpointIpType: endpoint.ipAddressType }),
+    prefixLists: context.prefixLists,
+  });
+  // A caller whose groups could not be read may be admitted by a group-referencing rule.
+  if (verdict === 'no' && !caller.groupsKnown) {
+    const referencesGroups = groups.some((group) => group.ingress.some((rule) => rule.sourceGroupIds.length > 0));
+    if (referencesGroups) return 'unknown';
+  }
+  return verdict;
+}
+
+function unknownAdmissionReason(context: VpcContext, groups: readonly SecurityGroup[]): string {
+  const unreadable = groups
+    .flatMap((group) => group.ingress.flatMap((rule) => rule.prefixListIds ?? []))
+    .filter((id) => context.prefixLists.has(id) && context.prefixLists.get(id) === undefined);
+  if (unreadable.length > 0) {
+    const read = context.skippedReads.find((skipped) => skipped.resourceId === unreadable[0]);
+    return `prefix list ${unreadable[0] ?? ''} could not be read (${read?.reason ?? 'unknown error'})`;
+  }
+  return 'the security groups of a task interface could not be read (DescribeNetworkInterfaces)';
+}
+
+export function azNotOffered(context: VpcContext, service: ManagedService, azs: readonly string[]): DraftFinding {
   return draft(context, 'ENDPOINT_AZ_NOT_OFFERED', {
     severity: 'low',
     service,
@@ -262,10 +297,10 @@ function azNotOffered(context: VpcContext, service: ManagedService, azs: readonl
   });
 }
 
-function notAvailable(context: VpcContext, service: ManagedService, endpoint: VpcEndpoint): DraftFinding {
+export function notAvailable(context: VpcContext, service: ManagedService, endpoint: VpcEndpoint): DraftFinding {
   const pending = endpoint.state === 'pending' || endpoint.state === 'pendingacceptance';
   return draft(context, 'ENDPOINT_NOT_AVAILABLE', {
-    severity: pending ? 'low' : context.severity,
+    ...(pending ? { severity: 'low' as const } : {}),
     service,
     resourceId: endpoint.vpcEndpointId,
     subject: service,
@@ -279,17 +314,14 @@ function notAvailable(context: VpcContext, service: ManagedService, endpoint: Vp
   });
 }
 
-/** The workload subnet chosen to host an endpoint in an AZ: the lowest id, for determinism. */
-function subnetInAz(context: VpcContext, az: string): string {
-  const subnet = context.workload.subnets.find((candidate) => candidate.availabilityZone === az);
-  if (!subnet) throw new Error(`no workload subnet in ${az}`); // unreachable: AZs come from the subnets
-  return subnet.subnetId;
-}
-
 function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
   const service = GATEWAY_SERVICE;
   const serviceName = serviceNameOf(context.region, service);
-  if (!context.offers.get(serviceName)?.types.includes('Gateway')) {
+  const offer = context.offers.get(serviceName);
+  // S3 reached through a private hosted zone (an S3 interface endpoint in a central VPC) needs no gateway.
+  const resolution = resolveService(context.dns, serviceDnsNames(context.region, service, offer?.privateDnsNames));
+  if (resolution.kind !== 'local') return centralFindings(context, service, resolution, undefined);
+  if (!offer?.types.includes('Gateway')) {
     return [
       draft(context, 'ENDPOINT_SERVICE_NOT_OFFERED', {
         severity: 'low',
@@ -303,8 +335,8 @@ function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
   const gateways = context.endpoints.filter((e) => e.serviceName === serviceName && e.type === 'Gateway');
   const needed = [
     ...new Set(
-      context.workload.subnets.flatMap(
-        (subnet) => routeTableOf(subnet, context.routeTables)?.routeTableId ?? [],
+      callersFor(context, service).flatMap(
+        (caller) => routeTableOf(caller.subnet, context.routeTables)?.routeTableId ?? [],
       ),
     ),
   ].sort();
@@ -335,13 +367,15 @@ function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
 }
 
 const requiredEndpointsCheck: Check = (context) =>
-  [...context.required.keys()]
-    .sort((a, b) => serviceOrder(a) - serviceOrder(b))
-    .flatMap((service) =>
-      service === GATEWAY_SERVICE
-        ? gatewayEndpointFindings(context)
-        : interfaceEndpointFindings(context, service),
-    );
+  context.sharedBy !== undefined
+    ? []
+    : [...context.required.keys()]
+        .sort((a, b) => serviceOrder(a) - serviceOrder(b))
+        .flatMap((service) =>
+          service === GATEWAY_SERVICE
+            ? gatewayEndpointFindings(context)
+            : interfaceEndpointFindings(context, service),
+        );
 
 const wrongRegionCheck: Check = (context) =>
   context.endpoints.flatMap((endpoint) => {
@@ -355,7 +389,7 @@ const wrongRegionCheck: Check = (context) =>
     const harmful = context.required.has(parsed.service) && !replaced;
     return [
       draft(context, 'ENDPOINT_WRONG_REGION', {
-        severity: harmful ? context.severity : 'low',
+        severity: harmful ? serviceSeverity(context, parsed.service) : 'low',
         service: parsed.service,
         resourceId: endpoint.vpcEndpointId,
         subject: endpoint.vpcEndpointId,
@@ -370,6 +404,7 @@ const agentVersionCheck: Check = (context) =>
     .filter((instance) => isAgentOutdated(instance.agentVersion))
     .map((instance) =>
       draft(context, 'AGENT_OUTDATED', {
+        severity: serviceSeverity(context, 'ecs-agent'),
         resourceId: instance.ec2InstanceId,
         subject: instance.ec2InstanceId,
         message: `container instance ${instance.ec2InstanceId} runs ECS agent ${instance.agentVersion ?? '?'}, older than ${MINIMUM_AGENT_VERSION}: it cannot use the ECS interface endpoints`,
@@ -384,31 +419,15 @@ const agentVersionCheck: Check = (context) =>
 /** Every check, run in this order for each VPC in scope. */
 export const CHECKS: readonly Check[] = [
   vpcDnsCheck,
+  sharedVpcCheck,
   requiredEndpointsCheck,
   wrongRegionCheck,
   agentVersionCheck,
+  unknownNeedsCheck,
 ];
-
-/** The context of one VPC's checks. */
-export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): VpcContext {
-  const vpcId = workload.vpc.vpcId;
-  return {
-    region: snapshot.region,
-    workload,
-    required: requiredServices(workload),
-    severity: workload.isolated ? 'high' : 'medium',
-    endpoints: snapshot.endpoints.filter(
-      (endpoint) => endpoint.vpcId === vpcId && endpoint.state !== 'deleted' && endpoint.state !== 'deleting',
-    ),
-    groupsById: new Map(snapshot.securityGroups.map((group) => [group.groupId, group])),
-    offers: new Map(snapshot.endpointServices.map((offer) => [offer.serviceName, offer])),
-    routeTables: snapshot.routeTables.filter((table) => table.vpcId === vpcId),
-    subnetAz: new Map(snapshot.subnets.map((subnet) => [subnet.subnetId, subnet.availabilityZone])),
-    ssm: new Map((snapshot.ssmInstances ?? []).map((managed) => [managed.instanceId, managed])),
-  };
-}
 
 /** Runs every check on one VPC. */
 export function runChecks(context: VpcContext): DraftFinding[] {
   return CHECKS.flatMap((check) => check(context));
 }
+

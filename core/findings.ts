@@ -18,6 +18,12 @@ export const FINDING_CODES = [
   'AGENT_OUTDATED',
   'AGENT_RESTART_REQUIRED',
   'SSM_UNREACHABLE',
+  'ENDPOINT_IP_TYPE_MISMATCH',
+  'ENDPOINT_POLICY_DENIES',
+  'CENTRAL_DNS_RECORD_MISSING',
+  'CENTRAL_ENDPOINT_UNREACHABLE',
+  'SHARED_VPC_UNVERIFIABLE',
+  'NEED_UNKNOWN',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -35,7 +41,8 @@ export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { high: 0, medi
  * - `disabled`: a fix exists but the config leaves it off;
  * - `manual`: the remediator does not fix this; the message says what to do.
  */
-export type RemediationStatus = 'planned' | 'deferred' | 'blocked' | 'disabled' | 'manual';
+export const REMEDIATION_STATUSES = ['planned', 'deferred', 'blocked', 'disabled', 'manual'] as const;
+export type RemediationStatus = (typeof REMEDIATION_STATUSES)[number];
 
 export interface Remediation {
   readonly status: RemediationStatus;
@@ -43,10 +50,21 @@ export interface Remediation {
   readonly reason?: string;
 }
 
+/**
+ * - `drift`: the check established the problem;
+ * - `unknown`: the check could not establish whether the problem exists (a read it needs was refused,
+ *   or the truth is out of this account's sight); `statusReason` says why. Nothing is planned for it.
+ */
+export const FINDING_STATUSES = ['drift', 'unknown'] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
 export interface Finding {
   /** Stable across runs while the same problem persists: `<code>/<region>/<vpcId>/<subject>`. */
   readonly id: string;
   readonly code: FindingCode;
+  readonly status: FindingStatus;
+  /** With status `unknown`: what could not be verified, and why. */
+  readonly statusReason?: string;
   readonly severity: Severity;
   readonly region: string;
   readonly vpcId: string;

@@ -22,6 +22,13 @@ export interface Vpc {
   readonly vpcId: string;
   /** IPv4 CIDR blocks associated with the VPC (primary first). */
   readonly cidrBlocks: readonly string[];
+  /** IPv6 CIDR blocks associated with the VPC. */
+  readonly ipv6CidrBlocks?: readonly string[];
+  /**
+   * The account that owns the VPC. A VPC shared through AWS RAM is owned by another account than the
+   * one discovered: its participants can neither see nor create its endpoints.
+   */
+  readonly ownerId?: string;
   readonly tags: Tags;
   /** DNS facts; discovery reads them only for VPCs in scope (they cost a call per VPC). */
   readonly dns?: VpcDns;
@@ -31,7 +38,16 @@ export interface Subnet {
   readonly subnetId: string;
   readonly vpcId: string;
   readonly availabilityZone: string;
+  /** The IPv4 CIDR; empty for an IPv6-only subnet. */
   readonly cidrBlock: string;
+  /** IPv6 CIDR blocks associated with the subnet (dual-stack or IPv6-only). */
+  readonly ipv6CidrBlocks?: readonly string[];
+  /** `Ipv6Native`: an IPv6-only subnet (no IPv4 addresses at all). */
+  readonly ipv6Native?: boolean;
+  /** `EnableDns64`: the Amazon resolver synthesises `64:ff9b::/96` addresses for IPv4-only names. */
+  readonly dns64?: boolean;
+  /** The owner account (`OwnerId`): another account's for a subnet shared with this one. */
+  readonly ownerId?: string;
 }
 
 export interface Route {
@@ -77,6 +93,14 @@ export interface VpcEndpoint {
   readonly securityGroupIds: readonly string[];
   readonly routeTableIds: readonly string[];
   readonly tags: Tags;
+  /** The endpoint policy (JSON text); absent means the default full-access policy. */
+  readonly policyDocument?: string;
+  /** `ipv4`, `dualstack` or `ipv6`; absent means ipv4 (endpoints made before IPv6 support). */
+  readonly ipAddressType?: string;
+  /** The endpoint's own DNS names (regional and zonal), lower case, without the trailing dot. */
+  readonly dnsNames?: readonly string[];
+  /** The account that owns the endpoint. */
+  readonly ownerId?: string;
 }
 
 export interface IngressRule {
@@ -84,9 +108,23 @@ export interface IngressRule {
   readonly protocol: string;
   readonly fromPort?: number;
   readonly toPort?: number;
+  /** IPv4 sources. */
   readonly cidrs: readonly string[];
+  /** IPv6 sources (`Ipv6Ranges`). */
+  readonly ipv6Cidrs?: readonly string[];
+  /** Managed prefix lists allowed as sources (`PrefixListIds`): their entries are CIDRs. */
+  readonly prefixListIds?: readonly string[];
   /** Security groups allowed as sources. */
   readonly sourceGroupIds: readonly string[];
+}
+
+/** A managed prefix list's entries (GetManagedPrefixListEntries). */
+export interface PrefixList {
+  readonly prefixListId: string;
+  /** IPv4 or IPv6 CIDRs. */
+  readonly cidrs: readonly string[];
+  /** `AWS` for AWS-managed lists (service ranges), else the owner account. */
+  readonly ownerId?: string;
 }
 
 export interface SecurityGroup {
@@ -103,6 +141,15 @@ export interface EndpointServiceOffer {
   /** `Interface` and/or `Gateway` (S3 and DynamoDB offer both under one name). */
   readonly types: readonly string[];
   readonly availabilityZones: readonly string[];
+  /**
+   * The names an interface endpoint's private DNS answers for (`PrivateDnsNames`), lower case, e.g.
+   * `api.ecr.us-east-1.amazonaws.com` or `*.dkr.ecr.us-east-1.amazonaws.com`.
+   */
+  readonly privateDnsNames?: readonly string[];
+  /** `SupportedIpAddressTypes` of the interface offer: `ipv4`, `dualstack`, `ipv6`; absent means ipv4. */
+  readonly supportedIpAddressTypes?: readonly string[];
+  /** `VpcEndpointPolicySupported`: an endpoint of this service carries a policy that can deny calls. */
+  readonly policySupported?: boolean;
 }
 
 export interface ContainerInstance {
@@ -129,6 +176,14 @@ export interface Ec2Instance {
   readonly securityGroupIds: readonly string[];
   /** `running`, `pending`, `stopped`, … */
   readonly state: string;
+  /** The instance profile ARN (its role makes the agent's calls), when the instance has one. */
+  readonly instanceProfileArn?: string;
+}
+
+/** The awsvpc network configuration of a service deployment: its tasks' ENIs are in these subnets, with these groups. */
+export interface AwsvpcNetwork {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
 }
 
 export interface EcsService {
@@ -139,12 +194,21 @@ export interface EcsService {
   readonly launchType?: string;
   /** Capacity provider names of the service's strategy (`FARGATE`, `FARGATE_SPOT`, or an ASG provider). */
   readonly capacityProviders: readonly string[];
-  /** awsvpc subnets of the service's tasks (empty for bridge/host networking). */
+  /** awsvpc subnets of the service's tasks, over all its deployments (empty for bridge/host networking). */
   readonly subnetIds: readonly string[];
-  readonly securityGroupIds: readonly string[];
+  /**
+   * The awsvpc network configuration of the service and of each deployment and task set still running
+   * (distinct): a rolling update may run tasks with other subnets or groups.
+   */
+  readonly networks: readonly AwsvpcNetwork[];
   /** The service's task definition and those of deployments still in progress. */
   readonly taskDefinitionArns: readonly string[];
   readonly serviceConnect: boolean;
+  /** `desiredCount`; 0 for a service scaled to zero (still in scope, ranked below live work). */
+  readonly desiredCount?: number;
+  readonly runningCount?: number;
+  /** `enableExecuteCommand`: ECS Exec sessions run inside the service's tasks. */
+  readonly enableExecuteCommand?: boolean;
 }
 
 /** A running task started outside any service (RunTask / StartTask). */
@@ -156,13 +220,43 @@ export interface EcsTask {
   readonly taskDefinitionArn: string;
   /** Subnet of the task's awsvpc network interface, if any. */
   readonly subnetIds: readonly string[];
+  /** The id of the task's awsvpc network interface, if any (DescribeTasks attachments). */
+  readonly networkInterfaceId?: string;
+  /** The groups of that network interface (DescribeNetworkInterfaces); absent when not read. */
+  readonly securityGroupIds?: readonly string[];
   readonly containerInstanceArn?: string;
+  readonly enableExecuteCommand?: boolean;
+}
+
+/** What a cluster's settings add to the needs of its work. */
+export interface EcsCluster {
+  readonly clusterArn: string;
+  /** `configuration.executeCommandConfiguration`, when set. */
+  readonly executeCommand?: {
+    /** `NONE`, `DEFAULT` (the task definition's awslogs settings) or `OVERRIDE`. */
+    readonly logging?: string;
+    /** OVERRIDE: session output to this CloudWatch Logs group. */
+    readonly cloudWatchLogGroupName?: string;
+    /** OVERRIDE: session output to this S3 bucket. */
+    readonly s3BucketName?: string;
+    /** Sessions encrypted with this KMS key. */
+    readonly kmsKeyId?: string;
+  };
 }
 
 export interface ContainerDefinition {
   readonly name: string;
   readonly image: string;
   readonly logDriver?: string;
+  /** `logConfiguration.options` (e.g. `awslogs-region`; for `awsfirelens`, the output plugin's `Name`, `region`). */
+  readonly logOptions?: Tags;
+  /** `firelensConfiguration`: this container is the FireLens log router. */
+  readonly firelens?: {
+    /** `fluentbit` or `fluentd`. */
+    readonly type: string;
+    /** e.g. `config-file-type` (`s3` or `file`) and `config-file-value`. */
+    readonly options?: Tags;
+  };
   /** `valueFrom` of `secrets[]` and of `logConfiguration.secretOptions[]`. */
   readonly secretRefs: readonly string[];
   /** `repositoryCredentials.credentialsParameter` (a Secrets Manager ARN). */
@@ -172,6 +266,10 @@ export interface ContainerDefinition {
 export interface TaskDefinition {
   readonly taskDefinitionArn: string;
   readonly containers: readonly ContainerDefinition[];
+  /** The role the agent uses for image pulls, awslogs and secrets (Fargate, and EC2 when set). */
+  readonly executionRoleArn?: string;
+  /** The role the task's own containers use (FireLens outputs, ECS Exec). */
+  readonly taskRoleArn?: string;
 }
 
 /** What SSM knows of an instance it manages (DescribeInstanceInformation). */
@@ -187,9 +285,68 @@ export interface SsmManagedInstance {
   readonly platformVersion?: string;
 }
 
+/** A DNS record of a private hosted zone (ListResourceRecordSets). */
+export interface DnsRecord {
+  /** Lower case, without the trailing dot; a wildcard record is `*.<name>`. */
+  readonly name: string;
+  /** `A`, `AAAA`, `CNAME`, … */
+  readonly type: string;
+  /** An alias record's target DNS name, lower case, without the trailing dot. */
+  readonly aliasTarget?: string;
+}
+
+/** A Route 53 private hosted zone associated with a VPC in scope (ListHostedZonesByVPC). */
+export interface HostedZone {
+  readonly hostedZoneId: string;
+  /** Lower case, without the trailing dot. */
+  readonly name: string;
+  /** The VPCs in scope it is associated with. */
+  readonly vpcIds: readonly string[];
+  /** The owner account: a hub account's zone may be associated with this account's VPCs. */
+  readonly ownerId?: string;
+  /** Its records; absent when they could not be read (another account's zone, access denied). */
+  readonly records?: readonly DnsRecord[];
+  /** Why the records are absent. */
+  readonly recordsUnreadable?: string;
+}
+
+/** A Route 53 Resolver rule associated with a VPC in scope. */
+export interface ResolverRule {
+  readonly resolverRuleId: string;
+  /** Lower case, without the trailing dot. */
+  readonly domainName: string;
+  /** `FORWARD` (to other resolvers), `SYSTEM` (Resolver answers itself) or `RECURSIVE`. */
+  readonly ruleType: string;
+  /** The VPCs in scope it is associated with. */
+  readonly vpcIds: readonly string[];
+  /** FORWARD: where queries go (`ip:port`). */
+  readonly targets?: readonly string[];
+}
+
+/** A route between two VPCs, as far as the remediator can tell: which side's tables route to which CIDR. */
+export interface VpcPeering {
+  readonly peeringConnectionId: string;
+  readonly requesterVpcId: string;
+  readonly accepterVpcId: string;
+  /** `active` when it carries traffic. */
+  readonly status: string;
+}
+
+/** A read that failed in a way that does not fail the Region: the checks that needed it say `unknown`. */
+export interface SkippedRead {
+  /** e.g. `route53:ListHostedZonesByVPC`. */
+  readonly operation: string;
+  /** The AWS error (`AccessDenied: …`). */
+  readonly reason: string;
+  /** What the read was about, when it concerned one resource (a VPC, a prefix list, a zone). */
+  readonly resourceId?: string;
+}
+
 /** Everything discovery read in one Region. */
 export interface RegionSnapshot {
   readonly region: string;
+  /** The account discovered (from the ECS ARNs); absent when it has no ECS work. */
+  readonly accountId?: string;
   /**
    * The VPCs that host ECS work (and only those: VPCs without ECS work need no endpoints).
    * `dns` is filled for the ones in scope.
@@ -214,4 +371,23 @@ export interface RegionSnapshot {
    * core/restarts.ts `restartCandidates`); an instance looked up but absent is not managed by SSM.
    */
   readonly ssmInstances?: readonly SsmManagedInstance[];
+  /** Clusters whose settings add needs (ECS Exec logging and encryption); absent when none were read. */
+  readonly clusters?: readonly EcsCluster[];
+  /** The customer-managed prefix lists that endpoint security groups refer to. */
+  readonly prefixLists?: readonly PrefixList[];
+  /** Private hosted zones associated with the VPCs in scope. */
+  readonly hostedZones?: readonly HostedZone[];
+  /** Resolver rules associated with the VPCs in scope. */
+  readonly resolverRules?: readonly ResolverRule[];
+  /**
+   * Endpoints outside the VPCs in scope that their private hosted zones point at (a central
+   * shared-services VPC), with their groups in `securityGroups`.
+   */
+  readonly centralEndpoints?: readonly VpcEndpoint[];
+  /** Subnets of the central endpoints (their CIDRs and route tables decide reachability). */
+  readonly centralSubnets?: readonly Subnet[];
+  /** Peering connections of the VPCs in scope. */
+  readonly peerings?: readonly VpcPeering[];
+  /** Reads that failed without failing the Region (access denied, not supported). */
+  readonly skippedReads?: readonly SkippedRead[];
 }

@@ -5,18 +5,21 @@
 import type { Action, ActionKind } from './actions.ts';
 import { createsEndpoint } from './actions.ts';
 import { runChecks, vpcContext } from './checks.ts';
+import type { DraftFinding, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import { isChecked } from './config.ts';
 import type { Finding, FindingCode, Remediation, Severity } from './findings.ts';
 import { SEVERITY_RANK, findingId } from './findings.ts';
-import type { RegionSnapshot } from './model.ts';
+import type { RegionSnapshot, SkippedRead } from './model.ts';
 import type { Egress } from './network.ts';
 import { draftId, planVpc } from './planner.ts';
 import { planRestarts } from './restarts.ts';
 import { vpcScope } from './scope.ts';
 import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
-import { NEED_SERVICES, analyseWorkloads } from './workloads.ts';
+import { isUnknownNeed } from './needs.ts';
+import { isManagedService } from './services.ts';
+import { NEED_SERVICES, analyseWorkloads, callersOf } from './workloads.ts';
 
 export const PLAN_SCHEMA_VERSION = 1;
 
@@ -39,8 +42,18 @@ export interface VpcReport {
     readonly need: Need;
     readonly services: readonly ManagedService[];
     readonly reasons: readonly string[];
+    /** The need's endpoints cannot be known (a FireLens config file): see finding NEED_UNKNOWN. */
+    readonly unknown?: true;
   }>;
   readonly containerInstances: number;
+  /**
+   * The account that owns the VPC, when known. A VPC shared with the account discovered (AWS RAM) has
+   * another owner: its needs are reported here so that a run over the owner's account can meet them
+   * with the owner's endpoints.
+   */
+  readonly ownerId?: string;
+  /** True when the VPC is owned by another account and shared with this one. */
+  readonly shared?: true;
 }
 
 /** An action with its place in this run: `deferred` when a blast-radius cap held it back. */
@@ -61,10 +74,17 @@ export interface PlanStats {
   readonly estimatedMonthlyCostUsd: number;
 }
 
+/** A read that failed without failing its Region; the checks that needed it report `unknown`. */
+export interface SkippedReadReport extends SkippedRead {
+  readonly region: string;
+}
+
 export interface Plan {
   readonly schemaVersion: typeof PLAN_SCHEMA_VERSION;
   readonly generatedAt: string;
   readonly regions: readonly string[];
+  /** Reads that failed (access denied, not supported) without failing their Region. */
+  readonly skippedReads: readonly SkippedReadReport[];
   readonly vpcs: readonly VpcReport[];
   readonly findings: readonly Finding[];
   readonly actions: readonly PlannedAction[];
@@ -76,6 +96,8 @@ interface VpcResult {
   readonly vpcId: string;
   readonly findings: Finding[];
   readonly actions: readonly Action[];
+  /** Where the VPC's fixes go in the caps' order: what is broken now for running work first. */
+  readonly rank: number;
 }
 
 /** Plans every Region's snapshot: findings, actions within the config's caps, and stats. */
@@ -109,9 +131,20 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
           egress: workload.egressBySubnet.get(subnet.subnetId) ?? 'none',
         })),
         needs: scope.inScope
-          ? [...workload.needs].map(([need, reasons]) => ({ need, services: NEED_SERVICES[need], reasons }))
+          ? [...workload.needs].map(([need, reasons]) => ({
+              need,
+              services: NEED_SERVICES[need],
+              reasons,
+              ...(isUnknownNeed(need) ? { unknown: true as const } : {}),
+            }))
           : [], // not examined: discovery reads no task definitions of out-of-scope work
         containerInstances: workload.containerInstances.length,
+        ...(workload.vpc.ownerId === undefined ? {} : { ownerId: workload.vpc.ownerId }),
+        ...(workload.vpc.ownerId !== undefined &&
+        snapshot.accountId !== undefined &&
+        workload.vpc.ownerId !== snapshot.accountId
+          ? { shared: true as const }
+          : {}),
       });
       if (!scope.inScope) continue;
       const context = vpcContext(snapshot, workload);
@@ -141,7 +174,12 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
           .map((finding) => toFinding(snapshot.region, finding, finding.remediation)),
       ];
       const actions = [...vpcPlan.actions, ...restarts.actions];
-      results.push({ region: snapshot.region, vpcId: workload.vpc.vpcId, findings, actions });
+      const rank = Math.min(
+        RANKS,
+        ...drafts.map((draft) => SEVERITY_RANK[draft.severity] + (isLive(context, draft) ? 0 : LIVE_OFFSET)),
+        ...restarts.findings.map((finding) => SEVERITY_RANK[finding.severity]),
+      );
+      results.push({ region: snapshot.region, vpcId: workload.vpc.vpcId, findings, actions, rank });
     }
   }
   const actions = applyCaps(results, config);
@@ -153,6 +191,9 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
     schemaVersion: PLAN_SCHEMA_VERSION,
     generatedAt: now.toISOString(),
     regions: snapshots.map((snapshot) => snapshot.region),
+    skippedReads: snapshots.flatMap((snapshot) =>
+      (snapshot.skippedReads ?? []).map((read) => ({ region: snapshot.region, ...read })),
+    ),
     vpcs,
     findings,
     actions,
@@ -168,12 +209,28 @@ interface FindingDraft {
   readonly resourceId?: string;
   readonly subject: string;
   readonly message: string;
+  readonly unknown?: string;
+}
+
+/** Severity ranks 0-2 for running work, 3-5 for work scaled to zero; 6 sorts after both. */
+const LIVE_OFFSET = 3;
+const RANKS = 6;
+
+/** Whether running work stands behind a finding: callers of its service, else any in the VPC. */
+function isLive(context: VpcContext, draft: DraftFinding): boolean {
+  const callers =
+    draft.service !== undefined && isManagedService(draft.service)
+      ? callersOf(context.workload, draft.service)
+      : context.workload.callers;
+  return callers.some((caller) => caller.live);
 }
 
 function toFinding(region: string, draft: FindingDraft, remediation: Remediation): Finding {
   return {
     id: findingId(draft.code, region, draft.vpcId, draft.subject),
     code: draft.code,
+    status: draft.unknown === undefined ? 'drift' : 'unknown',
+    ...(draft.unknown === undefined ? {} : { statusReason: draft.unknown }),
     severity: draft.severity,
     region,
     vpcId: draft.vpcId,
@@ -184,20 +241,15 @@ function toFinding(region: string, draft: FindingDraft, remediation: Remediation
   };
 }
 
-function worstSeverity(findings: readonly Finding[]): number {
-  return Math.min(3, ...findings.map((finding) => SEVERITY_RANK[finding.severity]));
-}
-
 /**
- * Applies the blast-radius caps: VPCs with the worst findings go first; an action past a cap, or
- * waiting for a deferred action, is deferred to a later run.
+ * Applies the blast-radius caps: VPCs with what is broken now go first (the worst severity of findings
+ * that running work stands behind; a service scaled to zero ranks below all running work), Region
+ * and VPC id break ties; an action past a cap, or waiting for a deferred action, is deferred to a
+ * later run.
  */
 function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction[] {
   const ordered = [...results].sort(
-    (a, b) =>
-      worstSeverity(a.findings) - worstSeverity(b.findings) ||
-      a.region.localeCompare(b.region) ||
-      a.vpcId.localeCompare(b.vpcId),
+    (a, b) => a.rank - b.rank || a.region.localeCompare(b.region) || a.vpcId.localeCompare(b.vpcId),
   );
   const { maxActionsPerRun, maxEndpointsCreatedPerRun } = config.limits;
   const admitted = new Set<string>();

@@ -8,13 +8,13 @@
  */
 import type { Action, GroupRef, ModifyEndpointAction } from './actions.ts';
 import { isManaged, ownedTags } from './actions.ts';
-import type { DraftFinding, Remedy, VpcContext } from './checks.ts';
+import type { DraftFinding, Remedy, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import type { Remediation } from './findings.ts';
 import { findingId } from './findings.ts';
 import { fnv1a64 } from './hash.ts';
 import type { SecurityGroup } from './model.ts';
-import { admitsHttpsFrom } from './network.ts';
+import { allowsHttps, cidrContains } from './network.ts';
 import { REMEDY_HANDLERS } from './remedies.ts';
 import type { ManagedService } from './services.ts';
 import { serviceOrder } from './services.ts';
@@ -134,17 +134,30 @@ export class VpcPlanBuilder {
     return Math.round(azCount * interfaceEndpointHourlyUsd * hoursPerMonth * 100) / 100;
   }
 
+  /** The workload subnets' CIDRs, IPv4 and IPv6: what the managed group admits. */
   get workloadCidrs(): string[] {
-    return [...new Set(this.context.workload.subnets.map((subnet) => subnet.cidrBlock))].sort();
+    return [
+      ...new Set(
+        this.context.workload.subnets.flatMap((subnet) => [
+          ...(subnet.cidrBlock ? [subnet.cidrBlock] : []),
+          ...(subnet.ipv6CidrBlocks ?? []),
+        ]),
+      ),
+    ].sort();
   }
 
-  /** Workload subnets the existing managed group does not admit yet (all of them without a group). */
+  /** Workload CIDRs the existing managed group does not admit yet (all of them without a group). */
   get missingCidrs(): string[] {
     const group = this.existingGroup;
     if (!group) return this.workloadCidrs;
-    return this.context.workload.sources
-      .filter((source) => !admitsHttpsFrom([group], { ...source, securityGroupIds: new Set() }))
-      .map((source) => source.subnet.cidrBlock);
+    return this.workloadCidrs.filter(
+      (cidr) =>
+        !group.ingress.some(
+          (rule) =>
+            allowsHttps(rule) &&
+            [...rule.cidrs, ...(rule.ipv6Cidrs ?? [])].some((source) => cidrContains(source, cidr)),
+        ),
+    );
   }
 
   get createGroupId(): string {

@@ -4,7 +4,8 @@
  * A handler either adds actions to the VPC's plan and settles the finding as `planned`, or settles
  * it with the reason nothing is done (config, a blocker, a manual fix).
  */
-import type { DraftFinding, Remedy } from './checks.ts';
+import type { DraftFinding, Remedy } from './context.ts';
+import { endpointPlacement } from './context.ts';
 import { isManaged, ownedTags } from './actions.ts';
 import type { ModifyDraft, VpcPlanBuilder } from './planner.ts';
 import { canUpdateAgent, cutoffTag } from './restarts.ts';
@@ -45,22 +46,25 @@ const enableVpcDns: Handler<'enable-vpc-dns'> = (plan, draft, remedy) => {
   plan.settle(draft, { actionId: id });
 };
 
-/** One workload subnet per AZ the service offers; private DNS on; the managed group. */
+/**
+ * One subnet per AZ the service's callers use and the service offers; private DNS on; the managed
+ * group; an IP address type the callers and subnets allow (core/context.ts `endpointPlacement`).
+ */
 const createInterface: Handler<'create-interface'> = (plan, draft, remedy) => {
   if (!plan.dnsReady) {
     plan.settle(draft, plan.dnsBlocked);
     return;
   }
-  const { workload, offers } = plan.context;
   const serviceName = serviceNameOf(plan.region, remedy.service);
-  const offered = new Set(offers.get(serviceName)?.availabilityZones ?? []);
-  const subnetIds = workload.availabilityZones
-    .filter((az) => offered.has(az))
-    .flatMap((az) => workload.subnets.find((subnet) => subnet.availabilityZone === az)?.subnetId ?? []);
-  if (subnetIds.length === 0) {
-    plan.settle(draft, plan.manual(`${serviceName} is not offered in any AZ where ECS runs`));
+  const placement = endpointPlacement(plan.context, remedy.service);
+  if (placement.subnetIds.length === 0) {
+    plan.settle(
+      draft,
+      plan.manual(placement.impossible ?? `${serviceName} is not offered in any AZ where ECS runs`),
+    );
     return;
   }
+  const { subnetIds, ipAddressType } = placement;
   const id = plan.idOf('CREATE_ENDPOINT', remedy.service);
   const group = plan.groupRef();
   // With instances already running, the ECS guide orders the three: each waits for the one before.
@@ -75,12 +79,13 @@ const createInterface: Handler<'create-interface'> = (plan, draft, remedy) => {
     vpcId: plan.vpcId,
     fixes: [],
     dependsOn: [...plan.dnsDependency, ...group.dependsOn, ...(previousCreate ? [previousCreate] : [])],
-    summary: `create ${serviceName} in ${subnetIds.length} AZ(s) with private DNS`,
+    summary: `create ${serviceName} in ${subnetIds.length} AZ(s) with private DNS${ipAddressType === 'ipv4' ? '' : ` (${ipAddressType})`}`,
     service: remedy.service,
     serviceName,
     subnetIds,
     securityGroups: [group.ref],
     privateDnsEnabled: true,
+    ...(ipAddressType === 'ipv4' ? {} : { ipAddressType }),
     clientToken: plan.clientToken([serviceName, ...subnetIds]),
     // The ECS endpoints record when running agents must have restarted by (core/restarts.ts).
     tags: {

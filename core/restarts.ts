@@ -12,7 +12,7 @@
  * leave the obligation visible to the next run.
  */
 import type { Action, AgentRestartTarget, RestartMethod } from './actions.ts';
-import type { VpcContext } from './checks.ts';
+import type { VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import { isChecked } from './config.ts';
 import type { Remediation, Severity } from './findings.ts';

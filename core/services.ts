@@ -16,6 +16,10 @@ export const INTERFACE_SERVICES = [
   'ecr.dkr',
   'logs',
   'secretsmanager',
+  // FireLens outputs and ECS Exec session encryption.
+  'kinesis-firehose',
+  'kinesis-streams',
+  'kms',
 ] as const;
 
 export type InterfaceService = (typeof INTERFACE_SERVICES)[number];

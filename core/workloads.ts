@@ -1,34 +1,18 @@
 /**
  * Where ECS work runs and what it needs: from container instances, services and standalone tasks
- * to, per VPC, the workload subnets and the needs that make endpoints required.
+ * to, per VPC, the workload subnets, the needs that make endpoints required, and the network
+ * interfaces ("callers") that make each need's calls — each with its own subnet and security groups,
+ * so that an endpoint's groups are judged against the interface that really connects to it.
  */
-import type { ContainerDefinition, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc } from './model.ts';
-import type { Egress, WorkloadSource } from './network.ts';
+import type { EcsCluster, EcsService, EcsTask, RegionSnapshot, Subnet, TaskDefinition, Vpc } from './model.ts';
+import type { Egress } from './network.ts';
 import { egressOf } from './network.ts';
+import type { Need, NeedReason } from './needs.ts';
+import { NEEDS, containerNeeds, execNeeds } from './needs.ts';
 import type { ManagedService } from './services.ts';
 
-/** Why a VPC needs endpoints. */
-export type Need =
-  | 'ec2-capacity'
-  | 'private-ecr'
-  | 'awslogs'
-  | 'secretsmanager'
-  | 'ssm-parameters'
-  | 'service-connect'
-  | 'run-command';
-
-/** The endpoints each need requires. */
-export const NEED_SERVICES: Readonly<Record<Need, readonly ManagedService[]>> = {
-  'ec2-capacity': ['ecs-agent', 'ecs-telemetry', 'ecs'],
-  'private-ecr': ['ecr.api', 'ecr.dkr', 's3'],
-  awslogs: ['logs'],
-  secretsmanager: ['secretsmanager'],
-  'ssm-parameters': ['ssm'],
-  // Service Connect's Envoy management uses the ecs-agent endpoint when there is one.
-  'service-connect': ['ecs-agent'],
-  // Agent restarts go through SSM Run Command; without egress the instances need these three.
-  'run-command': ['ssm', 'ssmmessages', 'ec2messages'],
-};
+export type { Need } from './needs.ts';
+export { NEED_SERVICES, containerNeeds } from './needs.ts';
 
 export interface PlacedContainerInstance {
   readonly containerInstanceArn: string;
@@ -38,12 +22,30 @@ export interface PlacedContainerInstance {
   readonly agentVersion?: string;
 }
 
+/**
+ * A network interface that makes the calls of some needs: a container instance's (the agent, and
+ * bridge or host networking tasks) or an awsvpc task's. Interfaces of one workload with the same
+ * subnet and groups are one caller.
+ */
+export interface Caller {
+  /** The workload, for people: `service web (web:3)`, `task 0a1b (job:1)`, `container instances of cluster prod`. */
+  readonly workload: string;
+  /** `host`: a container instance's interface; `task`: an awsvpc task's. */
+  readonly interfaceKind: 'host' | 'task';
+  readonly subnet: Subnet;
+  readonly securityGroupIds: ReadonlySet<string>;
+  /** False when the interface's groups could not be read: a group-referencing rule is then unknown. */
+  readonly groupsKnown: boolean;
+  readonly needs: ReadonlySet<Need>;
+  /** Running work stands behind it; false for a service scaled to zero. */
+  readonly live: boolean;
+}
+
 /** The ECS work of one VPC. */
 export interface VpcWorkload {
   readonly vpc: Vpc;
   /** Subnets that run ECS work (container instances, awsvpc tasks), sorted by id. */
   readonly subnets: readonly Subnet[];
-  readonly sources: readonly WorkloadSource[];
   /** Availability Zones of the workload subnets, sorted. */
   readonly availabilityZones: readonly string[];
   readonly egressBySubnet: ReadonlyMap<string, Egress>;
@@ -51,6 +53,8 @@ export interface VpcWorkload {
   readonly isolated: boolean;
   /** Each need with the reasons for it (one line each, deduplicated, sorted). */
   readonly needs: ReadonlyMap<Need, readonly string[]>;
+  /** The interfaces that make the needs' calls, sorted by subnet, workload and groups. */
+  readonly callers: readonly Caller[];
   readonly containerInstances: readonly PlacedContainerInstance[];
 }
 
@@ -81,51 +85,21 @@ export function resourceName(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
 }
 
-const PRIVATE_ECR_IMAGE = /^\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\//;
-const ARN_REGION = /^arn:aws[a-z-]*:(secretsmanager|ssm):([a-z0-9-]+):/;
-
-/**
- * The needs of one container definition in `region`. Resources of another Region (an image from
- * another Region's registry, a secret ARN of another Region) cannot be served by this Region's
- * endpoints, so they make no endpoint required here.
- */
-export function containerNeeds(container: ContainerDefinition, region: string): Array<[Need, string]> {
-  const needs: Array<[Need, string]> = [];
-  const ecrRegion = PRIVATE_ECR_IMAGE.exec(container.image)?.[1];
-  if (ecrRegion === region) needs.push(['private-ecr', `image ${container.image}`]);
-  if (container.logDriver === 'awslogs')
-    needs.push(['awslogs', `container ${container.name} logs with awslogs`]);
-  // Private registry credentials are always a Secrets Manager secret (ARN or bare name).
-  const credentials = container.repositoryCredentials;
-  if (credentials !== undefined) {
-    const arn = ARN_REGION.exec(credentials);
-    if (!arn || arn[2] === region) needs.push(['secretsmanager', `registry credentials ${credentials}`]);
-  }
-  for (const ref of container.secretRefs) {
-    const arn = ARN_REGION.exec(ref);
-    if (!arn) {
-      // A bare name is a Parameter Store parameter of the task's own Region.
-      needs.push(['ssm-parameters', `secret ${ref}`]);
-    } else if (arn[2] === region) {
-      needs.push([arn[1] === 'secretsmanager' ? 'secretsmanager' : 'ssm-parameters', `secret ${ref}`]);
-    }
-  }
-  return needs;
+/** One interface of a workload, before callers with the same place are merged. */
+interface Interface {
+  readonly subnetId: string;
+  readonly securityGroupIds: readonly string[] | undefined;
+  readonly kind: 'host' | 'task';
 }
 
 class WorkloadBuilder {
-  readonly subnetGroups = new Map<string, Set<string>>();
+  readonly subnetIds = new Set<string>();
   readonly needs = new Map<Need, Set<string>>();
+  readonly callers = new Map<string, { base: Omit<Caller, 'needs' | 'live'>; needs: Set<Need>; live: boolean }>();
   readonly containerInstances: PlacedContainerInstance[] = [];
   readonly vpc: Vpc;
   constructor(vpc: Vpc) {
     this.vpc = vpc;
-  }
-
-  addSubnet(subnetId: string, groupIds: readonly string[]): void {
-    const groups = this.subnetGroups.get(subnetId) ?? new Set<string>();
-    for (const id of groupIds) groups.add(id);
-    this.subnetGroups.set(subnetId, groups);
   }
 
   addNeed(need: Need, reason: string): void {
@@ -133,6 +107,44 @@ class WorkloadBuilder {
     reasons.add(reason);
     this.needs.set(need, reasons);
   }
+
+  addCaller(workload: string, face: Interface, subnet: Subnet, needs: Iterable<Need>, live: boolean): void {
+    this.subnetIds.add(face.subnetId);
+    const groups = [...(face.securityGroupIds ?? [])].sort();
+    const key = [workload, face.kind, face.subnetId, face.securityGroupIds ? groups.join(',') : '?'].join('|');
+    let caller = this.callers.get(key);
+    if (!caller) {
+      caller = {
+        base: {
+          workload,
+          interfaceKind: face.kind,
+          subnet,
+          securityGroupIds: new Set(groups),
+          groupsKnown: face.securityGroupIds !== undefined,
+        },
+        needs: new Set(),
+        live: false,
+      };
+      this.callers.set(key, caller);
+    }
+    for (const need of needs) caller.needs.add(need);
+    caller.live ||= live;
+  }
+}
+
+/** What one piece of work (a service or a standalone task) needs, and through which interfaces. */
+interface Work {
+  readonly label: string;
+  readonly placement: Placement;
+  readonly clusterArn: string;
+  /** Its awsvpc interfaces (none for bridge and host networking). */
+  readonly taskInterfaces: readonly Interface[];
+  /** Its hosts' interfaces when it runs on known container instances (a task's), else the cluster's. */
+  readonly hostInterfaces?: readonly Interface[];
+  readonly taskDefinitionArns: readonly string[];
+  readonly serviceConnect: boolean;
+  readonly exec: boolean;
+  readonly live: boolean;
 }
 
 /** The ECS work of every VPC listed in the snapshot, by VPC id (VPCs without work are absent). */
@@ -141,9 +153,8 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
   const vpcById = new Map(snapshot.vpcs.map((vpc) => [vpc.vpcId, vpc]));
   const subnetById = new Map(snapshot.subnets.map((subnet) => [subnet.subnetId, subnet]));
   const instanceById = new Map(snapshot.ec2Instances.map((instance) => [instance.instanceId, instance]));
-  const taskDefinitionByArn = new Map(
-    snapshot.taskDefinitions.map((definition) => [definition.taskDefinitionArn, definition]),
-  );
+  const definitions = new Map(snapshot.taskDefinitions.map((d) => [d.taskDefinitionArn, d]));
+  const clusters = new Map((snapshot.clusters ?? []).map((cluster) => [cluster.clusterArn, cluster]));
   const builders = new Map<string, WorkloadBuilder>();
   const builderOf = (vpcId: string): WorkloadBuilder | undefined => {
     const vpc = vpcById.get(vpcId);
@@ -156,20 +167,24 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
     return builder;
   };
 
-  // EC2 capacity: the agent on each container instance talks to ECS from the instance's subnet.
-  const clusterVpcs = new Map<string, Set<string>>();
-  const instanceVpcByArn = new Map<string, string>();
+  // EC2 capacity: the agent on each container instance talks to ECS from the instance's interface.
+  const hostsByCluster = new Map<string, Interface[]>();
+  const hostByArn = new Map<string, Interface>();
   for (const containerInstance of snapshot.containerInstances) {
     if (!ACTIVE_CONTAINER_INSTANCE_STATUSES.has(containerInstance.status)) continue;
     const instance = instanceById.get(containerInstance.ec2InstanceId);
     if (!instance || !ACTIVE_INSTANCE_STATES.has(instance.state)) continue;
+    const subnet = subnetById.get(instance.subnetId);
     const builder = builderOf(instance.vpcId);
-    if (!builder) continue;
-    builder.addSubnet(instance.subnetId, instance.securityGroupIds);
-    builder.addNeed(
-      'ec2-capacity',
-      `container instances of cluster ${resourceName(containerInstance.clusterArn)}`,
-    );
+    if (!builder || !subnet) continue;
+    const face: Interface = {
+      subnetId: instance.subnetId,
+      securityGroupIds: instance.securityGroupIds,
+      kind: 'host',
+    };
+    const label = `container instances of cluster ${resourceName(containerInstance.clusterArn)}`;
+    builder.addCaller(label, face, subnet, ['ec2-capacity'], true);
+    builder.addNeed('ec2-capacity', label);
     builder.containerInstances.push({
       containerInstanceArn: containerInstance.containerInstanceArn,
       clusterArn: containerInstance.clusterArn,
@@ -179,80 +194,59 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
         ? {}
         : { agentVersion: containerInstance.agentVersion }),
     });
-    const vpcs = clusterVpcs.get(containerInstance.clusterArn) ?? new Set<string>();
-    vpcs.add(instance.vpcId);
-    clusterVpcs.set(containerInstance.clusterArn, vpcs);
-    instanceVpcByArn.set(containerInstance.containerInstanceArn, instance.vpcId);
+    hostsByCluster.set(containerInstance.clusterArn, [
+      ...(hostsByCluster.get(containerInstance.clusterArn) ?? []),
+      face,
+    ]);
+    hostByArn.set(containerInstance.containerInstanceArn, face);
   }
 
-  const placeWork = (
-    label: string,
-    placement: Placement,
-    clusterArn: string,
-    subnetIds: readonly string[],
-    groupIds: readonly string[],
-    taskDefinitionArns: readonly string[],
-    extraVpcIds: readonly string[],
-    serviceConnect: boolean,
-  ): void => {
-    if (placement === 'external') return;
-    const vpcIds = new Set<string>(extraVpcIds);
-    for (const subnetId of subnetIds) {
-      const subnet = subnetById.get(subnetId);
-      if (!subnet) continue;
-      vpcIds.add(subnet.vpcId);
-      builderOf(subnet.vpcId)?.addSubnet(subnetId, groupIds);
-    }
-    // On EC2 the agent pulls images, ships awslogs and fetches secrets from the host: the needs
-    // land in the VPCs of the cluster's container instances as well as in the task subnets' VPCs.
-    if (placement === 'ec2') for (const vpcId of clusterVpcs.get(clusterArn) ?? []) vpcIds.add(vpcId);
-    for (const vpcId of vpcIds) {
-      const builder = builderOf(vpcId);
-      if (!builder) continue;
-      if (serviceConnect) builder.addNeed('service-connect', `${label} uses Service Connect`);
-      for (const arn of taskDefinitionArns) {
-        for (const container of taskDefinitionByArn.get(arn)?.containers ?? []) {
-          for (const [need, reason] of containerNeeds(container, region)) {
-            builder.addNeed(need, `${label} (${taskDefinitionLabel(arn)}): ${reason}`);
+  const place = (work: Work): void => {
+    if (work.placement === 'external') return;
+    const hosts = work.placement === 'ec2' ? (work.hostInterfaces ?? hostsByCluster.get(work.clusterArn) ?? []) : [];
+    for (const arn of work.taskDefinitionArns) {
+      const definition = definitions.get(arn);
+      const label = `${work.label} (${taskDefinitionLabel(arn)})`;
+      const needs = definitionNeeds(definition, region, work, clusters.get(work.clusterArn));
+      // The agent's calls for the task come from the task's interface on Fargate, the host's on EC2;
+      // the task's own calls from its awsvpc interface, else (bridge, host networking) the host's.
+      const agentFaces = work.placement === 'fargate' ? work.taskInterfaces : hosts;
+      const taskFaces = work.taskInterfaces.length > 0 ? work.taskInterfaces : hosts;
+      const byCaller = (by: 'agent' | 'task'): Need[] =>
+        needs
+          .filter(([need]) => NEEDS[need].by === by)
+          .filter(([need]) => !('ec2Only' in NEEDS[need]) || work.placement === 'ec2')
+          .map(([need]) => need);
+      for (const [faces, faceNeeds] of [
+        [agentFaces, byCaller('agent')],
+        [taskFaces, byCaller('task')],
+      ] as const) {
+        for (const face of faces) {
+          const subnet = subnetById.get(face.subnetId);
+          const builder = subnet && builderOf(subnet.vpcId);
+          if (!subnet || !builder) continue;
+          // Work with no needs still places its subnets: they run ECS work.
+          builder.addCaller(label, face, subnet, faceNeeds, work.live);
+          for (const [need, reason] of needs) {
+            if (faceNeeds.includes(need)) builder.addNeed(need, `${label}: ${reason}`);
           }
         }
       }
     }
+    if (work.taskDefinitionArns.length === 0) {
+      for (const face of work.taskInterfaces) {
+        const subnet = subnetById.get(face.subnetId);
+        if (subnet) builderOf(subnet.vpcId)?.addCaller(work.label, face, subnet, [], work.live);
+      }
+    }
   };
 
-  for (const service of snapshot.services) placeService(service);
-  for (const task of snapshot.tasks) placeTask(task);
-
-  function placeService(service: EcsService): void {
-    placeWork(
-      `service ${service.serviceName}`,
-      placementOf(service.launchType, service.capacityProviders),
-      service.clusterArn,
-      service.subnetIds,
-      service.securityGroupIds,
-      service.taskDefinitionArns,
-      [],
-      service.serviceConnect,
-    );
-  }
-
-  function placeTask(task: EcsTask): void {
-    const hostVpc = task.containerInstanceArn ? instanceVpcByArn.get(task.containerInstanceArn) : undefined;
-    placeWork(
-      `task ${resourceName(task.taskArn)}`,
-      placementOf(task.launchType, task.capacityProviderName ? [task.capacityProviderName] : []),
-      task.clusterArn,
-      task.subnetIds,
-      [],
-      [task.taskDefinitionArn],
-      hostVpc ? [hostVpc] : [],
-      false,
-    );
-  }
+  for (const service of snapshot.services) place(serviceWork(service));
+  for (const task of snapshot.tasks) place(taskWork(task, hostByArn));
 
   const workloads = new Map<string, VpcWorkload>();
   for (const [vpcId, builder] of builders) {
-    const subnets = [...builder.subnetGroups.keys()]
+    const subnets = [...builder.subnetIds]
       .map((id) => subnetById.get(id))
       .filter((subnet): subnet is Subnet => subnet !== undefined)
       .sort((a, b) => a.subnetId.localeCompare(b.subnetId));
@@ -261,26 +255,32 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
       subnets.map((subnet) => [subnet.subnetId, egressOf(subnet, snapshot.routeTables)]),
     );
     const isolated = [...egressBySubnet.values()].some((egress) => egress === 'none');
-    const instanceSubnetsIsolated = builder.containerInstances.some(
-      (ci) => egressBySubnet.get(ci.subnetId) === 'none',
-    );
-    if (instanceSubnetsIsolated) {
+    // Agent restarts reach instances without egress only through the Run Command endpoints, which
+    // then serve every host of the VPC (private DNS answers for the whole VPC).
+    const hostCallers = [...builder.callers.values()].filter((caller) => caller.base.interfaceKind === 'host');
+    if (builder.containerInstances.some((ci) => egressBySubnet.get(ci.subnetId) === 'none')) {
       builder.addNeed(
         'run-command',
         'agent restarts through SSM Run Command on container instances without internet egress',
       );
+      for (const caller of hostCallers) if (caller.needs.has('ec2-capacity')) caller.needs.add('run-command');
     }
+    const callers = [...builder.callers.values()]
+      .map((caller): Caller => ({ ...caller.base, needs: caller.needs, live: caller.live }))
+      .sort(
+        (a, b) =>
+          a.subnet.subnetId.localeCompare(b.subnet.subnetId) ||
+          a.workload.localeCompare(b.workload) ||
+          [...a.securityGroupIds].join().localeCompare([...b.securityGroupIds].join()),
+      );
     workloads.set(vpcId, {
       vpc: builder.vpc,
       subnets,
-      sources: subnets.map((subnet) => ({
-        subnet,
-        securityGroupIds: builder.subnetGroups.get(subnet.subnetId) ?? new Set<string>(),
-      })),
       availabilityZones: [...new Set(subnets.map((subnet) => subnet.availabilityZone))].sort(),
       egressBySubnet,
       isolated,
       needs: new Map([...builder.needs].map(([need, reasons]) => [need, [...reasons].sort()])),
+      callers,
       containerInstances: builder.containerInstances.sort((a, b) =>
         a.ec2InstanceId.localeCompare(b.ec2InstanceId),
       ),
@@ -289,12 +289,68 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
   return workloads;
 }
 
+function serviceWork(service: EcsService): Work {
+  const faces: Interface[] = service.networks.flatMap((network) =>
+    network.subnetIds.map((subnetId) => ({ subnetId, securityGroupIds: network.securityGroupIds, kind: 'task' as const })),
+  );
+  return {
+    label: `service ${service.serviceName}`,
+    placement: placementOf(service.launchType, service.capacityProviders),
+    clusterArn: service.clusterArn,
+    taskInterfaces: faces,
+    taskDefinitionArns: service.taskDefinitionArns,
+    serviceConnect: service.serviceConnect,
+    exec: service.enableExecuteCommand === true,
+    live: (service.desiredCount ?? 1) > 0 || (service.runningCount ?? 0) > 0,
+  };
+}
+
+function taskWork(task: EcsTask, hostByArn: ReadonlyMap<string, Interface>): Work {
+  const host = task.containerInstanceArn ? hostByArn.get(task.containerInstanceArn) : undefined;
+  return {
+    label: `task ${resourceName(task.taskArn)}`,
+    placement: placementOf(task.launchType, task.capacityProviderName ? [task.capacityProviderName] : []),
+    clusterArn: task.clusterArn,
+    taskInterfaces: task.subnetIds.map((subnetId) => ({
+      subnetId,
+      securityGroupIds: task.securityGroupIds,
+      kind: 'task' as const,
+    })),
+    ...(host ? { hostInterfaces: [host] } : {}),
+    taskDefinitionArns: [task.taskDefinitionArn],
+    serviceConnect: false,
+    exec: task.enableExecuteCommand === true,
+    live: true,
+  };
+}
+
+/** Every need of one piece of work's task definition, with its reason. */
+function definitionNeeds(
+  definition: TaskDefinition | undefined,
+  region: string,
+  work: Work,
+  cluster: EcsCluster | undefined,
+): NeedReason[] {
+  const needs: NeedReason[] = [];
+  for (const container of definition?.containers ?? []) needs.push(...containerNeeds(container, region));
+  if (work.serviceConnect) needs.push(['service-connect', 'uses Service Connect']);
+  if (work.exec) needs.push(...execNeeds(definition, cluster));
+  return needs;
+}
+
 /** The endpoints a workload requires, each with the needs behind it, in creation order. */
 export function requiredServices(workload: VpcWorkload): Map<ManagedService, Need[]> {
   const required = new Map<ManagedService, Need[]>();
   for (const need of workload.needs.keys()) {
-    for (const service of NEED_SERVICES[need])
+    for (const service of NEEDS[need].services)
       required.set(service, [...(required.get(service) ?? []), need]);
   }
   return required;
+}
+
+/** The callers that make a service's calls: those with a need requiring it. */
+export function callersOf(workload: VpcWorkload, service: ManagedService): Caller[] {
+  return workload.callers.filter((caller) =>
+    [...caller.needs].some((need) => (NEEDS[need].services as readonly string[]).includes(service)),
+  );
 }

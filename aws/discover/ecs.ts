@@ -19,7 +19,7 @@ import type {
   Service,
   Task,
 } from '@aws-sdk/client-ecs';
-import type { ContainerInstance, EcsService, EcsTask } from '../../core/model.ts';
+import type { AwsvpcNetwork, ContainerInstance, EcsService, EcsTask } from '../../core/model.ts';
 import { chunk, collectPages, distinct, mapConcurrent } from '../pagination.ts';
 import type { DiscoveryContext } from './context.ts';
 import { CLUSTER_CONCURRENCY, DiscoveryError } from './context.ts';
@@ -251,12 +251,29 @@ function toService(clusterArn: string, service: Service): EcsService | undefined
     ...(service.launchType ? { launchType: service.launchType } : {}),
     capacityProviders: distinct(strategies.map((item) => item.capacityProvider).filter(isText)),
     subnetIds: distinct(awsvpc.flatMap((config) => config.subnets ?? [])),
-    securityGroupIds: distinct(awsvpc.flatMap((config) => config.securityGroups ?? [])),
+    networks: distinctNetworks(awsvpc),
     taskDefinitionArns,
     serviceConnect: deployments.some(
       (deployment) => deployment.serviceConnectConfiguration?.enabled === true,
     ),
+    ...(service.desiredCount === undefined ? {} : { desiredCount: service.desiredCount }),
+    ...(service.runningCount === undefined ? {} : { runningCount: service.runningCount }),
+    ...(service.enableExecuteCommand === true ? { enableExecuteCommand: true } : {}),
   };
+}
+
+/** Each distinct awsvpc configuration (subnets and groups, sorted) of a service's running parts. */
+function distinctNetworks(configs: readonly AwsVpcConfiguration[]): AwsvpcNetwork[] {
+  const byKey = new Map<string, AwsvpcNetwork>();
+  for (const config of configs) {
+    const network = {
+      subnetIds: distinct(config.subnets ?? []).sort(),
+      securityGroupIds: distinct(config.securityGroups ?? []).sort(),
+    };
+    if (network.subnetIds.length === 0) continue;
+    byKey.set(`${network.subnetIds.join(',')}|${network.securityGroupIds.join(',')}`, network);
+  }
+  return [...byKey.values()];
 }
 
 async function standaloneTasksOf(ctx: DiscoveryContext, cluster: string): Promise<EcsTask[]> {

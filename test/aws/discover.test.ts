@@ -433,9 +433,11 @@ describe('discoverRegion', () => {
       launchType: 'EC2',
       capacityProviders: [],
       subnetIds: [],
-      securityGroupIds: [],
+      networks: [],
       taskDefinitionArns: [app],
       serviceConnect: false,
+      desiredCount: 1,
+      runningCount: 0,
     });
     expect(service(seed.services.api)).toEqual({
       clusterArn: seed.clusters.fargate,
@@ -444,9 +446,11 @@ describe('discoverRegion', () => {
       launchType: 'FARGATE',
       capacityProviders: [],
       subnetIds: fargateNet.subnetIds,
-      securityGroupIds: [seed.groups.taskSg],
+      networks: [{ subnetIds: [...fargateNet.subnetIds].sort(), securityGroupIds: [seed.groups.taskSg] }],
       taskDefinitionArns: [api],
       serviceConnect: false,
+      desiredCount: 1,
+      runningCount: 1,
     });
     expect(service(seed.services.spot)).not.toHaveProperty('launchType');
     expect(service(seed.services.spot)).toMatchObject({

@@ -23,6 +23,7 @@ function finding(
   return {
     id: `ENDPOINT_MISSING/${region}/${vpcId}/${service}`,
     code: 'ENDPOINT_MISSING',
+    status: 'drift',
     severity: 'high',
     region,
     vpcId,

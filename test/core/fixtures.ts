@@ -15,9 +15,16 @@ import type { ActionKind } from '../../core/actions.ts';
 import type { Config } from '../../core/config.ts';
 import { parseConfig } from '../../core/config.ts';
 import type { Finding, FindingCode } from '../../core/findings.ts';
+import { serviceDnsNames } from '../../core/dns.ts';
 import type {
   ContainerDefinition,
   ContainerInstance,
+  EcsCluster,
+  HostedZone,
+  PrefixList,
+  ResolverRule,
+  SkippedRead,
+  VpcPeering,
   Ec2Instance,
   EcsService,
   EcsTask,
@@ -102,14 +109,25 @@ export interface VpcOptions {
   readonly dns?: Partial<VpcDns> | null;
   /** Egress of the main route table (default `none`). */
   readonly egress?: EgressKind;
+  /** The owner account (default: the account discovered); another makes it a shared VPC. */
+  readonly ownerId?: string;
+  /** An IPv6 block of the VPC. */
+  readonly ipv6Cidr?: string;
 }
 
 export interface SubnetOptions {
   /** `a` (short for `<region>a`) or a full AZ name; default `a`. */
   readonly az?: string;
+  /** The IPv4 CIDR; `''` for an IPv6-only subnet. */
   readonly cidr?: string;
   /** With an egress, the subnet gets an explicit route table of its own; without, the main table serves it. */
   readonly egress?: EgressKind;
+  readonly ipv6Cidr?: string;
+  /** An IPv6-only subnet (`Ipv6Native`): no IPv4 CIDR. */
+  readonly ipv6Only?: boolean;
+  readonly dns64?: boolean;
+  /** Extra routes of its own route table (created when egress or routes are given). */
+  readonly routes?: readonly Route[];
 }
 
 export interface EndpointOptions {
@@ -123,6 +141,9 @@ export interface EndpointOptions {
   readonly region?: string;
   readonly tags?: Tags;
   readonly managed?: boolean;
+  readonly ipAddressType?: 'ipv4' | 'dualstack' | 'ipv6';
+  /** The endpoint policy document (JSON). */
+  readonly policy?: string;
 }
 
 export interface GatewayOptions {
@@ -165,6 +186,11 @@ export interface ServiceOptions {
   readonly taskDefinitions?: readonly string[];
   readonly groups?: readonly string[];
   readonly serviceConnect?: boolean;
+  /** More awsvpc configurations (deployments of a rolling update), beyond `subnetIds` with `groups`. */
+  readonly deployments?: ReadonlyArray<{ readonly subnets: readonly string[]; readonly groups: readonly string[] }>;
+  readonly desiredCount?: number;
+  readonly runningCount?: number;
+  readonly exec?: boolean;
 }
 
 export interface TaskOptions {
@@ -175,6 +201,9 @@ export interface TaskOptions {
   readonly capacityProvider?: string;
   /** The container instance the task runs on (EC2 bridge/host tasks). */
   readonly on?: PlacedInstance;
+  /** The groups of the task's ENI; `null`: they could not be read. */
+  readonly groups?: readonly string[] | null;
+  readonly exec?: boolean;
 }
 
 export type ContainerOptions = Partial<ContainerDefinition>;
@@ -194,6 +223,13 @@ interface MutableState {
   tasks: EcsTask[];
   taskDefinitions: TaskDefinition[];
   ssmInstances: SsmManagedInstance[];
+  clusters: EcsCluster[];
+  prefixLists: PrefixList[];
+  hostedZones: HostedZone[];
+  resolverRules: ResolverRule[];
+  centralEndpoints: VpcEndpoint[];
+  peerings: VpcPeering[];
+  skippedReads: SkippedRead[];
 }
 
 function hex(n: number): string {
@@ -224,6 +260,13 @@ export class Account {
       tasks: [],
       taskDefinitions: [],
       ssmInstances: [],
+      clusters: [],
+      prefixLists: [],
+      hostedZones: [],
+      resolverRules: [],
+      centralEndpoints: [],
+      peerings: [],
+      skippedReads: [],
     };
   }
 
@@ -247,7 +290,14 @@ export class Account {
         ? undefined
         : { support: true, hostnames: true, dhcpDnsServers: ['AmazonProvidedDNS'], ...options.dns };
     const tags = { ...(options.name ? { Name: options.name } : {}), ...options.tags };
-    this.#state.vpcs.push({ vpcId, cidrBlocks: [cidr], tags, ...(dns ? { dns } : {}) });
+    this.#state.vpcs.push({
+      vpcId,
+      cidrBlocks: [cidr],
+      tags,
+      ownerId: options.ownerId ?? ACCOUNT_ID,
+      ...(options.ipv6Cidr ? { ipv6CidrBlocks: [options.ipv6Cidr] } : {}),
+      ...(dns ? { dns } : {}),
+    });
     this.routeTable(vpcId, { main: true, egress: options.egress ?? 'none' });
     return vpcId;
   }
@@ -268,9 +318,24 @@ export class Account {
     const count = this.#subnetCount.get(vpcId) ?? 0;
     this.#subnetCount.set(vpcId, count + 1);
     const index = this.#vpcIndex.get(vpcId) ?? 0;
-    const cidrBlock = options.cidr ?? `10.${index}.${count}.0/24`;
-    this.#state.subnets.push({ subnetId, vpcId, availabilityZone: this.az(options.az ?? 'a'), cidrBlock });
-    if (options.egress !== undefined) this.routeTable(vpcId, { subnets: [subnetId], egress: options.egress });
+    const cidrBlock = options.ipv6Only ? '' : (options.cidr ?? `10.${index}.${count}.0/24`);
+    this.#state.subnets.push({
+      subnetId,
+      vpcId,
+      availabilityZone: this.az(options.az ?? 'a'),
+      cidrBlock,
+      ...(options.ipv6Cidr ? { ipv6CidrBlocks: [options.ipv6Cidr] } : {}),
+      ...(options.ipv6Only ? { ipv6Native: true } : {}),
+      ...(options.dns64 ? { dns64: true } : {}),
+      ownerId: this.vpcOf(vpcId).ownerId ?? ACCOUNT_ID,
+    });
+    if (options.egress !== undefined || options.routes !== undefined) {
+      const local: Route = { destination: this.cidrOf(vpcId), target: 'local', active: true };
+      this.routeTable(vpcId, {
+        subnets: [subnetId],
+        routes: [local, ...egressRoutes(options.egress ?? 'none', `rtb-${subnetId.slice(7)}`), ...(options.routes ?? [])],
+      });
+    }
     return subnetId;
   }
 
@@ -356,8 +421,111 @@ export class Account {
       securityGroupIds: options.groups ?? [this.openGroup(vpcId)],
       routeTableIds: [],
       tags: { ...(options.managed ? MANAGED_TAGS : {}), ...options.tags },
+      ...(options.ipAddressType ? { ipAddressType: options.ipAddressType } : {}),
+      ...(options.policy === undefined ? {} : { policyDocument: options.policy }),
+      dnsNames: [`${vpcEndpointId}-abcd1234.${service}.${this.region}.vpce.amazonaws.com`],
     });
     return vpcEndpointId;
+  }
+
+  /**
+   * An interface endpoint in a central (hub) VPC, private DNS off: what a spoke's private hosted zone
+   * points at. Returns its id and its regional DNS name.
+   */
+  centralEndpoint(
+    vpcId: string,
+    service: ManagedService,
+    options: EndpointOptions = {},
+  ): { readonly id: string; readonly dnsName: string } {
+    const id = this.endpoint(vpcId, service, { privateDns: false, ...options });
+    const endpoint = must(
+      this.#state.endpoints.find((candidate) => candidate.vpcEndpointId === id),
+      'unreachable',
+    );
+    this.#state.endpoints = this.#state.endpoints.filter((candidate) => candidate !== endpoint);
+    this.#state.centralEndpoints.push(endpoint);
+    return { id, dnsName: endpoint.dnsNames?.[0] ?? '' };
+  }
+
+  /** A private hosted zone associated with `vpcIds`; `records: null` means they could not be read. */
+  hostedZone(
+    name: string,
+    vpcIds: readonly string[],
+    records: ReadonlyArray<{ readonly name: string; readonly alias?: string }> | null,
+    ownerId = ACCOUNT_ID,
+  ): string {
+    const hostedZoneId = `Z${hex(this.#next + 1).toUpperCase()}`;
+    this.#next += 1;
+    this.#state.hostedZones.push({
+      hostedZoneId,
+      name,
+      vpcIds,
+      ownerId,
+      ...(records === null
+        ? { recordsUnreadable: 'AccessDenied: not authorized to access this hosted zone' }
+        : {
+            records: records.map((record) => ({
+              name: record.name,
+              type: 'A',
+              ...(record.alias ? { aliasTarget: record.alias } : {}),
+            })),
+          }),
+    });
+    return hostedZoneId;
+  }
+
+  resolverRule(domainName: string, ruleType: 'FORWARD' | 'SYSTEM', vpcIds: readonly string[]): string {
+    const resolverRuleId = `rslvr-rr-${hex(this.#next + 1)}`;
+    this.#next += 1;
+    this.#state.resolverRules.push({
+      resolverRuleId,
+      domainName,
+      ruleType,
+      vpcIds,
+      ...(ruleType === 'FORWARD' ? { targets: ['10.99.0.2:53'] } : {}),
+    });
+    return resolverRuleId;
+  }
+
+  peering(requesterVpcId: string, accepterVpcId: string, status = 'active'): string {
+    const peeringConnectionId = this.#id('pcx');
+    this.#state.peerings.push({ peeringConnectionId, requesterVpcId, accepterVpcId, status });
+    return peeringConnectionId;
+  }
+
+  /** A customer-managed prefix list; `null` entries: its entries could not be read. */
+  prefixList(cidrs: readonly string[] | null): string {
+    const prefixListId = this.#id('pl');
+    if (cidrs === null) {
+      this.skippedRead({
+        operation: 'ec2:GetManagedPrefixListEntries',
+        reason: 'AccessDenied: not authorized',
+        resourceId: prefixListId,
+      });
+    } else {
+      this.#state.prefixLists.push({ prefixListId, cidrs, ownerId: ACCOUNT_ID });
+    }
+    return prefixListId;
+  }
+
+  skippedRead(read: SkippedRead): this {
+    this.#state.skippedReads.push(read);
+    return this;
+  }
+
+  /** The cluster's ECS Exec settings (`executeCommandConfiguration`). */
+  cluster(name: string, executeCommand: NonNullable<EcsCluster['executeCommand']>): string {
+    const clusterArn = this.clusterArn(name);
+    this.#state.clusters.push({ clusterArn, executeCommand });
+    return clusterArn;
+  }
+
+  /** Sets a task definition's execution and task roles. */
+  roles(taskDefinitionArn: string, roles: { executionRoleArn?: string; taskRoleArn?: string }): this {
+    this.#state.taskDefinitions = this.#state.taskDefinitions.map((definition) =>
+      definition.taskDefinitionArn === taskDefinitionArn ? { ...definition, ...roles } : definition,
+    );
+    return this;
   }
 
   /** Healthy endpoints for each service (the S3 one as a gateway on every route table). */
@@ -449,6 +617,8 @@ export class Account {
         name: container.name ?? `c${index}`,
         image: container.image ?? PUBLIC_IMAGE,
         ...(container.logDriver === undefined ? {} : { logDriver: container.logDriver }),
+        ...(container.logOptions === undefined ? {} : { logOptions: container.logOptions }),
+        ...(container.firelens === undefined ? {} : { firelens: container.firelens }),
         secretRefs: container.secretRefs ?? [],
         ...(container.repositoryCredentials === undefined
           ? {}
@@ -471,9 +641,18 @@ export class Account {
       ...(options.launchType === undefined ? {} : { launchType: options.launchType }),
       capacityProviders: options.capacityProviders ?? [],
       subnetIds,
-      securityGroupIds: options.groups ?? [],
+      networks: [
+        ...(subnetIds.length > 0 ? [{ subnetIds, securityGroupIds: options.groups ?? [] }] : []),
+        ...(options.deployments ?? []).map((deployment) => ({
+          subnetIds: deployment.subnets,
+          securityGroupIds: deployment.groups,
+        })),
+      ],
       taskDefinitionArns: options.taskDefinitions ?? (options.taskDefinition ? [options.taskDefinition] : []),
       serviceConnect: options.serviceConnect ?? false,
+      ...(options.desiredCount === undefined ? {} : { desiredCount: options.desiredCount }),
+      ...(options.runningCount === undefined ? {} : { runningCount: options.runningCount }),
+      ...(options.exec ? { enableExecuteCommand: true } : {}),
     });
     return serviceArn;
   }
@@ -498,13 +677,24 @@ export class Account {
       ...(options.capacityProvider === undefined ? {} : { capacityProviderName: options.capacityProvider }),
       taskDefinitionArn: options.taskDefinition,
       subnetIds: options.subnets ?? [],
+      ...(options.groups === null ? {} : { securityGroupIds: options.groups ?? [] }),
       ...(options.on ? { containerInstanceArn: options.on.arn } : {}),
+      ...(options.exec ? { enableExecuteCommand: true } : {}),
     });
     return taskArn;
   }
 
   /** Replaces what the Region offers for a service; `null` removes the offer. */
-  offer(service: ManagedService, offer: { azs?: readonly string[]; types?: readonly string[] } | null): this {
+  offer(
+    service: ManagedService,
+    offer: {
+      azs?: readonly string[];
+      types?: readonly string[];
+      ipAddressTypes?: readonly string[];
+      privateDnsNames?: readonly string[];
+      policySupported?: boolean;
+    } | null,
+  ): this {
     const serviceName = serviceNameOf(this.region, service);
     const others = this.#state.endpointServices.filter((candidate) => candidate.serviceName !== serviceName);
     const base = defaultOffer(this.region, service);
@@ -517,13 +707,16 @@ export class Account {
               serviceName,
               types: offer.types ?? base.types,
               availabilityZones: offer.azs ? offer.azs.map((az) => this.az(az)) : base.availabilityZones,
+              privateDnsNames: offer.privateDnsNames ?? base.privateDnsNames ?? [],
+              supportedIpAddressTypes: offer.ipAddressTypes ?? base.supportedIpAddressTypes ?? [],
+              policySupported: offer.policySupported ?? base.policySupported ?? true,
             },
           ];
     return this;
   }
 
   snapshot(): RegionSnapshot {
-    return structuredClone({ region: this.region, ...this.#state });
+    return structuredClone({ region: this.region, accountId: ACCOUNT_ID, ...this.#state });
   }
 }
 
@@ -532,6 +725,9 @@ function defaultOffer(region: string, service: ManagedService): EndpointServiceO
     serviceName: serviceNameOf(region, service),
     types: service === GATEWAY_SERVICE ? ['Interface', 'Gateway'] : ['Interface'],
     availabilityZones: DEFAULT_AZS.map((az) => `${region}${az}`),
+    privateDnsNames: serviceDnsNames(region, service, undefined),
+    supportedIpAddressTypes: ['ipv4', 'dualstack'],
+    policySupported: true,
   };
 }
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { IngressRule, RouteTable, SecurityGroup, Subnet } from '../../core/model.ts';
-import type { WorkloadSource } from '../../core/network.ts';
+import type { CallerInterface } from '../../core/network.ts';
 import {
   admitsHttpsFrom,
   allowsHttps,
@@ -140,7 +140,7 @@ describe('allowsHttps', () => {
 });
 
 describe('admitsHttpsFrom', () => {
-  const source: WorkloadSource = { subnet, securityGroupIds: new Set(['sg-workload']) };
+  const source: CallerInterface = { subnet, securityGroupIds: new Set(['sg-workload']) };
   const group = (...ingress: IngressRule[]): SecurityGroup => ({
     groupId: 'sg-endpoint',
     vpcId: VPC,
@@ -149,26 +149,26 @@ describe('admitsHttpsFrom', () => {
     ingress,
   });
 
-  it.each<[string, IngressRule, boolean]>([
-    ['the VPC CIDR', https('10.0.0.0/16'), true],
-    ['the subnet CIDR', https('10.0.1.0/24'), true],
-    ['0.0.0.0/0', https('0.0.0.0/0'), true],
-    ['the workloads’ security group', httpsFromGroups('sg-workload'), true],
-    ['another subnet’s CIDR', https('10.0.2.0/24'), false],
-    ['half of the subnet', https('10.0.1.0/25'), false],
-    ['an unrelated security group', httpsFromGroups('sg-other'), false],
-    ['the VPC CIDR over udp', rule('udp', { from: 443, to: 443 }, { cidrs: ['10.0.0.0/16'] }), false],
-    ['the workloads’ group on all traffic', rule('-1', {}, { groups: ['sg-workload'] }), true],
+  it.each<[string, IngressRule, 'yes' | 'no']>([
+    ['the VPC CIDR', https('10.0.0.0/16'), 'yes'],
+    ['the subnet CIDR', https('10.0.1.0/24'), 'yes'],
+    ['0.0.0.0/0', https('0.0.0.0/0'), 'yes'],
+    ['the workloads’ security group', httpsFromGroups('sg-workload'), 'yes'],
+    ['another subnet’s CIDR', https('10.0.2.0/24'), 'no'],
+    ['half of the subnet', https('10.0.1.0/25'), 'no'],
+    ['an unrelated security group', httpsFromGroups('sg-other'), 'no'],
+    ['the VPC CIDR over udp', rule('udp', { from: 443, to: 443 }, { cidrs: ['10.0.0.0/16'] }), 'no'],
+    ['the workloads’ group on all traffic', rule('-1', {}, { groups: ['sg-workload'] }), 'yes'],
   ])('a 443 rule from %s: %s', (_label, candidate, expected) => {
     expect(admitsHttpsFrom([group(candidate)], source)).toBe(expected);
   });
 
   it('any one of several groups is enough', () => {
-    expect(admitsHttpsFrom([group(), group(https('10.0.0.0/8'))], source)).toBe(true);
+    expect(admitsHttpsFrom([group(), group(https('10.0.0.0/8'))], source)).toBe('yes');
   });
 
   it('no groups admit nothing', () => {
-    expect(admitsHttpsFrom([], source)).toBe(false);
+    expect(admitsHttpsFrom([], source)).toBe('no');
   });
 
   it('a rule needs both the port and the source in the same rule', () => {
@@ -176,6 +176,6 @@ describe('admitsHttpsFrom', () => {
       rule('tcp', { from: 22, to: 22 }, { cidrs: ['10.0.0.0/16'] }),
       https('192.168.0.0/16'),
     );
-    expect(admitsHttpsFrom([split], source)).toBe(false);
+    expect(admitsHttpsFrom([split], source)).toBe('no');
   });
 });

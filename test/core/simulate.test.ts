@@ -19,7 +19,7 @@ function isolatedEc2() {
 
 describe('applyPlan', () => {
   it('creates what the plan creates: endpoints with their subnets, the new group, tags and private DNS', () => {
-    const { a, vpc } = isolatedEc2();
+    const { a, vpc, subA, subB } = isolatedEc2();
     const snapshot = a.snapshot();
     const plan = planOf(snapshot);
     const [after] = applyPlan(snapshot, plan);
@@ -46,7 +46,10 @@ describe('applyPlan', () => {
         privateDnsEnabled: true,
         securityGroupIds: [group?.groupId],
       });
-      expect(endpoint.subnetIds).toHaveLength(2);
+      // Each endpoint sits in the AZs of the interfaces that call it: the hosts' for the agent's own
+      // endpoints, the Fargate tasks' for image pulls and logs.
+      const host = ['ecs-agent', 'ecs-telemetry', 'ecs', 'ssm', 'ssmmessages', 'ec2messages'];
+      expect(endpoint.subnetIds).toEqual(host.some((s) => endpoint.serviceName.endsWith(`.${s}`)) ? [subA] : [subB]);
     }
     expect(after ? planOf(after).findings : ['no snapshot']).toEqual([]);
   });

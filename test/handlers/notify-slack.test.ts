@@ -62,6 +62,7 @@ const alert = toChatbotNotification(
       {
         id: 'ENDPOINT_MISSING/us-east-1/vpc-0a11110000000001/ecs-agent',
         code: 'ENDPOINT_MISSING',
+        status: 'drift',
         severity: 'high',
         region: 'us-east-1',
         vpcId: 'vpc-0a11110000000001',

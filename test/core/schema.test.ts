@@ -1,0 +1,41 @@
+/**
+ * The JSON report's schema is a contract checked by code: its enumerations are the code's constants
+ * (scripts/schema.ts writes them; `npm run schema` after changing one), and plans of every shape the
+ * unit tests build validate against it.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+
+import schema from '../../schema/plan-output.schema.json' with { type: 'json' };
+import { toReport } from '../../core/report.ts';
+import { SCHEMA_ENUMS, withCodeEnums } from '../../scripts/schema.ts';
+import { ACCOUNT_ID, account, ecrImage, planOf } from './fixtures.ts';
+
+describe('schema/plan-output.schema.json', () => {
+  it('lists exactly the code’s finding codes, statuses, services, needs, action kinds, outcomes and egress kinds', () => {
+    expect(SCHEMA_ENUMS.length).toBeGreaterThanOrEqual(8);
+    expect(schema).toEqual(withCodeEnums(schema));
+  });
+
+  it('validates a report with unknown findings, a shared VPC, IPv6 endpoints and skipped reads', () => {
+    const a = account();
+    const shared = a.vpc({ ownerId: '210987654321' });
+    a.containerInstance(a.subnet(shared, { az: 'a' }));
+    const vpc = a.vpc({ ipv6Cidr: '2600:1f18:aaaa:bb00::/56' });
+    const only = a.subnet(vpc, { az: 'a', ipv6Only: true, ipv6Cidr: '2600:1f18:aaaa:bb01::/64' });
+    a.offer('logs', { ipAddressTypes: ['ipv4', 'dualstack', 'ipv6'] });
+    a.fargateService([only], {
+      taskDefinition: a.taskDefinition(
+        { image: ecrImage(), logDriver: 'awslogs' },
+        { name: 'router', firelens: { type: 'fluentbit', options: { 'config-file-type': 'file' } } },
+      ),
+    });
+    a.skippedRead({ operation: 'route53:ListHostedZonesByVPC', reason: 'AccessDenied', resourceId: shared });
+    const report = toReport('plan', planOf(a.snapshot()), { total: 0, byService: {}, byOperation: {} });
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    const document: unknown = JSON.parse(JSON.stringify(report));
+    expect(validate(document) ? [] : validate.errors).toEqual([]);
+    expect(report.findings.some((finding) => finding.status === 'unknown')).toBe(true);
+    expect(report.vpcs.some((entry) => entry.shared === true && entry.ownerId !== ACCOUNT_ID)).toBe(true);
+  });
+});
