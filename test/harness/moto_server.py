@@ -63,6 +63,8 @@ process only; nothing in site-packages is modified.
 
   S1-S4 SSM DescribeInstanceInformation / SendCommand outcomes / ListCommandInvocations and ECS
       UpdateContainerAgent, steered per instance by tags: test/harness/moto_ssm.py.
+  N1-N12 IPv6 subnets, prefix lists, ECS task ENIs / services / Exec, endpoint IP address types, private
+      hosted zones (also across accounts), Resolver rules and shared VPCs (AWS RAM): test/harness/moto_network.py.
 
 Endpoint services (checked, nothing added): moto 5.2.5 offers com.amazonaws.<region>.X for ecs, ecs-agent,
 ecs-telemetry, ecr.api, ecr.dkr, s3 (Gateway and Interface), logs, secretsmanager, ssm, ssmmessages,
@@ -767,6 +769,7 @@ state_manager.register_default_transition("ecs::task", {"progression": "manual",
 # ---------------------------------------------------------------------------------------------------
 # S1-S4: SSM Run Command and ECS agent updates (a module of their own: see its docstring).
 import moto_ssm  # noqa: E402,F401  (applies its patches on import)
+import moto_network  # noqa: E402,F401  (applies its patches on import)
 
 # ---------------------------------------------------------------------------------------------------
 # Server
