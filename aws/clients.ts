@@ -8,7 +8,10 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import type { ResolverClient } from './resolver-client.ts';
+import { createResolverClient } from './resolver-client.ts';
 import type { ApiCallCounts } from '../core/report.ts';
 
 export type { ApiCallCounts } from '../core/report.ts';
@@ -49,6 +52,9 @@ export interface AwsClients {
   readonly ec2: EC2Client;
   readonly ecs: ECSClient;
   readonly ssm: SSMClient;
+  /** Route 53 is global: its private hosted zones are read by VPC and Region. */
+  readonly route53: Route53Client;
+  readonly resolver: ResolverClient;
   readonly calls: ApiCallCounter;
 }
 
@@ -93,8 +99,18 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
   const ec2 = new EC2Client(config);
   const ecs = new ECSClient(config);
   const ssm = new SSMClient(config);
+  const route53 = new Route53Client(config);
   ec2.middlewareStack.add(countingMiddleware('ec2', calls), COUNTER_OPTIONS);
   ecs.middlewareStack.add(countingMiddleware('ecs', calls), COUNTER_OPTIONS);
   ssm.middlewareStack.add(countingMiddleware('ssm', calls), COUNTER_OPTIONS);
-  return { region, ec2, ecs, ssm, calls };
+  route53.middlewareStack.add(countingMiddleware('route53', calls), COUNTER_OPTIONS);
+  const resolver = createResolverClient({
+    region,
+    credentials: options.credentials ?? ((identity) => route53.config.credentials(identity)),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    onRequest: (operation) => {
+      calls.record('route53resolver', operation);
+    },
+  });
+  return { region, ec2, ecs, ssm, route53, resolver, calls };
 }

@@ -15,8 +15,12 @@ import type { Ec2Instance, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc, Vpc
 import { vpcScope } from '../core/scope.ts';
 import type { AwsClients } from './clients.ts';
 import { createContext } from './discover/context.ts';
+import { describeCentralEndpoints } from './discover/central.ts';
+import { describeHostedZones, describeResolverRules, withRecords } from './discover/dns.ts';
 import { describeEndpointServices, describeEndpointsAndGroups } from './discover/endpoints.ts';
-import { discoverEcsWork } from './discover/ecs.ts';
+import { describeExecClusters, discoverEcsWork } from './discover/ecs.ts';
+import { withDefaultGroups, withInterfaceGroups } from './discover/interfaces.ts';
+import { describePrefixLists } from './discover/prefix-lists.ts';
 import type { EcsWork } from './discover/ecs.ts';
 import { describeHostPlaces, describeInstances } from './discover/instances.ts';
 import { describeRouteTables } from './discover/routes.ts';
@@ -25,6 +29,9 @@ import { describeDns, describeSubnets, describeVpcs } from './discover/vpcs.ts';
 import { describeManagedInstances } from './discover/ssm.ts';
 import { restartCandidates } from '../core/restarts.ts';
 import { analyseWorkloads, placementOf } from '../core/workloads.ts';
+import { serviceDnsNames } from '../core/dns.ts';
+import type { FindingCode } from '../core/findings.ts';
+import { MANAGED_SERVICES, serviceNameOf } from '../core/services.ts';
 import { distinct } from './pagination.ts';
 
 export { DiscoveryError } from './discover/context.ts';
@@ -103,9 +110,18 @@ export async function discoverRegion(
     `ec2: ${vpcRecords.length} VPCs host ECS work (${inScope.length} in scope), ${subnets.length} subnets`,
   );
 
-  const scoped = selected
+  const scopedWork = selected
     ? narrowToVpcs(work, allInstances, vpcIds, subnets)
     : { ...work, ec2Instances: allInstances };
+  const accountId = accountOf(work);
+  // Route 53 reads serve the endpoint checks of VPCs this account owns (a shared VPC's endpoints are
+  // out of its sight anyway).
+  const dnsVpcIds =
+    ENDPOINT_DNS_CODES.some((code) => isChecked(config, code))
+      ? inScope
+          .filter((record) => record.vpc.ownerId === undefined || accountId === undefined || record.vpc.ownerId === accountId)
+          .map((record) => record.vpc.vpcId)
+      : [];
   // Task definitions only of work that can run in a VPC in scope: nothing else is examined.
   const inScopeSet = new Set(inScopeIds);
   const examined = narrowToVpcs(
@@ -119,18 +135,57 @@ export async function discoverRegion(
     ...examined.tasks.map((task) => task.taskDefinitionArn),
   ]);
 
-  // 4-8 and the task definitions: independent of each other.
-  const [dns, routeTables, { endpoints, securityGroups }, endpointServices, taskDefinitions] =
-    await Promise.all([
-      // DNS facts serve only the DNS checks: skipped (2 calls per VPC) when both are disabled.
-      isChecked(config, 'VPC_DNS_DISABLED') || isChecked(config, 'VPC_CUSTOM_DNS')
-        ? describeDns(ctx, inScope)
-        : Promise.resolve(new Map<string, VpcDns>()),
-      describeRouteTables(ctx, inScopeIds),
-      describeEndpointsAndGroups(ctx, inScopeIds),
-      inScopeIds.length > 0 ? describeEndpointServices(ctx) : Promise.resolve([]),
-      describeTaskDefinitions(ctx, taskDefinitionArns),
-    ]);
+  // 4-8, the task definitions and the facts of the workloads' interfaces: independent of each other.
+  const [
+    dns,
+    routeTables,
+    { endpoints, securityGroups },
+    endpointServices,
+    taskDefinitions,
+    clusters,
+    zonesWithoutRecords,
+    resolverRules,
+    tasks,
+    services,
+  ] = await Promise.all([
+    // DNS facts serve only the DNS checks: skipped (2 calls per VPC) when both are disabled.
+    isChecked(config, 'VPC_DNS_DISABLED') || isChecked(config, 'VPC_CUSTOM_DNS')
+      ? describeDns(ctx, inScope)
+      : Promise.resolve(new Map<string, VpcDns>()),
+    describeRouteTables(ctx, inScopeIds),
+    describeEndpointsAndGroups(ctx, inScopeIds),
+    inScopeIds.length > 0 ? describeEndpointServices(ctx) : Promise.resolve([]),
+    describeTaskDefinitions(ctx, taskDefinitionArns),
+    describeExecClusters(ctx, examined),
+    describeHostedZones(ctx, dnsVpcIds),
+    dnsVpcIds.length > 0 ? describeResolverRules(ctx, dnsVpcIds) : Promise.resolve([]),
+    // A workload's groups serve only ENDPOINT_SG_NO_HTTPS, as the hosts' do.
+    isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
+      ? withInterfaceGroups(ctx, scopedWork.tasks)
+      : Promise.resolve(scopedWork.tasks),
+    isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
+      ? withDefaultGroups(ctx, scopedWork.services, subnets)
+      : Promise.resolve(scopedWork.services),
+  ]);
+  // The zones' records, once the services' private DNS names are known; then the endpoints they
+  // point at; then the prefix lists any of the groups refer to.
+  const serviceNames = MANAGED_SERVICES.flatMap((service) =>
+    serviceDnsNames(
+      region,
+      service,
+      endpointServices.find((offer) => offer.serviceName === serviceNameOf(region, service))?.privateDnsNames,
+    ),
+  );
+  const hostedZones = await withRecords(ctx, zonesWithoutRecords, serviceNames);
+  const central = await describeCentralEndpoints(ctx, hostedZones, endpoints, dnsVpcIds);
+  const allGroups = [...securityGroups, ...central.securityGroups];
+  const prefixLists = isChecked(config, 'ENDPOINT_SG_NO_HTTPS') || central.endpoints.length > 0
+    ? await describePrefixLists(
+        ctx,
+        distinct(allGroups.flatMap((group) => group.ingress.flatMap((rule) => rule.prefixListIds ?? []))).sort(),
+      )
+    : [];
+  const scoped = { ...scopedWork, tasks, services };
 
   const vpcs = vpcRecords.map(({ vpc }): Vpc => {
     const vpcDns = dns.get(vpc.vpcId);
@@ -138,23 +193,58 @@ export async function discoverRegion(
   });
   const snapshot: RegionSnapshot = {
     region,
+    ...(accountId === undefined ? {} : { accountId }),
     vpcs: sortBy(vpcs, (vpc) => vpc.vpcId),
     subnets: sortBy(subnets, (subnet) => subnet.subnetId),
-    routeTables: sortBy(routeTables, (table) => table.routeTableId),
+    routeTables: sortBy([...routeTables, ...central.routeTables], (table) => table.routeTableId),
     endpoints: sortBy(endpoints, (endpoint) => endpoint.vpcEndpointId),
-    securityGroups: sortBy(securityGroups, (group) => group.groupId),
+    securityGroups: sortBy(distinctBy(allGroups, (group) => group.groupId), (group) => group.groupId),
     endpointServices,
     containerInstances: sortBy(scoped.containerInstances, (ci) => ci.containerInstanceArn),
     ec2Instances: sortBy(scoped.ec2Instances, (instance) => instance.instanceId),
     services: sortBy(scoped.services, (service) => service.serviceArn),
     tasks: sortBy(scoped.tasks, (task) => task.taskArn),
     taskDefinitions: sortBy(taskDefinitions, (definition) => definition.taskDefinitionArn),
+    ...(clusters.length > 0 ? { clusters: sortBy(clusters, (cluster) => cluster.clusterArn) } : {}),
+    ...(prefixLists.length > 0 ? { prefixLists: sortBy(prefixLists, (list) => list.prefixListId) } : {}),
+    ...(hostedZones.length > 0 ? { hostedZones: sortBy(hostedZones, (zone) => zone.hostedZoneId) } : {}),
+    ...(resolverRules.length > 0
+      ? { resolverRules: sortBy(resolverRules, (rule) => rule.resolverRuleId) }
+      : {}),
+    ...(central.endpoints.length > 0
+      ? {
+          centralEndpoints: sortBy(central.endpoints, (endpoint) => endpoint.vpcEndpointId),
+          centralSubnets: sortBy(central.subnets, (subnet) => subnet.subnetId),
+          peerings: sortBy(central.peerings, (peering) => peering.peeringConnectionId),
+        }
+      : {}),
   };
   // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
   const workloads = [...analyseWorkloads(snapshot).values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
   const candidates = restartCandidates(snapshot, workloads, config);
   const ssmInstances = candidates.length > 0 ? await describeManagedInstances(ctx, candidates) : [];
-  return { ...snapshot, ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId) };
+  return {
+    ...snapshot,
+    ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId),
+    ...(ctx.skipped.length > 0 ? { skippedReads: [...ctx.skipped] } : {}),
+  };
+}
+
+/** The checks whose verdicts depend on how the VPC resolves service names (Route 53). */
+const ENDPOINT_DNS_CODES: readonly FindingCode[] = [
+  'ENDPOINT_MISSING',
+  'CENTRAL_DNS_RECORD_MISSING',
+  'CENTRAL_ENDPOINT_UNREACHABLE',
+];
+
+/** The account discovered: every ECS ARN of the Region names it (`arn:aws:ecs:<region>:<account>:…`). */
+function accountOf(work: EcsWork): string | undefined {
+  const arn = work.clusterArns[0] ?? work.containerInstances[0]?.containerInstanceArn;
+  return arn === undefined ? undefined : /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
+}
+
+function distinctBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
 }
 
 interface ScopedWork extends Omit<EcsWork, 'clusterArns'> {

@@ -72,7 +72,7 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
       ? hintedClusters(index.vpcs, vpcIds, work.whole ? [] : (work.targets.clusterArns ?? []))
       : undefined;
   const now = deps.now();
-  const { plan, snapshots } = await discoverAndPlanAccount({
+  const { plan, snapshots, failures } = await discoverAndPlanAccount({
     regions: [region],
     config: deps.config,
     pool: deps.pool,
@@ -80,6 +80,8 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
   });
+  // One Region per call here: its failure fails the call, so its events are retried.
+  if (failures[0] !== undefined) throw failures[0].error;
   const clusterIndex = await updateClusterIndex(deps, region, index, snapshots[0], vpcIds, clusterArns);
   const results =
     deps.mode === 'enforce' ? await applyAccountPlan(plan, deps.pool, undefined, deps.config) : undefined;

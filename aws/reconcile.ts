@@ -12,6 +12,7 @@ import { applyPlan } from './apply.ts';
 import type { AwsClients, ClientOptions } from './clients.ts';
 import { createClients } from './clients.ts';
 import { discoverRegion } from './discover.ts';
+import { errorMessage } from './errors.ts';
 
 /** SDK clients per Region, made once and shared by discovery and apply, with their call counts. */
 export interface ClientPool {
@@ -62,20 +63,26 @@ export interface ReconcileRequest {
   readonly onProgress?: (message: string) => void;
 }
 
-/** Discovers every Region (concurrently) and plans. Read-only. */
+/** Discovers every Region (concurrently) and plans. Read-only. A failed Region is in `failedRegions`. */
 export async function planAccount(request: ReconcileRequest): Promise<Plan> {
   return (await discoverAndPlanAccount(request)).plan;
 }
 
-/** A plan with the snapshots it was made from (one per Region, in `regions` order). */
+/** A plan with the snapshots it was made from (one per Region that was read, in `regions` order). */
 export interface AccountDiscovery {
   readonly plan: Plan;
   readonly snapshots: readonly RegionSnapshot[];
+  /** Regions whose discovery failed, with the error (their findings and actions are absent from the plan). */
+  readonly failures: ReadonlyArray<{ readonly region: string; readonly error: unknown }>;
 }
 
-/** {@link planAccount}, also returning the snapshots (the deployed reconciler indexes them). */
+/**
+ * {@link planAccount}, also returning the snapshots (the deployed reconciler indexes them) and the
+ * Regions that failed. One Region failing does not hide the others: its error is in `failures` and
+ * in the plan's `failedRegions`, the other Regions' findings and actions are planned as usual.
+ */
 export async function discoverAndPlanAccount(request: ReconcileRequest): Promise<AccountDiscovery> {
-  const snapshots = await Promise.all(
+  const settled = await Promise.allSettled(
     request.regions.map((region) =>
       discoverRegion(request.pool.clientsFor(region), region, request.config, {
         ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
@@ -84,7 +91,19 @@ export async function discoverAndPlanAccount(request: ReconcileRequest): Promise
       }),
     ),
   );
-  return { plan: buildPlan(snapshots, request.config, request.now ?? new Date()), snapshots };
+  const snapshots: RegionSnapshot[] = [];
+  const failures: Array<{ region: string; error: unknown }> = [];
+  settled.forEach((outcome, index) => {
+    const region = request.regions[index] ?? '';
+    if (outcome.status === 'fulfilled') snapshots.push(outcome.value);
+    else failures.push({ region, error: outcome.reason });
+  });
+  const failedRegions = failures.map(({ region, error }) => ({ region, error: errorMessage(error) }));
+  return {
+    plan: buildPlan(snapshots, request.config, request.now ?? new Date(), failedRegions),
+    snapshots,
+    failures,
+  };
 }
 
 /**

@@ -74,9 +74,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     const pool = createClientPool();
     const plan = await planAccount({ regions, config, pool, ...(progress ? { onProgress: progress } : {}) });
     const runnable = plan.actions.filter((action) => action.status === 'planned').length;
+    // A Region that could not be read is an error whatever the others show (exit 1), after the report.
+    const failed = (): boolean => {
+      for (const { region, error } of plan.failedRegions) process.stderr.write(`error: ${region}: ${error}\n`);
+      return plan.failedRegions.length > 0;
+    };
     if (args.command === 'plan' || runnable === 0) {
       const report = toReport(args.command, plan, pool.apiCalls(), args.command === 'apply' ? [] : undefined);
       print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+      if (failed()) return EXIT.error;
       if (args.command === 'apply') return EXIT.ok;
       return plan.findings.length > 0 ? EXIT.drift : EXIT.ok;
     }
@@ -90,6 +96,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const results = await applyAccountPlan(plan, pool, progress, config);
     const report = toReport('apply', plan, pool.apiCalls(), results);
     print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+    if (failed()) return EXIT.error;
     return applySucceeded(results) ? EXIT.ok : EXIT.applyIncomplete;
   } catch (error) {
     process.stderr.write(`error: ${errorMessage(error)}\n`);

@@ -29,7 +29,12 @@ export function table(rows: readonly (readonly string[])[], indent = '  '): stri
 }
 
 function findingRow(finding: Finding): string[] {
-  const status = finding.remediation.status === 'planned' ? 'fix' : finding.remediation.status;
+  const status =
+    finding.status === 'unknown'
+      ? 'unknown'
+      : finding.remediation.status === 'planned'
+        ? 'fix'
+        : finding.remediation.status;
   return [finding.severity.toUpperCase(), finding.code, finding.service ?? '', status, finding.message];
 }
 
@@ -62,12 +67,11 @@ export function renderText(report: RunReport): string {
     lines.push(`  needs: ${vpc.needs.map((need) => need.need).join(', ') || 'nothing'}`);
     if (findings.length === 0) lines.push('  no drift');
     else lines.push(...table(findings.map(findingRow)));
-    for (const finding of findings.filter(
-      (f) => f.remediation.status !== 'planned' && f.remediation.reason,
-    )) {
-      lines.push(
-        `    ${finding.code}${finding.service ? ` ${finding.service}` : ''}: ${finding.remediation.status}: ${finding.remediation.reason ?? ''}`,
-      );
+    for (const finding of findings) {
+      const label = `    ${finding.code}${finding.service ? ` ${finding.service}` : ''}`;
+      if (finding.status === 'unknown') lines.push(`${label}: cannot verify: ${finding.statusReason ?? ''}`);
+      else if (finding.remediation.status !== 'planned' && finding.remediation.reason)
+        lines.push(`${label}: ${finding.remediation.status}: ${finding.remediation.reason}`);
     }
     for (const action of actions) {
       lines.push(actionLine(action));
@@ -77,8 +81,15 @@ export function renderText(report: RunReport): string {
     }
     lines.push('');
   }
-  if (report.vpcs.length === 0)
+  if (report.vpcs.length === 0 && report.failedRegions.length < report.regions.length)
     lines.push(`No VPC in ${report.regions.join(', ')} runs ECS work: nothing to check.`, '');
+  for (const read of report.skippedReads) {
+    lines.push(
+      `skipped read: ${read.region} ${read.operation}${read.resourceId ? ` (${read.resourceId})` : ''}: ${read.reason}`,
+    );
+  }
+  for (const failed of report.failedRegions) lines.push(`FAILED Region ${failed.region}: ${failed.error}`);
+  if (report.skippedReads.length + report.failedRegions.length > 0) lines.push('');
   const { stats } = report;
   const bySeverity = `${stats.findingsBySeverity.high} high, ${stats.findingsBySeverity.medium} medium, ${stats.findingsBySeverity.low} low`;
   const calls = Object.entries(stats.apiCalls.byService)

@@ -153,6 +153,7 @@ function families(subnet: Subnet): { v4: boolean; v6: boolean } {
 export function endpointPlacement(context: VpcContext, service: ManagedService): Placement {
   const offer = context.offers.get(serviceNameOf(context.region, service));
   const offered = new Set(offer?.availabilityZones ?? []);
+  // SupportedIpAddressTypes lists address families (`ipv4`, `ipv6`): dualstack needs both.
   const supported = new Set(offer?.supportedIpAddressTypes ?? ['ipv4']);
   const callers = callersFor(context, service);
   const azs = serviceAzs(context, service);
@@ -161,7 +162,7 @@ export function endpointPlacement(context: VpcContext, service: ManagedService):
   const needV4 = callers.some((caller) => families(caller.subnet).v4);
   let ipAddressType: Placement['ipAddressType'] = 'ipv4';
   if (needV6 && !needV4 && supported.has('ipv6')) ipAddressType = 'ipv6';
-  else if (needV6 && supported.has('dualstack')) ipAddressType = 'dualstack';
+  else if (needV6 && supported.has('ipv6') && supported.has('ipv4')) ipAddressType = 'dualstack';
   const fits = (subnet: Subnet): boolean => {
     const f = families(subnet);
     if (ipAddressType === 'ipv6') return isIpv6Only(subnet);
@@ -197,9 +198,9 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
   const prefixLists = new Map<string, readonly string[] | undefined>(
     (snapshot.prefixLists ?? []).map((list) => [list.prefixListId, list.cidrs]),
   );
+  // A prefix list whose description or entries could not be read: its rules admit `unknown`.
   for (const read of skippedReads) {
-    if (read.operation === 'ec2:GetManagedPrefixListEntries' && read.resourceId)
-      prefixLists.set(read.resourceId, undefined);
+    if (read.resourceId?.startsWith('pl-')) prefixLists.set(read.resourceId, undefined);
   }
   const owner = workload.vpc.ownerId;
   const isRoute53Read = (read: SkippedRead): boolean =>

@@ -146,7 +146,7 @@ export interface EndpointServiceOffer {
    * `api.ecr.us-east-1.amazonaws.com` or `*.dkr.ecr.us-east-1.amazonaws.com`.
    */
   readonly privateDnsNames?: readonly string[];
-  /** `SupportedIpAddressTypes` of the interface offer: `ipv4`, `dualstack`, `ipv6`; absent means ipv4. */
+  /** `SupportedIpAddressTypes` of the interface offer: `ipv4`, `ipv6`; absent means ipv4 only. */
   readonly supportedIpAddressTypes?: readonly string[];
   /** `VpcEndpointPolicySupported`: an endpoint of this service carries a policy that can deny calls. */
   readonly policySupported?: boolean;

@@ -85,6 +85,8 @@ export interface Plan {
   readonly regions: readonly string[];
   /** Reads that failed (access denied, not supported) without failing their Region. */
   readonly skippedReads: readonly SkippedReadReport[];
+  /** Regions whose discovery failed: nothing of them is planned; the other Regions are. */
+  readonly failedRegions: ReadonlyArray<{ readonly region: string; readonly error: string }>;
   readonly vpcs: readonly VpcReport[];
   readonly findings: readonly Finding[];
   readonly actions: readonly PlannedAction[];
@@ -101,7 +103,12 @@ interface VpcResult {
 }
 
 /** Plans every Region's snapshot: findings, actions within the config's caps, and stats. */
-export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, now: Date): Plan {
+export function buildPlan(
+  snapshots: readonly RegionSnapshot[],
+  config: Config,
+  now: Date,
+  failedRegions: Plan['failedRegions'] = [],
+): Plan {
   const vpcs: VpcReport[] = [];
   const results: VpcResult[] = [];
   for (const snapshot of snapshots) {
@@ -190,7 +197,8 @@ export function buildPlan(snapshots: readonly RegionSnapshot[], config: Config, 
   return {
     schemaVersion: PLAN_SCHEMA_VERSION,
     generatedAt: now.toISOString(),
-    regions: snapshots.map((snapshot) => snapshot.region),
+    regions: [...snapshots.map((snapshot) => snapshot.region), ...failedRegions.map((failed) => failed.region)],
+    failedRegions,
     skippedReads: snapshots.flatMap((snapshot) =>
       (snapshot.skippedReads ?? []).map((read) => ({ region: snapshot.region, ...read })),
     ),

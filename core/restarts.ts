@@ -13,6 +13,7 @@
  */
 import type { Action, AgentRestartTarget, RestartMethod } from './actions.ts';
 import type { VpcContext } from './context.ts';
+import { serviceSeverity } from './context.ts';
 import type { Config } from './config.ts';
 import { isChecked } from './config.ts';
 import type { Remediation, Severity } from './findings.ts';
@@ -225,6 +226,7 @@ export function planRestarts({
   });
   if (owing.length === 0) return { findings: [], actions: [] };
 
+  const ssmUnread = context.skippedReads.find((read) => read.operation === 'ssm:DescribeInstanceInformation');
   const runCommandPlanned = actions.filter(
     (action) => action.kind === 'CREATE_ENDPOINT' && RUN_COMMAND_SERVICES.includes(action.service),
   );
@@ -242,7 +244,7 @@ export function planRestarts({
     const instance = containerInstances.get(placed.containerInstanceArn);
     const managed = ssm.get(placed.ec2InstanceId);
     const base = {
-      severity: context.severity,
+      severity: serviceSeverity(context, 'ecs-agent'),
       vpcId,
       resourceId: placed.ec2InstanceId,
       subject: placed.ec2InstanceId,
@@ -274,7 +276,15 @@ export function planRestarts({
     // Without SSM's facts the platform is unknown: never guess. If this run creates the Run Command
     // endpoints, SSM will know the instance by the next run, which restarts it.
     if (!managed) {
-      if (runCommandPlanned.length > 0) {
+      if (ssmUnread) {
+        findings.push(
+          required({
+            status: 'blocked',
+            actionIds: [],
+            reason: `SSM's facts of the instance could not be read (${ssmUnread.reason}): its platform, and so the restart method, is unknown`,
+          }),
+        );
+      } else if (runCommandPlanned.length > 0) {
         findings.push(
           required({
             status: 'blocked',

@@ -1,6 +1,7 @@
 /**
  * What every discovery step shares: the clients, the Region, progress reporting and error wrapping.
  */
+import type { SkippedRead } from '../../core/model.ts';
 import type { AwsClients } from '../clients.ts';
 
 /** Concurrent ECS clusters examined at once. */
@@ -41,11 +42,42 @@ export function codeOf(error: unknown): string | undefined {
   return error.name === 'Error' ? undefined : error.name;
 }
 
+/**
+ * Error codes that say "this read will not work here" (permission, an operation the endpoint does not
+ * offer) rather than "this Region is unreachable": for reads only some checks need, they skip the
+ * read instead of failing the Region.
+ */
+const DEGRADABLE = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnauthorizedAccess',
+  'UnsupportedOperation',
+  'InvalidAction',
+  'OptInRequired',
+  'NotImplemented',
+]);
+
+/** Whether a failed read is one AWS refuses here for good (permission, unsupported), not a failure. */
+export function isDegradable(error: unknown): boolean {
+  const code = error instanceof DiscoveryError ? error.code : codeOf(error);
+  return code !== undefined && DEGRADABLE.has(code);
+}
+
 export interface DiscoveryContext {
   readonly region: string;
   readonly clients: AwsClients;
   /** Runs one API read, wrapping a failure in a {@link DiscoveryError} naming `operation`. */
   call<T>(operation: string, send: () => Promise<T>): Promise<T>;
+  /**
+   * A read only some checks need: if AWS refuses it (access denied, not supported), it is recorded
+   * as skipped (see `RegionSnapshot.skippedReads`) and `fallback` is returned; other errors fail.
+   */
+  optional<T>(operation: string, resourceId: string | undefined, read: () => Promise<T>, fallback: T): Promise<T>;
+  /** Records a read refused with a {@link isDegradable} error as skipped. */
+  skip(operation: string, error: unknown, resourceId?: string): void;
+  /** The reads skipped so far. */
+  readonly skipped: readonly SkippedRead[];
   /** A step's outcome (counts), for the caller's log; the caller knows the Region it asked for. */
   progress(message: string): void;
 }
@@ -55,9 +87,26 @@ export function createContext(
   region: string,
   onProgress?: (message: string) => void,
 ): DiscoveryContext {
+  const skipped: SkippedRead[] = [];
+  const skip = (operation: string, error: unknown, resourceId?: string): void => {
+    const message = error instanceof DiscoveryError ? messageOf(error.cause) : messageOf(error);
+    skipped.push({ operation, reason: message, ...(resourceId === undefined ? {} : { resourceId }) });
+    onProgress?.(`${operation} skipped${resourceId ? ` for ${resourceId}` : ''}: ${message}`);
+  };
   return {
     region,
     clients,
+    skipped,
+    skip,
+    async optional(operation, resourceId, read, fallback) {
+      try {
+        return await read();
+      } catch (error) {
+        if (!isDegradable(error)) throw error;
+        skip(operation, error, resourceId);
+        return fallback;
+      }
+    },
     async call(operation, send) {
       try {
         return await send();

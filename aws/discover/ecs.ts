@@ -3,6 +3,7 @@
  * paged at its maximum page size and every describe is batched at its limit.
  */
 import {
+  DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
@@ -19,7 +20,7 @@ import type {
   Service,
   Task,
 } from '@aws-sdk/client-ecs';
-import type { AwsvpcNetwork, ContainerInstance, EcsService, EcsTask } from '../../core/model.ts';
+import type { AwsvpcNetwork, ContainerInstance, EcsCluster, EcsService, EcsTask } from '../../core/model.ts';
 import { chunk, collectPages, distinct, mapConcurrent } from '../pagination.ts';
 import type { DiscoveryContext } from './context.ts';
 import { CLUSTER_CONCURRENCY, DiscoveryError } from './context.ts';
@@ -303,12 +304,14 @@ async function standaloneTasksOf(ctx: DiscoveryContext, cluster: string): Promis
 
 function toTask(clusterArn: string, task: Task): EcsTask | undefined {
   if (!task.taskArn || !task.taskDefinitionArn) return undefined;
-  const subnetIds = (task.attachments ?? [])
+  const details = (task.attachments ?? [])
     .filter((attachment) => attachment.type === 'ElasticNetworkInterface')
-    .flatMap((attachment) => attachment.details ?? [])
-    .filter((detail) => detail.name === 'subnetId')
-    .map((detail) => detail.value)
-    .filter(isText);
+    .flatMap((attachment) => attachment.details ?? []);
+  const detail = (name: string): string[] =>
+    details.filter((entry) => entry.name === name).map((entry) => entry.value).filter(isText);
+  const subnetIds = detail('subnetId');
+  // DescribeTasks names the task's ENI, not its groups: discovery reads those from EC2.
+  const networkInterfaceId = detail('networkInterfaceId')[0];
   return {
     clusterArn,
     taskArn: task.taskArn,
@@ -316,8 +319,64 @@ function toTask(clusterArn: string, task: Task): EcsTask | undefined {
     ...(task.capacityProviderName ? { capacityProviderName: task.capacityProviderName } : {}),
     taskDefinitionArn: task.taskDefinitionArn,
     subnetIds: distinct(subnetIds),
+    ...(networkInterfaceId ? { networkInterfaceId } : {}),
     ...(task.containerInstanceArn ? { containerInstanceArn: task.containerInstanceArn } : {}),
+    ...(task.enableExecuteCommand === true ? { enableExecuteCommand: true } : {}),
   };
+}
+
+/** DescribeClusters takes up to 100 clusters a call. */
+const DESCRIBE_CLUSTERS_BATCH = 100;
+
+/**
+ * The ECS Exec settings (`configuration.executeCommandConfiguration`, returned only with
+ * `include: CONFIGURATIONS`) of the clusters whose work has ECS Exec on: where session output goes
+ * and which key encrypts it decide further endpoints. Refused, the read is skipped: Exec's own need
+ * (ssmmessages) stands, the session logging is assumed DEFAULT.
+ */
+export async function describeExecClusters(
+  ctx: DiscoveryContext,
+  work: { readonly services: readonly EcsService[]; readonly tasks: readonly EcsTask[] },
+): Promise<EcsCluster[]> {
+  const arns = distinct(
+    [...work.services, ...work.tasks].filter((item) => item.enableExecuteCommand === true).map((item) => item.clusterArn),
+  ).sort();
+  if (arns.length === 0) return [];
+  const operation = 'ecs:DescribeClusters';
+  const clusters = await ctx.optional(
+    operation,
+    undefined,
+    async () => {
+      const found: EcsCluster[] = [];
+      for (const clusters of chunk(arns, DESCRIBE_CLUSTERS_BATCH)) {
+        const out = await ctx.call(operation, () =>
+          ctx.clients.ecs.send(new DescribeClustersCommand({ clusters, include: ['CONFIGURATIONS'] })),
+        );
+        for (const cluster of out.clusters ?? []) {
+          const exec = cluster.configuration?.executeCommandConfiguration;
+          if (!cluster.clusterArn) continue;
+          const log = exec?.logConfiguration;
+          found.push({
+            clusterArn: cluster.clusterArn,
+            ...(exec
+              ? {
+                  executeCommand: {
+                    ...(exec.logging ? { logging: exec.logging } : {}),
+                    ...(log?.cloudWatchLogGroupName ? { cloudWatchLogGroupName: log.cloudWatchLogGroupName } : {}),
+                    ...(log?.s3BucketName ? { s3BucketName: log.s3BucketName } : {}),
+                    ...(exec.kmsKeyId ? { kmsKeyId: exec.kmsKeyId } : {}),
+                  },
+                }
+              : {}),
+          });
+        }
+      }
+      return found;
+    },
+    [],
+  );
+  ctx.progress(`ecs: ECS Exec settings of ${clusters.length} clusters`);
+  return clusters;
 }
 
 export function isText(value: string | undefined | null): value is string {

@@ -8,6 +8,7 @@ import {
   DescribeVpcEndpointsCommand,
 } from '@aws-sdk/client-ec2';
 import type {
+  Filter,
   SecurityGroup as SdkSecurityGroup,
   ServiceDetail,
   VpcEndpoint as SdkVpcEndpoint,
@@ -55,55 +56,58 @@ export async function describeEndpointsAndGroups(
   ctx: DiscoveryContext,
   vpcIds: readonly string[],
 ): Promise<EndpointsAndGroups> {
-  const { ec2 } = ctx.clients;
   const managedFilter = { Name: `tag:${MANAGED_TAG.key}`, Values: [MANAGED_TAG.value] };
   const [endpoints, managedGroups] = await Promise.all([
-    describeEndpoints(ctx, vpcIds),
-    describeByFilter(
-      ctx,
-      'ec2:DescribeSecurityGroups',
-      'vpc-id',
-      vpcIds,
-      [managedFilter],
-      async (Filters, NextToken) => {
-        const page = await ec2.send(
-          new DescribeSecurityGroupsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
-        );
-        return { items: (page.SecurityGroups ?? []).flatMap(toSecurityGroup), nextToken: page.NextToken };
-      },
-    ),
+    describeEndpoints(ctx, 'vpc-id', vpcIds),
+    describeGroups(ctx, 'vpc-id', vpcIds, [managedFilter]),
   ]);
   const known = new Set(managedGroups.map((group) => group.groupId));
   const missing = distinct(endpoints.flatMap((endpoint) => endpoint.securityGroupIds)).filter(
     (id) => !known.has(id),
   );
-  // By a group-id filter rather than GroupIds: a group deleted meanwhile is then absent, not an error.
-  const endpointGroups = await describeByFilter(
-    ctx,
-    'ec2:DescribeSecurityGroups',
-    'group-id',
-    missing,
-    [],
-    async (Filters, NextToken) => {
-      const page = await ec2.send(
-        new DescribeSecurityGroupsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
-      );
-      return { items: (page.SecurityGroups ?? []).flatMap(toSecurityGroup), nextToken: page.NextToken };
-    },
-  );
+  const endpointGroups = await describeGroups(ctx, 'group-id', missing);
   const securityGroups = [...managedGroups, ...endpointGroups.filter((group) => !known.has(group.groupId))];
   ctx.progress(`ec2: ${securityGroups.length} security groups (${managedGroups.length} managed)`);
   return { endpoints, securityGroups };
 }
 
-async function describeEndpoints(ctx: DiscoveryContext, vpcIds: readonly string[]): Promise<VpcEndpoint[]> {
+/**
+ * Security groups by a filter (`vpc-id`, `group-id`, …). By a group-id filter rather than GroupIds:
+ * a group deleted meanwhile is then absent, not an error.
+ */
+export function describeGroups(
+  ctx: DiscoveryContext,
+  filterName: string,
+  values: readonly string[],
+  extraFilters: readonly Filter[] = [],
+): Promise<SecurityGroup[]> {
+  const { ec2 } = ctx.clients;
+  return describeByFilter(
+    ctx,
+    'ec2:DescribeSecurityGroups',
+    filterName,
+    values,
+    extraFilters,
+    async (Filters, NextToken) => {
+      const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }));
+      return { items: (page.SecurityGroups ?? []).flatMap(toSecurityGroup), nextToken: page.NextToken };
+    },
+  );
+}
+
+/** Endpoints (all states but `deleted`) by a filter: `vpc-id`, or `vpc-endpoint-id` for central ones. */
+export async function describeEndpoints(
+  ctx: DiscoveryContext,
+  filterName: 'vpc-id' | 'vpc-endpoint-id',
+  values: readonly string[],
+): Promise<VpcEndpoint[]> {
   const { ec2 } = ctx.clients;
   let deleted = 0;
   const endpoints = await describeByFilter(
     ctx,
     'ec2:DescribeVpcEndpoints',
-    'vpc-id',
-    vpcIds,
+    filterName,
+    values,
     [],
     async (Filters, NextToken) => {
       const page = await ec2.send(
@@ -137,6 +141,12 @@ function toEndpoint(endpoint: SdkVpcEndpoint): VpcEndpoint | undefined {
     securityGroupIds: (endpoint.Groups ?? []).map((group) => group.GroupId).filter((id) => id !== undefined),
     routeTableIds: endpoint.RouteTableIds ?? [],
     tags: tagsOf(endpoint.Tags),
+    ...(endpoint.PolicyDocument ? { policyDocument: endpoint.PolicyDocument } : {}),
+    ...(endpoint.IpAddressType ? { ipAddressType: endpoint.IpAddressType.toLowerCase() } : {}),
+    dnsNames: (endpoint.DnsEntries ?? []).flatMap((entry) =>
+      entry.DnsName ? [entry.DnsName.toLowerCase().replace(/\.$/, '')] : [],
+    ),
+    ...(endpoint.OwnerId ? { ownerId: endpoint.OwnerId } : {}),
   };
 }
 
@@ -153,6 +163,12 @@ function toSecurityGroup(group: SdkSecurityGroup): SecurityGroup[] {
         ...(permission.FromPort === undefined ? {} : { fromPort: permission.FromPort }),
         ...(permission.ToPort === undefined ? {} : { toPort: permission.ToPort }),
         cidrs: (permission.IpRanges ?? []).map((range) => range.CidrIp).filter((cidr) => cidr !== undefined),
+        ipv6Cidrs: (permission.Ipv6Ranges ?? [])
+          .map((range) => range.CidrIpv6)
+          .filter((cidr) => cidr !== undefined),
+        prefixListIds: (permission.PrefixListIds ?? [])
+          .map((list) => list.PrefixListId)
+          .filter((id) => id !== undefined),
         sourceGroupIds: (permission.UserIdGroupPairs ?? [])
           .map((pair) => pair.GroupId)
           .filter((id) => id !== undefined),
@@ -190,12 +206,33 @@ export async function describeEndpointServices(ctx: DiscoveryContext): Promise<E
     ctx.progress(`ec2: some managed services are not offered here (${error.message}); listing all services`);
     details = await collectPages(page(undefined));
   }
-  const offers = new Map<string, { types: Set<string>; zones: Set<string> }>();
+  interface Merged {
+    types: Set<string>;
+    zones: Set<string>;
+    dnsNames: Set<string>;
+    ipTypes: Set<string>;
+    policy: boolean;
+  }
+  const offers = new Map<string, Merged>();
   for (const detail of details) {
     if (!detail.ServiceName || !wanted.has(detail.ServiceName)) continue;
-    const offer = offers.get(detail.ServiceName) ?? { types: new Set<string>(), zones: new Set<string>() };
+    const offer = offers.get(detail.ServiceName) ?? {
+      types: new Set<string>(),
+      zones: new Set<string>(),
+      dnsNames: new Set<string>(),
+      ipTypes: new Set<string>(),
+      policy: false,
+    };
+    const interfaceOffer = (detail.ServiceType ?? []).some((type) => type.ServiceType === 'Interface');
     for (const type of detail.ServiceType ?? []) if (type.ServiceType) offer.types.add(type.ServiceType);
     for (const zone of detail.AvailabilityZones ?? []) offer.zones.add(zone);
+    // Private DNS names and IP address types belong to the interface offer (S3 lists a gateway one too).
+    if (interfaceOffer) {
+      for (const name of [detail.PrivateDnsName, ...(detail.PrivateDnsNames ?? []).map((n) => n.PrivateDnsName)])
+        if (name) offer.dnsNames.add(name.toLowerCase().replace(/\.$/, ''));
+      for (const type of detail.SupportedIpAddressTypes ?? []) offer.ipTypes.add(type.toLowerCase());
+    }
+    offer.policy ||= detail.VpcEndpointPolicySupported === true;
     offers.set(detail.ServiceName, offer);
   }
   const result = names
@@ -206,6 +243,9 @@ export async function describeEndpointServices(ctx: DiscoveryContext): Promise<E
         serviceName,
         types: [...(offer?.types ?? [])].sort(),
         availabilityZones: [...(offer?.zones ?? [])].sort(),
+        privateDnsNames: [...(offer?.dnsNames ?? [])].sort(),
+        supportedIpAddressTypes: [...(offer?.ipTypes ?? [])].sort(),
+        policySupported: offer?.policy ?? false,
       };
     });
   ctx.progress(`ec2: ${result.length} of ${names.length} managed services offered`);

@@ -145,6 +145,7 @@ function toEc2Instance(instance: Instance): Ec2Instance[] {
         .map((group) => group.GroupId)
         .filter((id) => id !== undefined),
       state: instance.State?.Name ?? 'unknown',
+      ...(instance.IamInstanceProfile?.Arn ? { instanceProfileArn: instance.IamInstanceProfile.Arn } : {}),
     },
   ];
 }

@@ -20,10 +20,13 @@ export async function describeTaskDefinitions(
     const out = await ctx.call('ecs:DescribeTaskDefinition', () =>
       ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })),
     );
+    const definition = out.taskDefinition;
     return {
       // The requested ARN: services and tasks refer to it in this exact form.
       taskDefinitionArn: taskDefinition,
-      containers: (out.taskDefinition?.containerDefinitions ?? []).map(toContainerDefinition),
+      containers: (definition?.containerDefinitions ?? []).map(toContainerDefinition),
+      ...(definition?.executionRoleArn ? { executionRoleArn: definition.executionRoleArn } : {}),
+      ...(definition?.taskRoleArn ? { taskRoleArn: definition.taskRoleArn } : {}),
     };
   });
   ctx.progress(`ecs: ${definitions.length} task definitions`);
@@ -36,10 +39,15 @@ function toContainerDefinition(container: SdkContainerDefinition): ContainerDefi
     .map((secret) => secret.valueFrom)
     .filter(isText);
   const repositoryCredentials = container.repositoryCredentials?.credentialsParameter;
+  const firelens = container.firelensConfiguration;
   return {
     name: container.name ?? '',
     image: container.image ?? '',
     ...(log?.logDriver ? { logDriver: log.logDriver } : {}),
+    ...(log?.options && Object.keys(log.options).length > 0 ? { logOptions: { ...log.options } } : {}),
+    ...(firelens?.type
+      ? { firelens: { type: firelens.type, ...(firelens.options ? { options: { ...firelens.options } } : {}) } }
+      : {}),
     secretRefs: distinct(secretRefs),
     ...(repositoryCredentials ? { repositoryCredentials } : {}),
   };

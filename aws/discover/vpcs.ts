@@ -7,7 +7,7 @@ import {
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
-import type { Filter } from '@aws-sdk/client-ec2';
+import type { Filter, Subnet as SdkSubnet } from '@aws-sdk/client-ec2';
 import type { Subnet, Vpc, VpcDns } from '../../core/model.ts';
 import { collectPages, distinct, mapConcurrent } from '../pagination.ts';
 import type { Page } from '../pagination.ts';
@@ -38,18 +38,7 @@ export async function describeSubnets(
   ): Promise<Page<Subnet>> => {
     const page = await ec2.send(new DescribeSubnetsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }));
     return {
-      items: (page.Subnets ?? []).flatMap((subnet): Subnet[] =>
-        subnet.SubnetId && subnet.VpcId
-          ? [
-              {
-                subnetId: subnet.SubnetId,
-                vpcId: subnet.VpcId,
-                availabilityZone: subnet.AvailabilityZone ?? '',
-                cidrBlock: subnet.CidrBlock ?? '',
-              },
-            ]
-          : [],
-      ),
+      items: (page.Subnets ?? []).flatMap(toSubnet),
       nextToken: page.NextToken,
     };
   };
@@ -57,6 +46,37 @@ export async function describeSubnets(
     return collectPages((nextToken) => ctx.call(operation, () => fetchPage(undefined, nextToken)));
   }
   return describeByFilter(ctx, operation, 'vpc-id', vpcIds, [], fetchPage);
+}
+
+/** A subnet as the model holds it: IPv6 blocks being associated or associated count. */
+export function toSubnet(subnet: SdkSubnet): Subnet[] {
+  if (!subnet.SubnetId || !subnet.VpcId) return [];
+  const ipv6 = (subnet.Ipv6CidrBlockAssociationSet ?? [])
+    .filter((block) => LIVE_BLOCK_STATES.has(block.Ipv6CidrBlockState?.State ?? 'associated'))
+    .flatMap((block) => block.Ipv6CidrBlock ?? []);
+  return [
+    {
+      subnetId: subnet.SubnetId,
+      vpcId: subnet.VpcId,
+      availabilityZone: subnet.AvailabilityZone ?? '',
+      cidrBlock: subnet.CidrBlock ?? '',
+      ...(ipv6.length > 0 ? { ipv6CidrBlocks: ipv6 } : {}),
+      ...(subnet.Ipv6Native === true ? { ipv6Native: true } : {}),
+      ...(subnet.EnableDns64 === true ? { dns64: true } : {}),
+      ...(subnet.OwnerId ? { ownerId: subnet.OwnerId } : {}),
+    },
+  ];
+}
+
+const LIVE_BLOCK_STATES = new Set(['associated', 'associating']);
+
+/** Subnets by id (a subnet-id filter: one deleted meanwhile is absent, not an error). */
+export function describeSubnetsById(ctx: DiscoveryContext, subnetIds: readonly string[]): Promise<Subnet[]> {
+  const { ec2 } = ctx.clients;
+  return describeByFilter(ctx, 'ec2:DescribeSubnets', 'subnet-id', subnetIds, [], async (Filters, NextToken) => {
+    const page = await ec2.send(new DescribeSubnetsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }));
+    return { items: (page.Subnets ?? []).flatMap(toSubnet), nextToken: page.NextToken };
+  });
 }
 
 export interface VpcRecord {
@@ -76,8 +96,20 @@ export async function describeVpcs(ctx: DiscoveryContext, vpcIds: readonly strin
           .filter((association) => association.CidrBlockState?.State === 'associated')
           .map((association) => association.CidrBlock);
         const cidrBlocks = distinct([vpc.CidrBlock, ...associated].filter((cidr) => cidr !== undefined));
+        const ipv6 = (vpc.Ipv6CidrBlockAssociationSet ?? [])
+          .filter((block) => LIVE_BLOCK_STATES.has(block.Ipv6CidrBlockState?.State ?? 'associated'))
+          .flatMap((block) => block.Ipv6CidrBlock ?? []);
         return [
-          { vpc: { vpcId: vpc.VpcId, cidrBlocks, tags: tagsOf(vpc.Tags) }, dhcpOptionsId: vpc.DhcpOptionsId },
+          {
+            vpc: {
+              vpcId: vpc.VpcId,
+              cidrBlocks,
+              ...(ipv6.length > 0 ? { ipv6CidrBlocks: ipv6 } : {}),
+              ...(vpc.OwnerId ? { ownerId: vpc.OwnerId } : {}),
+              tags: tagsOf(vpc.Tags),
+            },
+            dhcpOptionsId: vpc.DhcpOptionsId,
+          },
         ];
       }),
       nextToken: page.NextToken,

@@ -274,6 +274,7 @@ describe('discoverRegion', () => {
     expect(vpc(ec2Net.vpcId)).toEqual({
       vpcId: ec2Net.vpcId,
       cidrBlocks: ['10.1.0.0/16'],
+      ownerId: acct.accountId,
       tags: { Name: 'ec2' },
       dns: { support: true, hostnames: true, dhcpDnsServers: ['AmazonProvidedDNS'] },
     });
@@ -285,6 +286,7 @@ describe('discoverRegion', () => {
     expect(vpc(ignoredVpc)).toEqual({
       vpcId: ignoredVpc,
       cidrBlocks: ['10.3.0.0/16'],
+      ownerId: acct.accountId,
       tags: { Name: 'ignored', 'ecs-endpoint-remediator/ignore': 'true' },
     });
 
@@ -301,6 +303,7 @@ describe('discoverRegion', () => {
       vpcId: fargateNet.vpcId,
       availabilityZone: `${acct.region}b`,
       cidrBlock: '10.2.1.0/24',
+      ownerId: acct.accountId,
     });
 
     // Route tables of the VPCs in scope only: main + NAT + public in "ec2", main in "fargate".
@@ -344,6 +347,10 @@ describe('discoverRegion', () => {
       securityGroupIds: [seed.groups.endpointSg],
       routeTableIds: [],
       tags: { Name: 'ecs-agent', team: 'platform' },
+      policyDocument: expect.stringContaining('"Statement"') as unknown,
+      ipAddressType: 'ipv4',
+      dnsNames: expect.arrayContaining(['ecs-agent.us-east-1.amazonaws.com']) as unknown,
+      ownerId: acct.accountId,
     });
     expect(snapshot.endpoints.find((e) => e.vpcEndpointId === s3Ep)).toMatchObject({
       type: 'Gateway',
@@ -362,12 +369,30 @@ describe('discoverRegion', () => {
       vpcId: ec2Net.vpcId,
       groupName: 'endpoints',
       tags: {},
-      ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: ['10.1.0.0/16'], sourceGroupIds: [] }],
+      ingress: [
+        {
+          protocol: 'tcp',
+          fromPort: 443,
+          toPort: 443,
+          cidrs: ['10.1.0.0/16'],
+          ipv6Cidrs: [],
+          prefixListIds: [],
+          sourceGroupIds: [],
+        },
+      ],
     });
     expect(snapshot.securityGroups.find((g) => g.groupId === seed.groups.managedSg)).toMatchObject({
       tags: { 'ecs-endpoint-remediator/managed': 'true' },
       ingress: [
-        { protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: [], sourceGroupIds: [seed.groups.endpointSg] },
+        {
+          protocol: 'tcp',
+          fromPort: 443,
+          toPort: 443,
+          cidrs: [],
+          ipv6Cidrs: [],
+          prefixListIds: [],
+          sourceGroupIds: [seed.groups.endpointSg],
+        },
       ],
     });
 
@@ -466,6 +491,9 @@ describe('discoverRegion', () => {
         launchType: 'FARGATE',
         taskDefinitionArn: batch,
         subnetIds: [fargateNet.subnetIds[0]],
+        // DescribeTasks names the ENI; its groups come from EC2 (DescribeNetworkInterfaces).
+        networkInterfaceId: expect.stringMatching(/^eni-/) as unknown,
+        securityGroupIds: [seed.groups.taskSg],
       },
     ]);
 
@@ -474,8 +502,19 @@ describe('discoverRegion', () => {
     expect(ids(snapshot.taskDefinitions, (t) => t.taskDefinitionArn)).toEqual([app, api, batch].sort());
     expect(ignored).not.toBe('');
     const td = (arn: string) => snapshot.taskDefinitions.find((t) => t.taskDefinitionArn === arn);
+    const awslogs = (group: string) => ({
+      'awslogs-group': group,
+      'awslogs-region': acct.region,
+      'awslogs-stream-prefix': 'ecs',
+    });
     expect(td(app)?.containers).toEqual([
-      { name: 'app', image: seed.appImage, logDriver: 'awslogs', secretRefs: [seed.secrets.ssmSecret] },
+      {
+        name: 'app',
+        image: seed.appImage,
+        logDriver: 'awslogs',
+        logOptions: awslogs('/ecs/app'),
+        secretRefs: [seed.secrets.ssmSecret],
+      },
     ]);
     expect(td(api)?.containers).toEqual([
       {
@@ -492,7 +531,13 @@ describe('discoverRegion', () => {
       },
     ]);
     expect(td(batch)?.containers).toEqual([
-      { name: 'busybox', image: 'busybox:stable', logDriver: 'awslogs', secretRefs: [] },
+      {
+        name: 'busybox',
+        image: 'busybox:stable',
+        logDriver: 'awslogs',
+        logOptions: awslogs('/ecs/batch'),
+        secretRefs: [],
+      },
     ]);
 
     // API calls: every VPC-level read once (one page, one chunk), per-VPC only where no batch exists.
@@ -515,10 +560,20 @@ describe('discoverRegion', () => {
       'ec2:DescribeVpcEndpoints': 1,
       'ec2:DescribeSecurityGroups': 2, // managed groups, then the endpoints' groups not among them
       'ec2:DescribeVpcEndpointServices': 1,
+      'ec2:DescribeNetworkInterfaces': 1, // the standalone task's ENI, for its groups
+      // How each VPC in scope resolves service names: no batch form exists for a VPC's zones.
+      'route53:ListHostedZonesByVPC': 2,
+      'route53resolver:ListResolverRuleAssociations': 1, // the Region's; no rule is associated
       // SSM facts of the container instances that may owe an agent restart (core/restarts.ts).
       'ssm:DescribeInstanceInformation': 1,
     });
-    expect(clients.calls.snapshot().byService).toEqual({ ecs: 18, ec2: 13, ssm: 1 });
+    expect(clients.calls.snapshot().byService).toEqual({
+      ecs: 18,
+      ec2: 14,
+      ssm: 1,
+      route53: 2,
+      route53resolver: 1,
+    });
     expect(progress).toContain('ecs: 3 clusters');
     expect(progress).toContain('ec2: 3 VPCs host ECS work (2 in scope), 6 subnets');
     expect(progress).toContain('ec2: 3 VPC endpoints (1 deleted left out)');
@@ -593,6 +648,8 @@ describe('discoverRegion', () => {
       'ec2:DescribeSecurityGroups': 2,
       'ec2:DescribeVpcEndpointServices': 1,
       'ecs:DescribeTaskDefinition': 1,
+      'route53:ListHostedZonesByVPC': 1, // the one VPC
+      'route53resolver:ListResolverRuleAssociations': 1,
       'ssm:DescribeInstanceInformation': 1, // the hosts that may owe an agent restart
     });
   });
@@ -850,12 +907,15 @@ describe('discoverRegion', () => {
     const config = parseConfig({ checks: { disabled: ['ENDPOINT_SG_NO_HTTPS'] } });
     const snapshot = await discoverRegion(clients, acct.region, config);
 
-    // The same snapshot but for the groups of the hosts placed by attributes.
+    // The same snapshot but for the groups of the hosts placed by attributes and of the task ENIs
+    // (only the disabled check needs either).
     const byId = (s: typeof snapshot, id: string) => s.ec2Instances.find((i) => i.instanceId === id);
     const withoutGroups = (s: typeof snapshot) => ({
       ...s,
       ec2Instances: s.ec2Instances.map((i) => ({ ...i, securityGroupIds: [] })),
+      tasks: s.tasks.map((task) => ({ ...task, securityGroupIds: undefined })),
     });
+    expect(snapshot.tasks.every((task) => task.securityGroupIds === undefined)).toBe(true);
     expect(withoutGroups(snapshot)).toEqual(withoutGroups(full));
     expect(byId(snapshot, bare.instanceId)).toEqual(byId(full, bare.instanceId));
     expect(byId(snapshot, bare.instanceId)?.securityGroupIds).toEqual([hostGroup]);

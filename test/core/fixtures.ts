@@ -726,7 +726,7 @@ function defaultOffer(region: string, service: ManagedService): EndpointServiceO
     types: service === GATEWAY_SERVICE ? ['Interface', 'Gateway'] : ['Interface'],
     availabilityZones: DEFAULT_AZS.map((az) => `${region}${az}`),
     privateDnsNames: serviceDnsNames(region, service, undefined),
-    supportedIpAddressTypes: ['ipv4', 'dualstack'],
+    supportedIpAddressTypes: ['ipv4', 'ipv6'],
     policySupported: true,
   };
 }

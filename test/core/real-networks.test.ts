@@ -384,7 +384,7 @@ describe('IPv6', () => {
     const v6 = account();
     const vpc = v6.vpc({ ipv6Cidr: '2600:1f18:aaaa:bb00::/56' });
     const only = v6.subnet(vpc, { az: 'a', ipv6Only: true, ipv6Cidr: '2600:1f18:aaaa:bb01::/64' });
-    v6.offer('logs', { ipAddressTypes: ['ipv4', 'dualstack', 'ipv6'] });
+    v6.offer('logs', { ipAddressTypes: ['ipv4', 'ipv6'] });
     v6.fargateService([only], { taskDefinition: v6.taskDefinition({ logDriver: 'awslogs' }) });
     const create = actionOf(planOf(v6.snapshot()), 'CREATE_ENDPOINT', 'logs');
     expect(create).toMatchObject({ ipAddressType: 'ipv6', subnetIds: [only] });

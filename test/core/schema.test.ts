@@ -23,7 +23,7 @@ describe('schema/plan-output.schema.json', () => {
     a.containerInstance(a.subnet(shared, { az: 'a' }));
     const vpc = a.vpc({ ipv6Cidr: '2600:1f18:aaaa:bb00::/56' });
     const only = a.subnet(vpc, { az: 'a', ipv6Only: true, ipv6Cidr: '2600:1f18:aaaa:bb01::/64' });
-    a.offer('logs', { ipAddressTypes: ['ipv4', 'dualstack', 'ipv6'] });
+    a.offer('logs', { ipAddressTypes: ['ipv4', 'ipv6'] });
     a.fargateService([only], {
       taskDefinition: a.taskDefinition(
         { image: ecrImage(), logDriver: 'awslogs' },
