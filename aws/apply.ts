@@ -383,7 +383,9 @@ async function modifyEndpoint(
   const groups = addGroupIds.filter((id) => !(current.Groups ?? []).some((group) => group.GroupId === id));
   const routeTables = action.addRouteTableIds.filter((id) => !(current.RouteTableIds ?? []).includes(id));
   const privateDns = action.enablePrivateDns && current.PrivateDnsEnabled !== true;
-  if (subnets.length + groups.length + routeTables.length === 0 && !privateDns) {
+  // ResetPolicy is idempotent: sent whenever asked for.
+  const resetPolicy = action.resetPolicy === true;
+  if (subnets.length + groups.length + routeTables.length === 0 && !privateDns && !resetPolicy) {
     return {
       outcome: 'already-satisfied',
       resourceId: action.vpcEndpointId,
@@ -397,6 +399,7 @@ async function modifyEndpoint(
       ...(groups.length > 0 ? { AddSecurityGroupIds: groups } : {}),
       ...(routeTables.length > 0 ? { AddRouteTableIds: routeTables } : {}),
       ...(privateDns ? { PrivateDnsEnabled: true } : {}),
+      ...(resetPolicy ? { ResetPolicy: true } : {}),
     }),
   );
   return { outcome: 'succeeded', resourceId: action.vpcEndpointId, message: action.summary };

@@ -8,6 +8,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ResolverClient } from './resolver-client.ts';
@@ -55,6 +56,8 @@ export interface AwsClients {
   /** Route 53 is global: its private hosted zones are read by VPC and Region. */
   readonly route53: Route53Client;
   readonly resolver: ResolverClient;
+  /** IAM is global: it names the role of each container instance's profile. */
+  readonly iam: IAMClient;
   readonly calls: ApiCallCounter;
 }
 
@@ -100,10 +103,12 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
   const ecs = new ECSClient(config);
   const ssm = new SSMClient(config);
   const route53 = new Route53Client(config);
+  const iam = new IAMClient(config);
   ec2.middlewareStack.add(countingMiddleware('ec2', calls), COUNTER_OPTIONS);
   ecs.middlewareStack.add(countingMiddleware('ecs', calls), COUNTER_OPTIONS);
   ssm.middlewareStack.add(countingMiddleware('ssm', calls), COUNTER_OPTIONS);
   route53.middlewareStack.add(countingMiddleware('route53', calls), COUNTER_OPTIONS);
+  iam.middlewareStack.add(countingMiddleware('iam', calls), COUNTER_OPTIONS);
   const resolver = createResolverClient({
     region,
     credentials: options.credentials ?? ((identity) => route53.config.credentials(identity)),
@@ -112,5 +117,5 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
       calls.record('route53resolver', operation);
     },
   });
-  return { region, ec2, ecs, ssm, route53, resolver, calls };
+  return { region, ec2, ecs, ssm, route53, resolver, iam, calls };
 }

@@ -21,6 +21,7 @@ import { describeEndpointServices, describeEndpointsAndGroups } from './discover
 import { describeExecClusters, discoverEcsWork } from './discover/ecs.ts';
 import { withDefaultGroups, withInterfaceGroups } from './discover/interfaces.ts';
 import { describePrefixLists } from './discover/prefix-lists.ts';
+import { withInstanceRoles } from './discover/roles.ts';
 import type { EcsWork } from './discover/ecs.ts';
 import { describeHostPlaces, describeInstances } from './discover/instances.ts';
 import { describeRouteTables } from './discover/routes.ts';
@@ -116,12 +117,14 @@ export async function discoverRegion(
   const accountId = accountOf(work);
   // Route 53 reads serve the endpoint checks of VPCs this account owns (a shared VPC's endpoints are
   // out of its sight anyway).
-  const dnsVpcIds =
-    ENDPOINT_DNS_CODES.some((code) => isChecked(config, code))
-      ? inScope
-          .filter((record) => record.vpc.ownerId === undefined || accountId === undefined || record.vpc.ownerId === accountId)
-          .map((record) => record.vpc.vpcId)
-      : [];
+  const dnsVpcIds = ENDPOINT_DNS_CODES.some((code) => isChecked(config, code))
+    ? inScope
+        .filter(
+          (record) =>
+            record.vpc.ownerId === undefined || accountId === undefined || record.vpc.ownerId === accountId,
+        )
+        .map((record) => record.vpc.vpcId)
+    : [];
   // Task definitions only of work that can run in a VPC in scope: nothing else is examined.
   const inScopeSet = new Set(inScopeIds);
   const examined = narrowToVpcs(
@@ -147,6 +150,7 @@ export async function discoverRegion(
     resolverRules,
     tasks,
     services,
+    ec2Instances,
   ] = await Promise.all([
     // DNS facts serve only the DNS checks: skipped (2 calls per VPC) when both are disabled.
     isChecked(config, 'VPC_DNS_DISABLED') || isChecked(config, 'VPC_CUSTOM_DNS')
@@ -166,6 +170,10 @@ export async function discoverRegion(
     isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
       ? withDefaultGroups(ctx, scopedWork.services, subnets)
       : Promise.resolve(scopedWork.services),
+    // Instance roles serve only the endpoint policy check.
+    isChecked(config, 'ENDPOINT_POLICY_DENIES')
+      ? withInstanceRoles(ctx, scopedWork.ec2Instances)
+      : Promise.resolve(scopedWork.ec2Instances),
   ]);
   // The zones' records, once the services' private DNS names are known; then the endpoints they
   // point at; then the prefix lists any of the groups refer to.
@@ -179,13 +187,16 @@ export async function discoverRegion(
   const hostedZones = await withRecords(ctx, zonesWithoutRecords, serviceNames);
   const central = await describeCentralEndpoints(ctx, hostedZones, endpoints, dnsVpcIds);
   const allGroups = [...securityGroups, ...central.securityGroups];
-  const prefixLists = isChecked(config, 'ENDPOINT_SG_NO_HTTPS') || central.endpoints.length > 0
-    ? await describePrefixLists(
-        ctx,
-        distinct(allGroups.flatMap((group) => group.ingress.flatMap((rule) => rule.prefixListIds ?? []))).sort(),
-      )
-    : [];
-  const scoped = { ...scopedWork, tasks, services };
+  const prefixLists =
+    isChecked(config, 'ENDPOINT_SG_NO_HTTPS') || central.endpoints.length > 0
+      ? await describePrefixLists(
+          ctx,
+          distinct(
+            allGroups.flatMap((group) => group.ingress.flatMap((rule) => rule.prefixListIds ?? [])),
+          ).sort(),
+        )
+      : [];
+  const scoped = { ...scopedWork, tasks, services, ec2Instances };
 
   const vpcs = vpcRecords.map(({ vpc }): Vpc => {
     const vpcDns = dns.get(vpc.vpcId);
@@ -198,7 +209,10 @@ export async function discoverRegion(
     subnets: sortBy(subnets, (subnet) => subnet.subnetId),
     routeTables: sortBy([...routeTables, ...central.routeTables], (table) => table.routeTableId),
     endpoints: sortBy(endpoints, (endpoint) => endpoint.vpcEndpointId),
-    securityGroups: sortBy(distinctBy(allGroups, (group) => group.groupId), (group) => group.groupId),
+    securityGroups: sortBy(
+      distinctBy(allGroups, (group) => group.groupId),
+      (group) => group.groupId,
+    ),
     endpointServices,
     containerInstances: sortBy(scoped.containerInstances, (ci) => ci.containerInstanceArn),
     ec2Instances: sortBy(scoped.ec2Instances, (instance) => instance.instanceId),

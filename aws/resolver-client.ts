@@ -28,7 +28,9 @@ export class ResolverServiceError extends Error {
 
 function bytes(data: SourceData): string | Uint8Array {
   if (typeof data === 'string' || data instanceof Uint8Array) return data;
-  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  return ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
 }
 
 /** node:crypto behind the interface Signature V4 expects. */
@@ -46,7 +48,12 @@ class Sha256 {
 }
 
 const MAX_ATTEMPTS = 5;
-const RETRYABLE = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'InternalServiceErrorException']);
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'InternalServiceErrorException',
+]);
 
 export interface ResolverClientOptions {
   readonly region: string;

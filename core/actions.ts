@@ -69,6 +69,8 @@ export interface ModifyEndpointAction extends ActionBase {
   readonly addSecurityGroups: readonly GroupRef[];
   readonly enablePrivateDns: boolean;
   readonly addRouteTableIds: readonly string[];
+  /** Set the endpoint's policy back to full access (an owned endpoint whose policy denies the work's calls). */
+  readonly resetPolicy?: true;
   /** Added cost of the subnets (AZs) it adds. */
   readonly monthlyCostUsd: number;
 }

@@ -8,12 +8,20 @@
  * would be: available, serving this service, its groups admitting the callers, a route each way.
  */
 import type { DraftFinding, VpcContext } from './context.ts';
-import { callersFor, consequence, describeCallers, draft, serviceAzs, unknownDraft, whatBreaks } from './context.ts';
+import {
+  callersFor,
+  consequence,
+  describeCallers,
+  draft,
+  serviceAzs,
+  unknownDraft,
+  whatBreaks,
+} from './context.ts';
 import type { Resolution, ZoneAnswer } from './dns.ts';
 import { endpointIdOfDnsName } from './dns.ts';
 import type { Subnet, VpcEndpoint } from './model.ts';
 import type { Admission } from './network.ts';
-import { admitsHttpsFrom, routeTableOf, routeTo } from './network.ts';
+import { admitsHttpsFrom, familiesTowards, routeTableOf, routeTo } from './network.ts';
 import type { ManagedService } from './services.ts';
 import { serviceNameOf } from './services.ts';
 import type { Caller } from './workloads.ts';
@@ -87,12 +95,15 @@ export function centralFindings(
     }
     case 'record-missing': {
       const names = resolution.missing.map(
-        (entry) => `${entry.name} (${entry.zone ? `no record in zone ${entry.zone}: NXDOMAIN` : 'no zone covers it'})`,
+        (entry) =>
+          `${entry.name} (${entry.zone ? `no record in zone ${entry.zone}: NXDOMAIN` : 'no zone covers it'})`,
       );
-      // NXDOMAIN breaks the calls whatever the egress: the workload fails, so it is high.
+      // NXDOMAIN breaks the calls whatever the egress: the workload fails, so it is high. A name no
+      // zone covers resolves publicly: then the egress decides, as for a missing endpoint.
+      const nxdomain = resolution.missing.some((entry) => entry.zone !== undefined);
       return [
         draft(context, 'CENTRAL_DNS_RECORD_MISSING', {
-          severity: 'high',
+          ...(nxdomain ? { severity: 'high' as const } : {}),
           service,
           subject: service,
           message: `${serviceName} is served through private hosted zones, but ${names.join('; ')}: ${whatBreaks(service)}, NAT or not`,
@@ -124,13 +135,16 @@ function centralEndpointFindings(
         ? undefined
         : (context.centralEndpoints.get(id) ?? context.endpoints.find((e) => e.vpcEndpointId === id));
     if (endpoint) targets.set(endpoint.vpcEndpointId, endpoint);
-    else unseen.push(`${answer.name} → ${target ?? `${answer.record.type} record`} (zone ${answer.zone.name})`);
+    else
+      unseen.push(`${answer.name} → ${target ?? `${answer.record.type} record`} (zone ${answer.zone.name})`);
   }
   const findings: DraftFinding[] = [];
   const problems: string[] = [];
   const unknowns: string[] = [];
   const callers = callersFor(context, service);
-  for (const endpoint of [...targets.values()].sort((a, b) => a.vpcEndpointId.localeCompare(b.vpcEndpointId))) {
+  for (const endpoint of [...targets.values()].sort((a, b) =>
+    a.vpcEndpointId.localeCompare(b.vpcEndpointId),
+  )) {
     const id = endpoint.vpcEndpointId;
     if (endpoint.state !== 'available') {
       problems.push(`${id} is ${endpoint.state}`);
@@ -155,9 +169,13 @@ function centralEndpointFindings(
     if (unrouted.length > 0)
       problems.push(`no route between ${describeCallers(unrouted)} and ${id} in ${endpoint.vpcId}`);
     if (unsure.length > 0)
-      unknowns.push(`${id}'s groups admit ${describeCallers(unsure)} only by a security group reference across a transit gateway`);
+      unknowns.push(
+        `${id}'s groups admit ${describeCallers(unsure)} only by a security group reference across a transit gateway`,
+      );
     if (unsureRoute.length > 0)
-      unknowns.push(`the route between ${describeCallers(unsureRoute)} and ${id} goes through a transit gateway, whose route tables are not read`);
+      unknowns.push(
+        `the route between ${describeCallers(unsureRoute)} and ${id} goes through a transit gateway, whose route tables are not read`,
+      );
     const endpointAzs = new Set(endpoint.subnetIds.map((subnetId) => context.subnetAz.get(subnetId)));
     const gap = serviceAzs(context, service).filter((az) => !endpointAzs.has(az));
     if (gap.length > 0 && endpoint.vpcId !== context.workload.vpc.vpcId) {
@@ -167,7 +185,10 @@ function centralEndpointFindings(
           resourceId: id,
           subject: service,
           message: `central endpoint ${id} (${service}, ${endpoint.vpcId}) has no subnet in ${gap.join(', ')} where this VPC runs ECS: calls from there cross AZs`,
-          remedy: { kind: 'manual', hint: `add subnets in ${gap.join(', ')} to ${id} in its own VPC ${endpoint.vpcId}` },
+          remedy: {
+            kind: 'manual',
+            hint: `add subnets in ${gap.join(', ')} to ${id} in its own VPC ${endpoint.vpcId}`,
+          },
         }),
       );
     }
@@ -180,14 +201,15 @@ function centralEndpointFindings(
         subject: service,
         ...(first === undefined ? {} : { resourceId: first }),
         message: `${service} is served by a central endpoint, but ${problems.join('; ')}: ${consequence(context, service)}`,
-        remedy: { kind: 'manual', hint: "fix the central endpoint's state, security groups or routes in its own VPC" },
+        remedy: {
+          kind: 'manual',
+          hint: "fix the central endpoint's state, security groups or routes in its own VPC",
+        },
       }),
     );
   } else if (unknowns.length > 0 || unseen.length > 0) {
     const reason =
-      unseen.length > 0
-        ? `${unseen.join('; ')}: not an endpoint this account can see`
-        : unknowns.join('; ');
+      unseen.length > 0 ? `${unseen.join('; ')}: not an endpoint this account can see` : unknowns.join('; ');
     findings.unshift(
       unknownDraft(
         context,
@@ -205,10 +227,12 @@ function centralEndpointFindings(
   return findings;
 }
 
-function peered(context: VpcContext, a: string, b: string): boolean {
+/** Whether an active peering connection joins the two VPCs (the given one, when named). */
+function peered(context: VpcContext, a: string, b: string, peeringConnectionId?: string): boolean {
   return context.peerings.some(
     (peering) =>
       peering.status === 'active' &&
+      (peeringConnectionId === undefined || peering.peeringConnectionId === peeringConnectionId) &&
       ((peering.requesterVpcId === a && peering.accepterVpcId === b) ||
         (peering.requesterVpcId === b && peering.accepterVpcId === a)),
   );
@@ -233,20 +257,29 @@ function admits(context: VpcContext, endpoint: VpcEndpoint, caller: Caller): Adm
   return admitsHttpsFrom(groups, caller, options) === 'yes' ? 'unknown' : 'no';
 }
 
-function cidrsOf(subnet: Subnet): string[] {
-  return [...(subnet.cidrBlock ? [subnet.cidrBlock] : []), ...(subnet.ipv6CidrBlocks ?? [])];
+/** The subnet's CIDRs of the families the caller uses towards the endpoint. */
+function cidrsOf(subnet: Subnet, families: ReadonlyArray<4 | 6>): string[] {
+  return [
+    ...(families.includes(4) && subnet.cidrBlock ? [subnet.cidrBlock] : []),
+    ...(families.includes(6) ? (subnet.ipv6CidrBlocks ?? []) : []),
+  ];
 }
 
-/** A route from the caller's subnet to every subnet of the endpoint, and back. */
+/**
+ * A route from the caller's subnet to every subnet of the endpoint, and back, for each address family
+ * the caller uses towards it: the longest prefix decides; a peering route counts when that peering is
+ * active between the two VPCs, a transit gateway's is `unknown` (its own route tables decide).
+ */
 function routeBetween(context: VpcContext, from: Subnet, endpoint: VpcEndpoint): Verdict {
   if (endpoint.vpcId === from.vpcId) return 'yes';
+  const families = familiesTowards(from, endpoint.ipAddressType);
   const hops = (source: Subnet, destinations: readonly string[], otherVpc: string): Verdict[] => {
     const table = routeTableOf(source, context.allRouteTables);
     return destinations.map((cidr) => {
       const route = routeTo(table, cidr);
       if (!route) return 'no';
       if (route.target.startsWith('pcx-'))
-        return peered(context, source.vpcId, otherVpc) ? 'yes' : 'no';
+        return peered(context, source.vpcId, otherVpc, route.target) ? 'yes' : 'no';
       if (route.target.startsWith('tgw-')) return 'unknown';
       return 'no';
     });
@@ -254,8 +287,8 @@ function routeBetween(context: VpcContext, from: Subnet, endpoint: VpcEndpoint):
   const endpointSubnets = endpoint.subnetIds.flatMap((id) => context.subnetsById.get(id) ?? []);
   if (endpointSubnets.length === 0) return 'unknown';
   const verdicts = [
-    ...endpointSubnets.flatMap((subnet) => hops(from, cidrsOf(subnet), endpoint.vpcId)),
-    ...endpointSubnets.flatMap((subnet) => hops(subnet, cidrsOf(from), from.vpcId)),
+    ...endpointSubnets.flatMap((subnet) => hops(from, cidrsOf(subnet, families), endpoint.vpcId)),
+    ...endpointSubnets.flatMap((subnet) => hops(subnet, cidrsOf(from, families), from.vpcId)),
   ];
   if (verdicts.includes('no')) return 'no';
   return verdicts.includes('unknown') ? 'unknown' : 'yes';

@@ -22,6 +22,7 @@ import {
 import { resolveService, serviceDnsNames } from './dns.ts';
 import type { SecurityGroup, VpcEndpoint } from './model.ts';
 import { NEEDS, isUnknownNeed } from './needs.ts';
+import { policyFindings } from './policies.ts';
 import type { Admission } from './network.ts';
 import { admitsHttpsFrom, familiesTowards, routeTableOf } from './network.ts';
 import type { InterfaceService, ManagedService } from './services.ts';
@@ -66,7 +67,10 @@ const vpcDnsCheck: Check = (context) => {
         remedy:
           context.sharedBy === undefined
             ? { kind: 'enable-vpc-dns', attributes: off }
-            : { kind: 'manual', hint: `only the VPC's owner (account ${context.sharedBy}) can change its DNS attributes` },
+            : {
+                kind: 'manual',
+                hint: `only the VPC's owner (account ${context.sharedBy}) can change its DNS attributes`,
+              },
       }),
     );
   }
@@ -149,7 +153,10 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
   );
   // A local endpoint with private DNS answers its names itself: no private hosted zone can overlap it.
   if (!endpoint?.privateDnsEnabled) {
-    const resolution = resolveService(context.dns, serviceDnsNames(context.region, service, offer.privateDnsNames));
+    const resolution = resolveService(
+      context.dns,
+      serviceDnsNames(context.region, service, offer.privateDnsNames),
+    );
     if (resolution.kind !== 'local') return centralFindings(context, service, resolution, endpoint);
   }
   const offered = new Set(offer.availabilityZones);
@@ -184,7 +191,9 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
   const fixableAzs = gapAzs.filter((az) => offered.has(az));
   if (fixableAzs.length > 0) {
     const placement = endpointPlacement(context, service);
-    const addSubnetIds = placement.subnetIds.filter((id) => fixableAzs.includes(context.subnetAz.get(id) ?? ''));
+    const addSubnetIds = placement.subnetIds.filter((id) =>
+      fixableAzs.includes(context.subnetAz.get(id) ?? ''),
+    );
     findings.push(
       draft(context, 'ENDPOINT_AZ_GAP', {
         service,
@@ -194,21 +203,31 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
         remedy:
           addSubnetIds.length > 0
             ? { kind: 'modify', endpoint, service, addSubnetIds }
-            : { kind: 'manual', hint: `no subnet in ${fixableAzs.join(', ')} fits the endpoint's IP address type` },
+            : {
+                kind: 'manual',
+                hint: `no subnet in ${fixableAzs.join(', ')} fits the endpoint's IP address type`,
+              },
       }),
     );
   }
   const unofferedAzs = gapAzs.filter((az) => !offered.has(az));
   if (unofferedAzs.length > 0) findings.push(azNotOffered(context, service, unofferedAzs));
   findings.push(...admissionFindings(context, service, endpoint));
+  findings.push(...policyFindings(context, service, endpoint));
   return findings;
 }
 
 /** Whether each caller of the service can open TCP 443 to the endpoint: its IP type, then its groups. */
-function admissionFindings(context: VpcContext, service: ManagedService, endpoint: VpcEndpoint): DraftFinding[] {
+function admissionFindings(
+  context: VpcContext,
+  service: ManagedService,
+  endpoint: VpcEndpoint,
+): DraftFinding[] {
   const resourceId = endpoint.vpcEndpointId;
   const callers = callersFor(context, service);
-  const noFamily = callers.filter((caller) => familiesTowards(caller.subnet, endpoint.ipAddressType).length === 0);
+  const noFamily = callers.filter(
+    (caller) => familiesTowards(caller.subnet, endpoint.ipAddressType).length === 0,
+  );
   const findings: DraftFinding[] = [];
   if (noFamily.length > 0) {
     findings.push(
@@ -270,7 +289,9 @@ function admission(
   });
   // A caller whose groups could not be read may be admitted by a group-referencing rule.
   if (verdict === 'no' && !caller.groupsKnown) {
-    const referencesGroups = groups.some((group) => group.ingress.some((rule) => rule.sourceGroupIds.length > 0));
+    const referencesGroups = groups.some((group) =>
+      group.ingress.some((rule) => rule.sourceGroupIds.length > 0),
+    );
     if (referencesGroups) return 'unknown';
   }
   return verdict;
@@ -287,7 +308,11 @@ function unknownAdmissionReason(context: VpcContext, groups: readonly SecurityGr
   return 'the security groups of a task interface could not be read (DescribeNetworkInterfaces)';
 }
 
-export function azNotOffered(context: VpcContext, service: ManagedService, azs: readonly string[]): DraftFinding {
+export function azNotOffered(
+  context: VpcContext,
+  service: ManagedService,
+  azs: readonly string[],
+): DraftFinding {
   return draft(context, 'ENDPOINT_AZ_NOT_OFFERED', {
     severity: 'low',
     service,
@@ -297,7 +322,11 @@ export function azNotOffered(context: VpcContext, service: ManagedService, azs: 
   });
 }
 
-export function notAvailable(context: VpcContext, service: ManagedService, endpoint: VpcEndpoint): DraftFinding {
+export function notAvailable(
+  context: VpcContext,
+  service: ManagedService,
+  endpoint: VpcEndpoint,
+): DraftFinding {
   const pending = endpoint.state === 'pending' || endpoint.state === 'pendingacceptance';
   return draft(context, 'ENDPOINT_NOT_AVAILABLE', {
     ...(pending ? { severity: 'low' as const } : {}),
@@ -318,9 +347,15 @@ function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
   const service = GATEWAY_SERVICE;
   const serviceName = serviceNameOf(context.region, service);
   const offer = context.offers.get(serviceName);
-  // S3 reached through a private hosted zone (an S3 interface endpoint in a central VPC) needs no gateway.
-  const resolution = resolveService(context.dns, serviceDnsNames(context.region, service, offer?.privateDnsNames));
-  if (resolution.kind !== 'local') return centralFindings(context, service, resolution, undefined);
+  // S3 reached through a private hosted zone (an S3 interface endpoint in a central VPC) needs no
+  // gateway, and a zone without S3's records breaks it. Otherwise the gateway decides by route tables,
+  // whatever DNS answers (a forwarding rule's resolvers, an unreadable zone): it stays needed.
+  const resolution = resolveService(
+    context.dns,
+    serviceDnsNames(context.region, service, offer?.privateDnsNames),
+  );
+  if (resolution.kind === 'central' || resolution.kind === 'record-missing')
+    return centralFindings(context, service, resolution, undefined);
   if (!offer?.types.includes('Gateway')) {
     return [
       draft(context, 'ENDPOINT_SERVICE_NOT_OFFERED', {
@@ -354,8 +389,10 @@ function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
   if (endpoint.state !== 'available') return [notAvailable(context, service, endpoint)];
   const covered = new Set(gateways.flatMap((gateway) => gateway.routeTableIds));
   const missing = needed.filter((id) => !covered.has(id));
-  if (missing.length === 0) return [];
+  const policy = policyFindings(context, service, endpoint);
+  if (missing.length === 0) return policy;
   return [
+    ...policy,
     draft(context, 'S3_GATEWAY_ROUTE_MISSING', {
       service,
       resourceId: endpoint.vpcEndpointId,
@@ -430,4 +467,3 @@ export const CHECKS: readonly Check[] = [
 export function runChecks(context: VpcContext): DraftFinding[] {
   return CHECKS.flatMap((check) => check(context));
 }
-

@@ -42,8 +42,17 @@ export const configSchema = z.strictObject({
        * explicit exception to "nothing not owned is deleted").
        */
       deleteWrongRegionEndpoints: z._default(z.enum(['never', 'owned', 'any']), 'never'),
+      /**
+       * Set the policy of an endpoint the remediator owns back to full access when it denies a call the
+       * work needs (ENDPOINT_POLICY_DENIES). Off: a policy is never widened unless asked.
+       */
+      resetOwnedEndpointPolicies: z._default(z.boolean(), false),
     }),
-    () => ({ enableVpcDnsAttributes: false, deleteWrongRegionEndpoints: 'never' as const }),
+    () => ({
+      enableVpcDnsAttributes: false,
+      deleteWrongRegionEndpoints: 'never' as const,
+      resetOwnedEndpointPolicies: false,
+    }),
   ),
   limits: z._default(
     z.strictObject({

@@ -12,6 +12,7 @@ import type {
   SkippedRead,
   SsmManagedInstance,
   Subnet,
+  TaskDefinition,
   VpcEndpoint,
   VpcPeering,
 } from './model.ts';
@@ -42,6 +43,12 @@ export type Remedy =
       readonly resetPolicy?: boolean;
     }
   | { readonly kind: 'delete'; readonly endpoint: VpcEndpoint }
+  | {
+      readonly kind: 'reset-policy';
+      readonly endpoint: VpcEndpoint;
+      readonly service: ManagedService;
+      readonly hint: string;
+    }
   | { readonly kind: 'update-agent'; readonly instance: PlacedContainerInstance; readonly hint: string }
   | {
       readonly kind: 'enable-vpc-dns';
@@ -92,6 +99,10 @@ export interface VpcContext {
   readonly peerings: readonly VpcPeering[];
   /** Reads of the Region that failed without failing it. */
   readonly skippedReads: readonly SkippedRead[];
+  /** The account discovered (for ARNs of its resources). */
+  readonly accountId?: string;
+  /** The task definitions of the work, by ARN. */
+  readonly definitions: ReadonlyMap<string, TaskDefinition>;
 }
 
 export type Check = (context: VpcContext) => DraftFinding[];
@@ -169,7 +180,9 @@ export function endpointPlacement(context: VpcContext, service: ManagedService):
     if (ipAddressType === 'dualstack') return f.v4 && f.v6;
     return f.v4;
   };
-  const callerSubnets = [...new Map(callers.map((caller) => [caller.subnet.subnetId, caller.subnet])).values()];
+  const callerSubnets = [
+    ...new Map(callers.map((caller) => [caller.subnet.subnetId, caller.subnet])).values(),
+  ];
   const vpcSubnets = [...context.subnetsById.values()].filter(
     (subnet) => subnet.vpcId === context.workload.vpc.vpcId,
   );
@@ -242,6 +255,10 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
     allRouteTables: snapshot.routeTables,
     peerings: snapshot.peerings ?? [],
     skippedReads,
+    ...(snapshot.accountId === undefined ? {} : { accountId: snapshot.accountId }),
+    definitions: new Map(
+      snapshot.taskDefinitions.map((definition) => [definition.taskDefinitionArn, definition]),
+    ),
   };
 }
 
@@ -261,7 +278,7 @@ const WHAT_BREAKS: Readonly<Record<ManagedService, string>> = {
   'kinesis-firehose': 'FireLens cannot deliver logs to Kinesis Data Firehose',
   'kinesis-streams': 'FireLens cannot deliver logs to Kinesis Data Streams',
   kms: 'ECS Exec sessions encrypted with KMS cannot start',
-  s3: 'image layers from private ECR (and other S3 reads and writes) cannot be downloaded',
+  s3: 'S3 downloads and uploads fail (image layers from private ECR, FireLens and ECS Exec output)',
 };
 
 /** What breaks when a service cannot be reached, for findings about it. */
@@ -272,7 +289,7 @@ export function whatBreaks(service: ManagedService): string {
 /** The consequence of a broken endpoint, worded for its callers' egress. */
 export function consequence(context: VpcContext, service: ManagedService): string {
   return serviceSeverity(context, service) === 'high'
-    ? `${WHAT_BREAKS[service]} from subnets without internet egress`
+    ? `${WHAT_BREAKS[service]} from subnets with no public path to it`
     : `its traffic leaves the AWS network through the internet path`;
 }
 
@@ -296,7 +313,9 @@ export function draft(
   const service = fields.service;
   const severity =
     fields.severity ??
-    (service !== undefined && isManagedService(service) ? serviceSeverity(context, service) : context.severity);
+    (service !== undefined && isManagedService(service)
+      ? serviceSeverity(context, service)
+      : context.severity);
   return { code, vpcId: context.workload.vpc.vpcId, severity, ...fields };
 }
 
@@ -323,4 +342,3 @@ export function describeCallers(callers: readonly Caller[]): string {
   });
   return callers.length > 3 ? `${shown.join(', ')} and ${callers.length - 3} more` : shown.join(', ');
 }
-

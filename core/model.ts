@@ -178,6 +178,8 @@ export interface Ec2Instance {
   readonly state: string;
   /** The instance profile ARN (its role makes the agent's calls), when the instance has one. */
   readonly instanceProfileArn?: string;
+  /** The role of that instance profile (IAM GetInstanceProfile), when discovery could read it. */
+  readonly instanceRoleArn?: string;
 }
 
 /** The awsvpc network configuration of a service deployment: its tasks' ENIs are in these subnets, with these groups. */

@@ -107,7 +107,10 @@ export function containerNeeds(container: ContainerDefinition, region: string): 
     const value = container.firelens.options?.['config-file-value'] ?? '';
     // An S3 ARN names no Region: the bucket is assumed in the task's (the S3 gateway serves only those).
     if (type === 's3')
-      needs.push(['firelens-config-s3', `FireLens router ${container.name} loads ${value || 'its config'} from S3`]);
+      needs.push([
+        'firelens-config-s3',
+        `FireLens router ${container.name} loads ${value || 'its config'} from S3`,
+      ]);
     if (type === 's3' || type === 'file') {
       needs.push([
         'firelens-unknown',

@@ -50,9 +50,7 @@ export function egressOf(subnet: Subnet, routeTables: readonly RouteTable[]): Eg
     const route = routes.find((candidate) => candidate.destination === '0.0.0.0/0');
     return route ? classify(route.target) : 'none';
   }
-  const nat64 = routes.find(
-    (route) => route.destination === NAT64_PREFIX && route.target.startsWith('nat-'),
-  );
+  const nat64 = routes.find((route) => route.destination === NAT64_PREFIX && route.target.startsWith('nat-'));
   if (subnet.dns64 === true && nat64) return 'nat-gateway';
   const v6 = routes.find((route) => route.destination === '::/0');
   if (v6 && (v6.target.startsWith('igw-') || v6.target.startsWith('eigw-'))) return 'ipv6-internet';
@@ -125,9 +123,7 @@ function parseCidr(cidr: string): Range | undefined {
 export function cidrContains(outer: string, inner: string): boolean {
   const a = parseCidr(outer);
   const b = parseCidr(inner);
-  return (
-    a !== undefined && b !== undefined && a.family === b.family && a.start <= b.start && b.end <= a.end
-  );
+  return a !== undefined && b !== undefined && a.family === b.family && a.start <= b.start && b.end <= a.end;
 }
 
 /** Whether a CIDR is an IPv6 one. */
@@ -211,7 +207,10 @@ export function prefixLength(cidr: string): number | undefined {
 }
 
 /** The active route of a table that carries traffic to `cidr`: the longest prefix containing it. */
-export function routeTo(table: RouteTable | undefined, cidr: string): RouteTable['routes'][number] | undefined {
+export function routeTo(
+  table: RouteTable | undefined,
+  cidr: string,
+): RouteTable['routes'][number] | undefined {
   return (table?.routes ?? [])
     .filter((route) => route.active && cidrContains(route.destination, cidr))
     .sort((a, b) => (prefixLength(b.destination) ?? 0) - (prefixLength(a.destination) ?? 0))[0];

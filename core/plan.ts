@@ -197,7 +197,10 @@ export function buildPlan(
   return {
     schemaVersion: PLAN_SCHEMA_VERSION,
     generatedAt: now.toISOString(),
-    regions: [...snapshots.map((snapshot) => snapshot.region), ...failedRegions.map((failed) => failed.region)],
+    regions: [
+      ...snapshots.map((snapshot) => snapshot.region),
+      ...failedRegions.map((failed) => failed.region),
+    ],
     failedRegions,
     skippedReads: snapshots.flatMap((snapshot) =>
       (snapshot.skippedReads ?? []).map((read) => ({ region: snapshot.region, ...read })),
@@ -263,7 +266,9 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
   const admitted = new Set<string>();
   let endpointsCreated = 0;
   const planned: PlannedAction[] = [];
-  for (const action of ordered.flatMap((result) => result.actions)) {
+  const all = ordered.flatMap((result) => result.actions);
+  const usersOf = (id: string): Action[] => all.filter((user) => user.dependsOn.includes(id));
+  for (const action of all) {
     const waitingFor = action.dependsOn.find((id) => !admitted.has(id));
     let deferredReason: string | undefined;
     if (waitingFor !== undefined) deferredReason = `waits for deferred action ${waitingFor}`;
@@ -271,6 +276,13 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
       deferredReason = `limits.maxActionsPerRun (${maxActionsPerRun}) reached`;
     else if (createsEndpoint(action) && endpointsCreated >= maxEndpointsCreatedPerRun) {
       deferredReason = `limits.maxEndpointsCreatedPerRun (${maxEndpointsCreatedPerRun}) reached`;
+    } else if (
+      GROUP_KINDS.has(action.kind) &&
+      endpointsCreated >= maxEndpointsCreatedPerRun &&
+      usersOf(action.id).every(createsEndpoint)
+    ) {
+      // A group made only for endpoints the cap holds back would serve nothing this run.
+      deferredReason = `limits.maxEndpointsCreatedPerRun (${maxEndpointsCreatedPerRun}) reached: its endpoints wait`;
     }
     if (deferredReason === undefined) {
       admitted.add(action.id);
@@ -282,6 +294,11 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
   }
   return planned;
 }
+
+const GROUP_KINDS: ReadonlySet<ActionKind> = new Set([
+  'CREATE_SECURITY_GROUP',
+  'AUTHORIZE_SECURITY_GROUP_INGRESS',
+]);
 
 /** A finding whose every fixing action was deferred is itself deferred. */
 function markDeferred(findings: readonly Finding[], actions: readonly PlannedAction[]): Finding[] {

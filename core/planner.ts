@@ -258,6 +258,7 @@ function modifySummary(change: ModifyEndpointAction): string {
     ...(change.addSubnetIds.length > 0 ? [`add subnets ${change.addSubnetIds.join(', ')}`] : []),
     ...(change.addSecurityGroups.length > 0 ? ['attach the managed security group'] : []),
     ...(change.addRouteTableIds.length > 0 ? [`add route tables ${change.addRouteTableIds.join(', ')}`] : []),
+    ...(change.resetPolicy ? ['reset its policy to full access'] : []),
   ];
   return `${change.vpcEndpointId} (${change.service}): ${parts.join('; ')}`;
 }

@@ -163,6 +163,7 @@ const modify: Handler<'modify'> = (plan, draft, remedy) => {
   }
   if (remedy.addRouteTableIds)
     change.addRouteTableIds = [...change.addRouteTableIds, ...remedy.addRouteTableIds];
+  if (remedy.resetPolicy) change.resetPolicy = true;
   if (remedy.attachManagedGroup) {
     const group = plan.groupRef();
     change.dependsOn = [...change.dependsOn, ...group.dependsOn];
@@ -233,7 +234,32 @@ const deleteEndpoint: Handler<'delete'> = (plan, draft, remedy) => {
   plan.settle(draft, { actionId: id });
 };
 
+/**
+ * Never widen a policy by default: only an owned endpoint's, and only when the config says so; the
+ * reset joins the endpoint's other changes in one MODIFY_ENDPOINT.
+ */
+const resetPolicy: Handler<'reset-policy'> = (plan, draft, remedy) => {
+  if (!isManaged(remedy.endpoint.tags)) {
+    plan.settle(
+      draft,
+      plan.manual(`${remedy.hint} (not created by the remediator: its policy is never changed)`),
+    );
+    return;
+  }
+  if (!plan.config.remediation.resetOwnedEndpointPolicies) {
+    plan.settle(draft, plan.disabled(`remediation.resetOwnedEndpointPolicies is false; ${remedy.hint}`));
+    return;
+  }
+  modify(plan, draft, {
+    kind: 'modify',
+    endpoint: remedy.endpoint,
+    service: remedy.service,
+    resetPolicy: true,
+  });
+};
+
 export const REMEDY_HANDLERS: { readonly [K in Remedy['kind']]: Handler<K> } = {
+  'reset-policy': resetPolicy,
   manual,
   'enable-vpc-dns': enableVpcDns,
   'create-interface': createInterface,

@@ -4,7 +4,15 @@
  * interfaces ("callers") that make each need's calls — each with its own subnet and security groups,
  * so that an endpoint's groups are judged against the interface that really connects to it.
  */
-import type { EcsCluster, EcsService, EcsTask, RegionSnapshot, Subnet, TaskDefinition, Vpc } from './model.ts';
+import type {
+  EcsCluster,
+  EcsService,
+  EcsTask,
+  RegionSnapshot,
+  Subnet,
+  TaskDefinition,
+  Vpc,
+} from './model.ts';
 import type { Egress } from './network.ts';
 import { egressOf } from './network.ts';
 import type { Need, NeedReason } from './needs.ts';
@@ -39,6 +47,13 @@ export interface Caller {
   readonly needs: ReadonlySet<Need>;
   /** Running work stands behind it; false for a service scaled to zero. */
   readonly live: boolean;
+  /** The cluster the work belongs to. */
+  readonly clusterArn: string;
+  readonly placement: Placement;
+  /** The task definition behind the workload (none for a container instance's own calls). */
+  readonly taskDefinitionArn?: string;
+  /** A host interface's instance role (from its instance profile), when discovery read it. */
+  readonly instanceRoleArn?: string;
 }
 
 /** The ECS work of one VPC. */
@@ -90,12 +105,24 @@ interface Interface {
   readonly subnetId: string;
   readonly securityGroupIds: readonly string[] | undefined;
   readonly kind: 'host' | 'task';
+  readonly instanceRoleArn?: string;
+}
+
+/** What a caller says about the work behind it. */
+interface CallerOrigin {
+  readonly workload: string;
+  readonly clusterArn: string;
+  readonly placement: Placement;
+  readonly taskDefinitionArn?: string;
 }
 
 class WorkloadBuilder {
   readonly subnetIds = new Set<string>();
   readonly needs = new Map<Need, Set<string>>();
-  readonly callers = new Map<string, { base: Omit<Caller, 'needs' | 'live'>; needs: Set<Need>; live: boolean }>();
+  readonly callers = new Map<
+    string,
+    { base: Omit<Caller, 'needs' | 'live'>; needs: Set<Need>; live: boolean }
+  >();
   readonly containerInstances: PlacedContainerInstance[] = [];
   readonly vpc: Vpc;
   constructor(vpc: Vpc) {
@@ -108,19 +135,32 @@ class WorkloadBuilder {
     this.needs.set(need, reasons);
   }
 
-  addCaller(workload: string, face: Interface, subnet: Subnet, needs: Iterable<Need>, live: boolean): void {
+  addCaller(
+    origin: CallerOrigin,
+    face: Interface,
+    subnet: Subnet,
+    needs: Iterable<Need>,
+    live: boolean,
+  ): void {
     this.subnetIds.add(face.subnetId);
     const groups = [...(face.securityGroupIds ?? [])].sort();
-    const key = [workload, face.kind, face.subnetId, face.securityGroupIds ? groups.join(',') : '?'].join('|');
+    const key = [
+      origin.workload,
+      face.kind,
+      face.subnetId,
+      face.securityGroupIds ? groups.join(',') : '?',
+      face.instanceRoleArn ?? '',
+    ].join('|');
     let caller = this.callers.get(key);
     if (!caller) {
       caller = {
         base: {
-          workload,
+          ...origin,
           interfaceKind: face.kind,
           subnet,
           securityGroupIds: new Set(groups),
           groupsKnown: face.securityGroupIds !== undefined,
+          ...(face.instanceRoleArn === undefined ? {} : { instanceRoleArn: face.instanceRoleArn }),
         },
         needs: new Set(),
         live: false,
@@ -181,9 +221,11 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
       subnetId: instance.subnetId,
       securityGroupIds: instance.securityGroupIds,
       kind: 'host',
+      ...(instance.instanceRoleArn === undefined ? {} : { instanceRoleArn: instance.instanceRoleArn }),
     };
     const label = `container instances of cluster ${resourceName(containerInstance.clusterArn)}`;
-    builder.addCaller(label, face, subnet, ['ec2-capacity'], true);
+    const origin = { workload: label, clusterArn: containerInstance.clusterArn, placement: 'ec2' as const };
+    builder.addCaller(origin, face, subnet, ['ec2-capacity'], true);
     builder.addNeed('ec2-capacity', label);
     builder.containerInstances.push({
       containerInstanceArn: containerInstance.containerInstanceArn,
@@ -203,7 +245,8 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
 
   const place = (work: Work): void => {
     if (work.placement === 'external') return;
-    const hosts = work.placement === 'ec2' ? (work.hostInterfaces ?? hostsByCluster.get(work.clusterArn) ?? []) : [];
+    const hosts =
+      work.placement === 'ec2' ? (work.hostInterfaces ?? hostsByCluster.get(work.clusterArn) ?? []) : [];
     for (const arn of work.taskDefinitionArns) {
       const definition = definitions.get(arn);
       const label = `${work.label} (${taskDefinitionLabel(arn)})`;
@@ -226,7 +269,13 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
           const builder = subnet && builderOf(subnet.vpcId);
           if (!subnet || !builder) continue;
           // Work with no needs still places its subnets: they run ECS work.
-          builder.addCaller(label, face, subnet, faceNeeds, work.live);
+          const origin = {
+            workload: label,
+            clusterArn: work.clusterArn,
+            placement: work.placement,
+            taskDefinitionArn: arn,
+          };
+          builder.addCaller(origin, face, subnet, faceNeeds, work.live);
           for (const [need, reason] of needs) {
             if (faceNeeds.includes(need)) builder.addNeed(need, `${label}: ${reason}`);
           }
@@ -236,7 +285,8 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
     if (work.taskDefinitionArns.length === 0) {
       for (const face of work.taskInterfaces) {
         const subnet = subnetById.get(face.subnetId);
-        if (subnet) builderOf(subnet.vpcId)?.addCaller(work.label, face, subnet, [], work.live);
+        const origin = { workload: work.label, clusterArn: work.clusterArn, placement: work.placement };
+        if (subnet) builderOf(subnet.vpcId)?.addCaller(origin, face, subnet, [], work.live);
       }
     }
   };
@@ -257,7 +307,9 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
     const isolated = [...egressBySubnet.values()].some((egress) => egress === 'none');
     // Agent restarts reach instances without egress only through the Run Command endpoints, which
     // then serve every host of the VPC (private DNS answers for the whole VPC).
-    const hostCallers = [...builder.callers.values()].filter((caller) => caller.base.interfaceKind === 'host');
+    const hostCallers = [...builder.callers.values()].filter(
+      (caller) => caller.base.interfaceKind === 'host',
+    );
     if (builder.containerInstances.some((ci) => egressBySubnet.get(ci.subnetId) === 'none')) {
       builder.addNeed(
         'run-command',
@@ -291,7 +343,11 @@ export function analyseWorkloads(snapshot: RegionSnapshot): Map<string, VpcWorkl
 
 function serviceWork(service: EcsService): Work {
   const faces: Interface[] = service.networks.flatMap((network) =>
-    network.subnetIds.map((subnetId) => ({ subnetId, securityGroupIds: network.securityGroupIds, kind: 'task' as const })),
+    network.subnetIds.map((subnetId) => ({
+      subnetId,
+      securityGroupIds: network.securityGroupIds,
+      kind: 'task' as const,
+    })),
   );
   return {
     label: `service ${service.serviceName}`,

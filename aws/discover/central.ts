@@ -6,7 +6,14 @@
  */
 import { DescribeVpcPeeringConnectionsCommand } from '@aws-sdk/client-ec2';
 import { endpointIdOfDnsName } from '../../core/dns.ts';
-import type { HostedZone, RouteTable, SecurityGroup, Subnet, VpcEndpoint, VpcPeering } from '../../core/model.ts';
+import type {
+  HostedZone,
+  RouteTable,
+  SecurityGroup,
+  Subnet,
+  VpcEndpoint,
+  VpcPeering,
+} from '../../core/model.ts';
 import { distinct } from '../pagination.ts';
 import type { DiscoveryContext } from './context.ts';
 import { EC2_PAGE_MAX, describeByFilter } from './ec2-query.ts';
@@ -22,7 +29,13 @@ export interface CentralEndpoints {
   readonly peerings: VpcPeering[];
 }
 
-const NONE: CentralEndpoints = { endpoints: [], securityGroups: [], subnets: [], routeTables: [], peerings: [] };
+const NONE: CentralEndpoints = {
+  endpoints: [],
+  securityGroups: [],
+  subnets: [],
+  routeTables: [],
+  peerings: [],
+};
 
 /**
  * Reads the endpoints the zones' alias records name (`vpce-…` DNS names) that are not among `known`
@@ -67,26 +80,35 @@ async function describePeerings(
 ): Promise<VpcPeering[]> {
   const spokes = new Set(spokeVpcIds);
   const side = (filterName: string): Promise<VpcPeering[]> =>
-    describeByFilter(ctx, 'ec2:DescribeVpcPeeringConnections', filterName, hubVpcIds, [], async (Filters, NextToken) => {
-      const page = await ctx.clients.ec2.send(
-        new DescribeVpcPeeringConnectionsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
-      );
-      return {
-        items: (page.VpcPeeringConnections ?? []).flatMap((peering): VpcPeering[] =>
-          peering.VpcPeeringConnectionId && peering.RequesterVpcInfo?.VpcId && peering.AccepterVpcInfo?.VpcId
-            ? [
-                {
-                  peeringConnectionId: peering.VpcPeeringConnectionId,
-                  requesterVpcId: peering.RequesterVpcInfo.VpcId,
-                  accepterVpcId: peering.AccepterVpcInfo.VpcId,
-                  status: peering.Status?.Code ?? 'unknown',
-                },
-              ]
-            : [],
-        ),
-        nextToken: page.NextToken,
-      };
-    });
+    describeByFilter(
+      ctx,
+      'ec2:DescribeVpcPeeringConnections',
+      filterName,
+      hubVpcIds,
+      [],
+      async (Filters, NextToken) => {
+        const page = await ctx.clients.ec2.send(
+          new DescribeVpcPeeringConnectionsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+        );
+        return {
+          items: (page.VpcPeeringConnections ?? []).flatMap((peering): VpcPeering[] =>
+            peering.VpcPeeringConnectionId &&
+            peering.RequesterVpcInfo?.VpcId &&
+            peering.AccepterVpcInfo?.VpcId
+              ? [
+                  {
+                    peeringConnectionId: peering.VpcPeeringConnectionId,
+                    requesterVpcId: peering.RequesterVpcInfo.VpcId,
+                    accepterVpcId: peering.AccepterVpcInfo.VpcId,
+                    status: peering.Status?.Code ?? 'unknown',
+                  },
+                ]
+              : [],
+          ),
+          nextToken: page.NextToken,
+        };
+      },
+    );
   const [requested, accepted] = await Promise.all([
     side('requester-vpc-info.vpc-id'),
     side('accepter-vpc-info.vpc-id'),

@@ -73,7 +73,12 @@ export interface DiscoveryContext {
    * A read only some checks need: if AWS refuses it (access denied, not supported), it is recorded
    * as skipped (see `RegionSnapshot.skippedReads`) and `fallback` is returned; other errors fail.
    */
-  optional<T>(operation: string, resourceId: string | undefined, read: () => Promise<T>, fallback: T): Promise<T>;
+  optional<T>(
+    operation: string,
+    resourceId: string | undefined,
+    read: () => Promise<T>,
+    fallback: T,
+  ): Promise<T>;
   /** Records a read refused with a {@link isDegradable} error as skipped. */
   skip(operation: string, error: unknown, resourceId?: string): void;
   /** The reads skipped so far. */

@@ -122,7 +122,11 @@ export async function withRecords(
       );
       records.push(...(page.ResourceRecordSets ?? []).flatMap(toRecord));
       if (!page.IsTruncated) return records;
-      const next = { name: page.NextRecordName, type: page.NextRecordType, identifier: page.NextRecordIdentifier };
+      const next = {
+        name: page.NextRecordName,
+        type: page.NextRecordType,
+        identifier: page.NextRecordIdentifier,
+      };
       if (next.name === start.name && next.type === start.type && next.identifier === start.identifier)
         throw new Error(`ListResourceRecordSets of ${hostedZoneId} repeated its continuation`);
       start = next;
@@ -151,7 +155,11 @@ interface Rule {
   readonly Id?: string;
   readonly DomainName?: string;
   readonly RuleType?: string;
-  readonly TargetIps?: ReadonlyArray<{ readonly Ip?: string; readonly Ipv6?: string; readonly Port?: number }>;
+  readonly TargetIps?: ReadonlyArray<{
+    readonly Ip?: string;
+    readonly Ipv6?: string;
+    readonly Port?: number;
+  }>;
 }
 
 /**
@@ -184,8 +192,15 @@ export async function describeResolverRules(
   const byRule = new Map<string, string[]>();
   for (const association of associations) {
     if (!association.ResolverRuleId || !association.VPCId || !wanted.has(association.VPCId)) continue;
-    if (association.Status !== undefined && !['COMPLETE', 'CREATING', 'OVERRIDDEN'].includes(association.Status)) continue;
-    byRule.set(association.ResolverRuleId, distinct([...(byRule.get(association.ResolverRuleId) ?? []), association.VPCId]));
+    if (
+      association.Status !== undefined &&
+      !['COMPLETE', 'CREATING', 'OVERRIDDEN'].includes(association.Status)
+    )
+      continue;
+    byRule.set(
+      association.ResolverRuleId,
+      distinct([...(byRule.get(association.ResolverRuleId) ?? []), association.VPCId]),
+    );
   }
   const get = 'route53resolver:GetResolverRule';
   const rules = await mapConcurrent([...byRule], REQUEST_CONCURRENCY, async ([ruleId, ruleVpcs]) => {

@@ -308,7 +308,10 @@ function toTask(clusterArn: string, task: Task): EcsTask | undefined {
     .filter((attachment) => attachment.type === 'ElasticNetworkInterface')
     .flatMap((attachment) => attachment.details ?? []);
   const detail = (name: string): string[] =>
-    details.filter((entry) => entry.name === name).map((entry) => entry.value).filter(isText);
+    details
+      .filter((entry) => entry.name === name)
+      .map((entry) => entry.value)
+      .filter(isText);
   const subnetIds = detail('subnetId');
   // DescribeTasks names the task's ENI, not its groups: discovery reads those from EC2.
   const networkInterfaceId = detail('networkInterfaceId')[0];
@@ -339,7 +342,9 @@ export async function describeExecClusters(
   work: { readonly services: readonly EcsService[]; readonly tasks: readonly EcsTask[] },
 ): Promise<EcsCluster[]> {
   const arns = distinct(
-    [...work.services, ...work.tasks].filter((item) => item.enableExecuteCommand === true).map((item) => item.clusterArn),
+    [...work.services, ...work.tasks]
+      .filter((item) => item.enableExecuteCommand === true)
+      .map((item) => item.clusterArn),
   ).sort();
   if (arns.length === 0) return [];
   const operation = 'ecs:DescribeClusters';
@@ -362,7 +367,9 @@ export async function describeExecClusters(
               ? {
                   executeCommand: {
                     ...(exec.logging ? { logging: exec.logging } : {}),
-                    ...(log?.cloudWatchLogGroupName ? { cloudWatchLogGroupName: log.cloudWatchLogGroupName } : {}),
+                    ...(log?.cloudWatchLogGroupName
+                      ? { cloudWatchLogGroupName: log.cloudWatchLogGroupName }
+                      : {}),
                     ...(log?.s3BucketName ? { s3BucketName: log.s3BucketName } : {}),
                     ...(exec.kmsKeyId ? { kmsKeyId: exec.kmsKeyId } : {}),
                   },

@@ -89,7 +89,9 @@ export function describeGroups(
     values,
     extraFilters,
     async (Filters, NextToken) => {
-      const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }));
+      const page = await ec2.send(
+        new DescribeSecurityGroupsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+      );
       return { items: (page.SecurityGroups ?? []).flatMap(toSecurityGroup), nextToken: page.NextToken };
     },
   );
@@ -228,7 +230,10 @@ export async function describeEndpointServices(ctx: DiscoveryContext): Promise<E
     for (const zone of detail.AvailabilityZones ?? []) offer.zones.add(zone);
     // Private DNS names and IP address types belong to the interface offer (S3 lists a gateway one too).
     if (interfaceOffer) {
-      for (const name of [detail.PrivateDnsName, ...(detail.PrivateDnsNames ?? []).map((n) => n.PrivateDnsName)])
+      for (const name of [
+        detail.PrivateDnsName,
+        ...(detail.PrivateDnsNames ?? []).map((n) => n.PrivateDnsName),
+      ])
         if (name) offer.dnsNames.add(name.toLowerCase().replace(/\.$/, ''));
       for (const type of detail.SupportedIpAddressTypes ?? []) offer.ipTypes.add(type.toLowerCase());
     }

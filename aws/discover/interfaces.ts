@@ -14,7 +14,10 @@ import { describeGroups } from './endpoints.ts';
  * Tasks with the groups of their ENI. An ENI gone meanwhile (the task stopped) leaves the task's
  * groups unknown; a refused read (access denied) is recorded as skipped and leaves them unknown too.
  */
-export async function withInterfaceGroups(ctx: DiscoveryContext, tasks: readonly EcsTask[]): Promise<EcsTask[]> {
+export async function withInterfaceGroups(
+  ctx: DiscoveryContext,
+  tasks: readonly EcsTask[],
+): Promise<EcsTask[]> {
   const ids = distinct(tasks.flatMap((task) => task.networkInterfaceId ?? []));
   if (ids.length === 0) return [...tasks];
   const operation = 'ec2:DescribeNetworkInterfaces';
@@ -29,7 +32,12 @@ export async function withInterfaceGroups(ctx: DiscoveryContext, tasks: readonly
         return {
           items: (page.NetworkInterfaces ?? []).flatMap((eni) =>
             eni.NetworkInterfaceId
-              ? [[eni.NetworkInterfaceId, (eni.Groups ?? []).flatMap((group) => group.GroupId ?? [])] as const]
+              ? [
+                  [
+                    eni.NetworkInterfaceId,
+                    (eni.Groups ?? []).flatMap((group) => group.GroupId ?? []),
+                  ] as const,
+                ]
               : [],
           ),
           nextToken: page.NextToken,
@@ -59,7 +67,9 @@ export async function withDefaultGroups(
   const bare = (network: AwsvpcNetwork): boolean => network.securityGroupIds.length === 0;
   const vpcIds = distinct(
     services.flatMap((service) =>
-      service.networks.filter(bare).flatMap((network) => network.subnetIds.flatMap((id) => vpcOf.get(id) ?? [])),
+      service.networks
+        .filter(bare)
+        .flatMap((network) => network.subnetIds.flatMap((id) => vpcOf.get(id) ?? [])),
     ),
   );
   if (vpcIds.length === 0) return [...services];

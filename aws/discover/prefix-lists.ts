@@ -17,14 +17,19 @@ const ENTRIES_PAGE_MAX = 100;
  * The customer-managed lists among `ids`, with their entries. A list AWS does not let this account
  * read is recorded as a skipped read naming it, so the rules that use it are `unknown`, not refused.
  */
-export async function describePrefixLists(ctx: DiscoveryContext, ids: readonly string[]): Promise<PrefixList[]> {
+export async function describePrefixLists(
+  ctx: DiscoveryContext,
+  ids: readonly string[],
+): Promise<PrefixList[]> {
   if (ids.length === 0) return [];
   const { ec2 } = ctx.clients;
   const operation = 'ec2:DescribeManagedPrefixLists';
   let owners: Array<{ id: string; ownerId: string }>;
   try {
     owners = await describeByFilter(ctx, operation, 'prefix-list-id', ids, [], async (Filters, NextToken) => {
-      const page = await ec2.send(new DescribeManagedPrefixListsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }));
+      const page = await ec2.send(
+        new DescribeManagedPrefixListsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+      );
       return {
         items: (page.PrefixLists ?? []).flatMap((list) =>
           list.PrefixListId ? [{ id: list.PrefixListId, ownerId: list.OwnerId ?? '' }] : [],
@@ -45,13 +50,24 @@ export async function describePrefixLists(ctx: DiscoveryContext, ids: readonly s
       () =>
         collectPages(async (NextToken) => {
           const page = await ctx.call('ec2:GetManagedPrefixListEntries', () =>
-            ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: id, MaxResults: ENTRIES_PAGE_MAX, NextToken })),
+            ec2.send(
+              new GetManagedPrefixListEntriesCommand({
+                PrefixListId: id,
+                MaxResults: ENTRIES_PAGE_MAX,
+                NextToken,
+              }),
+            ),
           );
-          return { items: (page.Entries ?? []).flatMap((entry) => entry.Cidr ?? []), nextToken: page.NextToken };
+          return {
+            items: (page.Entries ?? []).flatMap((entry) => entry.Cidr ?? []),
+            nextToken: page.NextToken,
+          };
         }),
       undefined,
     );
-    return entries === undefined ? [] : [{ prefixListId: id, cidrs: entries, ...(ownerId ? { ownerId } : {}) }];
+    return entries === undefined
+      ? []
+      : [{ prefixListId: id, cidrs: entries, ...(ownerId ? { ownerId } : {}) }];
   });
   ctx.progress(`ec2: ${customer.length} customer-managed prefix lists of ${ids.length} referenced`);
   return lists.flat();

@@ -46,7 +46,12 @@ function toContainerDefinition(container: SdkContainerDefinition): ContainerDefi
     ...(log?.logDriver ? { logDriver: log.logDriver } : {}),
     ...(log?.options && Object.keys(log.options).length > 0 ? { logOptions: { ...log.options } } : {}),
     ...(firelens?.type
-      ? { firelens: { type: firelens.type, ...(firelens.options ? { options: { ...firelens.options } } : {}) } }
+      ? {
+          firelens: {
+            type: firelens.type,
+            ...(firelens.options ? { options: { ...firelens.options } } : {}),
+          },
+        }
       : {}),
     secretRefs: distinct(secretRefs),
     ...(repositoryCredentials ? { repositoryCredentials } : {}),

@@ -73,10 +73,19 @@ const LIVE_BLOCK_STATES = new Set(['associated', 'associating']);
 /** Subnets by id (a subnet-id filter: one deleted meanwhile is absent, not an error). */
 export function describeSubnetsById(ctx: DiscoveryContext, subnetIds: readonly string[]): Promise<Subnet[]> {
   const { ec2 } = ctx.clients;
-  return describeByFilter(ctx, 'ec2:DescribeSubnets', 'subnet-id', subnetIds, [], async (Filters, NextToken) => {
-    const page = await ec2.send(new DescribeSubnetsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }));
-    return { items: (page.Subnets ?? []).flatMap(toSubnet), nextToken: page.NextToken };
-  });
+  return describeByFilter(
+    ctx,
+    'ec2:DescribeSubnets',
+    'subnet-id',
+    subnetIds,
+    [],
+    async (Filters, NextToken) => {
+      const page = await ec2.send(
+        new DescribeSubnetsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+      );
+      return { items: (page.Subnets ?? []).flatMap(toSubnet), nextToken: page.NextToken };
+    },
+  );
 }
 
 export interface VpcRecord {

@@ -20,7 +20,11 @@ describe('parseConfig', () => {
     expect(parseConfig({})).toEqual({
       regions: [],
       scope: { includeVpcIds: [], excludeVpcIds: [] },
-      remediation: { enableVpcDnsAttributes: false, deleteWrongRegionEndpoints: 'never' },
+      remediation: {
+        enableVpcDnsAttributes: false,
+        deleteWrongRegionEndpoints: 'never',
+        resetOwnedEndpointPolicies: false,
+      },
       limits: { maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 100 },
       agentRestart: {
         enabled: true,
@@ -66,6 +70,7 @@ describe('parseConfig', () => {
     expect(config.remediation).toEqual({
       enableVpcDnsAttributes: false,
       deleteWrongRegionEndpoints: 'owned',
+      resetOwnedEndpointPolicies: false,
     });
     expect(config.limits).toEqual({ maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 5 });
   });

@@ -170,6 +170,8 @@ export interface ContainerInstanceOptions {
   readonly registeredAt?: string;
   /** More ECS attributes (e.g. the restart record). */
   readonly attributes?: Readonly<Record<string, string>>;
+  /** The role of the instance's profile, as discovery reads it. */
+  readonly role?: string;
 }
 
 export interface PlacedInstance {
@@ -187,7 +189,10 @@ export interface ServiceOptions {
   readonly groups?: readonly string[];
   readonly serviceConnect?: boolean;
   /** More awsvpc configurations (deployments of a rolling update), beyond `subnetIds` with `groups`. */
-  readonly deployments?: ReadonlyArray<{ readonly subnets: readonly string[]; readonly groups: readonly string[] }>;
+  readonly deployments?: ReadonlyArray<{
+    readonly subnets: readonly string[];
+    readonly groups: readonly string[];
+  }>;
   readonly desiredCount?: number;
   readonly runningCount?: number;
   readonly exec?: boolean;
@@ -333,7 +338,11 @@ export class Account {
       const local: Route = { destination: this.cidrOf(vpcId), target: 'local', active: true };
       this.routeTable(vpcId, {
         subnets: [subnetId],
-        routes: [local, ...egressRoutes(options.egress ?? 'none', `rtb-${subnetId.slice(7)}`), ...(options.routes ?? [])],
+        routes: [
+          local,
+          ...egressRoutes(options.egress ?? 'none', `rtb-${subnetId.slice(7)}`),
+          ...(options.routes ?? []),
+        ],
       });
     }
     return subnetId;
@@ -579,6 +588,7 @@ export class Account {
       availabilityZone: subnet.availabilityZone,
       securityGroupIds: options.groups ?? [],
       state: options.instanceState ?? 'running',
+      ...(options.role === undefined ? {} : { instanceRoleArn: options.role }),
     });
     const agentVersion = options.agentVersion === undefined ? '1.89.0' : options.agentVersion;
     this.#state.containerInstances.push({

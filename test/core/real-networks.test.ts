@@ -83,7 +83,19 @@ describe('security groups, per workload', () => {
       ...snapshot,
       securityGroups: snapshot.securityGroups.map((g) =>
         g.groupId === group
-          ? { ...g, ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: [], prefixListIds: [list], sourceGroupIds: [] }] }
+          ? {
+              ...g,
+              ingress: [
+                {
+                  protocol: 'tcp',
+                  fromPort: 443,
+                  toPort: 443,
+                  cidrs: [],
+                  prefixListIds: [list],
+                  sourceGroupIds: [],
+                },
+              ],
+            }
           : g,
       ),
     };
@@ -105,7 +117,19 @@ describe('security groups, per workload', () => {
       ...snapshot,
       securityGroups: snapshot.securityGroups.map((g) =>
         g.groupId === group
-          ? { ...g, ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: [], prefixListIds: [list], sourceGroupIds: [] }] }
+          ? {
+              ...g,
+              ingress: [
+                {
+                  protocol: 'tcp',
+                  fromPort: 443,
+                  toPort: 443,
+                  cidrs: [],
+                  prefixListIds: [list],
+                  sourceGroupIds: [],
+                },
+              ],
+            }
           : g,
       ),
     });
@@ -121,7 +145,16 @@ describe('security groups, per workload', () => {
     const subnet = a.subnet(vpc, { az: 'a', ipv6Cidr: '2600:1f18:aaaa:bb01::/64' });
     a.fargateService([subnet], { taskDefinition: a.taskDefinition({ logDriver: 'awslogs' }) });
     const v6 = a.securityGroup(vpc, {
-      ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: [], ipv6Cidrs: ['2600:1f18:aaaa:bb00::/56'], sourceGroupIds: [] }],
+      ingress: [
+        {
+          protocol: 'tcp',
+          fromPort: 443,
+          toPort: 443,
+          cidrs: [],
+          ipv6Cidrs: ['2600:1f18:aaaa:bb00::/56'],
+          sourceGroupIds: [],
+        },
+      ],
     });
     a.endpoint(vpc, 'logs', { groups: [v6], ipAddressType: 'dualstack' });
     expect(findingsOf(planOf(a.snapshot()), 'ENDPOINT_SG_NO_HTTPS')).toEqual([]);
@@ -131,7 +164,9 @@ describe('security groups, per workload', () => {
     const subnetB = b.subnet(vpcB, { az: 'a', ipv6Cidr: '2600:1f18:aaaa:bb01::/64' });
     b.fargateService([subnetB], { taskDefinition: b.taskDefinition({ logDriver: 'awslogs' }) });
     const v6b = b.securityGroup(vpcB, {
-      ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: [], ipv6Cidrs: ['::/0'], sourceGroupIds: [] }],
+      ingress: [
+        { protocol: 'tcp', fromPort: 443, toPort: 443, cidrs: [], ipv6Cidrs: ['::/0'], sourceGroupIds: [] },
+      ],
     });
     b.endpoint(vpcB, 'logs', { groups: [v6b] });
     expect(findingsOf(planOf(b.snapshot()), 'ENDPOINT_SG_NO_HTTPS')).toHaveLength(1);
@@ -157,7 +192,9 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
    * A spoke without egress running a Fargate service that logs with awslogs; a hub VPC (no ECS) with a
    * logs endpoint, private DNS off; peering between them with routes both ways.
    */
-  function hubAndSpoke(options: { hubGroupCidr?: string; peering?: boolean; route?: 'pcx' | 'tgw' | 'none' } = {}) {
+  function hubAndSpoke(
+    options: { hubGroupCidr?: string; peering?: boolean; route?: 'pcx' | 'tgw' | 'none' } = {},
+  ) {
     const a = account();
     const spoke = a.vpc({ cidr: '10.1.0.0/16' });
     const hub = a.vpc({ cidr: '10.9.0.0/16' });
@@ -175,9 +212,11 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
 
   it('a spoke whose zone points every name at a reachable hub endpoint is served: nothing to create', () => {
     const { a, spoke, central } = hubAndSpoke();
-    a.hostedZone('logs.us-east-1.amazonaws.com', [spoke], [
-      { name: 'logs.us-east-1.amazonaws.com', alias: central.dnsName },
-    ]);
+    a.hostedZone(
+      'logs.us-east-1.amazonaws.com',
+      [spoke],
+      [{ name: 'logs.us-east-1.amazonaws.com', alias: central.dnsName }],
+    );
     const plan = planOf(a.snapshot());
     expect(plan.findings).toEqual([]);
     expect(createdServices(plan)).toEqual([]);
@@ -185,9 +224,11 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
 
   it('a hub endpoint whose groups do not admit the spoke is CENTRAL_ENDPOINT_UNREACHABLE, manual', () => {
     const { a, spoke, central } = hubAndSpoke({ hubGroupCidr: '10.9.0.0/16' });
-    a.hostedZone('logs.us-east-1.amazonaws.com', [spoke], [
-      { name: 'logs.us-east-1.amazonaws.com', alias: central.dnsName },
-    ]);
+    a.hostedZone(
+      'logs.us-east-1.amazonaws.com',
+      [spoke],
+      [{ name: 'logs.us-east-1.amazonaws.com', alias: central.dnsName }],
+    );
     const plan = planOf(a.snapshot());
     const finding = findingOf(plan, 'CENTRAL_ENDPOINT_UNREACHABLE', 'logs');
     expect(finding).toMatchObject({ status: 'drift', severity: 'high', resourceId: central.id });
@@ -198,15 +239,21 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
 
   it('no route to the hub (peering missing) is unreachable; a transit gateway route is unknown', () => {
     const none = hubAndSpoke({ route: 'none' });
-    none.a.hostedZone('logs.us-east-1.amazonaws.com', [none.spoke], [
-      { name: 'logs.us-east-1.amazonaws.com', alias: none.central.dnsName },
-    ]);
-    expect(findingOf(planOf(none.a.snapshot()), 'CENTRAL_ENDPOINT_UNREACHABLE').message).toContain('no route');
+    none.a.hostedZone(
+      'logs.us-east-1.amazonaws.com',
+      [none.spoke],
+      [{ name: 'logs.us-east-1.amazonaws.com', alias: none.central.dnsName }],
+    );
+    expect(findingOf(planOf(none.a.snapshot()), 'CENTRAL_ENDPOINT_UNREACHABLE').message).toContain(
+      'no route',
+    );
 
     const tgw = hubAndSpoke({ route: 'tgw' });
-    tgw.a.hostedZone('logs.us-east-1.amazonaws.com', [tgw.spoke], [
-      { name: 'logs.us-east-1.amazonaws.com', alias: tgw.central.dnsName },
-    ]);
+    tgw.a.hostedZone(
+      'logs.us-east-1.amazonaws.com',
+      [tgw.spoke],
+      [{ name: 'logs.us-east-1.amazonaws.com', alias: tgw.central.dnsName }],
+    );
     const finding = findingOf(planOf(tgw.a.snapshot()), 'CENTRAL_ENDPOINT_UNREACHABLE');
     expect(finding).toMatchObject({ status: 'unknown', severity: 'low' });
     expect(finding.statusReason).toContain('transit gateway');
@@ -222,10 +269,14 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
     const hub = a.vpc({ cidr: '10.9.0.0/16' });
     const api = a.centralEndpoint(hub, 'ecr.api');
     const dkr = a.centralEndpoint(hub, 'ecr.dkr');
-    a.hostedZone('us-east-1.amazonaws.com', [vpc], [
-      { name: 'api.ecr.us-east-1.amazonaws.com', alias: api.dnsName },
-      { name: '*.dkr.ecr.us-east-1.amazonaws.com', alias: dkr.dnsName },
-    ]);
+    a.hostedZone(
+      'us-east-1.amazonaws.com',
+      [vpc],
+      [
+        { name: 'api.ecr.us-east-1.amazonaws.com', alias: api.dnsName },
+        { name: '*.dkr.ecr.us-east-1.amazonaws.com', alias: dkr.dnsName },
+      ],
+    );
     const plan = planOf(a.snapshot());
     const finding = findingOf(plan, 'CENTRAL_DNS_RECORD_MISSING', 'logs');
     expect(finding).toMatchObject({ severity: 'high', remediation: { status: 'manual' } });
@@ -243,10 +294,13 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
     };
     const view = { zones: [zone], rules: [], unreadable: [] };
     expect(resolveService(view, ['*.dkr.ecr.us-east-1.amazonaws.com']).kind).toBe('record-missing');
-    const withWildcard = { ...zone, records: [...(zone.records ?? []), { name: '*.dkr.ecr.us-east-1.amazonaws.com', type: 'A' }] };
-    expect(resolveService({ ...view, zones: [withWildcard] }, ['*.dkr.ecr.us-east-1.amazonaws.com']).kind).toBe(
-      'central',
-    );
+    const withWildcard = {
+      ...zone,
+      records: [...(zone.records ?? []), { name: '*.dkr.ecr.us-east-1.amazonaws.com', type: 'A' }],
+    };
+    expect(
+      resolveService({ ...view, zones: [withWildcard] }, ['*.dkr.ecr.us-east-1.amazonaws.com']).kind,
+    ).toBe('central');
     // The wildcard answers a registry host name too.
     expect(recordFor(withWildcard, `${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com`)?.name).toBe(
       '*.dkr.ecr.us-east-1.amazonaws.com',
@@ -257,11 +311,20 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
     const zone = (name: string): HostedZone => ({ hostedZoneId: name, name, vpcIds: [], records: [] });
     const name = 'logs.us-east-1.amazonaws.com';
     const forward = { resolverRuleId: 'r1', domainName: 'amazonaws.com', ruleType: 'FORWARD', vpcIds: [] };
-    const system = { resolverRuleId: 'r2', domainName: 'us-east-1.amazonaws.com', ruleType: 'SYSTEM', vpcIds: [] };
+    const system = {
+      resolverRuleId: 'r2',
+      domainName: 'us-east-1.amazonaws.com',
+      ruleType: 'SYSTEM',
+      vpcIds: [],
+    };
     const sameName = { ...forward, domainName: name };
-    expect(resolveService({ zones: [zone(name)], rules: [sameName], unreadable: [] }, [name]).kind).toBe('forwarded');
+    expect(resolveService({ zones: [zone(name)], rules: [sameName], unreadable: [] }, [name]).kind).toBe(
+      'forwarded',
+    );
     expect(resolveService({ zones: [], rules: [forward], unreadable: [] }, [name]).kind).toBe('forwarded');
-    expect(resolveService({ zones: [], rules: [forward, system], unreadable: [] }, [name]).kind).toBe('local');
+    expect(resolveService({ zones: [], rules: [forward, system], unreadable: [] }, [name]).kind).toBe(
+      'local',
+    );
     expect(
       resolveService({ zones: [zone('amazonaws.com'), zone(name)], rules: [], unreadable: [] }, [name]),
     ).toMatchObject({ kind: 'record-missing', missing: [{ name, zone: name }] });
@@ -298,9 +361,16 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
     const vpc = a.vpc();
     const subnet = a.subnet(vpc, { az: 'a' });
     a.fargateService([subnet], { taskDefinition: a.taskDefinition({ logDriver: 'awslogs' }) });
-    a.hostedZone('logs.us-east-1.amazonaws.com', [vpc], [
-      { name: 'logs.us-east-1.amazonaws.com', alias: 'vpce-0f0f0f0f0f0f0f0f0-abcdefgh.logs.us-east-1.vpce.amazonaws.com' },
-    ]);
+    a.hostedZone(
+      'logs.us-east-1.amazonaws.com',
+      [vpc],
+      [
+        {
+          name: 'logs.us-east-1.amazonaws.com',
+          alias: 'vpce-0f0f0f0f0f0f0f0f0-abcdefgh.logs.us-east-1.vpce.amazonaws.com',
+        },
+      ],
+    );
     const finding = findingOf(planOf(a.snapshot()), 'CENTRAL_ENDPOINT_UNREACHABLE', 'logs');
     expect(finding.status).toBe('unknown');
     expect(finding.statusReason).toContain('not an endpoint this account can see');
@@ -314,7 +384,11 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
       taskDefinition: a.taskDefinition({ logDriver: 'awslogs', secretRefs: ['/app/db'] }),
     });
     a.endpoint(vpc, 'ssm', { privateDns: true, groups: [a.securityGroup(vpc)] });
-    a.skippedRead({ operation: 'route53:ListHostedZonesByVPC', reason: 'AccessDenied: denied', resourceId: vpc });
+    a.skippedRead({
+      operation: 'route53:ListHostedZonesByVPC',
+      reason: 'AccessDenied: denied',
+      resourceId: vpc,
+    });
     const plan = planOf(a.snapshot());
     const missing = findingOf(plan, 'ENDPOINT_MISSING', 'logs');
     expect(missing).toMatchObject({ status: 'unknown', severity: 'low', remediation: { status: 'manual' } });
@@ -322,7 +396,12 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
     expect(findingOf(plan, 'ENDPOINT_SG_NO_HTTPS', 'ssm').status).toBe('drift');
     expect(createdServices(plan)).toEqual([]);
     expect(plan.skippedReads).toEqual([
-      { region: 'us-east-1', operation: 'route53:ListHostedZonesByVPC', reason: 'AccessDenied: denied', resourceId: vpc },
+      {
+        region: 'us-east-1',
+        operation: 'route53:ListHostedZonesByVPC',
+        reason: 'AccessDenied: denied',
+        resourceId: vpc,
+      },
     ]);
   });
 });
@@ -333,7 +412,9 @@ describe('shared VPCs', () => {
     const vpc = a.vpc({ ownerId: HUB_ACCOUNT });
     const subnet = a.subnet(vpc, { az: 'a' });
     a.containerInstance(subnet);
-    a.fargateService([subnet], { taskDefinition: a.taskDefinition({ image: ecrImage(), logDriver: 'awslogs' }) });
+    a.fargateService([subnet], {
+      taskDefinition: a.taskDefinition({ image: ecrImage(), logDriver: 'awslogs' }),
+    });
     const plan = planOf(a.snapshot());
     expect(findingsOf(plan, 'ENDPOINT_MISSING')).toEqual([]);
     expect(plan.actions).toEqual([]);
@@ -442,13 +523,21 @@ describe('what a task really needs', () => {
   });
 
   it('a FireLens output to another Region needs nothing here', () => {
-    const a = fargate([{ name: 'app', logDriver: 'awsfirelens', logOptions: { Name: 'cloudwatch_logs', region: 'eu-west-1' } }]);
+    const a = fargate([
+      { name: 'app', logDriver: 'awsfirelens', logOptions: { Name: 'cloudwatch_logs', region: 'eu-west-1' } },
+    ]);
     expect(missingServices(planOf(a.snapshot()))).toEqual([]);
   });
 
   it('a FireLens config file baked into the image: the need is unknown, not none', () => {
     const a = fargate([
-      { name: 'router', firelens: { type: 'fluentbit', options: { 'config-file-type': 'file', 'config-file-value': '/extra.conf' } } },
+      {
+        name: 'router',
+        firelens: {
+          type: 'fluentbit',
+          options: { 'config-file-type': 'file', 'config-file-value': '/extra.conf' },
+        },
+      },
     ]);
     const plan = planOf(a.snapshot());
     expect(findingOf(plan, 'NEED_UNKNOWN')).toMatchObject({ status: 'unknown', severity: 'low' });
@@ -465,7 +554,10 @@ describe('what a task really needs', () => {
     a.ec2Service([], {
       taskDefinition: a.taskDefinition({
         name: 'router',
-        firelens: { type: 'fluentbit', options: { 'config-file-type': 's3', 'config-file-value': 'arn:aws:s3:::cfg/x.conf' } },
+        firelens: {
+          type: 'fluentbit',
+          options: { 'config-file-type': 's3', 'config-file-value': 'arn:aws:s3:::cfg/x.conf' },
+        },
       }),
     });
     const plan = planOf(a.snapshot());
@@ -480,7 +572,12 @@ describe('what a task really needs', () => {
     const a = account();
     const vpc = a.vpc();
     const subnet = a.subnet(vpc, { az: 'a' });
-    a.cluster('default', { logging: 'OVERRIDE', s3BucketName: 'exec-logs', cloudWatchLogGroupName: '/exec', kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1' });
+    a.cluster('default', {
+      logging: 'OVERRIDE',
+      s3BucketName: 'exec-logs',
+      cloudWatchLogGroupName: '/exec',
+      kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1',
+    });
     a.fargateService([subnet], { taskDefinition: a.taskDefinition({}), exec: true });
     expect(missingServices(planOf(a.snapshot()))).toEqual(['kms', 'logs', 's3', 'ssmmessages']);
   });
@@ -489,7 +586,11 @@ describe('what a task really needs', () => {
     const a = fargate([{ logDriver: 'awslogs' }], true);
     const plan = planOf(a.snapshot());
     expect(missingServices(plan)).toEqual(['logs', 'ssmmessages']);
-    expect(plan.vpcs[0]?.needs.map((need) => need.need).sort()).toEqual(['awslogs', 'ecs-exec', 'ecs-exec-logs']);
+    expect(plan.vpcs[0]?.needs.map((need) => need.need).sort()).toEqual([
+      'awslogs',
+      'ecs-exec',
+      'ecs-exec-logs',
+    ]);
   });
 
   it('the cap goes to running work first: a service scaled to zero ranks below, whatever the VPC ids', () => {
@@ -507,5 +608,238 @@ describe('what a task really needs', () => {
     expect(creates.find((c) => c.vpcId === idleVpc)?.status).toBe('deferred');
     // Still in scope: its finding is reported.
     expect(findingsOf(planOf(a.snapshot())).some((f) => f.vpcId === idleVpc)).toBe(true);
+  });
+});
+
+describe('endpoint policies', () => {
+  const EXEC_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/ecsTaskExecutionRole`;
+  const INSTANCE_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/ecsInstanceRole`;
+  const policy = (...statements: object[]) =>
+    JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
+  /** A private Fargate service pulling `app` from private ECR, with healthy ECR and S3 endpoints. */
+  function ecrPull(options: { dkrPolicy?: string; s3Policy?: string; managed?: boolean } = {}) {
+    const a = account();
+    const vpc = a.vpc();
+    const subnet = a.subnet(vpc, { az: 'a' });
+    const td = a.taskDefinition({ image: ecrImage() });
+    a.roles(td, { executionRoleArn: EXEC_ROLE });
+    a.fargateService([subnet], { name: 'web', taskDefinition: td });
+    a.endpoint(vpc, 'ecr.api');
+    a.endpoint(vpc, 'ecr.dkr', {
+      ...(options.dkrPolicy === undefined ? {} : { policy: options.dkrPolicy }),
+      ...(options.managed ? { managed: true } : {}),
+    });
+    const gateway = a.gateway(vpc);
+    const withS3 = a.snapshot();
+    return {
+      a,
+      vpc,
+      snapshot: {
+        ...withS3,
+        endpoints: withS3.endpoints.map((e) =>
+          e.vpcEndpointId === gateway && options.s3Policy !== undefined
+            ? { ...e, policyDocument: options.s3Policy }
+            : e,
+        ),
+      },
+    };
+  }
+
+  it('a policy that allows another repository only denies the pull, naming the call and the role', () => {
+    const { snapshot } = ecrPull({
+      dkrPolicy: policy({
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        Resource: `arn:aws:ecr:us-east-1:${ACCOUNT_ID}:repository/other`,
+      }),
+    });
+    const plan = planOf(snapshot);
+    const finding = findingOf(plan, 'ENDPOINT_POLICY_DENIES', 'ecr.dkr');
+    expect(finding).toMatchObject({ status: 'drift', severity: 'high', remediation: { status: 'manual' } });
+    expect(finding.message).toContain('ecr:BatchGetImage');
+    expect(finding.message).toContain(EXEC_ROLE);
+    expect(finding.remediation.reason).toContain('never changed');
+  });
+
+  it('an owned endpoint’s policy is reset to full access only when the config allows it', () => {
+    const denying = policy({ Effect: 'Deny', Principal: '*', Action: 'ecr:*', Resource: '*' });
+    const { snapshot } = ecrPull({ dkrPolicy: denying, managed: true });
+    expect(findingOf(planOf(snapshot), 'ENDPOINT_POLICY_DENIES').remediation.status).toBe('disabled');
+    const plan = planOf(snapshot, { remediation: { resetOwnedEndpointPolicies: true } });
+    expect(actionOf(plan, 'MODIFY_ENDPOINT', 'ecr.dkr')).toMatchObject({ resetPolicy: true });
+    expect(findingOf(plan, 'ENDPOINT_POLICY_DENIES').remediation.status).toBe('planned');
+  });
+
+  it('an S3 gateway policy that forgets the ECR layer bucket denies image layers', () => {
+    const { snapshot } = ecrPull({
+      s3Policy: policy({
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:GetObject',
+        Resource: 'arn:aws:s3:::my-bucket/*',
+      }),
+    });
+    const finding = findingOf(planOf(snapshot), 'ENDPOINT_POLICY_DENIES', 's3');
+    expect(finding.message).toContain('prod-us-east-1-starport-layer-bucket');
+  });
+
+  it('the ECR guide’s policies (full access; the layer bucket allowed) deny nothing', () => {
+    const { snapshot } = ecrPull({
+      dkrPolicy: policy({ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }),
+      s3Policy: policy({
+        Sid: 'Access-to-specific-bucket-only',
+        Principal: '*',
+        Action: ['s3:GetObject'],
+        Effect: 'Allow',
+        Resource: ['arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*'],
+      }),
+    });
+    expect(findingsOf(planOf(snapshot), 'ENDPOINT_POLICY_DENIES')).toEqual([]);
+  });
+
+  it('a decision that depends on a condition cannot be verified: unknown, low, never broken', () => {
+    const { snapshot } = ecrPull({
+      dkrPolicy: policy({
+        Effect: 'Allow',
+        Principal: '*',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-0123' } },
+      }),
+    });
+    const finding = findingOf(planOf(snapshot), 'ENDPOINT_POLICY_DENIES', 'ecr.dkr');
+    expect(finding).toMatchObject({ status: 'unknown', severity: 'low', remediation: { status: 'manual' } });
+  });
+
+  it('the agent’s ECS calls go with the instance role: named and allowed, denied, or unknown when the role is not known', () => {
+    const build = (role: string | undefined, allowed: string) => {
+      const a = account();
+      const vpc = a.vpc({ egress: 'nat' });
+      const subnet = a.subnet(vpc, { az: 'a' });
+      a.containerInstance(subnet, role === undefined ? {} : { role });
+      a.endpoints(vpc, ['ecs-telemetry', 'ecs']);
+      a.endpoint(vpc, 'ecs-agent', {
+        policy: policy({ Effect: 'Allow', Principal: { AWS: allowed }, Action: 'ecs:*', Resource: '*' }),
+      });
+      return planOf(a.snapshot());
+    };
+    expect(findingsOf(build(INSTANCE_ROLE, INSTANCE_ROLE), 'ENDPOINT_POLICY_DENIES')).toEqual([]);
+    const denied = findingOf(build(INSTANCE_ROLE, EXEC_ROLE), 'ENDPOINT_POLICY_DENIES', 'ecs-agent');
+    expect(denied.message).toContain('ecs:Poll');
+    expect(findingOf(build(undefined, INSTANCE_ROLE), 'ENDPOINT_POLICY_DENIES').status).toBe('unknown');
+  });
+
+  it('a service that does not support endpoint policies is not judged by one', () => {
+    const { a, snapshot } = ecrPull({
+      dkrPolicy: policy({ Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }),
+    });
+    a.offer('ecr.dkr', { policySupported: false });
+    const offers = a.snapshot().endpointServices;
+    expect(findingsOf(planOf({ ...snapshot, endpointServices: offers }), 'ENDPOINT_POLICY_DENIES')).toEqual(
+      [],
+    );
+  });
+});
+
+describe('caps and the managed group', () => {
+  it('no group is created for endpoints the endpoint cap holds back', () => {
+    const a = account();
+    for (let n = 0; n < 2; n += 1) {
+      const vpc = a.vpc();
+      const subnet = a.subnet(vpc, { az: 'a' });
+      a.fargateService([subnet], { taskDefinition: a.taskDefinition({ logDriver: 'awslogs' }) });
+    }
+    const plan = planOf(a.snapshot(), { limits: { maxEndpointsCreatedPerRun: 1 } });
+    const groups = actionsOf(plan, 'CREATE_SECURITY_GROUP');
+    expect(groups.map((group) => group.status)).toEqual(['planned', 'deferred']);
+    expect(groups[1]?.deferredReason).toContain('its endpoints wait');
+  });
+
+  it('a forwarding rule leaves the S3 gateway needed: it routes by route table, whatever DNS answers', () => {
+    const a = account();
+    const vpc = a.vpc();
+    const subnet = a.subnet(vpc, { az: 'a' });
+    a.fargateService([subnet], { taskDefinition: a.taskDefinition({ image: ecrImage() }) });
+    a.resolverRule('amazonaws.com', 'FORWARD', [vpc]);
+    const plan = planOf(a.snapshot());
+    expect(createdServices(plan)).toEqual(['s3']);
+    expect(
+      findingsOf(plan, 'CENTRAL_ENDPOINT_UNREACHABLE')
+        .map((f) => f.service)
+        .sort(),
+    ).toEqual(['ecr.api', 'ecr.dkr']);
+  });
+});
+
+describe('review fixes', () => {
+  it('on EC2 the image pull may go with the instance role or the execution role: a policy that names only one is unknown', () => {
+    const exec = `arn:aws:iam::${ACCOUNT_ID}:role/exec`;
+    const instance = `arn:aws:iam::${ACCOUNT_ID}:role/instance`;
+    const a = account();
+    const vpc = a.vpc({ egress: 'nat' });
+    const subnet = a.subnet(vpc, { az: 'a' });
+    a.containerInstance(subnet, { role: instance });
+    a.endpoints(vpc, ['ecs-agent', 'ecs-telemetry', 'ecs', 'ecr.api', 's3']);
+    const td = a.taskDefinition({ image: ecrImage() });
+    a.roles(td, { executionRoleArn: exec });
+    a.ec2Service([], { taskDefinition: td });
+    const onlyExec = JSON.stringify({
+      Statement: [{ Effect: 'Allow', Principal: { AWS: exec }, Action: 'ecr:*', Resource: '*' }],
+    });
+    a.endpoint(vpc, 'ecr.dkr', { policy: onlyExec });
+    const finding = findingOf(planOf(a.snapshot()), 'ENDPOINT_POLICY_DENIES', 'ecr.dkr');
+    expect(finding.status).toBe('unknown');
+    expect(finding.statusReason).toContain('different decisions');
+  });
+
+  it('an IPv4-only spoke needs routes only to the IPv4 side of a dual-stack central endpoint', () => {
+    const a = account();
+    const spoke = a.vpc({ cidr: '10.1.0.0/16' });
+    const hub = a.vpc({ cidr: '10.9.0.0/16', ipv6Cidr: '2600:1f18:9999:9900::/56' });
+    const pcx = a.peering(spoke, hub);
+    const subnet = a.subnet(spoke, {
+      az: 'a',
+      cidr: '10.1.0.0/24',
+      routes: [{ destination: '10.9.0.0/16', target: pcx, active: true }],
+    });
+    const hubSubnet = a.subnet(hub, {
+      az: 'a',
+      cidr: '10.9.0.0/24',
+      ipv6Cidr: '2600:1f18:9999:9901::/64',
+      routes: [{ destination: '10.1.0.0/16', target: pcx, active: true }],
+    });
+    a.fargateService([subnet], { taskDefinition: a.taskDefinition({ logDriver: 'awslogs' }) });
+    const group = a.securityGroup(hub, { ingress: [https('10.0.0.0/8')] });
+    const central = a.centralEndpoint(hub, 'logs', {
+      subnets: [hubSubnet],
+      groups: [group],
+      ipAddressType: 'dualstack',
+    });
+    a.hostedZone(
+      'logs.us-east-1.amazonaws.com',
+      [spoke],
+      [{ name: 'logs.us-east-1.amazonaws.com', alias: central.dnsName }],
+    );
+    expect(planOf(a.snapshot()).findings).toEqual([]);
+  });
+
+  it('a name no zone covers resolves publicly: its severity follows the egress, not NXDOMAIN', () => {
+    const a = account();
+    const vpc = a.vpc({ egress: 'nat' });
+    const subnet = a.subnet(vpc, { az: 'a' });
+    a.fargateService([subnet], { taskDefinition: a.taskDefinition({ logDriver: 'awslogs' }) });
+    a.offer('logs', {
+      privateDnsNames: ['logs.us-east-1.amazonaws.com', 'logs-fips.us-east-1.amazonaws.com'],
+    });
+    a.hostedZone(
+      'logs.us-east-1.amazonaws.com',
+      [vpc],
+      [{ name: 'logs.us-east-1.amazonaws.com', alias: 'x.vpce.amazonaws.com' }],
+    );
+    const finding = findingOf(planOf(a.snapshot()), 'CENTRAL_DNS_RECORD_MISSING', 'logs');
+    expect(finding.severity).toBe('medium');
+    expect(finding.message).toContain('no zone covers it');
   });
 });

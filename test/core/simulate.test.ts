@@ -49,7 +49,9 @@ describe('applyPlan', () => {
       // Each endpoint sits in the AZs of the interfaces that call it: the hosts' for the agent's own
       // endpoints, the Fargate tasks' for image pulls and logs.
       const host = ['ecs-agent', 'ecs-telemetry', 'ecs', 'ssm', 'ssmmessages', 'ec2messages'];
-      expect(endpoint.subnetIds).toEqual(host.some((s) => endpoint.serviceName.endsWith(`.${s}`)) ? [subA] : [subB]);
+      expect(endpoint.subnetIds).toEqual(
+        host.some((s) => endpoint.serviceName.endsWith(`.${s}`)) ? [subA] : [subB],
+      );
     }
     expect(after ? planOf(after).findings : ['no snapshot']).toEqual([]);
   });

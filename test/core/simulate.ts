@@ -197,6 +197,8 @@ function apply(state: RegionState, action: Action, context: Context): void {
       const groups = action.addSecurityGroups.map((ref) => resolveGroup(state, vpc, ref, context, action.id));
       replaceEndpoint(state, {
         ...endpoint,
+        // ResetPolicy restores the default full-access policy.
+        ...(action.resetPolicy ? { policyDocument: undefined } : {}),
         subnetIds,
         securityGroupIds: [...new Set([...endpoint.securityGroupIds, ...groups])],
         privateDnsEnabled: endpoint.privateDnsEnabled || action.enablePrivateDns,
