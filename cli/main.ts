@@ -76,14 +76,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     const runnable = plan.actions.filter((action) => action.status === 'planned').length;
     // A Region that could not be read is an error whatever the others show (exit 1), after the report.
     const failed = (): boolean => {
-      for (const { region, error } of plan.failedRegions) process.stderr.write(`error: ${region}: ${error}\n`);
+      for (const { region, error } of plan.failedRegions)
+        process.stderr.write(`error: ${region}: ${error}\n`);
       return plan.failedRegions.length > 0;
     };
     if (args.command === 'plan' || runnable === 0) {
       const report = toReport(args.command, plan, pool.apiCalls(), args.command === 'apply' ? [] : undefined);
       print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
       if (failed()) return EXIT.error;
-      if (args.command === 'apply') return EXIT.ok;
+      // Nothing runnable: an apply whose every action a cap held back has still left the fix undone.
+      if (args.command === 'apply')
+        return plan.actions.some((action) => action.status === 'deferred') ? EXIT.applyIncomplete : EXIT.ok;
       return plan.findings.length > 0 ? EXIT.drift : EXIT.ok;
     }
     if (!args.yes) {

@@ -126,6 +126,30 @@ describe('ecs-endpoint-remediator CLI', () => {
     expect(await endpointCount(acct, vpcId)).toBe(0);
   });
 
+  it('one Region failing hides none of the others: their report is printed, the failure named, exit 1', async () => {
+    const { acct, vpcId } = await driftedAccount();
+    // moto serves no Region of that name: its discovery fails as an unreachable Region's would.
+    const run = await cli(acct, [
+      'plan',
+      '--region',
+      acct.region,
+      '--region',
+      'zz-nowhere-9',
+      '--output',
+      'json',
+      '--quiet',
+    ]);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as RunReport;
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.regions).toEqual([acct.region, 'zz-nowhere-9']);
+    expect(report.failedRegions.map((failed) => failed.region)).toEqual(['zz-nowhere-9']);
+    expect(report.findings.map((finding) => [finding.vpcId, finding.code])).toEqual([
+      [vpcId, 'ENDPOINT_MISSING'],
+    ]);
+    expect(run.stderr).toContain('error: zz-nowhere-9:');
+  });
+
   it('a broken config is an error naming the field, and nothing runs', async () => {
     const { acct, vpcId } = await driftedAccount();
     const dir = await mkdtemp(path.join(tmpdir(), 'eer-'));
