@@ -212,16 +212,8 @@ export function buildPlan(
   };
 }
 
-interface FindingDraft {
-  readonly code: FindingCode;
-  readonly severity: Severity;
-  readonly vpcId: string;
-  readonly service?: string;
-  readonly resourceId?: string;
-  readonly subject: string;
-  readonly message: string;
-  readonly unknown?: string;
-}
+/** What a check or the restart planner reports, before its remediation is known. */
+type FindingDraft = Omit<DraftFinding, 'remedy'>;
 
 /** Severity ranks 0-2 for running work, 3-5 for work scaled to zero; 6 sorts after both. */
 const LIVE_OFFSET = 3;

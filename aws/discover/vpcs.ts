@@ -30,26 +30,36 @@ export async function describeSubnets(
   ctx: DiscoveryContext,
   vpcIds: readonly string[] | undefined,
 ): Promise<Subnet[]> {
-  const { ec2 } = ctx.clients;
-  const operation = 'ec2:DescribeSubnets';
-  const fetchPage = async (
-    Filters: Filter[] | undefined,
-    NextToken: string | undefined,
-  ): Promise<Page<Subnet>> => {
-    const page = await ec2.send(new DescribeSubnetsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }));
-    return {
-      items: (page.Subnets ?? []).flatMap(toSubnet),
-      nextToken: page.NextToken,
-    };
-  };
   if (vpcIds === undefined) {
-    return collectPages((nextToken) => ctx.call(operation, () => fetchPage(undefined, nextToken)));
+    return collectPages((nextToken) => ctx.call(SUBNETS, () => subnetPage(ctx, undefined, nextToken)));
   }
-  return describeByFilter(ctx, operation, 'vpc-id', vpcIds, [], fetchPage);
+  return describeByFilter(ctx, SUBNETS, 'vpc-id', vpcIds, [], (Filters, NextToken) =>
+    subnetPage(ctx, Filters, NextToken),
+  );
+}
+
+/** Subnets by id (a subnet-id filter: one deleted meanwhile is absent, not an error). */
+export function describeSubnetsById(ctx: DiscoveryContext, subnetIds: readonly string[]): Promise<Subnet[]> {
+  return describeByFilter(ctx, SUBNETS, 'subnet-id', subnetIds, [], (Filters, NextToken) =>
+    subnetPage(ctx, Filters, NextToken),
+  );
+}
+
+const SUBNETS = 'ec2:DescribeSubnets';
+
+async function subnetPage(
+  ctx: DiscoveryContext,
+  Filters: Filter[] | undefined,
+  NextToken: string | undefined,
+): Promise<Page<Subnet>> {
+  const page = await ctx.clients.ec2.send(
+    new DescribeSubnetsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
+  );
+  return { items: (page.Subnets ?? []).flatMap(toSubnet), nextToken: page.NextToken };
 }
 
 /** A subnet as the model holds it: IPv6 blocks being associated or associated count. */
-export function toSubnet(subnet: SdkSubnet): Subnet[] {
+function toSubnet(subnet: SdkSubnet): Subnet[] {
   if (!subnet.SubnetId || !subnet.VpcId) return [];
   const ipv6 = (subnet.Ipv6CidrBlockAssociationSet ?? [])
     .filter((block) => LIVE_BLOCK_STATES.has(block.Ipv6CidrBlockState?.State ?? 'associated'))
@@ -69,24 +79,6 @@ export function toSubnet(subnet: SdkSubnet): Subnet[] {
 }
 
 const LIVE_BLOCK_STATES = new Set(['associated', 'associating']);
-
-/** Subnets by id (a subnet-id filter: one deleted meanwhile is absent, not an error). */
-export function describeSubnetsById(ctx: DiscoveryContext, subnetIds: readonly string[]): Promise<Subnet[]> {
-  const { ec2 } = ctx.clients;
-  return describeByFilter(
-    ctx,
-    'ec2:DescribeSubnets',
-    'subnet-id',
-    subnetIds,
-    [],
-    async (Filters, NextToken) => {
-      const page = await ec2.send(
-        new DescribeSubnetsCommand({ Filters, MaxResults: EC2_PAGE_MAX, NextToken }),
-      );
-      return { items: (page.Subnets ?? []).flatMap(toSubnet), nextToken: page.NextToken };
-    },
-  );
-}
 
 export interface VpcRecord {
   readonly vpc: Vpc;
