@@ -120,9 +120,12 @@ export async function processEventBatch(
         clusters: outcome.clusterArns ?? 'all',
         ...(outcome.widened === undefined ? {} : { widened: outcome.widened }),
         findings: outcome.plan.findings.length,
+        unknownFindings: outcome.plan.findings.filter((finding) => finding.status === 'unknown').length,
+        // Reads refused without failing the Region (an SCP, a trimmed role): their checks say unknown.
+        ...(outcome.plan.skippedReads.length > 0 ? { skippedReads: outcome.plan.skippedReads } : {}),
         actions: outcome.results?.length ?? 0,
         alerts: outcome.alerts.length,
-        // EC2, ECS and SSM calls of this reconcile (retries included): what X-Ray does not trace.
+        // The AWS calls of this reconcile (retries included): what X-Ray does not trace.
         apiCalls: deps.pool.apiCalls().total - callsBefore,
       });
     } catch (error) {
