@@ -91,7 +91,8 @@ export function renderText(report: RunReport): string {
   for (const failed of report.failedRegions) lines.push(`FAILED Region ${failed.region}: ${failed.error}`);
   if (report.skippedReads.length + report.failedRegions.length > 0) lines.push('');
   const { stats } = report;
-  const bySeverity = `${stats.findingsBySeverity.high} high, ${stats.findingsBySeverity.medium} medium, ${stats.findingsBySeverity.low} low`;
+  const unknown = report.findings.filter((finding) => finding.status === 'unknown').length;
+  const bySeverity = `${stats.findingsBySeverity.high} high, ${stats.findingsBySeverity.medium} medium, ${stats.findingsBySeverity.low} low${unknown > 0 ? `; ${unknown} cannot be verified` : ''}`;
   const calls = Object.entries(stats.apiCalls.byService)
     .map(([service, count]) => `${service} ${count}`)
     .join(', ');
