@@ -34,6 +34,18 @@ export function sharedSubsetConfig(): { checks: { disabled: FindingCode[] } } {
   return { checks: { disabled: FINDING_CODES.filter((code) => !isSharedDetection(code)) } };
 }
 
+/**
+ * The reads of the lower bound (bench/lower-bound.ts) that discovery skips under
+ * {@link sharedSubsetConfig}: the VPC DNS attributes and DHCP options (only the DNS checks use them)
+ * and the standalone tasks' ENIs (only ENDPOINT_SG_NO_HTTPS). The Route 53 and Resolver reads stay:
+ * ENDPOINT_MISSING depends on how each VPC resolves service names.
+ */
+export const SHARED_SUBSET_SKIPPED_OPERATIONS: readonly string[] = [
+  'ec2:DescribeVpcAttribute',
+  'ec2:DescribeDhcpOptions',
+  'ec2:DescribeNetworkInterfaces',
+];
+
 /** The Custodian policy that flags VPCs without `service`'s endpoint. */
 export function custodianPolicyName(service: string): string {
   return `vpc-missing-${service.replace(/\./g, '-')}-endpoint`;

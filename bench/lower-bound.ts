@@ -3,11 +3,18 @@
  *
  * For every list or describe the plan needs, ceil(items / the API's maximum page or batch size), and at
  * least one call where a call is the only way to learn that there is nothing (a cluster's list, the
- * in-scope VPCs' endpoints and groups). Items are only what the plan needs: the VPCs hosting ECS work,
- * the in-scope VPCs' DNS, route tables, endpoints and groups, the task definitions of work that lands in
- * an in-scope VPC. Per-cluster ECS reads are per cluster because the APIs take one cluster. Batching
- * constraints on the request side (200 filter values per EC2 filter) are not counted: the bound stays a
- * bound for a discovery that lists account-wide instead of filtering.
+ * in-scope VPCs' endpoints and groups, their hosted zones, the Region's Resolver rule associations).
+ * Items are only what the plan needs: the VPCs hosting ECS work, the in-scope VPCs' DNS, route tables,
+ * endpoints, groups and hosted zones, the task definitions and network interfaces of work that lands in
+ * an in-scope VPC. Per-cluster ECS reads are per cluster because the APIs take one cluster; Route 53's
+ * ListHostedZonesByVPC is per VPC because it takes one VPC and nothing else lists the zones of other
+ * accounts associated with it. Batching constraints on the request side (200 filter values per EC2
+ * filter) are not counted: the bound stays a bound for a discovery that lists account-wide instead of
+ * filtering.
+ *
+ * What the spec's accounts do not hold costs nothing here, as it costs discovery nothing: no hosted
+ * zones (so no records to read, no central endpoints), no Resolver rules, no prefix lists in group
+ * rules, no ECS Exec, no instance profiles on the hosts (so no IAM read), no shared VPCs.
  */
 import type { AccountSpec, SubnetRef } from './spec.ts';
 
@@ -20,7 +27,44 @@ export const LIMITS = {
   describeInstancesIds: 1000,
   ec2Page: 1000,
   routeTablesPage: 100,
+  /** Route 53 ListHostedZonesByVPC and Resolver ListResolverRuleAssociations. */
+  route53Page: 100,
 } as const;
+
+/**
+ * Every operation the bound models, those it puts at 0 for the spec's accounts included (reads of
+ * things the accounts do not hold). The bench marks any other operation a plan makes as not modelled
+ * (`-`) and counts it at what it cost; a modelled one is held to its bound, 0 or not.
+ */
+export const MODELLED_OPERATIONS: ReadonlySet<string> = new Set([
+  'ecs:ListClusters',
+  'ecs:ListContainerInstances',
+  'ecs:DescribeContainerInstances',
+  'ecs:ListServices',
+  'ecs:DescribeServices',
+  'ecs:ListTasks',
+  'ecs:DescribeTasks',
+  'ecs:DescribeTaskDefinition',
+  'ecs:DescribeClusters', // only for ECS Exec work: the spec has none
+  'ec2:DescribeInstances',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcs',
+  'ec2:DescribeVpcAttribute',
+  'ec2:DescribeDhcpOptions',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeVpcEndpoints',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeVpcEndpointServices',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeManagedPrefixLists', // the spec's groups admit CIDRs, no prefix list
+  'ec2:GetManagedPrefixListEntries',
+  'ec2:DescribeVpcPeeringConnections', // only for central endpoints: the spec has no zone naming one
+  'route53:ListHostedZonesByVPC',
+  'route53:ListResourceRecordSets', // only of zones covering a service name: the spec has no zone
+  'route53resolver:ListResolverRuleAssociations',
+  'route53resolver:GetResolverRule', // only for associated rules: the spec has none
+  'iam:GetInstanceProfile', // per instance profile: the spec's hosts have none
+]);
 
 export interface LowerBound {
   readonly total: number;
@@ -40,6 +84,16 @@ export interface AccountFacts {
   readonly inScopeVpcs: ReadonlySet<string>;
   /** Task definitions of work whose needs land in at least one in-scope VPC. */
   readonly neededTaskDefinitions: ReadonlySet<string>;
+  /**
+   * Standalone tasks in an in-scope VPC: each has an ENI (every spec task is awsvpc) whose groups
+   * DescribeTasks does not give.
+   */
+  readonly inScopeTaskInterfaces: number;
+  /**
+   * In-scope VPCs with an awsvpc service: the spec's configurations name no group, so their tasks carry
+   * the VPC's default group.
+   */
+  readonly defaultGroupVpcs: ReadonlySet<string>;
 }
 
 export function accountFacts(spec: AccountSpec, onlyVpcs?: ReadonlySet<string>): AccountFacts {
@@ -66,13 +120,21 @@ export function accountFacts(spec: AccountSpec, onlyVpcs?: ReadonlySet<string>):
     if (landsInScope([...hosts, ...vpcsOf(service.subnets)]))
       neededTaskDefinitions.add(service.taskDefinition);
   }
+  let inScopeTaskInterfaces = 0;
   for (const task of spec.tasks) {
-    if (landsInScope(vpcsOf(task.subnets))) neededTaskDefinitions.add(task.taskDefinition);
+    if (!landsInScope(vpcsOf(task.subnets))) continue;
+    neededTaskDefinitions.add(task.taskDefinition);
+    inScopeTaskInterfaces += 1;
   }
+  const defaultGroupVpcs = new Set(
+    spec.services.flatMap((service) => vpcsOf(service.subnets)).filter((vpc) => inScopeVpcs.has(vpc)),
+  );
   return {
     workVpcs: onlyVpcs ? new Set([...workVpcs].filter(selected)) : workVpcs,
     inScopeVpcs,
     neededTaskDefinitions,
+    inScopeTaskInterfaces,
+    defaultGroupVpcs,
   };
 }
 
@@ -147,12 +209,25 @@ export function lowerBound(
     const keys = new Set(inScope.map((vpc) => vpc.key));
     const endpoints = spec.endpoints.filter((endpoint) => keys.has(endpoint.vpc));
     add('ec2:DescribeVpcEndpoints', listPages(endpoints.length, LIMITS.ec2Page));
-    // The endpoints' groups (one per VPC that has one and an interface endpoint) and managed groups.
-    const groups = inScope.filter(
-      (vpc) => vpc.endpointGroup && endpoints.some((e) => e.vpc === vpc.key && e.service !== 's3'),
-    ).length;
+    // The groups that decide admission: the endpoints' (one per VPC that has one and an interface
+    // endpoint) and the default groups the spec's group-less awsvpc services carry. One vpc-id query
+    // returns both (and the managed groups), so they count as items of one listing.
+    const groups =
+      inScope.filter(
+        (vpc) => vpc.endpointGroup && endpoints.some((e) => e.vpc === vpc.key && e.service !== 's3'),
+      ).length + facts.defaultGroupVpcs.size;
     add('ec2:DescribeSecurityGroups', listPages(groups, LIMITS.ec2Page));
     add('ec2:DescribeVpcEndpointServices', 1);
+    // The standalone tasks' ENIs: DescribeTasks names the interface, not its groups.
+    add('ec2:DescribeNetworkInterfaces', pages(facts.inScopeTaskInterfaces, LIMITS.ec2Page));
+    // How each VPC resolves service names: a private hosted zone (of this account or, associated
+    // across accounts, of another) or a Resolver rule can answer them instead of Amazon-provided DNS,
+    // e.g. with a central endpoint elsewhere. The zones of a VPC are listed by VPC only (no batch
+    // form; ListHostedZones lists this account's zones alone): one call per in-scope VPC (the spec's
+    // VPCs are the account's own and have no zones, so one page each). The Region's Resolver rule
+    // associations are one listing, needed even when empty.
+    add('route53:ListHostedZonesByVPC', inScope.length);
+    add('route53resolver:ListResolverRuleAssociations', listPages(0, LIMITS.route53Page));
   }
 
   const byService: Record<string, number> = {};

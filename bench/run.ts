@@ -39,12 +39,13 @@ import {
   median,
   ratio,
   SHARED_DETECTION_CODES,
+  SHARED_SUBSET_SKIPPED_OPERATIONS,
   sameSharedFindings,
   sharedSubsetConfig,
 } from './compare.ts';
 import type { Comparison } from './compare.ts';
 import { hintedClusters } from '../aws/discover/cluster-index.ts';
-import { lowerBound, withoutOperations } from './lower-bound.ts';
+import { MODELLED_OPERATIONS, lowerBound, withoutOperations } from './lower-bound.ts';
 import type { LowerBound } from './lower-bound.ts';
 import type { PlanChildResult } from './plan-child.ts';
 import { SIZES, buildSpec } from './spec.ts';
@@ -61,8 +62,6 @@ const EVENT_VPC = 'vpc-000';
  * milliseconds, mostly waiting, in parallel across requests; moto alone serializes everything.
  */
 const SIMULATED_LATENCY_MS = 50;
-/** The reads only the DNS checks need: skipped by the shared-subset plan, so out of its bound. */
-const DNS_OPERATIONS = ['ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions'];
 const C7N_REQUIREMENT = 'c7n==0.9.53';
 /** Under .tools/ with the other installed tools: ignored by git, ESLint and Prettier alike. */
 const C7N_VENV = path.join(ROOT, '.tools', 'venv-c7n');
@@ -238,11 +237,12 @@ async function measurePlan(
   const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as PlanChildResult;
   const server = countsDelta(before, await serverCounts(endpoint, spec.accountId));
   const times = countsDelta(timesBefore, await serverTimes(endpoint, spec.accountId));
-  // Operations the bound does not model (added to discovery since): counted at what they cost.
+  // Operations the bound does not model (MODELLED_OPERATIONS): counted at what they cost. A modelled
+  // one the bound puts at 0 (or leaves out, as the shared subset's skipped reads) is held to 0.
   const byOperation: PlanFigures['byOperation'] = {};
   let unmodelled = 0;
   for (const [operation, calls] of Object.entries(result.byOperation)) {
-    const lb = bound.byOperation[operation];
+    const lb = bound.byOperation[operation] ?? (MODELLED_OPERATIONS.has(operation) ? 0 : undefined);
     byOperation[operation] = { calls, lowerBound: lb ?? null };
     if (lb === undefined) unmodelled += calls;
   }
@@ -470,7 +470,8 @@ async function benchSize(
     let withLatency: SizeResult['withLatency'] = null;
     if (c7n !== undefined) {
       // The two runs of the comparison, made twice: on moto alone, then with AWS-like latency.
-      const subsetBound = withoutOperations(lowerBound(spec), DNS_OPERATIONS);
+      // The full plan's bound without the reads the disabled checks alone need.
+      const subsetBound = withoutOperations(lowerBound(spec), SHARED_SUBSET_SKIPPED_OPERATIONS);
       const measureSubset = () =>
         measurePlan(server.endpoint, spec, subsetBound, { config: sharedSubsetConfig() });
       const custodianFiles = ['bench/custodian/ecs-endpoints.yml'];
@@ -554,9 +555,10 @@ export function renderText(results: readonly SizeResult[]): string {
             .map(([operation, ms]) => `${operation} ${ms} ms`)
             .join(', '),
       );
-      lines.push(`  ${'operation'.padEnd(36)} ${pad('calls', 7)} ${pad('bound', 7)}`);
+      const width = Math.max(36, ...Object.keys(f.byOperation).map((operation) => operation.length));
+      lines.push(`  ${'operation'.padEnd(width)} ${pad('calls', 7)} ${pad('bound', 7)}`);
       for (const [operation, { calls, lowerBound: lb }] of Object.entries(f.byOperation).sort()) {
-        lines.push(`  ${operation.padEnd(36)} ${pad(calls, 7)} ${pad(lb ?? '-', 7)}`);
+        lines.push(`  ${operation.padEnd(width)} ${pad(calls, 7)} ${pad(lb ?? '-', 7)}`);
       }
     }
     if (r.custodian) {

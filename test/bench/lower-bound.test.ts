@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   SHARED_DETECTION_CODES,
+  SHARED_SUBSET_SKIPPED_OPERATIONS,
   compareFindings,
   countsDelta,
   custodianPolicyName,
@@ -13,7 +14,7 @@ import {
 } from '../../bench/compare.ts';
 import { isChecked, parseConfig } from '../../core/config.ts';
 import { FINDING_CODES } from '../../core/findings.ts';
-import { accountFacts, lowerBound, withoutOperations } from '../../bench/lower-bound.ts';
+import { MODELLED_OPERATIONS, accountFacts, lowerBound, withoutOperations } from '../../bench/lower-bound.ts';
 import { PROBE, SIZES, buildSpec, spread } from '../../bench/spec.ts';
 import type { AccountSpec } from '../../bench/spec.ts';
 
@@ -108,12 +109,46 @@ describe('lowerBound', () => {
       'ec2:DescribeDhcpOptions': 1, // b's custom set
       'ec2:DescribeRouteTables': 1,
       'ec2:DescribeVpcEndpoints': 1,
+      // a's endpoint group, and b's default group (in-b names no group): one listing of 2 groups;
+      // in-ignored's default group is not needed.
       'ec2:DescribeSecurityGroups': 1,
       'ec2:DescribeVpcEndpointServices': 1,
+      'ec2:DescribeNetworkInterfaces': 1, // the ENI of the one standalone task (in b)
+      'route53:ListHostedZonesByVPC': 2, // a and b, one each: no batch form
+      'route53resolver:ListResolverRuleAssociations': 1, // once for the Region, though none exist
     });
     expect(bound.total).toBe(Object.values(bound.byOperation).reduce((a, b) => a + b, 0));
     expect(bound.byService.ecs).toBe(23);
-    expect(bound.byService.ec2).toBe(12);
+    expect(bound.byService.ec2).toBe(13);
+    expect(bound.byService.route53).toBe(2);
+    expect(bound.byService.route53resolver).toBe(1);
+    expect(bound.total).toBe(23 + 13 + 2 + 1);
+  });
+
+  it('reads task ENIs only for standalone tasks in scope, and zones only of in-scope VPCs', () => {
+    const spec = tiny();
+    // The standalone task moved to the ignored VPC: its ENI's groups decide nothing.
+    const bound = lowerBound({
+      ...spec,
+      tasks: [{ cluster: 'fargate', taskDefinition: 'td-b', subnets: [{ vpc: 'ignored', az: 0 }] }],
+    });
+    expect(bound.byOperation['ec2:DescribeNetworkInterfaces']).toBeUndefined();
+    // Still a and b in scope (b through its service): one zone listing each.
+    expect(bound.byOperation['route53:ListHostedZonesByVPC']).toBe(2);
+    const facts = accountFacts(spec);
+    expect(facts.inScopeTaskInterfaces).toBe(1);
+    expect([...facts.defaultGroupVpcs]).toEqual(['b']);
+  });
+
+  it('models every operation it counts', () => {
+    for (const size of ['S', 'M', 'L'] as const) {
+      const spec = buildSpec(size, ACCOUNT);
+      for (const bound of [lowerBound(spec), lowerBound(spec, new Set([PROBE.vpc]), 'indexed')]) {
+        for (const operation of Object.keys(bound.byOperation)) {
+          expect(MODELLED_OPERATIONS.has(operation)).toBe(true);
+        }
+      }
+    }
   });
 
   it('knows which VPCs host work and which are in scope', () => {
@@ -148,8 +183,11 @@ describe('lowerBound', () => {
       'ec2:DescribeDhcpOptions': 1,
       'ec2:DescribeRouteTables': 1,
       'ec2:DescribeVpcEndpoints': 1,
-      'ec2:DescribeSecurityGroups': 1,
+      'ec2:DescribeSecurityGroups': 1, // b's default group
       'ec2:DescribeVpcEndpointServices': 1,
+      'ec2:DescribeNetworkInterfaces': 1, // the task in b
+      'route53:ListHostedZonesByVPC': 1, // b alone
+      'route53resolver:ListResolverRuleAssociations': 1,
     });
   });
 
@@ -290,14 +328,17 @@ describe('the shared subset', () => {
 
   it('its bound leaves out the reads only the skipped checks need', () => {
     const bound = lowerBound(tiny());
-    const subset = withoutOperations(bound, ['ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions']);
+    const subset = withoutOperations(bound, SHARED_SUBSET_SKIPPED_OPERATIONS);
     expect(subset.byOperation['ec2:DescribeVpcAttribute']).toBeUndefined();
-    expect(subset.total).toBe(
-      bound.total -
-        (bound.byOperation['ec2:DescribeVpcAttribute'] ?? 0) -
-        (bound.byOperation['ec2:DescribeDhcpOptions'] ?? 0),
-    );
+    expect(subset.byOperation['ec2:DescribeNetworkInterfaces']).toBeUndefined();
+    // 4 attribute reads, 1 DHCP options read, 1 ENI read.
+    expect(subset.total).toBe(bound.total - 4 - 1 - 1);
     expect(subset.byService.ec2).toBe((bound.byService.ec2 ?? 0) - (bound.total - subset.total));
+    // ENDPOINT_MISSING stays on, and with it how each VPC resolves service names.
+    expect(subset.byService.route53).toBe(2);
+    expect(subset.byService.route53resolver).toBe(1);
+    for (const operation of SHARED_SUBSET_SKIPPED_OPERATIONS)
+      expect(MODELLED_OPERATIONS.has(operation)).toBe(true);
   });
 });
 
