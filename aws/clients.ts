@@ -53,13 +53,20 @@ export interface AwsClients {
   readonly ec2: EC2Client;
   readonly ecs: ECSClient;
   readonly ssm: SSMClient;
-  /** Route 53 is global: its private hosted zones are read by VPC and Region. */
+  /**
+   * Route 53 is global: its private hosted zones are read by VPC and Region. Adaptive retries: its
+   * per-account rate limit is low (5 requests a second), and the adaptive mode slows the client down
+   * on throttling instead of failing after its attempts.
+   */
   readonly route53: Route53Client;
   readonly resolver: ResolverClient;
   /** IAM is global: it names the role of each container instance's profile. */
   readonly iam: IAMClient;
   readonly calls: ApiCallCounter;
 }
+
+/** Retries of the Route 53 client: adaptive, with room for its low rate limit. */
+export const ROUTE53_RETRIES = { retryMode: 'adaptive', maxAttempts: 10 } as const;
 
 export interface ClientOptions {
   /** Explicit credentials (tests); default: the SDK's default provider chain. */
@@ -102,7 +109,7 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
   const ec2 = new EC2Client(config);
   const ecs = new ECSClient(config);
   const ssm = new SSMClient(config);
-  const route53 = new Route53Client(config);
+  const route53 = new Route53Client({ ...config, ...ROUTE53_RETRIES });
   const iam = new IAMClient(config);
   ec2.middlewareStack.add(countingMiddleware('ec2', calls), COUNTER_OPTIONS);
   ecs.middlewareStack.add(countingMiddleware('ecs', calls), COUNTER_OPTIONS);

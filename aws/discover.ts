@@ -165,14 +165,23 @@ export async function discoverRegion(
     dnsVpcIds.length > 0 ? describeResolverRules(ctx, dnsVpcIds) : Promise.resolve([]),
     // A workload's groups serve only ENDPOINT_SG_NO_HTTPS, as the hosts' do.
     isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
-      ? withInterfaceGroups(ctx, scopedWork.tasks)
+      ? withInterfaceGroups(ctx, scopedWork.tasks, new Set(examined.tasks.map((task) => task.taskArn)))
       : Promise.resolve(scopedWork.tasks),
     isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
-      ? withDefaultGroups(ctx, scopedWork.services, subnets)
+      ? withDefaultGroups(
+          ctx,
+          scopedWork.services,
+          subnets,
+          new Set(examined.services.map((service) => service.serviceArn)),
+        )
       : Promise.resolve(scopedWork.services),
     // Instance roles serve only the endpoint policy check.
     isChecked(config, 'ENDPOINT_POLICY_DENIES')
-      ? withInstanceRoles(ctx, scopedWork.ec2Instances)
+      ? withInstanceRoles(
+          ctx,
+          scopedWork.ec2Instances,
+          new Set(examined.ec2Instances.map((instance) => instance.instanceId)),
+        )
       : Promise.resolve(scopedWork.ec2Instances),
   ]);
   // The zones' records, once the services' private DNS names are known; then the endpoints they

@@ -15,6 +15,9 @@ import { collectPages, distinct, mapConcurrent } from '../pagination.ts';
 import type { DiscoveryContext } from './context.ts';
 import { REQUEST_CONCURRENCY, isDegradable } from './context.ts';
 
+/** Route 53 reads in flight at once (its rate limit is per account: 5 requests a second). */
+const ROUTE53_CONCURRENCY = 2;
+
 /** ListHostedZonesByVPC and the Resolver list calls return at most 100 a page. */
 const PAGE_MAX = 100;
 /** ListResourceRecordSets returns at most 300 records a page. */
@@ -32,7 +35,8 @@ export async function describeHostedZones(
   vpcIds: readonly string[],
 ): Promise<HostedZone[]> {
   const operation = 'route53:ListHostedZonesByVPC';
-  const perVpc = await mapConcurrent(vpcIds, REQUEST_CONCURRENCY, (vpcId) =>
+  // Route 53 allows 5 requests a second per account: few at once, the adaptive retries pace the rest.
+  const perVpc = await mapConcurrent(vpcIds, ROUTE53_CONCURRENCY, (vpcId) =>
     ctx.optional(
       operation,
       vpcId,
@@ -90,7 +94,7 @@ export async function withRecords(
   names: readonly string[],
 ): Promise<HostedZone[]> {
   const operation = 'route53:ListResourceRecordSets';
-  return mapConcurrent(zones, REQUEST_CONCURRENCY, async (zone): Promise<HostedZone> => {
+  return mapConcurrent(zones, ROUTE53_CONCURRENCY, async (zone): Promise<HostedZone> => {
     if (!names.some((name) => covers(zone.name, normaliseName(name)))) return zone;
     try {
       const records = await readRecords(ctx, zone.hostedZoneId);

@@ -11,14 +11,18 @@ import { EC2_PAGE_MAX, describeByFilter } from './ec2-query.ts';
 import { describeGroups } from './endpoints.ts';
 
 /**
- * Tasks with the groups of their ENI. An ENI gone meanwhile (the task stopped) leaves the task's
- * groups unknown; a refused read (access denied) is recorded as skipped and leaves them unknown too.
+ * Tasks with the groups of their ENI, read for the tasks in `examined` (those whose needs land in a
+ * VPC in scope). An ENI gone meanwhile (the task stopped) leaves the task's groups unknown; a refused
+ * read (access denied) is recorded as skipped and leaves them unknown too.
  */
 export async function withInterfaceGroups(
   ctx: DiscoveryContext,
   tasks: readonly EcsTask[],
+  examined: ReadonlySet<string>,
 ): Promise<EcsTask[]> {
-  const ids = distinct(tasks.flatMap((task) => task.networkInterfaceId ?? []));
+  const ids = distinct(
+    tasks.filter((task) => examined.has(task.taskArn)).flatMap((task) => task.networkInterfaceId ?? []),
+  );
   if (ids.length === 0) return [...tasks];
   const operation = 'ec2:DescribeNetworkInterfaces';
   const interfaces = await ctx.optional(
@@ -62,15 +66,18 @@ export async function withDefaultGroups(
   ctx: DiscoveryContext,
   services: readonly EcsService[],
   subnets: readonly Subnet[],
+  examined: ReadonlySet<string>,
 ): Promise<EcsService[]> {
   const vpcOf = new Map(subnets.map((subnet) => [subnet.subnetId, subnet.vpcId]));
   const bare = (network: AwsvpcNetwork): boolean => network.securityGroupIds.length === 0;
   const vpcIds = distinct(
-    services.flatMap((service) =>
-      service.networks
-        .filter(bare)
-        .flatMap((network) => network.subnetIds.flatMap((id) => vpcOf.get(id) ?? [])),
-    ),
+    services
+      .filter((service) => examined.has(service.serviceArn))
+      .flatMap((service) =>
+        service.networks
+          .filter(bare)
+          .flatMap((network) => network.subnetIds.flatMap((id) => vpcOf.get(id) ?? [])),
+      ),
   );
   if (vpcIds.length === 0) return [...services];
   const defaults = await describeGroups(ctx, 'vpc-id', vpcIds, [{ Name: 'group-name', Values: ['default'] }]);

@@ -12,8 +12,13 @@ import { REQUEST_CONCURRENCY, isDegradable } from './context.ts';
 export async function withInstanceRoles(
   ctx: DiscoveryContext,
   instances: readonly Ec2Instance[],
+  examined: ReadonlySet<string>,
 ): Promise<Ec2Instance[]> {
-  const profiles = distinct(instances.flatMap((instance) => instance.instanceProfileArn ?? [])).sort();
+  const profiles = distinct(
+    instances
+      .filter((instance) => examined.has(instance.instanceId))
+      .flatMap((instance) => instance.instanceProfileArn ?? []),
+  ).sort();
   if (profiles.length === 0) return [...instances];
   const operation = 'iam:GetInstanceProfile';
   const roles = new Map<string, string>();
