@@ -4,6 +4,10 @@
  * Endpoints are never hard-coded: the SDK itself honours `AWS_ENDPOINT_URL` and
  * `AWS_ENDPOINT_URL_<SERVICE>` (tests and the local demo point it at moto that way, or pass an
  * explicit `endpoint`).
+ *
+ * Every client has connection and request timeouts (the config's `timeouts`, aws/timeouts.ts): an
+ * endpoint that accepts the connection and never answers fails in seconds, with an error naming the
+ * service and the endpoint, instead of hanging the run.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
@@ -11,11 +15,16 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { AdaptiveRetryStrategy, StandardRetryStrategy } from '@smithy/core/retry';
+import type { MiddlewareStack, NodeHttpHandlerOptions, RetryStrategyV2 } from '@smithy/types';
 import type { ResolverClient } from './resolver-client.ts';
 import { createResolverClient } from './resolver-client.ts';
+import type { ClientTimeouts, TimeoutKind } from './timeouts.ts';
+import { DEFAULT_TIMEOUTS, EndpointTimeoutError, originOf, timeoutsExhausted } from './timeouts.ts';
 import type { ApiCallCounts } from '../core/report.ts';
 
 export type { ApiCallCounts } from '../core/report.ts';
+export type { ClientTimeouts } from './timeouts.ts';
 
 /** Retries: the SDK's `standard` mode (AWS's recommendation), with a few more attempts than its default 3. */
 export const RETRY_MODE = 'standard';
@@ -73,6 +82,96 @@ export interface ClientOptions {
   readonly credentials?: EC2ClientConfig['credentials'];
   /** Explicit endpoint for every service (tests); default: the SDK's resolution, incl. `AWS_ENDPOINT_URL*`. */
   readonly endpoint?: string;
+  /** Connection and request timeouts (the config's `timeouts`); default: the config's defaults. */
+  readonly timeouts?: ClientTimeouts;
+}
+
+/**
+ * The SDK's Node.js request handler options for `timeouts` (`requestHandler` of any SDK v3 client):
+ * `requestTimeout` runs from the request's start to its answer's headers, connecting included;
+ * `socketTimeout` bounds a silence while the answer is read (the SDK's own default is 15 minutes).
+ */
+export function requestHandlerOptions(timeouts: ClientTimeouts = DEFAULT_TIMEOUTS): NodeHttpHandlerOptions {
+  return {
+    connectionTimeout: timeouts.connectSeconds * 1000,
+    requestTimeout: timeouts.requestSeconds * 1000,
+    // Without it the SDK only logs a warning when requestTimeout passes, and goes on waiting.
+    throwOnRequestTimeout: true,
+    socketTimeout: timeouts.requestSeconds * 1000,
+  };
+}
+
+/**
+ * Which timeout an attempt's error is, if any. The SDK's handler names its three timeouts
+ * `TimeoutError` (connection, request, socket silence), but also a refused or reset connection.
+ */
+function timeoutKindOf(error: unknown): TimeoutKind | undefined {
+  if (!(error instanceof Error) || error.name !== 'TimeoutError' || error instanceof EndpointTimeoutError)
+    return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE') return undefined;
+  return /establish a connection/.test(error.message) ? 'connect' : 'request';
+}
+
+/**
+ * A middleware turning an attempt's timeout into an {@link EndpointTimeoutError} naming the service,
+ * the Region and the endpoint. In the `finalizeRequest` step at low priority, like the counter, it
+ * sits inside the retry middleware: it sees each attempt, and counts an operation's timed-out attempts
+ * (the context is the operation's, shared by its attempts).
+ */
+function timeoutMiddleware(service: string, region: string, timeouts: ClientTimeouts) {
+  const timedOut = new WeakMap<object, number>();
+  return <Args extends { readonly request?: unknown }, Output>(
+      next: (args: Args) => Promise<Output>,
+      context: object,
+    ) =>
+    async (args: Args): Promise<Output> => {
+      try {
+        return await next(args);
+      } catch (error) {
+        const kind = timeoutKindOf(error);
+        if (kind === undefined) throw error;
+        const attempts = (timedOut.get(context) ?? 0) + 1;
+        timedOut.set(context, attempts);
+        const request = (args.request ?? {}) as Parameters<typeof originOf>[0];
+        throw new EndpointTimeoutError(
+          {
+            service,
+            region,
+            endpoint: originOf(request),
+            timeout: kind,
+            seconds: kind === 'connect' ? timeouts.connectSeconds : timeouts.requestSeconds,
+            attempts,
+          },
+          { cause: error },
+        );
+      }
+    };
+}
+
+const TIMEOUT_OPTIONS = {
+  step: 'finalizeRequest',
+  priority: 'low',
+  name: 'ecsEndpointRemediatorTimeouts',
+  override: true,
+} as const;
+
+/**
+ * A retry strategy that gives up on a request once {@link TIMEOUT_ATTEMPTS} of its attempts timed
+ * out, and otherwise is `inner` (the SDK's standard or adaptive strategy, with all its attempts for
+ * throttling and 5xx answers).
+ */
+function capTimeoutRetries(inner: RetryStrategyV2): RetryStrategyV2 {
+  return {
+    acquireInitialRetryToken: (scope) => inner.acquireInitialRetryToken(scope),
+    refreshRetryTokenForRetry: async (token, info) => {
+      if (timeoutsExhausted(info.error)) throw info.error;
+      return inner.refreshRetryTokenForRetry(token, info);
+    },
+    recordSuccess: (token) => {
+      inner.recordSuccess(token);
+    },
+  };
 }
 
 /** Name of the counting middleware in each client's stack. */
@@ -98,28 +197,47 @@ const COUNTER_OPTIONS = {
 } as const;
 
 export function createClients(region: string, options: ClientOptions = {}): AwsClients {
-  const config = {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const common = {
     region,
-    retryMode: RETRY_MODE,
-    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: requestHandlerOptions(timeouts),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   };
+  // Each client its own strategy (the SDK's default too): retry capacity and rate are per client.
+  const standard = () => ({
+    ...common,
+    retryMode: RETRY_MODE,
+    maxAttempts: MAX_ATTEMPTS,
+    retryStrategy: capTimeoutRetries(new StandardRetryStrategy(MAX_ATTEMPTS)),
+  });
   const calls = createApiCallCounter();
-  const ec2 = new EC2Client(config);
-  const ecs = new ECSClient(config);
-  const ssm = new SSMClient(config);
-  const route53 = new Route53Client({ ...config, ...ROUTE53_RETRIES });
-  const iam = new IAMClient(config);
-  ec2.middlewareStack.add(countingMiddleware('ec2', calls), COUNTER_OPTIONS);
-  ecs.middlewareStack.add(countingMiddleware('ecs', calls), COUNTER_OPTIONS);
-  ssm.middlewareStack.add(countingMiddleware('ssm', calls), COUNTER_OPTIONS);
-  route53.middlewareStack.add(countingMiddleware('route53', calls), COUNTER_OPTIONS);
-  iam.middlewareStack.add(countingMiddleware('iam', calls), COUNTER_OPTIONS);
+  const ec2 = new EC2Client(standard());
+  const ecs = new ECSClient(standard());
+  const ssm = new SSMClient(standard());
+  const route53 = new Route53Client({
+    ...common,
+    ...ROUTE53_RETRIES,
+    retryStrategy: capTimeoutRetries(new AdaptiveRetryStrategy(ROUTE53_RETRIES.maxAttempts)),
+  });
+  const iam = new IAMClient(standard());
+  const instrument = <Input extends object, Output extends object>(
+    stack: MiddlewareStack<Input, Output>,
+    service: string,
+  ): void => {
+    stack.add(countingMiddleware(service, calls), COUNTER_OPTIONS);
+    stack.add(timeoutMiddleware(service, region, timeouts), TIMEOUT_OPTIONS);
+  };
+  instrument(ec2.middlewareStack, 'ec2');
+  instrument(ecs.middlewareStack, 'ecs');
+  instrument(ssm.middlewareStack, 'ssm');
+  instrument(route53.middlewareStack, 'route53');
+  instrument(iam.middlewareStack, 'iam');
   const resolver = createResolverClient({
     region,
     credentials: options.credentials ?? ((identity) => route53.config.credentials(identity)),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    timeouts,
     onRequest: (operation) => {
       calls.record('route53resolver', operation);
     },

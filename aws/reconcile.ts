@@ -98,7 +98,11 @@ export async function discoverAndPlanAccount(request: ReconcileRequest): Promise
     if (outcome.status === 'fulfilled') snapshots.push(outcome.value);
     else failures.push({ region, error: outcome.reason });
   });
-  const failedRegions = failures.map(({ region, error }) => ({ region, error: errorMessage(error) }));
+  // A discovery error names its Region already: the report names it once.
+  const failedRegions = failures.map(({ region, error }) => ({
+    region,
+    error: errorMessage(error).replace(`${region}: `, ''),
+  }));
   return {
     plan: buildPlan(snapshots, request.config, request.now ?? new Date(), failedRegions),
     snapshots,

@@ -7,11 +7,16 @@
  * credentials of the Region's other clients, Signature V4, and the same endpoint rules
  * (`AWS_ENDPOINT_URL_ROUTE53RESOLVER`, else `AWS_ENDPOINT_URL`, unless
  * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`). Throttling and 5xx answers are retried like the SDK's
- * standard mode (5 attempts, exponential backoff with jitter).
+ * standard mode (5 attempts, exponential backoff with jitter). Each attempt has the other clients'
+ * request timeout (`timeouts.requestSeconds`, connecting included), and a request stops after two
+ * timed-out attempts, as theirs do (aws/timeouts.ts). Node's fetch takes no connect timeout: its own
+ * (10 s) applies, which the default request timeout matches.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SourceData } from '@smithy/types';
+import type { ClientTimeouts } from './timeouts.ts';
+import { DEFAULT_TIMEOUTS, EndpointTimeoutError, originOf, timeoutsExhausted } from './timeouts.ts';
 
 /** The operations discovery sends. */
 export type ResolverOperation = 'ListResolverRuleAssociations' | 'GetResolverRule' | 'ListResolverRules';
@@ -48,6 +53,8 @@ class Sha256 {
 }
 
 const MAX_ATTEMPTS = 5;
+/** The connect timeout of Node's fetch (undici's default), which fetch does not let us set. */
+const FETCH_CONNECT_SECONDS = 10;
 const RETRYABLE = new Set([
   'ThrottlingException',
   'Throttling',
@@ -62,8 +69,8 @@ export interface ResolverClientOptions {
   readonly endpoint?: string;
   /** Called once per attempt, like the other clients' counting middleware. */
   readonly onRequest?: (operation: ResolverOperation) => void;
-  /** Per-attempt timeout. */
-  readonly timeoutMs?: number;
+  /** Timeouts of each attempt: `requestSeconds` bounds the whole attempt. Default: the config's. */
+  readonly timeouts?: ClientTimeouts;
 }
 
 export interface ResolverClient {
@@ -86,6 +93,7 @@ function configuredEndpoint(region: string, explicit: string | undefined): strin
 
 export function createResolverClient(options: ResolverClientOptions): ResolverClient {
   const url = new URL(configuredEndpoint(options.region, options.endpoint));
+  const requestSeconds = (options.timeouts ?? DEFAULT_TIMEOUTS).requestSeconds;
   const signer = new SignatureV4({
     service: 'route53resolver',
     region: options.region,
@@ -113,14 +121,15 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
       method: 'POST',
       headers: signed.headers,
       body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      signal: AbortSignal.timeout(requestSeconds * 1000),
     });
   };
   return {
     async send<T>(operation: ResolverOperation, input: Readonly<Record<string, unknown>>): Promise<T> {
       const body = JSON.stringify(input);
+      let timedOut = 0;
       for (let tries = 1; ; tries += 1) {
-        let error: ResolverServiceError;
+        let error: ResolverServiceError | EndpointTimeoutError;
         try {
           const response = await attempt(operation, body);
           const text = await response.text();
@@ -133,13 +142,39 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
           error = new ResolverServiceError(code, message, response.status);
         } catch (cause) {
           // A connection failure, a timeout or an unreadable answer: retried like a 5xx.
-          error = new ResolverServiceError(
-            cause instanceof Error ? cause.name : 'NetworkError',
-            cause instanceof Error ? cause.message : String(cause),
-            0,
-          );
+          // Our signal's TimeoutError, or fetch's own connect timeout (a TypeError caused by it).
+          const timeout =
+            cause instanceof Error && cause.name === 'TimeoutError'
+              ? 'request'
+              : (cause as { cause?: { code?: unknown } } | undefined)?.cause?.code ===
+                  'UND_ERR_CONNECT_TIMEOUT'
+                ? 'connect'
+                : undefined;
+          if (timeout !== undefined) {
+            timedOut += 1;
+            error = new EndpointTimeoutError(
+              {
+                service: 'route53resolver',
+                region: options.region,
+                endpoint: originOf(url),
+                timeout,
+                seconds: timeout === 'request' ? requestSeconds : FETCH_CONNECT_SECONDS,
+                attempts: timedOut,
+              },
+              { cause },
+            );
+          } else {
+            error = new ResolverServiceError(
+              cause instanceof Error ? cause.name : 'NetworkError',
+              cause instanceof Error ? cause.message : String(cause),
+              0,
+            );
+          }
         }
-        const retryable = RETRYABLE.has(error.name) || error.status >= 500 || error.status === 0;
+        const retryable =
+          error instanceof EndpointTimeoutError
+            ? !timeoutsExhausted(error)
+            : RETRYABLE.has(error.name) || error.status >= 500 || error.status === 0;
         if (!retryable || tries >= MAX_ATTEMPTS) throw error;
         const backoff = Math.random() * Math.min(20_000, 100 * 2 ** tries);
         await new Promise((resolve) => setTimeout(resolve, backoff));

@@ -56,19 +56,42 @@ const TERMINAL = new Set([
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A progress line at least this often while a restart waits (endpoints, SSM, command, reconnect). */
+export const HEARTBEAT_SECONDS = 10;
+
+/** How long a poll waits, and what it reports while it lasts. */
+export interface Wait {
+  readonly seconds: number;
+  /** For the heartbeat line: `waiting for ${what}: 20 s of 180 s`. */
+  readonly what?: string;
+  readonly onProgress?: ((message: string) => void) | undefined;
+}
+
 /**
  * Calls `check` until it returns a value or the deadline passes (then returns the last `undefined`).
- * Polls at once, then backs off exponentially from 1 s to 15 s.
+ * Polls at once, then backs off exponentially from 1 s to 15 s, and checks a last time at the
+ * deadline. With `what` and `onProgress`, reports every {@link HEARTBEAT_SECONDS} how long it waited.
  */
-export async function pollUntil<T>(
-  check: () => Promise<T | undefined>,
-  seconds: number,
-): Promise<T | undefined> {
-  const deadline = Date.now() + seconds * 1000;
-  for (let delay = 1000; ; delay = Math.min(delay * 2, 15_000)) {
-    const result = await check();
-    if (result !== undefined || Date.now() + delay > deadline) return result;
-    await sleep(delay);
+export async function pollUntil<T>(check: () => Promise<T | undefined>, wait: Wait): Promise<T | undefined> {
+  const { seconds, what, onProgress } = wait;
+  const started = Date.now();
+  const deadline = started + seconds * 1000;
+  const heartbeat =
+    onProgress && what !== undefined
+      ? setInterval(() => {
+          const elapsed = Math.round((Date.now() - started) / 1000);
+          onProgress(`waiting for ${what}: ${elapsed} s of ${seconds} s`);
+        }, HEARTBEAT_SECONDS * 1000)
+      : undefined;
+  try {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 15_000)) {
+      const result = await check();
+      const left = deadline - Date.now();
+      if (result !== undefined || left <= 0) return result;
+      await sleep(Math.min(delay, left));
+    }
+  } finally {
+    clearInterval(heartbeat);
   }
 }
 
@@ -80,7 +103,7 @@ function tail(text: string | undefined, lines = 5): string {
 async function endpointsAvailable(
   clients: AwsClients,
   action: RestartAgentAction,
-  seconds: number,
+  wait: Wait,
 ): Promise<string[] | undefined> {
   return pollUntil(async () => {
     const response = await clients.ec2.send(
@@ -100,13 +123,13 @@ async function endpointsAvailable(
       e.Tags?.some((t) => t.Key === MANAGED_TAG.key && t.Value === MANAGED_TAG.value),
     );
     return ready ? managed.flatMap((e) => e.VpcEndpointId ?? []) : undefined;
-  }, seconds);
+  }, wait);
 }
 
 async function onlineInstances(
   clients: AwsClients,
   ids: readonly string[],
-  seconds: number,
+  wait: Wait,
 ): Promise<Map<string, string>> {
   const status = new Map<string, string>();
   await pollUntil(async () => {
@@ -119,7 +142,7 @@ async function onlineInstances(
     for (const info of response.InstanceInformationList ?? [])
       status.set(info.InstanceId ?? '', info.PingStatus ?? '');
     return ids.every((id) => status.get(id) === 'Online') ? true : undefined;
-  }, seconds);
+  }, wait);
   return status;
 }
 
@@ -128,6 +151,7 @@ async function runCommand(
   action: RestartAgentAction,
   targets: readonly AgentRestartTarget[],
   settings: RestartSettings,
+  onProgress?: (message: string) => void,
 ): Promise<Map<string, CommandInvocation | undefined>> {
   const invocations = new Map<string, CommandInvocation | undefined>();
   const byMethod = Map.groupBy(targets, (target) => target.method);
@@ -147,6 +171,11 @@ async function runCommand(
         }),
       );
       const commandId = sent.Command?.CommandId ?? '';
+      const wait = {
+        seconds: settings.commandTimeoutSeconds + 30,
+        what: `SSM command ${commandId} on ${ids.length} instance(s) to finish (${action.id})`,
+        onProgress,
+      };
       const finished = await pollUntil(async () => {
         const found: CommandInvocation[] = [];
         let nextToken: string | undefined;
@@ -166,7 +195,7 @@ async function runCommand(
           found.some((inv) => inv.InstanceId === id && TERMINAL.has(inv.Status ?? '')),
         );
         return done ? found : undefined;
-      }, settings.commandTimeoutSeconds + 30);
+      }, wait);
       for (const id of ids)
         invocations.set(
           id,
@@ -181,7 +210,7 @@ async function reconnected(
   clients: AwsClients,
   clusterArn: string,
   arns: readonly string[],
-  seconds: number,
+  wait: Wait,
 ): Promise<Set<string>> {
   const connected = new Set<string>();
   if (arns.length === 0) return connected;
@@ -192,7 +221,7 @@ async function reconnected(
     for (const ci of response.containerInstances ?? [])
       if (ci.agentConnected) connected.add(ci.containerInstanceArn ?? '');
     return arns.every((arn) => connected.has(arn)) ? true : undefined;
-  }, seconds);
+  }, wait);
   return connected;
 }
 
@@ -256,7 +285,11 @@ export async function restartAgents(
     skip(action.instances, `rollout halted: ${rollout.halted}`);
     return finish(`rollout halted: ${rollout.halted}`);
   }
-  const managedEndpoints = await endpointsAvailable(clients, action, settings.waitSeconds);
+  const managedEndpoints = await endpointsAvailable(clients, action, {
+    seconds: settings.waitSeconds,
+    what: `the ECS endpoints of ${action.id} to be available`,
+    onProgress,
+  });
   if (!managedEndpoints) {
     skip(action.instances, 'the ECS endpoints are not available yet');
     return finish(
@@ -292,10 +325,15 @@ export async function restartAgents(
         continue;
       }
       // Wait for SSM only when this run created the Run Command endpoints the instances come back through.
+      const waveName = `wave ${index + 1}/${waves.length} of ${action.id}`;
       const status = await onlineInstances(
         clients,
         wave.map((t) => t.ec2InstanceId),
-        action.waitForSsm ? settings.waitSeconds : 0,
+        {
+          seconds: action.waitForSsm ? settings.waitSeconds : 0,
+          what: `SSM to see ${wave.length} instance(s) online (${waveName})`,
+          onProgress,
+        },
       );
       const online = wave.filter((t) => status.get(t.ec2InstanceId) === 'Online');
       for (const t of wave) {
@@ -305,7 +343,7 @@ export async function restartAgents(
             `SSM_UNREACHABLE: ${status.has(t.ec2InstanceId) ? `ping status ${status.get(t.ec2InstanceId) ?? '?'}` : 'not managed by SSM'}`,
           );
       }
-      const invocations = await runCommand(clients, action, online, settings);
+      const invocations = await runCommand(clients, action, online, settings, onProgress);
       const succeeded = online.filter((t) => invocations.get(t.ec2InstanceId)?.Status === 'Success');
       for (const t of online.filter((target) => !succeeded.includes(target))) {
         const invocation = invocations.get(t.ec2InstanceId);
@@ -320,7 +358,11 @@ export async function restartAgents(
         clients,
         action.clusterArn,
         succeeded.map((t) => t.containerInstanceArn),
-        settings.verifySeconds,
+        {
+          seconds: settings.verifySeconds,
+          what: `${succeeded.length} ECS agent(s) to reconnect (${waveName})`,
+          onProgress,
+        },
       );
       const restarted = succeeded.filter((t) => connected.has(t.containerInstanceArn));
       for (const t of succeeded.filter((target) => !connected.has(target.containerInstanceArn))) {
@@ -342,9 +384,7 @@ export async function restartAgents(
           outcome: 'restarted',
           message: RESTART_COMMANDS[t.method].commands.join('; '),
         });
-      onProgress?.(
-        `restart wave ${index + 1}/${waves.length} of ${action.id}: ${restarted.length}/${wave.length} restarted`,
-      );
+      onProgress?.(`restart ${waveName}: ${restarted.length}/${wave.length} restarted`);
       if (restarted.length < online.length) rollout.halted = `wave ${index + 1} of ${action.id} failed`;
     }
   } catch (error) {

@@ -16,6 +16,47 @@ import { renderText } from './render.ts';
 
 export const EXIT = { ok: 0, error: 1, drift: 2, applyIncomplete: 3 } as const;
 
+/** A progress line at least this often while the run works: silence reads as a hang. */
+export const HEARTBEAT_SECONDS = 10;
+
+/**
+ * Progress on stderr, with a heartbeat: while the run works (`start` … `stop`) and nothing was written
+ * for {@link HEARTBEAT_SECONDS}, a line says it is still running, for how long, and the last thing it
+ * reported. Stopped while a question waits for the operator.
+ */
+function progressWriter(write: (line: string) => void) {
+  const started = Date.now();
+  let lastMessage = '';
+  let running = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    if (!running) return;
+    timer = setTimeout(beat, HEARTBEAT_SECONDS * 1000);
+    timer.unref(); // never what keeps the process alive
+  };
+  function beat(): void {
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    write(`… still running (${elapsed} s)${lastMessage ? `; last: ${lastMessage.trim()}` : ''}`);
+    arm();
+  }
+  return {
+    progress: (message: string): void => {
+      lastMessage = message;
+      write(message);
+      arm();
+    },
+    start(): void {
+      running = true;
+      arm();
+    },
+    stop(): void {
+      running = false;
+      clearTimeout(timer);
+    },
+  };
+}
+
 async function loadConfig(file: string | undefined): Promise<Config> {
   if (file === undefined) return parseConfig({});
   let text: string;
@@ -66,13 +107,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const progress = args.quiet ? undefined : (message: string) => process.stderr.write(`${message}\n`);
+  const writer = args.quiet ? undefined : progressWriter((line) => process.stderr.write(`${line}\n`));
+  const progress = writer?.progress;
   const print = (text: string) => process.stdout.write(text);
   try {
     const config = await loadConfig(args.configFile);
     const regions = await resolveRegions(args, config);
-    const pool = createClientPool();
+    const pool = createClientPool({ timeouts: config.timeouts });
+    writer?.start();
     const plan = await planAccount({ regions, config, pool, ...(progress ? { onProgress: progress } : {}) });
+    writer?.stop();
     const runnable = plan.actions.filter((action) => action.status === 'planned').length;
     // A Region that could not be read is an error whatever the others show (exit 1), after the report.
     const failed = (): boolean => {
@@ -96,7 +140,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         return EXIT.error;
       }
     }
+    writer?.start();
     const results = await applyAccountPlan(plan, pool, progress, config);
+    writer?.stop();
     const report = toReport('apply', plan, pool.apiCalls(), results);
     print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
     if (failed()) return EXIT.error;
@@ -104,6 +150,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`error: ${errorMessage(error)}\n`);
     return EXIT.error;
+  } finally {
+    writer?.stop();
   }
 }
 

@@ -93,6 +93,19 @@ export const configSchema = z.strictObject({
       updateOutdatedAgents: false,
     }),
   ),
+  timeouts: z._default(
+    z.strictObject({
+      /** Most seconds to open a connection to an AWS endpoint (a dropped connection fails here). */
+      connectSeconds: z._default(count(1, 60), 5),
+      /**
+       * Most seconds from sending a request to its answer, connecting included (an endpoint that
+       * accepts the connection and never answers fails here); also the longest silence of a
+       * connection while an answer is read. A timed-out request is tried twice at most.
+       */
+      requestSeconds: z._default(count(1, 300), 10),
+    }),
+    () => ({ connectSeconds: 5, requestSeconds: 10 }),
+  ),
   checks: z._default(
     z.strictObject({
       /**

@@ -9,7 +9,7 @@ import { bundlePlugins, literalSchemaKeys } from '../../scripts/esbuild-plugins.
 
 const root = path.resolve(import.meta.dirname, '../..');
 /** Every SDK client the handlers and the CLI import. */
-const CLIENTS = ['ec2', 'ecs', 'ssm', 'route-53', 'iam', 'dynamodb', 'sns', 'secrets-manager'];
+const CLIENTS = ['ec2', 'ecs', 'ssm', 'route-53', 'iam', 'dynamodb', 'sns', 'sqs', 'secrets-manager'];
 
 async function bundle(contents: string, plugins: typeof bundlePlugins, minify = true): Promise<string> {
   const result = await build({

@@ -36,6 +36,7 @@ describe('parseConfig', () => {
         verifySeconds: 180,
         updateOutdatedAgents: false,
       },
+      timeouts: { connectSeconds: 5, requestSeconds: 10 },
       checks: { disabled: [] },
       pricing: { interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 },
     });
