@@ -1,7 +1,13 @@
 /**
  * The Slack webhook notifier's I/O: the webhook URL, read from SSM Parameter Store (a SecureString,
  * decrypted) or Secrets Manager (the secret string is the URL, or JSON with a `url` field) and cached
- * for a few minutes, and the POST to it. The URL is a credential: never an environment variable.
+ * for a few minutes, and the POST to it. The URL is a credential: never an environment variable, never
+ * in an error or a log line.
+ *
+ * Only `https://` URLs on Slack's webhook hosts are posted to (hooks.slack.com, and GovSlack's
+ * hooks.slack-gov.com): whoever can write the parameter or secret cannot make the notifier send the
+ * alerts elsewhere. Other hosts only when the deployment names them (the `slackWebhookAllowedHosts`
+ * parameter, SLACK_WEBHOOK_ALLOWED_HOSTS here).
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -41,9 +47,67 @@ export function webhookSourceFrom(env: Readonly<Record<string, string | undefine
   throw new WebhookConfigError('no webhook: set SLACK_WEBHOOK_PARAMETER or SLACK_WEBHOOK_SECRET_ID');
 }
 
-function checkUrl(url: string | undefined, where: string): string {
-  if (!url || !/^https?:\/\//.test(url)) throw new WebhookConfigError(`${where} does not hold a webhook URL`);
-  return url;
+/** Slack's incoming-webhook hosts: Slack, and GovSlack. */
+export const SLACK_WEBHOOK_HOSTS: readonly string[] = ['hooks.slack.com', 'hooks.slack-gov.com'];
+
+/** A host name, or `host:port`; an IPv6 literal in brackets. No scheme, path or wildcard. */
+const HOST_ENTRY =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * SLACK_WEBHOOK_ALLOWED_HOSTS: further hosts the webhook URL may name, comma-separated (empty: none).
+ * An entry `host` allows that host on the default port, `host:port` that port only.
+ */
+export function allowedHostsFrom(env: Readonly<Record<string, string | undefined>>): readonly string[] {
+  const entries = (env.SLACK_WEBHOOK_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (!HOST_ENTRY.test(entry))
+      throw new WebhookConfigError(
+        `SLACK_WEBHOOK_ALLOWED_HOSTS: "${entry}" is not a host name (host or host:port, no scheme, path or wildcard)`,
+      );
+  }
+  return entries;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Checks a webhook URL read from `where`; the errors name what is wrong and where the URL is kept,
+ * never the URL (it is the credential). `https:` on Slack's hosts (default port), or on a host of
+ * `allowedHosts`; plain `http:` only to a loopback host that `allowedHosts` names (a local relay, the
+ * tests), where nothing crosses a network.
+ */
+export function checkWebhookUrl(
+  url: string | undefined,
+  where: string,
+  allowedHosts: readonly string[] = [],
+): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url ?? '');
+  } catch {
+    throw new WebhookConfigError(`${where} does not hold a webhook URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new WebhookConfigError(`${where} holds a webhook URL that is not https://`);
+  if (parsed.username !== '' || parsed.password !== '')
+    throw new WebhookConfigError(`${where} holds a webhook URL with credentials before the host; refused`);
+  const host = parsed.hostname.toLowerCase();
+  const allowed =
+    allowedHosts.includes(parsed.host.toLowerCase()) || (parsed.port === '' && allowedHosts.includes(host));
+  const slack = SLACK_WEBHOOK_HOSTS.includes(host) && parsed.port === '';
+  if (!slack && !allowed)
+    throw new WebhookConfigError(
+      `${where} holds a webhook URL whose host is not Slack's (${SLACK_WEBHOOK_HOSTS.join(', ')}); ` +
+        'deploy with the slackWebhookAllowedHosts parameter to allow another host',
+    );
+  if (parsed.protocol !== 'https:' && !(allowed && LOOPBACK.has(host)))
+    throw new WebhookConfigError(`${where} holds a webhook URL that is not https://`);
+  // The parsed form: what is posted to is what was checked.
+  return parsed.href;
 }
 
 export interface WebhookClients {
@@ -51,19 +115,30 @@ export interface WebhookClients {
   readonly secrets: SecretsManagerClient;
 }
 
-/** Reads the URL from its source. */
-export async function readWebhookUrl(source: WebhookSource, clients: WebhookClients): Promise<string> {
+/** Reads the URL from its source and checks it ({@link checkWebhookUrl}). */
+export async function readWebhookUrl(
+  source: WebhookSource,
+  clients: WebhookClients,
+  allowedHosts: readonly string[] = [],
+): Promise<string> {
   if (source.kind === 'ssm-parameter') {
     const out = await clients.ssm.send(new GetParameterCommand({ Name: source.name, WithDecryption: true }));
-    return checkUrl(out.Parameter?.Value, `parameter ${source.name}`);
+    return checkWebhookUrl(out.Parameter?.Value?.trim(), `parameter ${source.name}`, allowedHosts);
   }
+  const where = `secret ${source.secretId}`;
   const out = await clients.secrets.send(new GetSecretValueCommand({ SecretId: source.secretId }));
   const text = out.SecretString?.trim() ?? '';
   if (text.startsWith('{')) {
-    const json = JSON.parse(text) as { url?: unknown };
-    return checkUrl(typeof json.url === 'string' ? json.url : undefined, `secret ${source.secretId}`);
+    let json: { url?: unknown };
+    try {
+      json = JSON.parse(text) as { url?: unknown };
+    } catch {
+      // JSON.parse's message quotes the text: the URL must not reach an error.
+      throw new WebhookConfigError(`${where} is neither a URL nor valid JSON`);
+    }
+    return checkWebhookUrl(typeof json.url === 'string' ? json.url.trim() : undefined, where, allowedHosts);
   }
-  return checkUrl(text, `secret ${source.secretId}`);
+  return checkWebhookUrl(text, where, allowedHosts);
 }
 
 /** A reader that keeps the URL for `ttlMs` (a rotated URL is picked up within that time). */
@@ -76,12 +151,16 @@ export function cachedWebhookUrl(read: () => Promise<string>, ttlMs = 5 * 60_000
   };
 }
 
-/** Posts one message; any answer but 2xx is a {@link SlackPostError} (the invocation retries). */
+/**
+ * Posts one message; any answer but 2xx is a {@link SlackPostError} (the invocation retries). A
+ * redirect is an error too, not followed: the host checked is the host posted to.
+ */
 export async function postToSlack(url: string, message: SlackMessage, timeoutMs = 10_000): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(message),
+    redirect: 'error',
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw new SlackPostError(response.status, await response.text());

@@ -2,7 +2,8 @@
  * The optional Slack webhook notifier: subscribed to the alerts topic, it posts each message (our
  * Chatbot notifications, CloudWatch alarms) to a Slack incoming webhook as Block Kit. For teams that
  * do not use AWS Chatbot. The webhook URL is read from SSM Parameter Store (SecureString) or Secrets
- * Manager (SLACK_WEBHOOK_PARAMETER or SLACK_WEBHOOK_SECRET_ID name it), cached for five minutes.
+ * Manager (SLACK_WEBHOOK_PARAMETER or SLACK_WEBHOOK_SECRET_ID name it), cached for five minutes; it
+ * must be an https:// URL on Slack's webhook host unless SLACK_WEBHOOK_ALLOWED_HOSTS names another.
  * A failed post throws: SNS retries the invocation, then its on-failure queue keeps the message.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -11,7 +12,13 @@ import type { Context, SNSEvent } from 'aws-lambda';
 import { toSlackMessage } from '../core/slack.ts';
 import { MAX_ATTEMPTS, RETRY_MODE } from '../aws/clients.ts';
 import type { ClientOptions } from '../aws/clients.ts';
-import { cachedWebhookUrl, postToSlack, readWebhookUrl, webhookSourceFrom } from '../aws/slack-webhook.ts';
+import {
+  allowedHostsFrom,
+  cachedWebhookUrl,
+  postToSlack,
+  readWebhookUrl,
+  webhookSourceFrom,
+} from '../aws/slack-webhook.ts';
 import { MetricUnit, createTelemetry } from '../aws/telemetry.ts';
 import type { Telemetry } from '../aws/telemetry.ts';
 
@@ -27,9 +34,10 @@ export function notifierDeps(
   clientOptions: ClientOptions = {},
 ): NotifierDeps {
   const source = webhookSourceFrom(env);
+  const allowedHosts = allowedHostsFrom(env);
   const sdk = { region: env.AWS_REGION, retryMode: RETRY_MODE, maxAttempts: MAX_ATTEMPTS, ...clientOptions };
   const clients = { ssm: new SSMClient(sdk), secrets: new SecretsManagerClient(sdk) };
-  return { webhookUrl: cachedWebhookUrl(() => readWebhookUrl(source, clients)) };
+  return { webhookUrl: cachedWebhookUrl(() => readWebhookUrl(source, clients, allowedHosts)) };
 }
 
 /** Posts every record of one SNS invocation; throws on the first failure. */
