@@ -1,29 +1,98 @@
 /**
- * One batch of queued events: parse each (a malformed one fails alone), skip the ones an earlier
- * delivery completed (idempotency records), coalesce the rest into one reconcile per Region (a burst
- * for one VPC reads it once), and report which messages must come back (SQS partial batch failure).
+ * One batch of queued events. Each message is judged alone (core/errors.ts has the taxonomy):
+ *
+ * 1. judge its body: a hint, an event that may be ignored (a listed class), or a terminal failure;
+ * 2. claim each occurrence once (idempotency records): one done before is a duplicate; a claim
+ *    DynamoDB refuses for its key is terminal, any other claim error transient;
+ * 3. send the terminal messages to the dead-letter queue at once, each with its reason;
+ * 4. coalesce the claimed hints into one reconcile per Region (a burst for one VPC reads it once) and
+ *    run them, Regions with deferred work first; a Region is not started with less than the safety
+ *    margin of the invocation's time left: its events are deferred;
+ * 5. settle the claims (done, or released), send the deferred messages back to the events queue;
+ * 6. report the messages to retry (SQS partial batch failure): a failed Region's, a failed claim's,
+ *    and any whose send to a queue failed.
+ *
+ * Nothing here throws for one message's problem: the worst one message can do is fail itself.
  */
-import type { ParsedEvent, ReconcileHint } from '../core/events.ts';
-import { EventParseError, coalesceHints, parseEventBody } from '../core/events.ts';
+import type { IgnoredClass, TerminalReason } from '../core/errors.ts';
+import { isTerminal } from '../core/errors.ts';
+import type { ReconcileHint, RegionWork } from '../core/events.ts';
+import { coalesceHints, judgeEventBody } from '../core/events.ts';
+import { errorMessage, errorName } from './errors.ts';
+import type { EventQueues, OutgoingMessage, SendOutcome } from './event-queue.ts';
+import {
+  DEFERRALS_ATTRIBUTE,
+  DETAIL_ATTRIBUTE,
+  REASON_ATTRIBUTE,
+  SOURCE_MESSAGE_ATTRIBUTE,
+} from './event-queue.ts';
 import type { RegionOutcome, RemediatorDeps } from './event-reconcile.ts';
 import { reconcileRegionWork } from './event-reconcile.ts';
-import { errorMessage, errorName } from './errors.ts';
+import type { EventClaim } from './state.ts';
 
+/** One received SQS message. */
 export interface QueuedEvent {
   /** The SQS message id: what a partial batch failure names. */
   readonly messageId: string;
   readonly body: string;
+  /** How many times its work was deferred already (the `eer-deferrals` attribute); absent: none. */
+  readonly deferrals?: number;
 }
+
+/** What became of one message: exactly one per message of the batch. */
+export type MessageOutcome =
+  /** Its event was reconciled (with the rest of its Region's work). */
+  | { readonly messageId: string; readonly status: 'processed' }
+  /** Dropped for one of the listed classes (core/errors.ts IGNORED_CLASSES), and logged. */
+  | {
+      readonly messageId: string;
+      readonly status: 'ignored';
+      readonly code: IgnoredClass;
+      readonly reason: string;
+    }
+  /** Sent to the dead-letter queue by the handler, with `reason` as its `eer-reason` attribute. */
+  | {
+      readonly messageId: string;
+      readonly status: 'dead-lettered';
+      readonly reason: TerminalReason;
+      readonly detail: string;
+    }
+  /** Not started before the time ran short: sent to the events queue again. */
+  | { readonly messageId: string; readonly status: 'deferred' }
+  /** Returned as a batch item failure: SQS delivers it again (transient). */
+  | { readonly messageId: string; readonly status: 'retry'; readonly error: string };
 
 export interface BatchSummary {
   /** Messages to retry (their receive count grows; past the queue's maxReceiveCount they go to the DLQ). */
   readonly failedMessageIds: readonly string[];
+  /** Each message's outcome, in the order received. */
+  readonly messages: readonly MessageOutcome[];
+  /** Bodies that could not be read (not JSON, unexpected shape, an event the rules do not match). */
   readonly malformed: number;
+  /** Messages the handler sent to the dead-letter queue itself. */
+  readonly deadLettered: number;
+  /** Messages sent back to the events queue because their Region's reconcile was not started in time. */
+  readonly deferred: number;
+  /** Events that changed nothing (a failed call, an inactive container instance). */
   readonly ignored: number;
   readonly duplicates: number;
+  /** Events of a Region this deployment does not reconcile (ignored too). */
   readonly outOfScope: number;
   readonly outcomes: readonly RegionOutcome[];
   readonly failedRegions: ReadonlyArray<{ readonly region: string; readonly error: string }>;
+  /** Regions whose reconcile was not started for lack of time. */
+  readonly deferredRegions: readonly string[];
+}
+
+/** What the batch needs beyond a reconcile's dependencies. */
+export interface BatchDeps extends RemediatorDeps {
+  /**
+   * The dead-letter and events queues. Without them a terminal message or deferred work is returned
+   * as a batch item failure instead (the queue's redrive policy dead-letters it after five receives).
+   */
+  readonly queues?: EventQueues;
+  /** A Region's reconcile is not started with less time than this left (default {@link DEFAULT_SAFETY_MARGIN_MS}). */
+  readonly safetyMarginMs?: number;
 }
 
 export interface BatchOptions {
@@ -31,88 +100,210 @@ export interface BatchOptions {
   readonly claimLeaseSeconds: number;
   /** How long a completed event's record is kept to recognise redeliveries. */
   readonly retainSeconds: number;
+  /**
+   * The invocation's remaining time in milliseconds (Lambda's `context.getRemainingTimeInMillis`);
+   * absent: no time budget (a direct call, a test).
+   */
+  readonly remainingMs?: () => number;
 }
 
 export const DEFAULT_BATCH_OPTIONS: BatchOptions = { claimLeaseSeconds: 900, retainSeconds: 7 * 24 * 3600 };
 
+/** The default safety margin: a reconcile of one Region normally takes seconds, rarely a minute. */
+export const DEFAULT_SAFETY_MARGIN_MS = 60_000;
+
+/** Longest body excerpt logged for a malformed event. */
+const LOGGED_BODY_CHARS = 2000;
+
+const describeError = (error: unknown) => `${errorName(error)}: ${errorMessage(error)}`;
+
+/**
+ * Processes one batch (see the module comment). Resolves with every message's outcome; rejects only
+ * for a fault of the handler itself, never for one message's problem.
+ */
 export async function processEventBatch(
   events: readonly QueuedEvent[],
-  deps: RemediatorDeps,
+  deps: BatchDeps,
   options: BatchOptions = DEFAULT_BATCH_OPTIONS,
 ): Promise<BatchSummary> {
-  const failed = new Set<string>();
+  const outcomes = new Map<string, MessageOutcome>();
+  const settle = (outcome: MessageOutcome) => outcomes.set(outcome.messageId, outcome);
   let malformed = 0;
   let ignored = 0;
   let duplicates = 0;
+  let outOfScope = 0;
+  const terminal: Array<{ event: QueuedEvent; reason: TerminalReason; detail: string }> = [];
 
-  // 1. Parse. Several messages may carry one occurrence (a redelivery, a duplicate event).
-  const messagesByEvent = new Map<string, string[]>();
+  // The time budget. An invocation that starts with no more than the margin left could never start
+  // anything (a margin set at or above the function's timeout): the margin is not applied then.
+  const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  let remainingMs = options.remainingMs;
+  const atStart = remainingMs?.();
+  if (atStart !== undefined && atStart <= margin) {
+    deps.log('safety margin not below the time of the invocation: not applied', {
+      remainingMs: atStart,
+      safetyMarginMs: margin,
+    });
+    remainingMs = undefined;
+  }
+
+  // 1. Judge each message alone. Several messages may carry one occurrence (a redelivery, a duplicate).
+  const messagesByEvent = new Map<string, QueuedEvent[]>();
   const hints = new Map<string, ReconcileHint>();
   for (const event of events) {
-    let parsed: ParsedEvent;
-    try {
-      parsed = parseEventBody(event.body);
-    } catch (error) {
-      if (!(error instanceof EventParseError)) throw error;
+    const judged = judgeEventBody(event.body);
+    if (judged.status === 'terminal') {
       malformed += 1;
-      failed.add(event.messageId);
-      deps.log('malformed event: retried, then dead-lettered', {
+      terminal.push({ event, reason: judged.reason, detail: judged.problems.join('; ') });
+      deps.log('malformed event: for the dead-letter queue, not retried', {
         messageId: event.messageId,
-        problems: error.problems,
-        body: event.body.slice(0, 2000),
+        reason: judged.reason,
+        problems: judged.problems,
+        body: event.body.slice(0, LOGGED_BODY_CHARS),
       });
       continue;
     }
-    if (parsed.status === 'ignored') {
+    if (judged.status === 'ignored') {
       ignored += 1;
+      settle({ messageId: event.messageId, status: 'ignored', code: judged.code, reason: judged.reason });
       deps.log('event ignored', {
         messageId: event.messageId,
-        eventId: parsed.eventId,
-        trigger: parsed.trigger,
-        reason: parsed.reason,
+        eventId: judged.eventId,
+        trigger: judged.trigger,
+        code: judged.code,
+        reason: judged.reason,
       });
       continue;
     }
-    const { hint } = parsed;
-    messagesByEvent.set(hint.eventId, [...(messagesByEvent.get(hint.eventId) ?? []), event.messageId]);
-    hints.set(hint.eventId, hint);
-  }
-  if (messagesByEvent.size < [...messagesByEvent.values()].flat().length) {
-    duplicates += [...messagesByEvent.values()].flat().length - messagesByEvent.size;
+    const { hint } = judged;
+    if (hint.scope.kind !== 'sweep' && !deps.regions.includes(hint.scope.region)) {
+      outOfScope += 1;
+      settle({
+        messageId: event.messageId,
+        status: 'ignored',
+        code: 'other-region',
+        reason: `${hint.scope.region} is not among ${deps.regions.join(', ')}`,
+      });
+      deps.log('event for a Region this deployment does not reconcile', {
+        messageId: event.messageId,
+        eventId: hint.eventId,
+        trigger: hint.trigger,
+        region: hint.scope.region,
+        regions: deps.regions,
+      });
+      continue;
+    }
+    messagesByEvent.set(hint.eventId, [...(messagesByEvent.get(hint.eventId) ?? []), event]);
+    if (!hints.has(hint.eventId)) hints.set(hint.eventId, hint);
   }
 
   // 2. Claim each occurrence once.
   const claimed: ReconcileHint[] = [];
-  for (const hint of hints.values()) {
-    const claim = await deps.state.claimEvent(hint.eventId, options.claimLeaseSeconds);
-    if (claim === 'claimed') claimed.push(hint);
-    else if (claim === 'done') {
-      duplicates += messagesByEvent.get(hint.eventId)?.length ?? 1;
-      deps.log('event already processed', { eventId: hint.eventId, trigger: hint.trigger });
+  for (const [eventId, hint] of hints) {
+    const messages = messagesByEvent.get(eventId) ?? [];
+    let claim: EventClaim;
+    try {
+      claim = await deps.state.claimEvent(eventId, options.claimLeaseSeconds);
+    } catch (error) {
+      if (isTerminal(error)) {
+        for (const event of messages) terminal.push({ event, reason: error.reason, detail: error.message });
+        deps.log('event cannot be claimed: for the dead-letter queue, not retried', {
+          eventId,
+          reason: error.reason,
+          message: error.message,
+        });
+      } else {
+        for (const event of messages)
+          settle({ messageId: event.messageId, status: 'retry', error: describeError(error) });
+        deps.log('event claim failed: retried', {
+          eventId,
+          error: errorName(error),
+          message: errorMessage(error),
+        });
+      }
+      continue;
+    }
+    if (claim === 'claimed') {
+      claimed.push(hint);
+      duplicates += messages.length - 1;
+    } else if (claim === 'done') {
+      duplicates += messages.length;
+      for (const event of messages)
+        settle({
+          messageId: event.messageId,
+          status: 'ignored',
+          code: 'duplicate',
+          reason: 'already processed',
+        });
+      deps.log('event already processed', { eventId, trigger: hint.trigger });
     } else {
-      for (const id of messagesByEvent.get(hint.eventId) ?? []) failed.add(id);
-      deps.log('event being processed by another invocation: retried later', { eventId: hint.eventId });
+      for (const event of messages)
+        settle({
+          messageId: event.messageId,
+          status: 'retry',
+          error: 'being processed by another invocation',
+        });
+      deps.log('event being processed by another invocation: retried later', { eventId });
     }
   }
 
-  // 3. Coalesce and reconcile, one Region at a time (the deployment reconciles one thing at once).
-  const { work, outOfScope } = coalesceHints(claimed, deps.regions);
-  for (const hint of outOfScope) {
-    deps.log('event for a Region this deployment does not reconcile', {
-      eventId: hint.eventId,
-      trigger: hint.trigger,
-      regions: deps.regions,
-    });
-    await deps.state.completeEvent(hint.eventId, options.retainSeconds);
-  }
-  const outcomes: RegionOutcome[] = [];
+  // 3. The terminal messages go to the dead-letter queue now, not after five receives.
+  const deadLettered = await sendAndSettle(
+    deps,
+    'dead-letter',
+    terminal.map(({ event, reason, detail }) => ({
+      messageId: event.messageId,
+      body: event.body,
+      attributes: {
+        [REASON_ATTRIBUTE]: reason,
+        [DETAIL_ATTRIBUTE]: detail,
+        [SOURCE_MESSAGE_ATTRIBUTE]: event.messageId,
+      },
+    })),
+    (messageId) => {
+      const found = terminal.find((t) => t.event.messageId === messageId);
+      settle({
+        messageId,
+        status: 'dead-lettered',
+        reason: found?.reason ?? 'unprocessable',
+        detail: found?.detail ?? '',
+      });
+    },
+    settle,
+  );
+
+  // 4. Coalesce and reconcile, one Region at a time (the deployment reconciles one thing at once).
+  // Regions with work deferred before go first, so that deferred work never waits behind new work twice.
+  const { work } = coalesceHints(claimed, deps.regions);
+  const deferralsOf = (unit: RegionWork) =>
+    Math.max(
+      0,
+      ...unit.eventIds.flatMap((id) => (messagesByEvent.get(id) ?? []).map((m) => m.deferrals ?? 0)),
+    );
+  const ordered = [...work].sort((a, b) => deferralsOf(b) - deferralsOf(a));
+  const regionOutcomes: RegionOutcome[] = [];
   const failedRegions: Array<{ region: string; error: string }> = [];
-  const failedEvents = new Set<string>();
-  for (const unit of work) {
+  const deferredRegions: string[] = [];
+  // Events whose work did not all complete: failed (retried) wins over deferred (sent back).
+  const unfinished = new Map<string, { status: 'failed'; error: string } | { status: 'deferred' }>();
+  for (const unit of ordered) {
+    const left = remainingMs?.();
+    if (left !== undefined && left < margin) {
+      deferredRegions.push(unit.region);
+      for (const id of unit.eventIds)
+        if (unfinished.get(id)?.status !== 'failed') unfinished.set(id, { status: 'deferred' });
+      deps.log('region not started: too little time left, its events go back to the queue', {
+        region: unit.region,
+        events: unit.eventIds.length,
+        remainingMs: left,
+        safetyMarginMs: margin,
+      });
+      continue;
+    }
     try {
       const callsBefore = deps.pool.apiCalls().total;
       const outcome = await reconcileRegionWork(unit, deps);
-      outcomes.push(outcome);
+      regionOutcomes.push(outcome);
       deps.log('region reconciled', {
         region: unit.region,
         events: unit.eventIds.length,
@@ -129,8 +320,11 @@ export async function processEventBatch(
         apiCalls: deps.pool.apiCalls().total - callsBefore,
       });
     } catch (error) {
-      failedRegions.push({ region: unit.region, error: `${errorName(error)}: ${errorMessage(error)}` });
-      for (const id of unit.eventIds) failedEvents.add(id);
+      const described = describeError(error);
+      failedRegions.push({ region: unit.region, error: described });
+      for (const id of unit.eventIds)
+        if (unfinished.get(id)?.status !== 'failed')
+          unfinished.set(id, { status: 'failed', error: `${unit.region}: ${described}` });
       deps.log('region reconcile failed: its events are retried', {
         region: unit.region,
         error: errorName(error),
@@ -139,24 +333,152 @@ export async function processEventBatch(
     }
   }
 
-  // 4. Settle the claims: done, or given back for the retry.
+  // 5. Settle the claims: done, or given back (for the retry, or the deferred message's next delivery).
+  const toRequeue: QueuedEvent[] = [];
   for (const hint of claimed) {
-    if (outOfScope.includes(hint)) continue;
-    if (failedEvents.has(hint.eventId)) {
+    const [first, ...copies] = messagesByEvent.get(hint.eventId) ?? [];
+    const state = unfinished.get(hint.eventId);
+    const copiesAreDuplicates = () => {
+      for (const copy of copies)
+        settle({
+          messageId: copy.messageId,
+          status: 'ignored',
+          code: 'duplicate',
+          reason: 'twice in the batch',
+        });
+    };
+    if (state === undefined) {
+      try {
+        await deps.state.completeEvent(hint.eventId, options.retainSeconds);
+      } catch (error) {
+        // The work is done; a redelivery within the lease is retried, after it a second reconcile.
+        deps.log('event claim not marked done: it expires with its lease', {
+          eventId: hint.eventId,
+          error: errorName(error),
+          message: errorMessage(error),
+        });
+      }
+      if (first) settle({ messageId: first.messageId, status: 'processed' });
+      copiesAreDuplicates();
+      continue;
+    }
+    try {
       await deps.state.releaseEvent(hint.eventId);
-      for (const id of messagesByEvent.get(hint.eventId) ?? []) failed.add(id);
+    } catch (error) {
+      deps.log('event claim not released: it expires with its lease', {
+        eventId: hint.eventId,
+        error: errorName(error),
+        message: errorMessage(error),
+      });
+    }
+    if (state.status === 'failed') {
+      for (const event of [first, ...copies])
+        if (event) settle({ messageId: event.messageId, status: 'retry', error: state.error });
     } else {
-      await deps.state.completeEvent(hint.eventId, options.retainSeconds);
+      if (first) toRequeue.push(first);
+      copiesAreDuplicates();
     }
   }
 
+  // 6. Deferred work goes back to the events queue as new messages (its receive count starts over).
+  const deferred = await sendAndSettle(
+    deps,
+    'requeue',
+    toRequeue.map((event) => ({
+      messageId: event.messageId,
+      body: event.body,
+      attributes: { [DEFERRALS_ATTRIBUTE]: (event.deferrals ?? 0) + 1 },
+    })),
+    (messageId) => settle({ messageId, status: 'deferred' }),
+    settle,
+  );
+
+  const messages = events.map(
+    (event): MessageOutcome =>
+      outcomes.get(event.messageId) ?? {
+        messageId: event.messageId,
+        status: 'retry',
+        error: 'no outcome (a fault of the handler)',
+      },
+  );
+  // One line per batch: where every message went.
+  const tally = (pick: (m: MessageOutcome) => string | undefined) => {
+    const counts: Record<string, number> = {};
+    for (const m of messages) {
+      const key = pick(m);
+      if (key !== undefined) counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  };
+  deps.log('batch done', {
+    messages: messages.length,
+    ...tally((m) => m.status),
+    ...(messages.some((m) => m.status === 'ignored')
+      ? { ignoredAs: tally((m) => (m.status === 'ignored' ? m.code : undefined)) }
+      : {}),
+    ...(messages.some((m) => m.status === 'dead-lettered')
+      ? { deadLetteredAs: tally((m) => (m.status === 'dead-lettered' ? m.reason : undefined)) }
+      : {}),
+  });
   return {
-    failedMessageIds: events.map((e) => e.messageId).filter((id) => failed.has(id)),
+    failedMessageIds: messages.filter((m) => m.status === 'retry').map((m) => m.messageId),
+    messages,
     malformed,
+    deadLettered,
+    deferred,
     ignored,
     duplicates,
-    outOfScope: outOfScope.length,
-    outcomes,
+    outOfScope,
+    outcomes: regionOutcomes,
     failedRegions,
+    deferredRegions,
   };
+}
+
+/**
+ * Sends `messages` to the dead-letter queue or back to the events queue; each one sent is settled by
+ * `onSent`, each not sent (no queue configured, the send failed) is retried. Returns how many were sent.
+ */
+async function sendAndSettle(
+  deps: BatchDeps,
+  to: 'dead-letter' | 'requeue',
+  messages: readonly OutgoingMessage[],
+  onSent: (messageId: string) => void,
+  settle: (outcome: MessageOutcome) => void,
+): Promise<number> {
+  if (messages.length === 0) return 0;
+  let result: SendOutcome;
+  try {
+    result = deps.queues
+      ? await (to === 'dead-letter' ? deps.queues.deadLetter(messages) : deps.queues.requeue(messages))
+      : {
+          sent: [],
+          failed: messages.map((m) => ({ messageId: m.messageId, error: 'no queue configured' })),
+        };
+  } catch (error) {
+    result = {
+      sent: [],
+      failed: messages.map((m) => ({ messageId: m.messageId, error: describeError(error) })),
+    };
+  }
+  for (const messageId of result.sent) onSent(messageId);
+  for (const { messageId, error } of result.failed) {
+    settle({
+      messageId,
+      status: 'retry',
+      error: `${to === 'dead-letter' ? 'dead-letter' : 'requeue'} send failed: ${error}`,
+    });
+  }
+  if (result.sent.length > 0)
+    deps.log(to === 'dead-letter' ? 'events dead-lettered' : 'events deferred to the queue', {
+      messages: result.sent.length,
+    });
+  if (result.failed.length > 0)
+    deps.log(
+      to === 'dead-letter'
+        ? 'dead-letter send failed: the messages are retried'
+        : 'requeue failed: the messages are retried',
+      { messages: result.failed.length, errors: [...new Set(result.failed.map((f) => f.error))].slice(0, 5) },
+    );
+  return result.sent.length;
 }

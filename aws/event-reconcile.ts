@@ -84,7 +84,17 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
   if (failures[0] !== undefined) throw failures[0].error;
   const clusterIndex = await updateClusterIndex(deps, region, index, snapshots[0], vpcIds, clusterArns);
   const results =
-    deps.mode === 'enforce' ? await applyAccountPlan(plan, deps.pool, undefined, deps.config) : undefined;
+    deps.mode === 'enforce'
+      ? // Long waits (endpoints available, restarts) log a heartbeat through this every 10 s.
+        await applyAccountPlan(
+          plan,
+          deps.pool,
+          (message) => {
+            deps.log(message, { region });
+          },
+          deps.config,
+        )
+      : undefined;
   const scope = { region, ...(vpcIds === undefined ? {} : { vpcIds }) };
   const open = await deps.state.loadOpenFindings(scope);
   const decision = decideAlerts({

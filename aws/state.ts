@@ -5,9 +5,12 @@
  * | item                  | pk                  | sk                     | expires            |
  * | --------------------- | ------------------- | ---------------------- | ------------------ |
  * | open finding          | `FINDINGS#<region>` | `<vpcId>#<findingId>`  | no                 |
- * | event claim           | `EVENT#<eventId>`   | `EVENT`                | 7 days after done  |
+ * | event claim           | `EVENT#<keyId>`     | `EVENT`                | 7 days after done  |
  * | alert not yet sent    | `OUTBOX`            | `<time>#<region>#<vpcId>#<n>` | 7 days      |
  * | VPC → clusters index  | `CLUSTERS#<region>` | `INDEX`                | no                 |
+ *
+ * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}
+ * (DynamoDB refuses a partition key over 2,048 bytes): {@link eventKeyId}.
  *
  * Findings of a Region share a partition, so a Region sweep reads them with one query and an event's
  * VPC with a `begins_with` on the sort key. Agent restarts need no item: their state lives in AWS
@@ -28,9 +31,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import type { OpenFinding, ReconcileScope } from '../core/alerts.ts';
+import { TerminalError } from '../core/errors.ts';
 import type { ClusterIndexEntries } from './discover/cluster-index.ts';
 import { normalise, sameEntries } from './discover/cluster-index.ts';
 import { chunk } from './pagination.ts';
@@ -110,6 +115,8 @@ export interface StateStore {
   /**
    * Claims an event for processing (idempotency): `done` when an earlier delivery completed it, `busy`
    * while another claim's lease runs; a lease past its time (a crashed invocation) is taken over.
+   * Throws a TerminalError (`invalid-key`) when DynamoDB refuses the event's key, any other error
+   * as it came (transient: the message is retried).
    */
   claimEvent(eventId: string, leaseSeconds: number): Promise<EventClaim>;
   /** Marks a claimed event done; the record expires after `retainSeconds`. */
@@ -149,7 +156,30 @@ const clusterIndexKey = (region: string) => ({
   [KEY.partition]: S(`CLUSTERS#${region}`),
   [KEY.sort]: S('INDEX'),
 });
-const eventKey = (eventId: string) => ({ [KEY.partition]: S(`EVENT#${eventId}`), [KEY.sort]: S('EVENT') });
+
+/** Event ids up to this many UTF-8 bytes are their own key; longer ones are hashed. */
+export const EVENT_ID_MAX_BYTES = 512;
+
+/**
+ * The part of an event's key that names it: the id itself when it is at most
+ * {@link EVENT_ID_MAX_BYTES} bytes of well-formed Unicode (a CloudTrail eventID is a UUID), else
+ * `sha256:<hex>` of its JSON text (stable, so redeliveries of one occurrence still share a key; the
+ * JSON text keeps lone surrogates apart). Idempotent: a key id is its own key id.
+ */
+export function eventKeyId(eventId: string): string {
+  if (Buffer.byteLength(eventId) <= EVENT_ID_MAX_BYTES && eventId.isWellFormed()) return eventId;
+  return `sha256:${createHash('sha256').update(JSON.stringify(eventId)).digest('hex')}`;
+}
+
+const eventKey = (eventId: string) => ({
+  [KEY.partition]: S(`EVENT#${eventKeyId(eventId)}`),
+  [KEY.sort]: S('EVENT'),
+});
+
+/** DynamoDB's answer to a request it will never accept as sent (a key too large, a bad value). */
+function isValidationError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationException';
+}
 
 function readRecord<T>(schema: z.ZodMiniType<T>, item: Record<string, AttributeValue>): T {
   const key = `${item[KEY.partition]?.S ?? '?'}/${item[KEY.sort]?.S ?? '?'}`;
@@ -259,6 +289,12 @@ export function createStateStore(
         );
         return 'claimed';
       } catch (error) {
+        if (isValidationError(error))
+          throw new TerminalError(
+            'invalid-key',
+            `state table refused the key of event ${eventKeyId(eventId).slice(0, 100)}: ${(error as Error).message}`,
+            { cause: error },
+          );
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const existing = await client.send(
           new GetItemCommand({ TableName: tableName, Key: eventKey(eventId), ConsistentRead: true }),

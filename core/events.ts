@@ -10,6 +10,8 @@
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import type { IgnoredClass, TerminalReason } from './errors.ts';
+import { TerminalError } from './errors.ts';
 
 // zod/mini ships no messages ("Invalid input" for every issue): install zod's English ones, which
 // the problems of an EventParseError have always quoted.
@@ -50,20 +52,32 @@ export interface ReconcileHint {
   readonly scope: HintScope;
 }
 
+/** What one event asks for: a hint to reconcile, or nothing (an {@link IgnoredClass} with its reason). */
 export type ParsedEvent =
   | { readonly status: 'hint'; readonly hint: ReconcileHint }
   | {
       readonly status: 'ignored';
       readonly eventId: string;
       readonly trigger: string;
+      /** Which of the few classes that may be ignored (core/errors.ts lists them). */
+      readonly code: IgnoredClass;
+      /** For the log: `the call failed (Client.UnauthorizedOperation)`. */
       readonly reason: string;
     };
 
-/** An event the reconciler cannot read: its shape is not one the rules match. */
-export class EventParseError extends Error {
+/**
+ * An event the reconciler cannot read: not JSON, a shape the rules do not produce, or an event they
+ * do not match. Terminal: the same body fails the same way on every delivery.
+ */
+export class EventParseError extends TerminalError {
+  /** Each path that did not fit, with what was expected there. */
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`unexpected event: ${problems.join('; ')}`);
+
+  constructor(
+    problems: readonly string[],
+    reason: Extract<TerminalReason, 'not-json' | 'malformed' | 'unmatched'> = 'malformed',
+  ) {
+    super(reason, `unexpected event: ${problems.join('; ')}`);
     this.name = 'EventParseError';
     this.problems = problems;
   }
@@ -267,25 +281,34 @@ function cloudTrailScope(detail: CloudTrailDetail, eventRegion: string, account?
     case 'RegisterContainerInstance':
       return { kind: 'region', region: eventRegion };
     default:
-      throw new EventParseError([`detail.eventName: ${detail.eventName} is not an event the rules match`]);
+      throw new EventParseError(
+        [`detail.eventName: ${detail.eventName} is not an event the rules match`],
+        'unmatched',
+      );
   }
 }
 
 function parseCloudTrail(event: z.infer<typeof envelope>): ParsedEvent {
   const detail = parseWith(cloudTrailDetail, event.detail, 'detail');
-  const known: readonly string[] =
-    detail.eventSource in CLOUDTRAIL_EVENTS
-      ? CLOUDTRAIL_EVENTS[detail.eventSource as keyof typeof CLOUDTRAIL_EVENTS]
-      : [];
+  // An own property only: `constructor`, `__proto__` or `toString` are "in" every object.
+  const known: readonly string[] = Object.hasOwn(CLOUDTRAIL_EVENTS, detail.eventSource)
+    ? CLOUDTRAIL_EVENTS[detail.eventSource as keyof typeof CLOUDTRAIL_EVENTS]
+    : [];
   const service = detail.eventSource.replace(/\.amazonaws\.com$/, '');
   const trigger = `${service}:${detail.eventName}`;
   const eventId = detail.eventID ?? event.id;
   if (!known.includes(detail.eventName)) {
-    throw new EventParseError([`detail: ${trigger} is not an event the rules match`]);
+    throw new EventParseError([`detail: ${trigger} is not an event the rules match`], 'unmatched');
   }
   // A failed call changed nothing: there is nothing to re-read.
   if (detail.errorCode !== undefined) {
-    return { status: 'ignored', eventId, trigger, reason: `the call failed (${detail.errorCode})` };
+    return {
+      status: 'ignored',
+      eventId,
+      trigger,
+      code: 'call-failed',
+      reason: `the call failed (${detail.errorCode})`,
+    };
   }
   const scope = cloudTrailScope(
     detail,
@@ -303,6 +326,7 @@ function parseContainerInstance(event: z.infer<typeof envelope>): ParsedEvent {
       status: 'ignored',
       eventId: event.id,
       trigger,
+      code: 'instance-inactive',
       reason: `container instance is ${detail.status}`,
     };
   }
@@ -337,7 +361,7 @@ export function parseEvent(input: unknown): ParsedEvent {
       return parseCloudTrail(event);
     case CONTAINER_INSTANCE_DETAIL_TYPE:
       if (event.source !== 'aws.ecs')
-        throw new EventParseError([`source: expected aws.ecs, got ${event.source}`]);
+        throw new EventParseError([`source: expected aws.ecs, got ${event.source}`], 'unmatched');
       return parseContainerInstance(event);
     case SCHEDULE_DETAIL_TYPE:
       return {
@@ -345,7 +369,10 @@ export function parseEvent(input: unknown): ParsedEvent {
         hint: { eventId: event.id, trigger: 'schedule', time: event.time, scope: { kind: 'sweep' } },
       };
     default:
-      throw new EventParseError([`detail-type: "${event['detail-type']}" is not an event the rules match`]);
+      throw new EventParseError(
+        [`detail-type: "${event['detail-type']}" is not an event the rules match`],
+        'unmatched',
+      );
   }
 }
 
@@ -355,14 +382,41 @@ export function parseEventBody(body: string): ParsedEvent {
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new EventParseError([`body: not JSON (${error instanceof Error ? error.message : String(error)})`]);
+    throw new EventParseError(
+      [`body: not JSON (${error instanceof Error ? error.message : String(error)})`],
+      'not-json',
+    );
   }
   return parseEvent(json);
+}
+
+/**
+ * How one message body is to be handled: a {@link ParsedEvent}, or `terminal` with the reason it can
+ * never be processed. Never throws: an error other than an {@link EventParseError} (a bug the body
+ * provoked) is `unprocessable`, since reading a body is deterministic and a retry would throw again.
+ */
+export type EventJudgement =
+  | ParsedEvent
+  | { readonly status: 'terminal'; readonly reason: TerminalReason; readonly problems: readonly string[] };
+
+/** Judges one SQS message body alone (see {@link EventJudgement}); never throws. */
+export function judgeEventBody(body: string): EventJudgement {
+  try {
+    return parseEventBody(body);
+  } catch (error) {
+    if (error instanceof EventParseError)
+      return { status: 'terminal', reason: error.reason, problems: error.problems };
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { status: 'terminal', reason: 'unprocessable', problems: [`(root): reading it threw ${what}`] };
+  }
 }
 
 // ------------------------------------------------------------------------------------------------
 // Coalescing
 // ------------------------------------------------------------------------------------------------
+
+/** The id lists of {@link HintTargets}: a fixed list, never the keys of an object that came in. */
+const TARGET_KEYS = ['vpcIds', 'vpcEndpointIds', 'securityGroupIds', 'subnetIds', 'clusterArns'] as const;
 
 /** The reconciles a batch of hints asks for: per Region, every VPC-naming id, or the whole Region. */
 export type RegionWork =
@@ -424,7 +478,7 @@ export function coalesceHints(
     e.ids.push(hint.eventId);
     if (scope.kind === 'region') e.whole = true;
     else
-      for (const key of Object.keys(scope.targets) as Array<keyof HintTargets>) {
+      for (const key of TARGET_KEYS) {
         for (const id of scope.targets[key] ?? []) e.targets[key].add(id);
       }
   }

@@ -4,17 +4,21 @@
  * failure). Invoked directly with one EventBridge event (e.g. `osls invoke -f reconcile -p
  * events/scheduled-sweep.json`), it processes that event and throws if it fails.
  *
- * Thin: settings come from aws/environment.ts, the work from aws/event-batch.ts.
+ * Thin: settings come from aws/environment.ts (and the queue settings below), the work from
+ * aws/event-batch.ts. A message that can never be processed is sent to the dead-letter queue at once;
+ * a Region not started before the time runs short goes back to the events queue (docs/deploy.md,
+ * "Failure handling").
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { RemediatorDeps } from '../aws/event-reconcile.ts';
-import type { BatchSummary, QueuedEvent } from '../aws/event-batch.ts';
-import { processEventBatch } from '../aws/event-batch.ts';
-import { reconcilerSettings } from '../aws/environment.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BatchDeps, BatchOptions, BatchSummary, QueuedEvent } from '../aws/event-batch.ts';
+import { DEFAULT_BATCH_OPTIONS, DEFAULT_SAFETY_MARGIN_MS, processEventBatch } from '../aws/event-batch.ts';
+import { DEFERRALS_ATTRIBUTE, createEventQueues } from '../aws/event-queue.ts';
+import { SettingsError, reconcilerSettings } from '../aws/environment.ts';
 import { createSnsPublisher } from '../aws/notify.ts';
-import { MAX_ATTEMPTS, RETRY_MODE } from '../aws/clients.ts';
+import { MAX_ATTEMPTS, RETRY_MODE, requestHandlerOptions } from '../aws/clients.ts';
 import type { ClientOptions } from '../aws/clients.ts';
 import { createClientPool } from '../aws/reconcile.ts';
 import { createStateStore } from '../aws/state.ts';
@@ -29,36 +33,70 @@ const RESTART_KINDS: ReadonlySet<string> = new Set(['RESTART_AGENT']);
 /** A direct invocation with one EventBridge event that failed. */
 export class ReconcileFailedError extends Error {
   constructor(summary: BatchSummary) {
-    super(
-      `reconcile failed: ${summary.malformed > 0 ? 'malformed event' : summary.failedRegions.map((f) => `${f.region}: ${f.error}`).join('; ')}`,
-    );
+    const why =
+      summary.malformed > 0
+        ? ['malformed event']
+        : [
+            ...summary.failedRegions.map((f) => `${f.region}: ${f.error}`),
+            ...summary.deferredRegions.map((region) => `${region}: not started, too little time left`),
+            ...summary.messages.flatMap((m) =>
+              m.status === 'retry' && summary.failedRegions.length === 0 ? [m.error] : [],
+            ),
+          ];
+    super(`reconcile failed: ${[...new Set(why)].join('; ')}`);
     this.name = 'ReconcileFailedError';
   }
 }
 
 /**
- * Builds what a reconcile needs from an environment. The deployed handler passes `process.env`;
- * tests pass a moto account's environment and client options.
+ * The seconds of the invocation a Region's reconcile is not started within (`SAFETY_MARGIN_SECONDS`,
+ * default 60): a number from 0 up.
+ */
+export function safetyMarginMs(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_SAFETY_MARGIN_MS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new SettingsError([`SAFETY_MARGIN_SECONDS: expected a number of seconds, got ${value}`]);
+  return seconds * 1000;
+}
+
+/**
+ * Builds what a batch needs from an environment. The deployed handler passes `process.env`;
+ * tests pass a moto account's environment and client options. Besides aws/environment.ts's settings:
+ * `DEAD_LETTER_QUEUE_URL` and `EVENTS_QUEUE_URL` (where terminal messages and deferred work are sent;
+ * without them both are returned for retry instead) and `SAFETY_MARGIN_SECONDS`.
  */
 export function remediatorDeps(
   env: Readonly<Record<string, string | undefined>>,
   t: Telemetry = telemetry,
   clientOptions: ClientOptions = {},
-): RemediatorDeps {
+): BatchDeps {
   const settings = reconcilerSettings(env);
   // The table and the topic live in the function's own Region.
   const region = env.AWS_REGION ?? settings.regions[0];
-  const sdk = { region, retryMode: RETRY_MODE, maxAttempts: MAX_ATTEMPTS, ...clientOptions };
+  // The config's timeouts bound every client, the table's, topic's and queues' too.
+  const sdk = {
+    region,
+    retryMode: RETRY_MODE,
+    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: requestHandlerOptions(settings.config.timeouts),
+    ...clientOptions,
+  };
   return {
     mode: settings.mode,
     regions: settings.regions,
     config: settings.config,
-    pool: createClientPool(clientOptions),
+    pool: createClientPool({ timeouts: settings.config.timeouts, ...clientOptions }),
     state: createStateStore(new DynamoDBClient(sdk), settings.tableName),
     publisher: createSnsPublisher(new SNSClient(sdk), settings.topicArn),
     now: () => new Date(),
     digestIntervalMs: settings.digestIntervalMs,
     ...(env.ACCOUNT_ID ? { accountId: env.ACCOUNT_ID } : {}),
+    queues: createEventQueues(new SQSClient(sdk), {
+      deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
+      eventsQueueUrl: env.EVENTS_QUEUE_URL,
+    }),
+    safetyMarginMs: safetyMarginMs(env.SAFETY_MARGIN_SECONDS),
     log: (message, fields) => {
       t.logger.info(message, fields);
     },
@@ -69,7 +107,10 @@ function recordMetrics(summary: BatchSummary, t: Telemetry, received: number): v
   const { metrics } = t;
   metrics.addMetric('EventsReceived', MetricUnit.Count, received);
   metrics.addMetric('EventsMalformed', MetricUnit.Count, summary.malformed);
-  metrics.addMetric('EventsIgnored', MetricUnit.Count, summary.ignored);
+  // Sent to the dead-letter queue by the handler (terminal), and sent back to the queue (time budget).
+  metrics.addMetric('EventsDeadLettered', MetricUnit.Count, summary.deadLettered);
+  metrics.addMetric('EventsDeferred', MetricUnit.Count, summary.deferred);
+  metrics.addMetric('EventsIgnored', MetricUnit.Count, summary.ignored + summary.outOfScope);
   metrics.addMetric('EventsDuplicate', MetricUnit.Count, summary.duplicates);
   metrics.addMetric('ReconcileFailures', MetricUnit.Count, summary.failedRegions.length);
   const results = summary.outcomes.flatMap((o) => o.results ?? []);
@@ -108,26 +149,76 @@ function isSqsEvent(event: unknown): event is SQSEvent {
   );
 }
 
-let cachedDeps: RemediatorDeps | undefined;
+let cachedDeps: BatchDeps | undefined;
+
+/** The `eer-deferrals` attribute of a message this handler sent back to the queue (0 if none). */
+function deferralsOf(record: SQSRecord): number {
+  // Lambda always sets messageAttributes; a hand-made event may not.
+  const attributes = record.messageAttributes as SQSRecord['messageAttributes'] | undefined;
+  const value = Number(attributes?.[DEFERRALS_ATTRIBUTE]?.stringValue ?? 0);
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
+
+/** An SQS event's records as the batch handler takes them. */
+function queuedEvents(event: SQSEvent): QueuedEvent[] {
+  return event.Records.map((record) => ({
+    messageId: record.messageId,
+    body: record.body,
+    deferrals: deferralsOf(record),
+  }));
+}
+
+/** The batch options of an invocation: with `context`, its remaining time is the budget. */
+function batchOptions(context?: Pick<Context, 'getRemainingTimeInMillis'>): BatchOptions {
+  return {
+    ...DEFAULT_BATCH_OPTIONS,
+    ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+  };
+}
 
 /**
- * Runs one invocation with `deps`: an SQS batch returns its partial batch failures; one direct event
- * returns the summary or throws {@link ReconcileFailedError}.
+ * Runs one SQS batch with `deps`: the partial batch failures for Lambda, and the batch's summary (each
+ * message's outcome). With `context`, no Region's reconcile is started with less than
+ * `deps.safetyMarginMs` of the invocation left.
+ */
+export async function reconcileSqsBatch(
+  event: SQSEvent,
+  deps: BatchDeps,
+  t: Telemetry = telemetry,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<{ readonly response: SQSBatchResponse; readonly summary: BatchSummary }> {
+  const queued = queuedEvents(event);
+  try {
+    const summary = await processEventBatch(queued, deps, batchOptions(context));
+    recordMetrics(summary, t, queued.length);
+    return {
+      response: {
+        batchItemFailures: summary.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
+      },
+      summary,
+    };
+  } finally {
+    if (t.metrics.hasStoredMetrics()) t.metrics.publishStoredMetrics();
+  }
+}
+
+/**
+ * Runs one invocation with `deps`: an SQS batch returns its partial batch failures
+ * ({@link reconcileSqsBatch}); one direct event returns the summary or throws
+ * {@link ReconcileFailedError} (it has no queue: what a batch would dead-letter or defer fails the
+ * call instead).
  */
 export async function runReconcile(
   event: SQSEvent | Record<string, unknown>,
-  deps: RemediatorDeps,
+  deps: BatchDeps,
   t: Telemetry = telemetry,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<SQSBatchResponse | BatchSummary> {
-  const queued: QueuedEvent[] = isSqsEvent(event)
-    ? event.Records.map((record) => ({ messageId: record.messageId, body: record.body }))
-    : [{ messageId: 'direct', body: JSON.stringify(event) }];
+  if (isSqsEvent(event)) return (await reconcileSqsBatch(event, deps, t, context)).response;
+  const queued: QueuedEvent[] = [{ messageId: 'direct', body: JSON.stringify(event) }];
   try {
-    const summary = await processEventBatch(queued, deps);
+    const summary = await processEventBatch(queued, { ...deps, queues: undefined }, batchOptions(context));
     recordMetrics(summary, t, queued.length);
-    if (isSqsEvent(event)) {
-      return { batchItemFailures: summary.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) };
-    }
     if (summary.failedMessageIds.length > 0) throw new ReconcileFailedError(summary);
     return summary;
   } finally {
@@ -142,5 +233,5 @@ export async function handler(
 ): Promise<SQSBatchResponse | BatchSummary> {
   if (context) telemetry.logger.addContext(context);
   cachedDeps ??= remediatorDeps(process.env);
-  return runReconcile(event, cachedDeps);
+  return runReconcile(event, cachedDeps, telemetry, context);
 }

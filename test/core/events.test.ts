@@ -1,7 +1,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { TerminalError } from '../../core/errors.ts';
 import type { ReconcileHint } from '../../core/events.ts';
-import { EventParseError, coalesceHints, parseEvent, parseEventBody } from '../../core/events.ts';
+import {
+  EventParseError,
+  coalesceHints,
+  judgeEventBody,
+  parseEvent,
+  parseEventBody,
+} from '../../core/events.ts';
 
 const eventsDir = new URL('../../events/', import.meta.url);
 const sample = (name: string): Record<string, unknown> =>
@@ -56,11 +63,32 @@ describe('parseEvent', () => {
   it('ignores failed calls and stopped container instances', () => {
     expect(parseEvent(sample('ec2-delete-vpc-endpoints-failed'))).toMatchObject({
       status: 'ignored',
+      code: 'call-failed',
       reason: 'the call failed (Client.UnauthorizedOperation)',
     });
     const inactive = sample('ecs-container-instance-state-change');
     (inactive.detail as Record<string, unknown>).status = 'INACTIVE';
-    expect(parseEvent(inactive)).toMatchObject({ status: 'ignored' });
+    expect(parseEvent(inactive)).toMatchObject({ status: 'ignored', code: 'instance-inactive' });
+  });
+
+  it('reads an inherited key (constructor, __proto__, toString) as an event source the rules do not match', () => {
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const event = withDetail('ec2-modify-vpc-attribute', (d) => {
+        d.eventSource = key;
+        d.eventName = key;
+      });
+      expect(() => parseEvent(event), key).toThrow(EventParseError);
+      expect(judgeEventBody(JSON.stringify(event)), key).toEqual({
+        status: 'terminal',
+        reason: 'unmatched',
+        problems: [`detail: ${key}:${key} is not an event the rules match`],
+      });
+    }
+    // The issue's message, as it came.
+    expect(judgeEventBody('{"detail":{"eventSource":"constructor"}}')).toMatchObject({
+      status: 'terminal',
+      reason: 'malformed',
+    });
   });
 
   it('names the path of what does not fit', () => {
@@ -82,6 +110,30 @@ describe('parseEvent', () => {
       ),
     ).toEqual(['detail: ec2:TerminateInstances is not an event the rules match']);
     expect(() => parseEventBody('not json')).toThrow(/body: not JSON/);
+  });
+});
+
+describe('judgeEventBody', () => {
+  it('never throws: a parse error is terminal with its reason, a hint or an ignored event passes through', () => {
+    expect(judgeEventBody('not json')).toMatchObject({ status: 'terminal', reason: 'not-json' });
+    expect(judgeEventBody('[]')).toMatchObject({ status: 'terminal', reason: 'malformed' });
+    expect(judgeEventBody(JSON.stringify({ ...sample('scheduled-sweep'), 'detail-type': 'Nope' }))).toEqual({
+      status: 'terminal',
+      reason: 'unmatched',
+      problems: ['detail-type: "Nope" is not an event the rules match'],
+    });
+    expect(judgeEventBody(JSON.stringify(sample('scheduled-sweep')))).toMatchObject({ status: 'hint' });
+    expect(judgeEventBody(JSON.stringify(sample('ec2-delete-vpc-endpoints-failed')))).toMatchObject({
+      status: 'ignored',
+      code: 'call-failed',
+    });
+  });
+
+  it('an EventParseError is a TerminalError: it is never retried', () => {
+    const error = new EventParseError(['x: y'], 'not-json');
+    expect(error).toBeInstanceOf(TerminalError);
+    expect(error.reason).toBe('not-json');
+    expect(new EventParseError(['x: y']).reason).toBe('malformed');
   });
 });
 
@@ -198,6 +250,20 @@ describe('coalesceHints', () => {
       { region: 'eu-west-1', whole: true, eventIds: ['c', 'd'] },
     ]);
     expect(outOfScope.map((h) => h.eventId)).toEqual(['e']);
+    // Only the id lists it knows are read from a hint's targets: an odd key is not looked up.
+    const odd = JSON.parse(
+      '{"vpcIds":["vpc-9"],"vpcEndpointIds":[],"securityGroupIds":[],"subnetIds":[],"__proto__":["x"],"constructor":["y"]}',
+    ) as ReturnType<typeof targets>['targets'];
+    expect(
+      coalesceHints([hint('o', { kind: 'targets', region: 'us-east-1', targets: odd })], ['us-east-1']).work,
+    ).toEqual([
+      {
+        region: 'us-east-1',
+        whole: false,
+        eventIds: ['o'],
+        targets: { vpcIds: ['vpc-9'], vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] },
+      },
+    ]);
     expect(coalesceHints([hint('s', { kind: 'sweep' })], ['us-east-1', 'eu-west-1']).work).toEqual([
       { region: 'us-east-1', whole: true, eventIds: ['s'] },
       { region: 'eu-west-1', whole: true, eventIds: ['s'] },

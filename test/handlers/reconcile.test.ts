@@ -7,20 +7,16 @@ import {
   DescribeVpcEndpointsCommand,
 } from '@aws-sdk/client-ec2';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
-import {
-  ChangeMessageVisibilityCommand,
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import type { BatchSummary } from '../../aws/event-batch.ts';
 import { applyAccountPlan, createClientPool, planAccount } from '../../aws/reconcile.ts';
-import { runReconcile } from '../../handlers/reconcile.ts';
+import { TerminalError } from '../../core/errors.ts';
+import { STATE_TABLE_KEY_SCHEMA, createStateStore } from '../../aws/state.ts';
+import { reconcileSqsBatch, runReconcile } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
 import { newAccount } from '../harness/aws.ts';
 import {
@@ -32,7 +28,17 @@ import {
   registerTaskDefinition,
 } from '../harness/seed.ts';
 import type { Stack } from './stack.ts';
-import { createStack, depsFor, drainAlerts, sampleText, sqsEvent, withEventId } from './stack.ts';
+import {
+  attributeOf,
+  createStack,
+  depsFor,
+  drainAlerts,
+  drainQueue,
+  pollOnce,
+  sampleText,
+  sqsEvent,
+  withEventId,
+} from './stack.ts';
 
 interface EcsVpc {
   vpcId: string;
@@ -318,7 +324,7 @@ describe('duplicates, order and bursts', () => {
 });
 
 describe('events that must not change anything', () => {
-  it('a malformed event is a batch item failure with a clear log line; the rest of the batch goes on', async () => {
+  it('a malformed event goes to the dead-letter queue at once, with its reason and a clear log line; the rest of the batch goes on', async () => {
     const { acct, vpc, stack } = await ready('enforce');
     const deps = depsFor(acct, stack);
     const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
@@ -335,27 +341,137 @@ describe('events that must not change anything', () => {
 
     const response = await batch(deps, acct, [notJson, good, wrongShape]);
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-2' }]);
+    expect(response.batchItemFailures).toEqual([]);
     const malformed = deps.logs.filter((l) => l.message.startsWith('malformed event'));
     expect(malformed.map((l) => l.fields.problems)).toEqual([
       [expect.stringMatching(/^body: not JSON/)],
       [expect.stringMatching(/^detail\.requestParameters\.DeleteVpcEndpointsRequest: /)],
     ]);
+    // In the dead-letter queue as received, each with why and the message it came as.
+    const dead = await drainQueue(stack, stack.deadLetterQueueUrl);
+    expect(
+      dead.map((m) => [
+        m.Body,
+        attributeOf(m, 'eer-reason'),
+        attributeOf(m, 'eer-source-message-id'),
+        m.Attributes?.ApproximateReceiveCount,
+      ]),
+    ).toEqual([
+      [notJson, 'not-json', 'm-0', '1'],
+      [wrongShape, 'malformed', 'm-2', '1'],
+    ]);
+    expect(attributeOf(dead[1] ?? {}, 'eer-detail')).toMatch(
+      /^detail\.requestParameters\.DeleteVpcEndpointsRequest: /,
+    );
     expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
     expect(await stackAlerts(stack)).toHaveLength(1);
   });
 
-  it('a malformed event alone changes nothing; a direct invocation throws', async () => {
+  it('a malformed event alone changes nothing; a direct invocation throws (it has no queue)', async () => {
     const { acct, vpc, stack } = await ready('enforce');
     const deps = depsFor(acct, stack);
     await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
     await expect(runReconcile({ 'detail-type': 'Something Else', source: 'aws.ec2' }, deps)).rejects.toThrow(
       /reconcile failed: malformed event/,
     );
+    expect(await drainQueue(stack, stack.deadLetterQueueUrl)).toEqual([]);
     const response = await batch(deps, acct, ['[]']);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await drainQueue(stack, stack.deadLetterQueueUrl)).map((m) => m.Body)).toEqual(['[]']);
     expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeUndefined();
     expect(await stackAlerts(stack)).toEqual([]);
+  });
+
+  it('inherited keys as event source or name are events the rules do not match, not crashes', async () => {
+    const { acct, stack } = await ready('report');
+    const deps = depsFor(acct, stack);
+    const good = sampleText('ec2-modify-vpc-attribute', { account: acct.accountId });
+    const hostile = ['constructor', '__proto__', 'toString'].map((key) => {
+      const event = JSON.parse(good) as { detail: Record<string, unknown> };
+      event.detail.eventSource = key;
+      event.detail.eventName = key;
+      return JSON.stringify(event);
+    });
+    const { response, summary } = await reconcileSqsBatch(sqsEvent([...hostile, good], acct), deps);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary.messages.map((m) => [m.status, m.status === 'dead-lettered' ? m.reason : ''])).toEqual([
+      ['dead-lettered', 'unmatched'],
+      ['dead-lettered', 'unmatched'],
+      ['dead-lettered', 'unmatched'],
+      ['processed', ''],
+    ]);
+    const dead = await drainQueue(stack, stack.deadLetterQueueUrl);
+    expect(dead.map((m) => attributeOf(m, 'eer-detail'))).toEqual([
+      'detail: constructor:constructor is not an event the rules match',
+      'detail: __proto__:__proto__ is not an event the rules match',
+      'detail: toString:toString is not an event the rules match',
+    ]);
+  });
+
+  it('an event id too long for a DynamoDB key is claimed by its hash: processed once, its redelivery a duplicate', async () => {
+    const { acct, stack } = await ready('report');
+    const deps = depsFor(acct, stack);
+    const longId = `${'é'.repeat(1500)}-3000-bytes`;
+    const text = withEventId(sampleText('ec2-modify-vpc-attribute', { account: acct.accountId }), longId);
+    expect(Buffer.byteLength(longId)).toBeGreaterThan(3000);
+
+    const first = await reconcileSqsBatch(sqsEvent([text], acct), deps);
+    expect(first.summary.messages).toEqual([{ messageId: 'm-0', status: 'processed' }]);
+    const again = await reconcileSqsBatch(sqsEvent([text], acct), deps);
+    expect(again.summary.messages).toEqual([
+      { messageId: 'm-0', status: 'ignored', code: 'duplicate', reason: 'already processed' },
+    ]);
+    expect(again.summary.outcomes).toEqual([]);
+  });
+
+  it('a key DynamoDB refuses (ValidationException) dead-letters that event alone; its batch goes on', async () => {
+    const { acct, stack } = await ready('report');
+    const deps = depsFor(acct, stack);
+    const real = deps.state;
+    // As DynamoDB answers a key it will never take: a TerminalError from the state store.
+    const refusing = depsFor(acct, stack, {
+      state: {
+        ...real,
+        claimEvent: (eventId, lease) =>
+          eventId === 'refused'
+            ? Promise.reject(new TerminalError('invalid-key', 'state table refused the key of event refused'))
+            : real.claimEvent(eventId, lease),
+      },
+    });
+    const sample = sampleText('ec2-modify-vpc-attribute', { account: acct.accountId });
+    const { response, summary } = await reconcileSqsBatch(
+      sqsEvent([withEventId(sample, 'refused'), withEventId(sample, 'fine')], acct),
+      refusing,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary.messages.map((m) => m.status)).toEqual(['dead-lettered', 'processed']);
+    const dead = await drainQueue(stack, stack.deadLetterQueueUrl);
+    expect(dead.map((m) => attributeOf(m, 'eer-reason'))).toEqual(['invalid-key']);
+
+    // The state store makes that TerminalError of DynamoDB's own ValidationException (moto's, for a
+    // table whose key is a number: the only way left to refuse a key once long ids are hashed).
+    const dynamodb = new DynamoDBClient({
+      endpoint: acct.endpoint,
+      region: acct.region,
+      credentials: acct.credentials,
+    });
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: 'numbered',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'N' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [...STATE_TABLE_KEY_SCHEMA],
+      }),
+    );
+    const claim = createStateStore(dynamodb, 'numbered').claimEvent('x', 60);
+    await expect(claim).rejects.toBeInstanceOf(TerminalError);
+    await expect(claim).rejects.toMatchObject({
+      reason: 'invalid-key',
+      cause: { name: 'ValidationException' },
+    });
   });
 
   it('an event for a VPC out of scope (ignore tag) or without ECS work changes nothing and alerts nothing', async () => {
@@ -418,75 +534,145 @@ describe('events that must not change anything', () => {
 });
 
 describe('the events queue', () => {
-  it('sends a malformed event to the dead-letter queue after its retries; good events are deleted', async () => {
-    const { acct, vpc, stack } = await ready('enforce');
-    const deps = depsFor(acct, stack);
-    const sqs = stack.sqs;
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'events-dlq' }))).QueueUrl ?? '';
-    const dlqArn =
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
-        .Attributes?.QueueArn ?? '';
+  it('dead-letters a malformed event on its first receive, with its reason; good events are deleted; a failing one is retried until the redrive', async () => {
+    const acct = newAccount();
+    const vpc = await ecsVpc(acct);
+    await converge(acct);
     // As serverless.yml makes it, with fewer receives so that the test is short.
-    const queueUrl =
-      (
-        await sqs.send(
-          new CreateQueueCommand({
-            QueueName: 'events',
-            Attributes: {
-              RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }),
-            },
-          }),
-        )
-      ).QueueUrl ?? '';
+    const stack = await createStack(acct, 'enforce', { maxReceiveCount: 2 });
+    const deps = depsFor(acct, stack);
+    const send = (body: string) =>
+      stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.eventsQueueUrl, MessageBody: body }));
     const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"detail-type": 42}' }));
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
-      }),
-    );
+    await send('{"detail-type": 42}');
+    await send(sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }));
 
-    // Lambda's poller, by hand: receive, invoke, delete what succeeded, make the failures visible again.
-    for (let round = 0; round < 5; round += 1) {
-      const messages =
-        (
-          await sqs.send(
-            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-          )
-        ).Messages ?? [];
-      if (messages.length === 0) break;
-      const event = sqsEvent(
-        messages.map((m) => m.Body ?? ''),
-        acct,
-      );
-      event.Records.forEach((record, i) => (record.messageId = messages[i]?.MessageId ?? ''));
-      const response = (await runReconcile(event, deps)) as SQSBatchResponse;
-      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      for (const m of messages) {
-        if (failed.has(m.MessageId ?? '')) {
-          await sqs.send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: queueUrl,
-              ReceiptHandle: m.ReceiptHandle ?? '',
-              VisibilityTimeout: 0,
-            }),
-          );
-        } else {
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle ?? '' }),
-          );
-        }
-      }
-    }
-
-    const dead =
-      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10 }))).Messages ??
-      [];
-    expect(dead.map((m) => m.Body)).toEqual(['{"detail-type": 42}']);
-    expect(deps.logs.filter((l) => l.message.startsWith('malformed event'))).toHaveLength(2);
+    const first = await pollOnce(acct, stack, deps);
+    expect(first?.messages.map((m) => m.status)).toEqual(['dead-lettered', 'processed']);
+    expect(await pollOnce(acct, stack, deps)).toBeUndefined();
+    const dead = await drainQueue(stack, stack.deadLetterQueueUrl);
+    expect(dead.map((m) => [m.Body, attributeOf(m, 'eer-reason')])).toEqual([
+      ['{"detail-type": 42}', 'malformed'],
+    ]);
+    expect(attributeOf(dead[0] ?? {}, 'eer-detail')).toMatch(/detail-type: Invalid input: expected string/);
+    expect(deps.logs.filter((l) => l.message.startsWith('malformed event'))).toHaveLength(1);
     expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
     expect(await stackAlerts(stack)).toHaveLength(1);
+
+    // A transient failure (the topic is gone: publishing fails) is retried, and only the queue's
+    // redrive policy moves it to the dead-letter queue, as received (no reason of ours).
+    const broken = depsFor(acct, stack, {
+      env: { TOPIC_ARN: `arn:aws:sns:${acct.region}:${acct.accountId}:gone` },
+    });
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const failing = withEventId(sampleText('ec2-modify-vpc-attribute', { vpcId: vpc.vpcId }), 'failing');
+    await send(failing);
+    const statuses: string[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      const summary = await pollOnce(acct, stack, broken);
+      if (!summary) break;
+      statuses.push(...summary.messages.map((m) => m.status));
+    }
+    expect(statuses).toEqual(['retry', 'retry']);
+    const redriven = await drainQueue(stack, stack.deadLetterQueueUrl);
+    expect(redriven.map((m) => [m.Body, attributeOf(m, 'eer-reason')])).toEqual([[failing, undefined]]);
+  });
+});
+
+describe('the time budget', () => {
+  const OTHER = 'eu-west-1';
+  /** A context whose remaining time is read from `times`, one value a call (the last one repeats). */
+  const contextOf = (...times: number[]) => {
+    let calls = 0;
+    return {
+      getRemainingTimeInMillis: () => times[Math.min((calls += 1) - 1, times.length - 1)] ?? 0,
+    };
+  };
+  const twoRegions = async () => {
+    const acct = newAccount();
+    const stack = await createStack(acct, 'report');
+    const deps = depsFor(acct, stack, { env: { REGIONS: `${acct.region},${OTHER}` } });
+    return { acct, stack, deps };
+  };
+
+  it('does not start a Region with less than the safety margin left: its events go back to the queue, without a receive counted, and are processed later', async () => {
+    const { acct, stack, deps } = await twoRegions();
+    const sweep = withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), 'sweep-1');
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.eventsQueueUrl, MessageBody: sweep }));
+
+    // At the start and before the first Region: 300 s and 290 s; before the second: 30 s (< 60 s).
+    const short = await pollOnce(acct, stack, deps, contextOf(300_000, 290_000, 30_000));
+    expect(short?.failedMessageIds).toEqual([]);
+    expect(short?.messages.map((m) => m.status)).toEqual(['deferred']);
+    expect(short?.outcomes.map((o) => o.region)).toEqual([acct.region]);
+    expect(short?.deferredRegions).toEqual([OTHER]);
+    expect(deps.logs.find((l) => l.message.startsWith('region not started'))?.fields).toMatchObject({
+      region: OTHER,
+      remainingMs: 30_000,
+      safetyMarginMs: 60_000,
+    });
+
+    // A new message with the same body: first received, marked as deferred once; its claim was given
+    // back, so it is no duplicate: the sweep runs whole.
+    const [requeued] = await drainQueue(stack, stack.eventsQueueUrl);
+    expect(requeued?.Body).toBe(sweep);
+    expect(requeued?.Attributes?.ApproximateReceiveCount).toBe('1');
+    expect(attributeOf(requeued ?? {}, 'eer-deferrals')).toBe('1');
+    await stack.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.eventsQueueUrl,
+        MessageBody: requeued?.Body ?? '',
+        MessageAttributes: { 'eer-deferrals': { DataType: 'Number', StringValue: '1' } },
+      }),
+    );
+    const later = await pollOnce(acct, stack, deps, contextOf(300_000));
+    expect(later?.messages.map((m) => m.status)).toEqual(['processed']);
+    expect(later?.outcomes.map((o) => o.region)).toEqual([acct.region, OTHER]);
+    expect(await drainQueue(stack, stack.eventsQueueUrl)).toEqual([]);
+  });
+
+  it('reconciles the Regions of deferred events first', async () => {
+    const { acct, deps } = await twoRegions();
+    const here = withEventId(
+      sampleText('ecs-register-container-instance', { account: acct.accountId }),
+      'here',
+    );
+    const there = withEventId(
+      sampleText('ecs-register-container-instance', { account: acct.accountId }).replaceAll(
+        acct.region,
+        OTHER,
+      ),
+      'there',
+    );
+    const event = sqsEvent([here, there], acct);
+    const deferred = event.Records[1];
+    if (deferred)
+      deferred.messageAttributes = {
+        'eer-deferrals': { stringValue: '2', dataType: 'Number', stringListValues: [], binaryListValues: [] },
+      };
+    const { summary } = await reconcileSqsBatch(event, deps, undefined, contextOf(300_000));
+    expect(summary.outcomes.map((o) => o.region)).toEqual([OTHER, acct.region]);
+  });
+
+  it('does not apply a margin that leaves no time at all (set at or above the function timeout)', async () => {
+    const { acct, deps } = await twoRegions();
+    const sweep = withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), 'sweep-2');
+    const { summary } = await reconcileSqsBatch(sqsEvent([sweep], acct), deps, undefined, contextOf(50_000));
+    expect(summary.messages.map((m) => m.status)).toEqual(['processed']);
+    expect(summary.outcomes).toHaveLength(2);
+    expect(deps.logs.map((l) => l.message)).toContain(
+      'safety margin not below the time of the invocation: not applied',
+    );
+  });
+
+  it('without a queue to send it back to (a direct invocation), deferred work fails the call', async () => {
+    const { acct, deps } = await twoRegions();
+    const sweep = JSON.parse(
+      withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), 'sweep-3'),
+    ) as Record<string, unknown>;
+    await expect(runReconcile(sweep, deps, undefined, contextOf(300_000, 290_000, 1_000))).rejects.toThrow(
+      `reconcile failed: ${OTHER}: not started, too little time left`,
+    );
   });
 });
 

@@ -1,23 +1,26 @@
 // The deployed stack's stateful parts, made in a moto account the way serverless.yml makes them: the
-// state table, the alerts topic, and (standing in for the Chatbot channel) an SQS queue subscribed to
-// the topic with raw delivery, so each received body is exactly the published Chatbot notification.
+// state table, the events queue and its dead-letter queue, the alerts topic, and (standing in for the
+// Chatbot channel) an SQS queue subscribed to the topic with raw delivery, so each received body is
+// exactly the published Chatbot notification.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
+  ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { Message } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent, SQSMessageAttributes } from 'aws-lambda';
 import type { ChatbotNotification } from '../../core/chatbot.ts';
 import { chatbotNotificationSchema } from '../../core/chatbot.ts';
-import type { RemediatorDeps } from '../../aws/event-reconcile.ts';
+import type { BatchDeps, BatchSummary } from '../../aws/event-batch.ts';
 import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
-import { remediatorDeps } from '../../handlers/reconcile.ts';
+import { reconcileSqsBatch, remediatorDeps } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
 
@@ -26,6 +29,9 @@ export interface Stack {
   readonly topicArn: string;
   /** The queue subscribed to the topic: where alerts land. */
   readonly alertsQueueUrl: string;
+  /** The events queue (EventsQueue) and its dead-letter queue (EventsDeadLetterQueue). */
+  readonly eventsQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
   readonly sqs: SQSClient;
   /** The reconciler's environment (as serverless.yml sets it) plus the account's. */
   readonly env: Record<string, string>;
@@ -35,7 +41,14 @@ function clientConfig(acct: Account) {
   return { endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials, maxAttempts: 2 };
 }
 
-export async function createStack(acct: Account, mode: 'report' | 'enforce'): Promise<Stack> {
+/** How serverless.yml's EventsQueue moves a message to the dead-letter queue: after five receives. */
+export const MAX_RECEIVE_COUNT = 5;
+
+export async function createStack(
+  acct: Account,
+  mode: 'report' | 'enforce',
+  options: { maxReceiveCount?: number } = {},
+): Promise<Stack> {
   const dynamodb = new DynamoDBClient(clientConfig(acct));
   const sns = new SNSClient(clientConfig(acct));
   const sqs = new SQSClient(clientConfig(acct));
@@ -61,6 +74,28 @@ export async function createStack(acct: Account, mode: 'report' | 'enforce'): Pr
         new GetQueueAttributesCommand({ QueueUrl: alertsQueueUrl, AttributeNames: ['QueueArn'] }),
       )
     ).Attributes?.QueueArn ?? '';
+  const deadLetterQueueUrl =
+    (await sqs.send(new CreateQueueCommand({ QueueName: 'events-dlq' }))).QueueUrl ?? '';
+  const deadLetterArn =
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn ?? '';
+  const eventsQueueUrl =
+    (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: 'events',
+          Attributes: {
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: deadLetterArn,
+              maxReceiveCount: options.maxReceiveCount ?? MAX_RECEIVE_COUNT,
+            }),
+          },
+        }),
+      )
+    ).QueueUrl ?? '';
   await sns.send(
     new SubscribeCommand({
       TopicArn: topicArn,
@@ -73,6 +108,8 @@ export async function createStack(acct: Account, mode: 'report' | 'enforce'): Pr
     tableName,
     topicArn,
     alertsQueueUrl,
+    eventsQueueUrl,
+    deadLetterQueueUrl,
     sqs,
     env: {
       ...acct.env,
@@ -82,6 +119,8 @@ export async function createStack(acct: Account, mode: 'report' | 'enforce'): Pr
       TABLE_NAME: tableName,
       TOPIC_ARN: topicArn,
       ACCOUNT_ID: acct.accountId,
+      DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+      EVENTS_QUEUE_URL: eventsQueueUrl,
     },
   };
 }
@@ -90,8 +129,8 @@ export async function createStack(acct: Account, mode: 'report' | 'enforce'): Pr
 export function depsFor(
   acct: Account,
   stack: Stack,
-  overrides: Partial<RemediatorDeps> & { env?: Record<string, string> } = {},
-): RemediatorDeps & { logs: Array<{ message: string; fields: Record<string, unknown> }> } {
+  overrides: Partial<BatchDeps> & { env?: Record<string, string> } = {},
+): BatchDeps & { logs: Array<{ message: string; fields: Record<string, unknown> }> } {
   const logs: Array<{ message: string; fields: Record<string, unknown> }> = [];
   // Each reconcile runs in a 10-minute window of its own: CreateVpcEndpoint's ClientToken is derived
   // from the window, and AWS (patched moto) answers a replayed token with the endpoint it made then,
@@ -138,6 +177,95 @@ export async function drainAlerts(stack: Stack): Promise<ChatbotNotification[]> 
   }
 }
 
+/** Every message in `queueUrl` (received with all attributes, then deleted). */
+export async function drainQueue(stack: Stack, queueUrl: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const out = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return all;
+    all.push(...messages);
+    await stack.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
+}
+
+/**
+ * Lambda's SQS poller, by hand: receives up to ten messages of the events queue, runs the handler on
+ * them (with `context`, if given), deletes what it reported done and makes its failures visible again.
+ * Undefined when the queue was empty.
+ */
+export async function pollOnce(
+  acct: Account,
+  stack: Stack,
+  deps: BatchDeps,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<BatchSummary | undefined> {
+  const messages =
+    (
+      await stack.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.eventsQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
+        }),
+      )
+    ).Messages ?? [];
+  if (messages.length === 0) return undefined;
+  const event = sqsEvent(
+    messages.map((m) => m.Body ?? ''),
+    acct,
+    messages.map((m) => m.MessageId ?? ''),
+  );
+  event.Records.forEach((record, n) => {
+    const attributes: SQSMessageAttributes = {};
+    for (const [name, value] of Object.entries(messages[n]?.MessageAttributes ?? {}))
+      attributes[name] = {
+        stringValue: value.StringValue,
+        dataType: value.DataType ?? 'String',
+        stringListValues: [],
+        binaryListValues: [],
+      };
+    record.messageAttributes = attributes;
+  });
+  const { response, summary } = await reconcileSqsBatch(event, deps, undefined, context);
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  const entries = (keep: boolean) =>
+    messages
+      .filter((m) => failed.has(m.MessageId ?? '') === keep)
+      .map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle ?? '' }));
+  if (entries(false).length > 0)
+    await stack.sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: stack.eventsQueueUrl, Entries: entries(false) }),
+    );
+  if (entries(true).length > 0)
+    await stack.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: stack.eventsQueueUrl,
+        Entries: entries(true).map((e) => ({ ...e, VisibilityTimeout: 0 })),
+      }),
+    );
+  return summary;
+}
+
+/** A message attribute's string value. */
+export function attributeOf(message: Message, name: string): string | undefined {
+  return message.MessageAttributes?.[name]?.StringValue;
+}
+
 /** Placeholder ids of the events/ samples, replaced by an account's real ones. */
 export const SAMPLE_IDS = {
   account: '111122223333',
@@ -167,11 +295,11 @@ export function withEventId(text: string, eventId: string): string {
   return JSON.stringify(event);
 }
 
-/** An SQS event as Lambda's poller delivers it, one record per body. */
-export function sqsEvent(bodies: readonly string[], acct: Account): SQSEvent {
+/** An SQS event as Lambda's poller delivers it, one record per body (ids `m-<n>`, or `ids`). */
+export function sqsEvent(bodies: readonly string[], acct: Account, ids?: readonly string[]): SQSEvent {
   return {
     Records: bodies.map((body, i) => ({
-      messageId: `m-${i}`,
+      messageId: ids?.[i] ?? `m-${i}`,
       receiptHandle: `rh-${i}`,
       body,
       attributes: {
