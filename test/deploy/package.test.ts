@@ -105,6 +105,24 @@ describe('osls package', () => {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
     expect(byType(template, 'AWS::SNS::Topic')).toHaveLength(1);
+    // The topic under the stack's own key (rotated): CloudWatch alarms of this account may use it, the
+    // reconciler through SNS only.
+    expect(template.Resources.AlertsTopic?.Properties?.KmsMasterKeyId).toEqual({
+      'Fn::GetAtt': ['AlertsKey', 'Arn'],
+    });
+    const key = template.Resources.AlertsKey?.Properties ?? {};
+    expect(key.EnableKeyRotation).toBe(true);
+    const keyStatements = (key.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
+    expect(keyStatements.find((st) => st.Sid === 'CloudWatchAlarmsPublish')).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(statements(template).find((st) => st.Sid === 'AlertsKey')).toMatchObject({
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: { 'Fn::GetAtt': ['AlertsKey', 'Arn'] },
+    });
+    expect(byType(template, 'AWS::KMS::Alias')).toHaveLength(1);
     const alarms = byType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties ?? {});
     expect(alarms.map((a) => a.MetricName)).toEqual(
       expect.arrayContaining([
@@ -122,6 +140,26 @@ describe('osls package', () => {
       Architectures: ['arm64'],
       ReservedConcurrentExecutions: 1,
     });
+    // The reconciler dead-letters and requeues itself: the two queues' URLs, and sqs:SendMessage on
+    // exactly those two queues (and in no other statement).
+    expect(reconcile.Environment).toMatchObject({
+      Variables: {
+        DEAD_LETTER_QUEUE_URL: { Ref: 'EventsDeadLetterQueue' },
+        EVENTS_QUEUE_URL: { Ref: 'EventsQueue' },
+        SAFETY_MARGIN_SECONDS: '60',
+      },
+    });
+    const sends = statements(template).filter((st) => actionsOf(st).includes('sqs:SendMessage'));
+    expect(sends.find((st) => st.Sid === 'DeadLetterAndRequeue')).toEqual({
+      Sid: 'DeadLetterAndRequeue',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: [
+        { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] },
+        { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
+      ],
+    });
+    expect(sends.map((st) => st.Sid).sort()).toEqual(['DeadLetterAndRequeue', 'FailedDeliveries']);
     const mapping = byType(template, 'AWS::Lambda::EventSourceMapping')[0]?.[1].Properties;
     expect(mapping).toMatchObject({
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -176,6 +214,10 @@ describe('osls package', () => {
     expect(JSON.stringify(find('WebhookParameter')?.Resource)).toContain(
       ':parameter/ecs-endpoint-remediator/slack-webhook',
     );
+    // Slack's webhook hosts only, unless slackWebhookAllowedHosts names others (default: none).
+    expect(template.Resources.NotifySlackLambdaFunction?.Properties?.Environment).toMatchObject({
+      Variables: { SLACK_WEBHOOK_ALLOWED_HOSTS: '' },
+    });
     expect(template.Conditions).toMatchObject({ Enforce: { 'Fn::Equals': ['enforce', 'enforce'] } });
   });
 });
