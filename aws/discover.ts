@@ -64,6 +64,10 @@ export async function discoverRegion(
 ): Promise<RegionSnapshot> {
   const ctx = createContext(clients, region, options.onProgress);
   const selected = options.vpcIds === undefined ? undefined : new Set(options.vpcIds);
+  // The groups of the workloads' interfaces serve the inbound check of endpoints and the outbound
+  // check of the workloads: without either, none of them is read.
+  const interfaceGroups =
+    isChecked(config, 'ENDPOINT_SG_NO_HTTPS') || isChecked(config, 'WORKLOAD_SG_NO_HTTPS_EGRESS');
 
   // 1. ECS work: every cluster, or (event-scoped, with a cluster hint) the hinted ones.
   const work = await discoverEcsWork(
@@ -78,9 +82,9 @@ export async function discoverRegion(
 
   // 2 and 3a. The instances behind container instances, and the subnets (see describeSubnets).
   const [allInstances, seenSubnets] = await Promise.all([
-    // Host security groups serve only ENDPOINT_SG_NO_HTTPS: without it, the hosts' places come from
-    // ECS attributes and EC2 is asked only which hosts are not live.
-    isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
+    // Without the group checks, the hosts' places come from ECS attributes and EC2 is asked only
+    // which hosts are not live.
+    interfaceGroups
       ? describeInstances(
           ctx,
           work.containerInstances.map((ci) => ci.ec2InstanceId),
@@ -138,6 +142,35 @@ export async function discoverRegion(
     ...examined.tasks.map((task) => task.taskDefinitionArn),
   ]);
 
+  // The workloads' interfaces: task ENI groups and default groups, then (for the outbound check)
+  // every group those interfaces carry, read with the endpoints' groups.
+  const tasksRead = interfaceGroups
+    ? withInterfaceGroups(ctx, scopedWork.tasks, new Set(examined.tasks.map((task) => task.taskArn)))
+    : Promise.resolve([...scopedWork.tasks]);
+  const servicesRead = interfaceGroups
+    ? withDefaultGroups(
+        ctx,
+        scopedWork.services,
+        subnets,
+        new Set(examined.services.map((service) => service.serviceArn)),
+      )
+    : Promise.resolve([...scopedWork.services]);
+  const workloadGroupIds = isChecked(config, 'WORKLOAD_SG_NO_HTTPS_EGRESS')
+    ? Promise.all([tasksRead, servicesRead]).then(([readTasks, readServices]) => {
+        const examinedTasks = new Set(examined.tasks.map((task) => task.taskArn));
+        const examinedServices = new Set(examined.services.map((service) => service.serviceArn));
+        return distinct([
+          ...examined.ec2Instances.flatMap((instance) => instance.securityGroupIds),
+          ...readTasks
+            .filter((task) => examinedTasks.has(task.taskArn))
+            .flatMap((task) => task.securityGroupIds ?? []),
+          ...readServices
+            .filter((service) => examinedServices.has(service.serviceArn))
+            .flatMap((service) => service.networks.flatMap((network) => network.securityGroupIds)),
+        ]).sort();
+      })
+    : Promise.resolve([]);
+
   // 4-8, the task definitions and the facts of the workloads' interfaces: independent of each other.
   const [
     dns,
@@ -157,24 +190,14 @@ export async function discoverRegion(
       ? describeDns(ctx, inScope)
       : Promise.resolve(new Map<string, VpcDns>()),
     describeRouteTables(ctx, inScopeIds),
-    describeEndpointsAndGroups(ctx, inScopeIds),
+    describeEndpointsAndGroups(ctx, inScopeIds, workloadGroupIds),
     inScopeIds.length > 0 ? describeEndpointServices(ctx) : Promise.resolve([]),
     describeTaskDefinitions(ctx, taskDefinitionArns),
     describeExecClusters(ctx, examined),
     describeHostedZones(ctx, dnsVpcIds),
     dnsVpcIds.length > 0 ? describeResolverRules(ctx, dnsVpcIds) : Promise.resolve([]),
-    // A workload's groups serve only ENDPOINT_SG_NO_HTTPS, as the hosts' do.
-    isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
-      ? withInterfaceGroups(ctx, scopedWork.tasks, new Set(examined.tasks.map((task) => task.taskArn)))
-      : Promise.resolve(scopedWork.tasks),
-    isChecked(config, 'ENDPOINT_SG_NO_HTTPS')
-      ? withDefaultGroups(
-          ctx,
-          scopedWork.services,
-          subnets,
-          new Set(examined.services.map((service) => service.serviceArn)),
-        )
-      : Promise.resolve(scopedWork.services),
+    tasksRead,
+    servicesRead,
     // Instance roles serve only the endpoint policy check.
     isChecked(config, 'ENDPOINT_POLICY_DENIES')
       ? withInstanceRoles(
@@ -197,11 +220,13 @@ export async function discoverRegion(
   const central = await describeCentralEndpoints(ctx, hostedZones, endpoints, dnsVpcIds);
   const allGroups = [...securityGroups, ...central.securityGroups];
   const prefixLists =
-    isChecked(config, 'ENDPOINT_SG_NO_HTTPS') || central.endpoints.length > 0
+    interfaceGroups || central.endpoints.length > 0
       ? await describePrefixLists(
           ctx,
           distinct(
-            allGroups.flatMap((group) => group.ingress.flatMap((rule) => rule.prefixListIds ?? [])),
+            allGroups.flatMap((group) =>
+              [...group.ingress, ...(group.egress ?? [])].flatMap((rule) => rule.prefixListIds ?? []),
+            ),
           ).sort(),
         )
       : [];

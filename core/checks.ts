@@ -24,7 +24,7 @@ import type { SecurityGroup, VpcEndpoint } from './model.ts';
 import { NEEDS, isUnknownNeed } from './needs.ts';
 import { policyFindings } from './policies.ts';
 import type { Admission } from './network.ts';
-import { admitsHttpsFrom, familiesTowards, routeTableOf } from './network.ts';
+import { admitsHttpsFrom, allowsHttpsOut, familiesTowards, routeTableOf } from './network.ts';
 import type { InterfaceService, ManagedService } from './services.ts';
 import {
   GATEWAY_SERVICE,
@@ -213,6 +213,7 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
   const unofferedAzs = gapAzs.filter((az) => !offered.has(az));
   if (unofferedAzs.length > 0) findings.push(azNotOffered(context, service, unofferedAzs));
   findings.push(...admissionFindings(context, service, endpoint));
+  findings.push(...egressFindings(context, service, endpoint));
   findings.push(...policyFindings(context, service, endpoint));
   return findings;
 }
@@ -306,6 +307,65 @@ function unknownAdmissionReason(context: VpcContext, groups: readonly SecurityGr
     return `prefix list ${unreadable[0] ?? ''} could not be read (${read?.reason ?? 'unknown error'})`;
   }
   return 'the security groups of a task interface could not be read (DescribeNetworkInterfaces)';
+}
+
+/**
+ * Whether each caller's own groups let it out to the endpoint on TCP 443 (WORKLOAD_SG_NO_HTTPS_EGRESS).
+ * Only callers whose groups were all read are judged; the workload's groups are never changed.
+ */
+function egressFindings(context: VpcContext, service: ManagedService, endpoint: VpcEndpoint): DraftFinding[] {
+  const endpointSubnets = endpoint.subnetIds.flatMap((id) => context.subnetsById.get(id) ?? []);
+  const endpointGroups = new Set(endpoint.securityGroupIds);
+  const blocked: Caller[] = [];
+  const unsure: Caller[] = [];
+  for (const caller of callersFor(context, service)) {
+    const groups = [...caller.securityGroupIds].map((id) => context.groupsById.get(id));
+    if (!caller.groupsKnown || groups.length === 0 || groups.some((group) => group?.egress === undefined))
+      continue;
+    const families = familiesTowards(caller.subnet, endpoint.ipAddressType);
+    const cidrs = endpointSubnets.flatMap((subnet) => [
+      ...(families.includes(4) && subnet.cidrBlock ? [subnet.cidrBlock] : []),
+      ...(families.includes(6) ? (subnet.ipv6CidrBlocks ?? []) : []),
+    ]);
+    const verdict = allowsHttpsOut(
+      groups.filter((group): group is SecurityGroup => group !== undefined),
+      { cidrs, groupIds: endpointGroups },
+      context.prefixLists,
+    );
+    if (verdict === 'no') blocked.push(caller);
+    if (verdict === 'unknown') unsure.push(caller);
+  }
+  const resourceId = endpoint.vpcEndpointId;
+  if (blocked.length > 0) {
+    return [
+      draft(context, 'WORKLOAD_SG_NO_HTTPS_EGRESS', {
+        service,
+        resourceId,
+        subject: service,
+        message: `the security groups of ${describeCallers(blocked)} allow no TCP 443 out to ${resourceId} (${service}): their calls never leave`,
+        remedy: {
+          kind: 'manual',
+          hint: `allow outbound TCP 443 from the workload's groups to the endpoint's group (${endpoint.securityGroupIds.join(', ') || 'none'}) or its subnets`,
+        },
+      }),
+    ];
+  }
+  if (unsure.length > 0) {
+    return [
+      unknownDraft(
+        context,
+        'WORKLOAD_SG_NO_HTTPS_EGRESS',
+        {
+          service,
+          resourceId,
+          subject: service,
+          message: `whether the security groups of ${describeCallers(unsure)} allow TCP 443 out to ${resourceId} (${service}) cannot be verified`,
+        },
+        'an outbound rule names a prefix list whose entries could not be read',
+      ),
+    ];
+  }
+  return [];
 }
 
 export function azNotOffered(

@@ -24,6 +24,7 @@ export const FINDING_CODES = [
   'CENTRAL_ENDPOINT_UNREACHABLE',
   'SHARED_VPC_UNVERIFIABLE',
   'NEED_UNKNOWN',
+  'WORKLOAD_SG_NO_HTTPS_EGRESS',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

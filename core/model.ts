@@ -133,6 +133,11 @@ export interface SecurityGroup {
   readonly groupName: string;
   readonly tags: Tags;
   readonly ingress: readonly IngressRule[];
+  /**
+   * Outbound rules, in the same shape (CIDRs, prefix lists and groups are destinations); absent when
+   * not read. A new group allows all outbound traffic until someone revokes that rule.
+   */
+  readonly egress?: readonly IngressRule[];
 }
 
 /** What the Region offers for one AWS service name (DescribeVpcEndpointServices). */
@@ -392,4 +397,10 @@ export interface RegionSnapshot {
   readonly peerings?: readonly VpcPeering[];
   /** Reads that failed without failing the Region (access denied, not supported). */
   readonly skippedReads?: readonly SkippedRead[];
+  /**
+   * The endpoints and security groups the deployed remediator recorded as made by itself (its state
+   * table: aws/ownership.ts). Present: a resource is the remediator's only when it carries the managed
+   * tag and is listed here. Absent: the managed tag alone decides (the CLI). Not read by discovery.
+   */
+  readonly ownedResourceIds?: readonly string[];
 }

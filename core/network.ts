@@ -215,3 +215,33 @@ export function routeTo(
     .filter((route) => route.active && cidrContains(route.destination, cidr))
     .sort((a, b) => (prefixLength(b.destination) ?? 0) - (prefixLength(a.destination) ?? 0))[0];
 }
+
+/**
+ * Whether a caller's groups let it open TCP 443 to an endpoint: some outbound rule of some group
+ * (security groups add up) allows TCP 443 to a group the endpoint carries, or to every one of the
+ * endpoint's subnets — by a CIDR containing the subnet's CIDR, or a prefix list with such an entry.
+ * `unknown` when only a prefix list whose entries could not be read might allow it.
+ */
+export function allowsHttpsOut(
+  groups: readonly SecurityGroup[],
+  destination: { readonly cidrs: readonly string[]; readonly groupIds: ReadonlySet<string> },
+  prefixLists: PrefixListEntries = new Map(),
+): Admission {
+  const rules = groups.flatMap((group) => group.egress ?? []).filter(allowsHttps);
+  if (rules.some((rule) => rule.sourceGroupIds.some((id) => destination.groupIds.has(id)))) return 'yes';
+  let unknown = false;
+  for (const cidr of destination.cidrs) {
+    const inRule = rules.some((rule) =>
+      [...rule.cidrs, ...(rule.ipv6Cidrs ?? [])].some((allowed) => cidrContains(allowed, cidr)),
+    );
+    if (inRule) continue;
+    const lists = rules.flatMap((rule) => rule.prefixListIds ?? []).filter((id) => prefixLists.has(id));
+    if (lists.some((id) => (prefixLists.get(id) ?? []).some((entry) => cidrContains(entry, cidr)))) continue;
+    if (lists.some((id) => prefixLists.get(id) === undefined)) {
+      unknown = true;
+      continue;
+    }
+    return 'no';
+  }
+  return unknown ? 'unknown' : 'yes';
+}

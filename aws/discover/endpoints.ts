@@ -9,12 +9,19 @@ import {
 } from '@aws-sdk/client-ec2';
 import type {
   Filter,
+  IpPermission,
   SecurityGroup as SdkSecurityGroup,
   ServiceDetail,
   VpcEndpoint as SdkVpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { MANAGED_TAG } from '../../core/actions.ts';
-import type { EndpointServiceOffer, EndpointState, SecurityGroup, VpcEndpoint } from '../../core/model.ts';
+import type {
+  EndpointServiceOffer,
+  EndpointState,
+  IngressRule,
+  SecurityGroup,
+  VpcEndpoint,
+} from '../../core/model.ts';
 import { MANAGED_SERVICES, serviceNameOf } from '../../core/services.ts';
 import { collectPages, distinct } from '../pagination.ts';
 import type { DiscoveryContext } from './context.ts';
@@ -49,12 +56,14 @@ export interface EndpointsAndGroups {
 
 /**
  * Endpoints of the VPCs (all states but `deleted`) and the security groups that matter: the
- * endpoints' groups and the remediator's managed groups in those VPCs. The managed groups are read
- * while the endpoints are; only endpoint groups not already among them are read afterwards.
+ * endpoints' groups, the remediator's managed groups in those VPCs, and `workloadGroupIds` (the
+ * groups of the interfaces that call the endpoints, whose outbound rules matter). The managed groups
+ * are read while the endpoints are; the others not already among them in one read afterwards.
  */
 export async function describeEndpointsAndGroups(
   ctx: DiscoveryContext,
   vpcIds: readonly string[],
+  workloadGroupIds: Promise<readonly string[]> = Promise.resolve([]),
 ): Promise<EndpointsAndGroups> {
   const managedFilter = { Name: `tag:${MANAGED_TAG.key}`, Values: [MANAGED_TAG.value] };
   const [endpoints, managedGroups] = await Promise.all([
@@ -62,9 +71,10 @@ export async function describeEndpointsAndGroups(
     describeGroups(ctx, 'vpc-id', vpcIds, [managedFilter]),
   ]);
   const known = new Set(managedGroups.map((group) => group.groupId));
-  const missing = distinct(endpoints.flatMap((endpoint) => endpoint.securityGroupIds)).filter(
-    (id) => !known.has(id),
-  );
+  const missing = distinct([
+    ...endpoints.flatMap((endpoint) => endpoint.securityGroupIds),
+    ...(await workloadGroupIds),
+  ]).filter((id) => !known.has(id));
   const endpointGroups = await describeGroups(ctx, 'group-id', missing);
   const securityGroups = [...managedGroups, ...endpointGroups.filter((group) => !known.has(group.groupId))];
   ctx.progress(`ec2: ${securityGroups.length} security groups (${managedGroups.length} managed)`);
@@ -160,23 +170,29 @@ function toSecurityGroup(group: SdkSecurityGroup): SecurityGroup[] {
       vpcId: group.VpcId ?? '',
       groupName: group.GroupName ?? '',
       tags: tagsOf(group.Tags),
-      ingress: (group.IpPermissions ?? []).map((permission) => ({
-        protocol: permission.IpProtocol ?? '-1',
-        ...(permission.FromPort === undefined ? {} : { fromPort: permission.FromPort }),
-        ...(permission.ToPort === undefined ? {} : { toPort: permission.ToPort }),
-        cidrs: (permission.IpRanges ?? []).map((range) => range.CidrIp).filter((cidr) => cidr !== undefined),
-        ipv6Cidrs: (permission.Ipv6Ranges ?? [])
-          .map((range) => range.CidrIpv6)
-          .filter((cidr) => cidr !== undefined),
-        prefixListIds: (permission.PrefixListIds ?? [])
-          .map((list) => list.PrefixListId)
-          .filter((id) => id !== undefined),
-        sourceGroupIds: (permission.UserIdGroupPairs ?? [])
-          .map((pair) => pair.GroupId)
-          .filter((id) => id !== undefined),
-      })),
+      ingress: (group.IpPermissions ?? []).map(toRule),
+      egress: (group.IpPermissionsEgress ?? []).map(toRule),
     },
   ];
+}
+
+/** A rule of either direction: for an outbound rule the CIDRs, lists and groups are destinations. */
+function toRule(permission: IpPermission): IngressRule {
+  return {
+    protocol: permission.IpProtocol ?? '-1',
+    ...(permission.FromPort === undefined ? {} : { fromPort: permission.FromPort }),
+    ...(permission.ToPort === undefined ? {} : { toPort: permission.ToPort }),
+    cidrs: (permission.IpRanges ?? []).map((range) => range.CidrIp).filter((cidr) => cidr !== undefined),
+    ipv6Cidrs: (permission.Ipv6Ranges ?? [])
+      .map((range) => range.CidrIpv6)
+      .filter((cidr) => cidr !== undefined),
+    prefixListIds: (permission.PrefixListIds ?? [])
+      .map((list) => list.PrefixListId)
+      .filter((id) => id !== undefined),
+    sourceGroupIds: (permission.UserIdGroupPairs ?? [])
+      .map((pair) => pair.GroupId)
+      .filter((id) => id !== undefined),
+  };
 }
 
 /**

@@ -360,9 +360,10 @@ describe('discoverRegion', () => {
       routeTableIds: [ec2Net.egress?.routeTableId],
     });
 
-    // The endpoints' group and the managed group; not the unrelated ones.
+    // The endpoints' group, the managed group and the workloads' group (for its outbound rules); not
+    // the unrelated ones. The hosts carry the VPC's default group only when launched without one.
     expect(ids(snapshot.securityGroups, (g) => g.groupId)).toEqual(
-      [seed.groups.endpointSg, seed.groups.managedSg].sort(),
+      [seed.groups.endpointSg, seed.groups.managedSg, seed.groups.taskSg].sort(),
     );
     expect(snapshot.securityGroups.find((g) => g.groupId === seed.groups.endpointSg)).toEqual({
       groupId: seed.groups.endpointSg,
@@ -379,6 +380,10 @@ describe('discoverRegion', () => {
           prefixListIds: [],
           sourceGroupIds: [],
         },
+      ],
+      // A new group's allow-all outbound rule.
+      egress: [
+        { protocol: '-1', cidrs: ['0.0.0.0/0'], ipv6Cidrs: [], prefixListIds: [], sourceGroupIds: [] },
       ],
     });
     expect(snapshot.securityGroups.find((g) => g.groupId === seed.groups.managedSg)).toMatchObject({
@@ -592,7 +597,8 @@ describe('discoverRegion', () => {
     expect(ids(snapshot.subnets, (s) => s.subnetId)).toEqual([...seed.fargateNet.subnetIds].sort());
     expect(snapshot.routeTables.map((t) => t.vpcId)).toEqual([seed.fargateNet.vpcId]);
     expect(snapshot.endpoints).toEqual([]);
-    expect(snapshot.securityGroups).toEqual([]);
+    // No endpoint groups; the tasks' group is read for its outbound rules (WORKLOAD_SG_NO_HTTPS_EGRESS).
+    expect(ids(snapshot.securityGroups, (g) => g.groupId)).toEqual([seed.groups.taskSg]);
     expect(snapshot.containerInstances).toEqual([]);
     expect(snapshot.ec2Instances).toEqual([]);
     // The fargate cluster's work in that VPC; not the ignored VPC's service nor cluster "ec2".
@@ -609,7 +615,7 @@ describe('discoverRegion', () => {
     expect(calls['ec2:DescribeVpcs']).toBe(1);
     expect(calls['ec2:DescribeSubnets']).toBe(1);
     expect(calls['ecs:DescribeTaskDefinition']).toBe(2);
-    expect(calls['ec2:DescribeSecurityGroups']).toBe(1); // managed groups only: no endpoints there
+    expect(calls['ec2:DescribeSecurityGroups']).toBe(2); // managed groups, then the tasks' group (its outbound rules)
   });
 
   it('with a cluster hint, reads only the hinted clusters and their container instances in the VPC: the same snapshot, fewer calls', async () => {
@@ -881,7 +887,13 @@ describe('discoverRegion', () => {
       securityGroupIds: [hostGroup],
       extraAttributes: { 'ecs.vpc-id': null, 'ecs.subnet-id': null },
     });
-    const full = await discoverRegion(clientsFor(acct), acct.region, defaultConfig);
+    // Compared with a discovery that checks only inbound groups: the outbound check reads the
+    // workloads' groups, which placing hosts by attributes goes without.
+    const full = await discoverRegion(
+      clientsFor(acct),
+      acct.region,
+      parseConfig({ checks: { disabled: ['WORKLOAD_SG_NO_HTTPS_EGRESS'] } }),
+    );
     const clients = clientsFor(acct);
     const reads: Array<{ ids: number; filtered: boolean; returned: string[] }> = [];
     clients.ec2.middlewareStack.add(
@@ -904,7 +916,9 @@ describe('discoverRegion', () => {
       },
       { step: 'initialize', name: 'testInstanceReads' },
     );
-    const config = parseConfig({ checks: { disabled: ['ENDPOINT_SG_NO_HTTPS'] } });
+    const config = parseConfig({
+      checks: { disabled: ['ENDPOINT_SG_NO_HTTPS', 'WORKLOAD_SG_NO_HTTPS_EGRESS'] },
+    });
     const snapshot = await discoverRegion(clients, acct.region, config);
 
     // The same snapshot but for the groups of the hosts placed by attributes and of the task ENIs
@@ -930,7 +944,10 @@ describe('discoverRegion', () => {
 
   it.each([
     ['every check on', defaultConfig],
-    ['hosts placed by attributes', parseConfig({ checks: { disabled: ['ENDPOINT_SG_NO_HTTPS'] } })],
+    [
+      'hosts placed by attributes',
+      parseConfig({ checks: { disabled: ['ENDPOINT_SG_NO_HTTPS', 'WORKLOAD_SG_NO_HTTPS_EGRESS'] } }),
+    ],
   ])('drops instance ids that no longer exist and asks again (%s)', async (_, config) => {
     const acct = newAccount();
     const net = await createNetwork(acct, { cidr: '10.6.0.0/16', azs: ['a'] });

@@ -1054,3 +1054,40 @@ describe('endpoint policies', () => {
     expect((await plan(acct)).findings).toEqual([]);
   });
 });
+
+describe('workload egress', () => {
+  it('16. a workload group whose outbound rules no longer allow TCP 443: WORKLOAD_SG_NO_HTTPS_EGRESS, manual, nothing planned for it', async () => {
+    const acct = newAccount();
+    const net = await createNetwork(acct, { cidr: '10.41.0.0/16', azs: ['a'] });
+    await createCluster(acct, 'web');
+    // The workload's group allows only port 80 out: its calls to any endpoint never leave.
+    const app = await createSecurityGroup(acct, {
+      vpcId: net.vpcId,
+      name: 'app',
+      egress: [{ port: 80, cidr: '0.0.0.0/0' }],
+    });
+    await fargateService(acct, {
+      cluster: 'web',
+      name: 'web',
+      subnets: net.subnetIds,
+      securityGroups: [app],
+    });
+    const endpointGroup = await createSecurityGroup(acct, {
+      vpcId: net.vpcId,
+      name: 'endpoints',
+      ingress: [{ port: 443, groupId: app }],
+    });
+    const logs = await createEndpoint(acct, {
+      vpcId: net.vpcId,
+      service: 'logs',
+      subnetIds: net.subnetIds,
+      securityGroupIds: [endpointGroup],
+    });
+    const result = await plan(acct);
+    const finding = findingOf(result, 'WORKLOAD_SG_NO_HTTPS_EGRESS', 'logs');
+    expect(finding).toMatchObject({ status: 'drift', severity: 'high', resourceId: logs });
+    expect(finding.message).toContain('service web');
+    expect(verdict(result, net.vpcId)).toEqual(['WORKLOAD_SG_NO_HTTPS_EGRESS logs']);
+    expect(result.actions).toEqual([]);
+  });
+});

@@ -386,7 +386,14 @@ export class Account {
 
   securityGroup(
     vpcId: string,
-    options: { ingress?: readonly IngressRule[]; name?: string; tags?: Tags; managed?: boolean } = {},
+    options: {
+      ingress?: readonly IngressRule[];
+      /** Outbound rules; default: not read (absent). */
+      egress?: readonly IngressRule[];
+      name?: string;
+      tags?: Tags;
+      managed?: boolean;
+    } = {},
   ): string {
     const groupId = this.#id('sg');
     this.#state.securityGroups.push({
@@ -395,6 +402,7 @@ export class Account {
       groupName: options.name ?? `group-${groupId}`,
       tags: { ...(options.managed ? MANAGED_TAGS : {}), ...options.tags },
       ingress: options.ingress ?? [],
+      ...(options.egress === undefined ? {} : { egress: options.egress }),
     });
     return groupId;
   }

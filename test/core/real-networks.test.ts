@@ -843,3 +843,57 @@ describe('review fixes', () => {
     expect(finding.message).toContain('no zone covers it');
   });
 });
+
+describe('workload egress', () => {
+  /** A private Fargate service (group sg-app, with the given outbound rules) and a healthy logs endpoint. */
+  function egressTo(egress: ReturnType<typeof https>[]) {
+    const a = account();
+    const vpc = a.vpc();
+    const subnet = a.subnet(vpc, { az: 'a', cidr: '10.0.0.0/24' });
+    const app = a.securityGroup(vpc, { name: 'app', egress });
+    a.fargateService([subnet], { groups: [app], taskDefinition: a.taskDefinition({ logDriver: 'awslogs' }) });
+    const endpointGroup = a.securityGroup(vpc, { ingress: [httpsFromGroups(app)] });
+    a.endpoint(vpc, 'logs', { groups: [endpointGroup] });
+    return { a, app, endpointGroup };
+  }
+
+  it('the AWS default outbound rule (all traffic anywhere) lets the workload out', () => {
+    const { a } = egressTo([rule('-1', {}, { cidrs: ['0.0.0.0/0'] })]);
+    expect(findingsOf(planOf(a.snapshot()), 'WORKLOAD_SG_NO_HTTPS_EGRESS')).toEqual([]);
+  });
+
+  it('outbound narrowed to port 80 blocks the workload’s calls to the endpoint: reported, manual, never fixed', () => {
+    const { a } = egressTo([rule('tcp', { from: 80, to: 80 }, { cidrs: ['0.0.0.0/0'] })]);
+    const plan = planOf(a.snapshot());
+    const finding = findingOf(plan, 'WORKLOAD_SG_NO_HTTPS_EGRESS', 'logs');
+    expect(finding).toMatchObject({ status: 'drift', severity: 'high', remediation: { status: 'manual' } });
+    expect(finding.message).toContain('service ');
+    expect(plan.actions).toEqual([]);
+  });
+
+  it('outbound to the endpoint’s group, or to a CIDR holding its subnets, lets it out', () => {
+    const byGroup = egressTo([]);
+    const snapshot = byGroup.a.snapshot();
+    const withRule = {
+      ...snapshot,
+      securityGroups: snapshot.securityGroups.map((group) =>
+        group.groupId === byGroup.app
+          ? { ...group, egress: [httpsFromGroups(byGroup.endpointGroup)] }
+          : group,
+      ),
+    };
+    expect(findingsOf(planOf(withRule), 'WORKLOAD_SG_NO_HTTPS_EGRESS')).toEqual([]);
+    const { a } = egressTo([https('10.0.0.0/16')]);
+    expect(findingsOf(planOf(a.snapshot()), 'WORKLOAD_SG_NO_HTTPS_EGRESS')).toEqual([]);
+  });
+
+  it('groups whose outbound rules were not read are not judged', () => {
+    const a = account();
+    const vpc = a.vpc();
+    const subnet = a.subnet(vpc, { az: 'a' });
+    const app = a.securityGroup(vpc, { name: 'app' });
+    a.fargateService([subnet], { groups: [app], taskDefinition: a.taskDefinition({ logDriver: 'awslogs' }) });
+    a.endpoint(vpc, 'logs', { groups: [a.securityGroup(vpc, { ingress: [httpsFromGroups(app)] })] });
+    expect(findingsOf(planOf(a.snapshot()), 'WORKLOAD_SG_NO_HTTPS_EGRESS')).toEqual([]);
+  });
+});
