@@ -2,7 +2,15 @@
  * Executes RESTART_AGENT: waits for the new ECS endpoints to be available, then restarts the agent
  * through SSM Run Command in waves, verifies each agent reconnects to ECS, and records the restart
  * on the container instance (core/restarts.ts explains why that makes restarts level-triggered).
- * The first failed wave halts every restart left in the run.
+ *
+ * Exactly once (docs/architecture.md, "Agent restarts"): where a claims table is at hand
+ * (aws/restart-guard.ts), each instance's restart for one endpoint change (its cutoff) is claimed
+ * with a conditional write before it is sent (aws/restart-claims.ts), so concurrent runs, a crash or
+ * a retried request never restart an agent twice; a claim sent but not verified is verified by the
+ * next run, not sent again. SendCommand is sent without SDK retries and, after an ambiguous failure,
+ * looked up by the claim id in its Comment before it is sent again. A failed wave halts its own
+ * cluster's rollout; an instance that failed before goes last. Per-instance outcomes are always
+ * returned, also when an error stops the rollout (which halts the run's other restarts too).
  */
 import { CreateTagsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import {
@@ -13,21 +21,36 @@ import {
 import {
   DescribeInstanceInformationCommand,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
-import type { CommandInvocation } from '@aws-sdk/client-ssm';
-import type { AgentRestartTarget, RestartAgentAction, UpdateAgentAction } from '../core/actions.ts';
+import type { CommandInvocation, SendCommandCommandInput } from '@aws-sdk/client-ssm';
+import { randomBytes } from 'node:crypto';
+import type {
+  AgentRestartTarget,
+  RestartAgentAction,
+  RestartMethod,
+  UpdateAgentAction,
+} from '../core/actions.ts';
 import { MANAGED_TAG } from '../core/actions.ts';
 import type { Config } from '../core/config.ts';
 import type { InstanceOutcome } from '../core/report.ts';
 import { RESTARTED_AT_ATTRIBUTE, RESTART_CUTOFF_TAG, RESTART_COMMANDS } from '../core/restarts.ts';
 import type { AwsClients } from './clients.ts';
-import { errorName } from './errors.ts';
+import { errorMessage, errorName } from './errors.ts';
 import { chunk } from './pagination.ts';
+import type { RestartClaim } from './restart-claims.ts';
+import {
+  RESTART_DOCUMENT_STEP,
+  RESTART_DOCUMENT_VERSION,
+  verifyRestartDocument,
+} from './restart-document.ts';
+import type { RestartGuard } from './restart-guard.ts';
+import { restartGuardOf, sendCommandClient } from './restart-guard.ts';
 
 export type RestartSettings = Config['agentRestart'];
 
-/** Shared by every RESTART_AGENT of one apply: the run-wide cap and the halt after a failed wave. */
+/** Shared by every RESTART_AGENT of one apply: the run-wide cap, and the halt after an error. */
 export interface Rollout {
   /** Restarts done or reserved by a rollout under way. */
   restarts: number;
@@ -35,11 +58,10 @@ export interface Rollout {
 }
 
 export interface RestartExecution {
-  readonly outcome: 'succeeded' | 'failed' | 'skipped';
+  readonly outcome: 'succeeded' | 'already-satisfied' | 'failed' | 'skipped';
   readonly message: string;
   readonly instances: readonly InstanceOutcome[];
 }
-
 /** Terminal states of a command invocation. */
 const TERMINAL = new Set([
   'Success',
@@ -100,11 +122,12 @@ function tail(text: string | undefined, lines = 5): string {
   return (text ?? '').trim().split('\n').slice(-lines).join(' | ').slice(0, 500);
 }
 
+/** The VPC's ECS endpoints once available: the managed ones (they carry the cutoff) and the cutoff. */
 async function endpointsAvailable(
   clients: AwsClients,
   action: RestartAgentAction,
   wait: Wait,
-): Promise<string[] | undefined> {
+): Promise<{ readonly managed: string[]; readonly cutoff: string | undefined } | undefined> {
   return pollUntil(async () => {
     const response = await clients.ec2.send(
       new DescribeVpcEndpointsCommand({
@@ -114,7 +137,9 @@ async function endpointsAvailable(
         ],
       }),
     );
-    const endpoints = response.VpcEndpoints ?? [];
+    const endpoints = (response.VpcEndpoints ?? []).filter(
+      (e) => !['deleted', 'deleting'].includes((e.State ?? '').toLowerCase()),
+    );
     const ready = action.waitForServiceNames.every((name) =>
       endpoints.some((e) => e.ServiceName === name && (e.State ?? '').toLowerCase() === 'available'),
     );
@@ -122,7 +147,12 @@ async function endpointsAvailable(
     const managed = endpoints.filter((e) =>
       e.Tags?.some((t) => t.Key === MANAGED_TAG.key && t.Value === MANAGED_TAG.value),
     );
-    return ready ? managed.flatMap((e) => e.VpcEndpointId ?? []) : undefined;
+    const cutoff = endpoints
+      .flatMap((e) => e.Tags?.filter((t) => t.Key === RESTART_CUTOFF_TAG).map((t) => t.Value ?? '') ?? [])
+      .filter((value) => !Number.isNaN(Date.parse(value)))
+      .sort((a, b) => Date.parse(a) - Date.parse(b))
+      .at(-1);
+    return ready ? { managed: managed.flatMap((e) => e.VpcEndpointId ?? []), cutoff } : undefined;
   }, wait);
 }
 
@@ -146,64 +176,177 @@ async function onlineInstances(
   return status;
 }
 
-async function runCommand(
-  clients: AwsClients,
-  action: RestartAgentAction,
-  targets: readonly AgentRestartTarget[],
+/** The documents and parameters a restart is sent with. */
+type Sender = { readonly kind: 'document'; readonly documentName: string } | { readonly kind: 'shell' };
+
+const documentOf = (sender: Sender, method: RestartMethod): string =>
+  sender.kind === 'document' ? sender.documentName : RESTART_COMMANDS[method].document;
+
+function sendCommandInput(
+  sender: Sender,
+  method: RestartMethod,
+  ids: readonly string[],
+  comment: string,
   settings: RestartSettings,
-  onProgress?: (message: string) => void,
-): Promise<Map<string, CommandInvocation | undefined>> {
-  const invocations = new Map<string, CommandInvocation | undefined>();
-  const byMethod = Map.groupBy(targets, (target) => target.method);
-  for (const [method, group] of byMethod) {
-    const { document, commands } = RESTART_COMMANDS[method];
-    for (const ids of chunk(
-      group.map((target) => target.ec2InstanceId),
-      50,
-    )) {
-      const sent = await clients.ssm.send(
-        new SendCommandCommand({
-          DocumentName: document,
-          InstanceIds: ids,
-          Comment: action.comment,
-          TimeoutSeconds: settings.commandTimeoutSeconds,
-          Parameters: { commands: [...commands], executionTimeout: [String(settings.commandTimeoutSeconds)] },
-        }),
-      );
-      const commandId = sent.Command?.CommandId ?? '';
-      const wait = {
-        seconds: settings.commandTimeoutSeconds + 30,
-        what: `SSM command ${commandId} on ${ids.length} instance(s) to finish (${action.id})`,
-        onProgress,
-      };
-      const finished = await pollUntil(async () => {
-        const found: CommandInvocation[] = [];
-        let nextToken: string | undefined;
-        do {
-          const page = await clients.ssm.send(
-            new ListCommandInvocationsCommand({
-              CommandId: commandId,
-              Details: true,
-              MaxResults: 50,
-              NextToken: nextToken,
-            }),
-          );
-          found.push(...(page.CommandInvocations ?? []));
-          nextToken = page.NextToken;
-        } while (nextToken);
-        const done = ids.every((id) =>
-          found.some((inv) => inv.InstanceId === id && TERMINAL.has(inv.Status ?? '')),
-        );
-        return done ? found : undefined;
-      }, wait);
-      for (const id of ids)
-        invocations.set(
-          id,
-          finished?.find((inv) => inv.InstanceId === id),
-        );
+): SendCommandCommandInput & { readonly DocumentName: string } {
+  const parameters: Record<string, string[]> =
+    sender.kind === 'document'
+      ? { method: [method] }
+      : {
+          commands: [...RESTART_COMMANDS[method].commands],
+          executionTimeout: [String(settings.commandTimeoutSeconds)],
+        };
+  return {
+    DocumentName: documentOf(sender, method),
+    InstanceIds: [...ids],
+    Comment: comment,
+    TimeoutSeconds: settings.commandTimeoutSeconds,
+    ...(sender.kind === 'document' ? { DocumentVersion: RESTART_DOCUMENT_VERSION } : {}),
+    Parameters: parameters,
+  };
+}
+
+/** A claim id: 12 hex digits, carried in the command's Comment as `#<id>`. */
+const newId = (): string => randomBytes(6).toString('hex');
+
+/** The command's Comment: the action's (cut to fit) and the claim id, at most 100 characters. */
+export function commentWithClaim(comment: string, sendId: string): string {
+  const tag = ` #${sendId}`;
+  return `${comment.slice(0, 100 - tag.length)}${tag}`;
+}
+
+/** Most SendCommand attempts (each after the previous one is known not to have run). */
+const SEND_ATTEMPTS = 3;
+/** How far back a lost command is looked for, before its claim's time (clock skew). */
+const LOOKUP_SKEW_MS = 5 * 60 * 1000;
+/** Most ListCommands pages read looking for a lost command. */
+const LOOKUP_PAGES = 20;
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'Throttling',
+]);
+
+/**
+ * What a failed SendCommand means: `refused` (a 4xx answer: it did not run), `throttled` (did not run,
+ * may be sent again), or `ambiguous` (a timeout, a 5xx, a lost response: it may have run).
+ */
+export function sendFailureKind(error: unknown): 'refused' | 'throttled' | 'ambiguous' {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  if (THROTTLING.has(errorName(error)) || status === 429) return 'throttled';
+  if (status !== undefined && status >= 400 && status < 500) return 'refused';
+  return 'ambiguous';
+}
+
+/** The command sent with claim id `sendId` (its Comment ends `#<sendId>`), if SSM has it. */
+export async function findSentCommand(
+  clients: AwsClients,
+  documentName: string,
+  sendId: string,
+  since: string,
+): Promise<string | undefined> {
+  const after = new Date(Date.parse(since) - LOOKUP_SKEW_MS);
+  let nextToken: string | undefined;
+  for (let page = 0; page < LOOKUP_PAGES; page += 1) {
+    const out = await clients.ssm.send(
+      new ListCommandsCommand({
+        Filters: [
+          { key: 'DocumentName', value: documentName },
+          { key: 'InvokedAfter', value: (Number.isNaN(after.getTime()) ? new Date(0) : after).toISOString() },
+        ],
+        MaxResults: 50,
+        NextToken: nextToken,
+      }),
+    );
+    const found = out.Commands?.find((command) => command.Comment?.endsWith(`#${sendId}`));
+    if (found?.CommandId) return found.CommandId;
+    nextToken = out.NextToken;
+    if (!nextToken) return undefined;
+  }
+  return undefined;
+}
+
+type SendResult = { readonly commandId: string } | { readonly refused: string };
+
+/**
+ * SendCommand once: never retried blindly. A throttled call is sent again; after an ambiguous failure
+ * the command is looked up by its claim id first, and sent again only if SSM does not have it.
+ */
+async function sendOnce(
+  clients: AwsClients,
+  input: ReturnType<typeof sendCommandInput>,
+  sendId: string,
+  claimedAt: string,
+): Promise<SendResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const out = await sendCommandClient(clients).send(new SendCommandCommand(input));
+      const commandId = out.Command?.CommandId;
+      if (!commandId) throw new Error('SendCommand returned no command id');
+      return { commandId };
+    } catch (error) {
+      const kind = sendFailureKind(error);
+      if (kind === 'refused') return { refused: `${errorName(error)}: ${errorMessage(error)}` };
+      if (attempt >= SEND_ATTEMPTS) throw error;
+      await sleep(500 * 2 ** attempt);
+      if (kind === 'ambiguous') {
+        const found = await findSentCommand(clients, input.DocumentName, sendId, claimedAt);
+        if (found) return { commandId: found };
+      }
     }
   }
-  return invocations;
+}
+
+/** Every invocation of `commandId`, once each of `ids` has ended (or the wait is over). */
+async function invocationsOf(
+  clients: AwsClients,
+  commandId: string,
+  ids: readonly string[],
+  wait: Wait,
+): Promise<CommandInvocation[] | undefined> {
+  return pollUntil(async () => {
+    const found: CommandInvocation[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await clients.ssm.send(
+        new ListCommandInvocationsCommand({
+          CommandId: commandId,
+          Details: true,
+          MaxResults: 50,
+          NextToken: nextToken,
+        }),
+      );
+      found.push(...(page.CommandInvocations ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    const done = ids.every((id) =>
+      found.some((inv) => inv.InstanceId === id && TERMINAL.has(inv.Status ?? '')),
+    );
+    return done ? found : undefined;
+  }, wait);
+}
+
+/**
+ * Whether an invocation restarted the agent: it succeeded and, for the stack's document, the step of
+ * the method ran and succeeded (a step skipped by its platform precondition restarted nothing).
+ */
+function invocationFailure(
+  invocation: CommandInvocation | undefined,
+  method: RestartMethod,
+): string | undefined {
+  const output = tail(invocation?.CommandPlugins?.map((plugin) => plugin.Output ?? '').join('\n'));
+  if (invocation?.Status !== 'Success')
+    return `command ${invocation?.Status ?? 'did not finish'}${output ? `: ${output}` : ''}`;
+  const document = invocation.DocumentName ?? '';
+  if (document.startsWith('AWS-')) return undefined;
+  const step = RESTART_DOCUMENT_STEP[method];
+  const plugin = invocation.CommandPlugins?.find((p) => p.Name === step);
+  return plugin?.Status === 'Success'
+    ? undefined
+    : `step ${step} of ${document} ${plugin?.Status ?? 'did not run'}`;
 }
 
 async function reconnected(
@@ -247,6 +390,34 @@ async function recordRestarts(
   }
 }
 
+/** Which document restarts go through: the guard's stack document when verified, else the shell ones if allowed. */
+async function chooseSender(
+  clients: AwsClients,
+  guard: RestartGuard,
+  onProgress?: (message: string) => void,
+): Promise<Sender | { readonly unusable: string }> {
+  if (!guard.documentName) return { kind: 'shell' };
+  const check = await verifyRestartDocument(clients.ssm, guard.documentName);
+  if (check.status === 'verified') return { kind: 'document', documentName: guard.documentName };
+  const why =
+    check.status === 'missing'
+      ? `the restart document ${guard.documentName} does not exist in ${clients.region} (deploy the stack there)`
+      : `the restart document ${guard.documentName} is not this version's: ${check.reason}`;
+  if (!guard.shellFallback) return { unusable: why };
+  onProgress?.(`${why}: falling back to the AWS shell documents`);
+  return { kind: 'shell' };
+}
+
+/** One instance on its way through a wave. */
+interface InFlight {
+  readonly target: AgentRestartTarget;
+  readonly commandId: string;
+  /** Its claim as last written (absent without a claims table, or when another run holds it). */
+  claim: RestartClaim | undefined;
+  /** Sent by an earlier or concurrent run, verified by this one. */
+  readonly resumed: boolean;
+}
+
 /** Restarts the agent of the action's instances, in waves; never throws for an instance's failure. */
 export async function restartAgents(
   clients: AwsClients,
@@ -255,14 +426,22 @@ export async function restartAgents(
   rollout: Rollout,
   onProgress?: (message: string) => void,
 ): Promise<RestartExecution> {
+  const guard = restartGuardOf(clients);
+  const { claims } = guard;
+  const { region, clusterArn } = action;
+  const runId = newId();
   const outcomes = new Map<string, InstanceOutcome>();
-  const skip = (targets: readonly AgentRestartTarget[], message: string): void => {
-    for (const t of targets)
-      if (!outcomes.has(t.ec2InstanceId))
-        outcomes.set(t.ec2InstanceId, { ec2InstanceId: t.ec2InstanceId, outcome: 'skipped', message });
+  /** Instances another run restarted for this change already. */
+  const doneElsewhere = new Set<string>();
+  const set = (t: AgentRestartTarget, outcome: InstanceOutcome['outcome'], message: string): void => {
+    outcomes.set(t.ec2InstanceId, { ec2InstanceId: t.ec2InstanceId, outcome, message });
   };
+  const skip = (targets: readonly AgentRestartTarget[], message: string): void => {
+    for (const t of targets) if (!outcomes.has(t.ec2InstanceId)) set(t, 'skipped', message);
+  };
+  let order: readonly AgentRestartTarget[] = action.instances;
   const finish = (message: string): RestartExecution => {
-    const instances = action.instances.map(
+    const instances = order.map(
       (t) =>
         outcomes.get(t.ec2InstanceId) ?? {
           ec2InstanceId: t.ec2InstanceId,
@@ -272,8 +451,15 @@ export async function restartAgents(
     );
     const count = (outcome: InstanceOutcome['outcome']) =>
       instances.filter((i) => i.outcome === outcome).length;
+    const settled = instances.every((i) => i.outcome === 'restarted' || doneElsewhere.has(i.ec2InstanceId));
     const outcome =
-      count('failed') > 0 ? 'failed' : count('restarted') === instances.length ? 'succeeded' : 'skipped';
+      count('failed') > 0
+        ? 'failed'
+        : settled && count('restarted') > 0
+          ? 'succeeded'
+          : settled
+            ? 'already-satisfied'
+            : 'skipped';
     return {
       outcome,
       instances,
@@ -285,117 +471,273 @@ export async function restartAgents(
     skip(action.instances, `rollout halted: ${rollout.halted}`);
     return finish(`rollout halted: ${rollout.halted}`);
   }
-  const managedEndpoints = await endpointsAvailable(clients, action, {
+  const sender = await chooseSender(clients, guard, onProgress);
+  if ('unusable' in sender) {
+    for (const t of action.instances) set(t, 'failed', sender.unusable);
+    return finish(sender.unusable);
+  }
+  const endpoints = await endpointsAvailable(clients, action, {
     seconds: settings.waitSeconds,
     what: `the ECS endpoints of ${action.id} to be available`,
     onProgress,
   });
-  if (!managedEndpoints) {
+  if (!endpoints) {
     skip(action.instances, 'the ECS endpoints are not available yet');
     return finish(
       `the ECS endpoints were not available within ${settings.waitSeconds} s; the next run retries`,
     );
   }
-  if (action.refreshCutoff && managedEndpoints.length > 0) {
-    // Instances that registered while the endpoints were pending may still hold public connections.
-    await clients.ec2.send(
-      new CreateTagsCommand({
-        Resources: managedEndpoints,
-        Tags: [{ Key: RESTART_CUTOFF_TAG, Value: new Date().toISOString() }],
-      }),
-    );
+  // The change's identity: the endpoints' cutoff, refreshed once (by whichever run is first) when
+  // this run changed them. Instances that registered while the endpoints were pending may still hold
+  // public connections, hence the refresh.
+  let cutoff = endpoints.cutoff;
+  if (action.refreshCutoff) {
+    const proposed = new Date().toISOString();
+    cutoff = claims
+      ? await claims.refreshCutoff(region, action.vpcId, cutoff, proposed, guard.cutoffReuseSeconds ?? 3600)
+      : proposed;
+    if (endpoints.managed.length > 0 && cutoff !== endpoints.cutoff) {
+      await clients.ec2.send(
+        new CreateTagsCommand({
+          Resources: endpoints.managed,
+          Tags: [{ Key: RESTART_CUTOFF_TAG, Value: cutoff }],
+        }),
+      );
+    }
   }
+  const change = cutoff ?? 'unknown';
+
+  // Instances that failed before go last (stable: the plan's AZ/id order otherwise).
+  const failures = claims
+    ? (await claims.load(region, clusterArn, change)).failures
+    : new Map<string, number>();
+  order = [...action.instances].sort(
+    (a, b) => (failures.get(a.ec2InstanceId) ?? 0) - (failures.get(b.ec2InstanceId) ?? 0),
+  );
 
   // Reserve the budget before any await: rollouts of other VPCs run concurrently in this process.
-  const budget = Math.min(
-    action.instances.length,
-    Math.max(0, settings.maxRestartsPerRun - rollout.restarts),
-  );
+  const budget = Math.min(order.length, Math.max(0, settings.maxRestartsPerRun - rollout.restarts));
   rollout.restarts += budget;
-  const allowed = action.instances.slice(0, budget);
-  skip(
-    action.instances.slice(budget),
-    `agentRestart.maxRestartsPerRun (${settings.maxRestartsPerRun}) reached`,
-  );
+  const allowed = order.slice(0, budget);
+  skip(order.slice(budget), `agentRestart.maxRestartsPerRun (${settings.maxRestartsPerRun}) reached`);
   const waves = chunk(allowed, action.waveSize);
+  const leaseSeconds = guard.leaseSeconds ?? settings.commandTimeoutSeconds + settings.verifySeconds + 120;
+  let clusterHalted: string | undefined;
+  let current: readonly AgentRestartTarget[] = [];
+
+  const fail = async (
+    t: AgentRestartTarget,
+    claim: RestartClaim | undefined,
+    message: string,
+  ): Promise<void> => {
+    set(t, 'failed', message);
+    if (!claims) return;
+    if (claim) await claims.update(region, clusterArn, claim, { status: 'failed', message });
+    await claims.addFailure(region, clusterArn, t.ec2InstanceId, message);
+  };
+
   try {
     for (const [index, wave] of waves.entries()) {
-      if (rollout.halted) {
-        skip(wave, `rollout halted: ${rollout.halted}`);
+      current = wave;
+      if (rollout.halted || clusterHalted) {
+        skip(wave, `rollout halted: ${rollout.halted ?? clusterHalted ?? ''}`);
         continue;
       }
-      // Wait for SSM only when this run created the Run Command endpoints the instances come back through.
       const waveName = `wave ${index + 1}/${waves.length} of ${action.id}`;
-      const status = await onlineInstances(
-        clients,
-        wave.map((t) => t.ec2InstanceId),
-        {
-          seconds: action.waitForSsm ? settings.waitSeconds : 0,
-          what: `SSM to see ${wave.length} instance(s) online (${waveName})`,
-          onProgress,
-        },
-      );
-      const online = wave.filter((t) => status.get(t.ec2InstanceId) === 'Online');
-      for (const t of wave) {
-        if (!online.includes(t))
-          skip(
-            [t],
-            `SSM_UNREACHABLE: ${status.has(t.ec2InstanceId) ? `ping status ${status.get(t.ec2InstanceId) ?? '?'}` : 'not managed by SSM'}`,
+      const inFlight: InFlight[] = [];
+      const candidates: Array<{ target: AgentRestartTarget; expected: RestartClaim | undefined }> = [];
+
+      // 1. What the table says of each instance: done, sent (verify it), being sent, or free to claim.
+      const held = claims
+        ? (await claims.load(region, clusterArn, change)).claims
+        : new Map<string, RestartClaim>();
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      for (const target of wave) {
+        const claim = held.get(target.ec2InstanceId);
+        if (!claim || claim.status === 'failed') {
+          candidates.push({ target, expected: claim });
+        } else if (claim.status === 'done') {
+          doneElsewhere.add(target.ec2InstanceId);
+          set(
+            target,
+            'skipped',
+            `already restarted for this endpoint change (command ${claim.commandId ?? '?'})`,
           );
+        } else if (claim.status === 'sent' && claim.commandId) {
+          inFlight.push({ target, commandId: claim.commandId, claim, resumed: true });
+        } else {
+          // Claimed: its send may have happened (a crash or a lost response before it was recorded).
+          const commandId = await findSentCommand(clients, claim.documentName, claim.sendId, claim.claimedAt);
+          if (commandId) {
+            const sent = await claims?.update(region, clusterArn, claim, { status: 'sent', commandId });
+            inFlight.push({ target, commandId, claim: sent, resumed: true });
+          } else if (claim.leaseUntil > nowSeconds) {
+            set(
+              target,
+              'skipped',
+              `another run is restarting it (claim #${claim.sendId} until ${new Date(claim.leaseUntil * 1000).toISOString()})`,
+            );
+          } else {
+            candidates.push({ target, expected: claim });
+          }
+        }
       }
-      const invocations = await runCommand(clients, action, online, settings, onProgress);
-      const succeeded = online.filter((t) => invocations.get(t.ec2InstanceId)?.Status === 'Success');
-      for (const t of online.filter((target) => !succeeded.includes(target))) {
-        const invocation = invocations.get(t.ec2InstanceId);
-        const output = tail(invocation?.CommandPlugins?.map((plugin) => plugin.Output ?? '').join('\n'));
-        outcomes.set(t.ec2InstanceId, {
-          ec2InstanceId: t.ec2InstanceId,
-          outcome: 'failed',
-          message: `command ${invocation?.Status ?? 'did not finish'}${output ? `: ${output}` : ''}`,
+
+      // 2. SSM must see the instances to send to online. Wait only when this run created the Run
+      // Command endpoints the instances come back through.
+      const status =
+        candidates.length === 0
+          ? new Map<string, string>()
+          : await onlineInstances(
+              clients,
+              candidates.map((c) => c.target.ec2InstanceId),
+              {
+                seconds: action.waitForSsm ? settings.waitSeconds : 0,
+                what: `SSM to see ${candidates.length} instance(s) online (${waveName})`,
+                onProgress,
+              },
+            );
+      const online = candidates.filter((c) => status.get(c.target.ec2InstanceId) === 'Online');
+      for (const { target } of candidates.filter((c) => !online.includes(c))) {
+        const state = status.get(target.ec2InstanceId);
+        skip(
+          [target],
+          `SSM_UNREACHABLE: ${state !== undefined ? `ping status ${state || '?'}` : 'not managed by SSM'}`,
+        );
+      }
+
+      // 3. Claim, then send: one command per method (at most 50 instances, one claim id).
+      for (const [method, group] of Map.groupBy(online, (c) => c.target.method)) {
+        for (const part of chunk(group, 50)) {
+          const sendId = newId();
+          const claimedAt = new Date().toISOString();
+          const documentName = documentOf(sender, method);
+          const mine: Array<{ target: AgentRestartTarget; claim: RestartClaim | undefined }> = [];
+          for (const { target, expected } of part) {
+            if (!claims) {
+              mine.push({ target, claim: undefined });
+              continue;
+            }
+            const claim = await claims.claim(
+              region,
+              clusterArn,
+              {
+                ec2InstanceId: target.ec2InstanceId,
+                cutoff: change,
+                status: 'claimed',
+                sendId,
+                owner: runId,
+                leaseUntil: Math.floor(Date.now() / 1000) + leaseSeconds,
+                claimedAt,
+                documentName,
+              },
+              expected,
+            );
+            if (claim) mine.push({ target, claim });
+            else set(target, 'skipped', 'another run claimed its restart at the same moment');
+          }
+          if (mine.length === 0) continue;
+          const input = sendCommandInput(
+            sender,
+            method,
+            mine.map((m) => m.target.ec2InstanceId),
+            commentWithClaim(action.comment, sendId),
+            settings,
+          );
+          const sent = await sendOnce(clients, input, sendId, claimedAt);
+          if ('refused' in sent) {
+            for (const m of mine) await fail(m.target, m.claim, `SendCommand refused: ${sent.refused}`);
+            continue;
+          }
+          for (const m of mine) {
+            const claim =
+              m.claim &&
+              (await claims?.update(region, clusterArn, m.claim, {
+                status: 'sent',
+                commandId: sent.commandId,
+              }));
+            inFlight.push({ target: m.target, commandId: sent.commandId, claim, resumed: false });
+          }
+        }
+      }
+
+      // 4. Each command to its end.
+      const succeeded: InFlight[] = [];
+      for (const [commandId, group] of Map.groupBy(inFlight, (f) => f.commandId)) {
+        const ids = group.map((f) => f.target.ec2InstanceId);
+        const invocations = await invocationsOf(clients, commandId, ids, {
+          seconds: settings.commandTimeoutSeconds + 30,
+          what: `SSM command ${commandId} on ${ids.length} instance(s) to finish (${action.id})`,
+          onProgress,
         });
+        for (const f of group) {
+          const why = invocationFailure(
+            invocations?.find((inv) => inv.InstanceId === f.target.ec2InstanceId),
+            f.target.method,
+          );
+          if (why === undefined) succeeded.push(f);
+          else await fail(f.target, f.claim, why);
+        }
       }
+
+      // 5. The agents back on ECS, then the restart record (the planner reads it) and the claim done.
       const connected = await reconnected(
         clients,
-        action.clusterArn,
-        succeeded.map((t) => t.containerInstanceArn),
+        clusterArn,
+        succeeded.map((f) => f.target.containerInstanceArn),
         {
           seconds: settings.verifySeconds,
           what: `${succeeded.length} ECS agent(s) to reconnect (${waveName})`,
           onProgress,
         },
       );
-      const restarted = succeeded.filter((t) => connected.has(t.containerInstanceArn));
-      for (const t of succeeded.filter((target) => !connected.has(target.containerInstanceArn))) {
-        outcomes.set(t.ec2InstanceId, {
-          ec2InstanceId: t.ec2InstanceId,
-          outcome: 'failed',
-          message: `the agent did not reconnect to ECS within ${settings.verifySeconds} s`,
-        });
-      }
+      const restarted = succeeded.filter((f) => connected.has(f.target.containerInstanceArn));
+      for (const f of succeeded.filter((s) => !restarted.includes(s)))
+        await fail(
+          f.target,
+          f.claim,
+          `the agent did not reconnect to ECS within ${settings.verifySeconds} s`,
+        );
       await recordRestarts(
         clients,
-        action.clusterArn,
-        restarted.map((t) => t.containerInstanceArn),
+        clusterArn,
+        restarted.map((f) => f.target.containerInstanceArn),
         new Date().toISOString(),
       );
-      for (const t of restarted)
-        outcomes.set(t.ec2InstanceId, {
-          ec2InstanceId: t.ec2InstanceId,
-          outcome: 'restarted',
-          message: RESTART_COMMANDS[t.method].commands.join('; '),
-        });
+      for (const f of restarted) {
+        const how =
+          sender.kind === 'document'
+            ? `${f.commandId}: ${documentOf(sender, f.target.method)} (method ${f.target.method})`
+            : `${f.commandId}: ${RESTART_COMMANDS[f.target.method].commands.join('; ')}`;
+        set(
+          f.target,
+          'restarted',
+          f.resumed ? `verified the restart of an earlier run's command ${how}` : how,
+        );
+        if (claims) {
+          if (f.claim) await claims.update(region, clusterArn, f.claim, { status: 'done' });
+          if ((failures.get(f.target.ec2InstanceId) ?? 0) > 0)
+            await claims.clearFailures(region, clusterArn, f.target.ec2InstanceId);
+        }
+      }
+      const failed = wave.filter((t) => outcomes.get(t.ec2InstanceId)?.outcome === 'failed');
       onProgress?.(`restart ${waveName}: ${restarted.length}/${wave.length} restarted`);
-      if (restarted.length < online.length) rollout.halted = `wave ${index + 1} of ${action.id} failed`;
+      // A failed wave holds back this cluster only; the run's other clusters go on.
+      if (failed.length > 0) clusterHalted = `wave ${index + 1} of ${action.id} failed`;
     }
   } catch (error) {
-    // An AWS error mid-rollout halts the run's other restarts too, as a failed wave does.
+    // An AWS error mid-rollout halts the run's other restarts too; what this one did is still reported.
+    const why = `${errorName(error)}: ${errorMessage(error)}`;
     rollout.halted = `${action.id} stopped by an error`;
-    throw error;
+    for (const t of current)
+      if (!outcomes.has(t.ec2InstanceId)) set(t, 'failed', `the rollout stopped by an error: ${why}`);
+    skip(allowed, `not attempted: the rollout stopped by an error: ${why}`);
+    return finish(`stopped by an error: ${why}`);
   } finally {
     // Give back what this action reserved but did not restart.
     rollout.restarts -= allowed.filter((t) => outcomes.get(t.ec2InstanceId)?.outcome !== 'restarted').length;
   }
-  return finish(rollout.halted ?? '');
+  return finish(clusterHalted ?? rollout.halted ?? '');
 }
 
 /** Executes UPDATE_AGENT; an update that is not needed or already running is satisfied. */

@@ -10,6 +10,7 @@ import { ConfigError, parseConfig } from '../core/config.ts';
 import { applySucceeded, toReport } from '../core/report.ts';
 import { errorMessage } from '../aws/errors.ts';
 import { applyAccountPlan, createClientPool, planAccount } from '../aws/reconcile.ts';
+import { prepareRestarts } from '../aws/restart-discovery.ts';
 import type { CliArgs } from './args.ts';
 import { USAGE, UsageError, parseCliArgs } from './args.ts';
 import { renderText } from './render.ts';
@@ -140,6 +141,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         return EXIT.error;
       }
     }
+    // Agent restarts use the deployed stack's document and claims table where the account has them;
+    // say which, and whether concurrent runs are guarded (aws/restart-discovery.ts).
+    for (const { note } of await prepareRestarts(plan, pool)) process.stderr.write(`${note}\n`);
     writer?.start();
     const results = await applyAccountPlan(plan, pool, progress, config);
     writer?.stop();

@@ -110,7 +110,7 @@ export interface RestartAgentAction extends ActionBase {
   readonly refreshCutoff: boolean;
   /** This run creates the Run Command endpoints: wait for offline instances to come online. */
   readonly waitForSsm: boolean;
-  /** The SSM command comment (at most 100 characters). */
+  /** The SSM command comment, at most 86 characters: the executor appends ` #<claim id>` (SSM allows 100). */
   readonly comment: string;
 }
 

@@ -30,7 +30,10 @@ export const RESTARTED_AT_ATTRIBUTE = 'ecs-endpoint-remediator.agent-restarted-a
 /** The endpoints SSM Run Command needs in subnets without egress. */
 const RUN_COMMAND_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'];
 
-/** The SSM document and commands of each restart method. */
+/**
+ * The AWS shell document and commands of each restart method: what the CLI falls back to where the
+ * account has no deployed restart document (aws/restart-document.ts), with the operator's credentials.
+ */
 export const RESTART_COMMANDS: Readonly<
   Record<RestartMethod, { document: string; commands: readonly string[] }>
 > = {
@@ -346,10 +349,8 @@ export function planRestarts({
       ),
       refreshCutoff: triggers.length > 0,
       waitForSsm: runCommandPlanned.length > 0,
-      comment: `ecs-endpoint-remediator: restart ECS agent after ECS endpoint change in ${vpcId}`.slice(
-        0,
-        100,
-      ),
+      // The executor appends ` #<claim id>` (14 characters) within SSM's 100.
+      comment: `ecs-endpoint-remediator: restart ECS agent, endpoint change in ${vpcId}`.slice(0, 86),
     };
   });
   return { findings, actions: restartActions };

@@ -1,5 +1,7 @@
 // Agent restarts after ECS endpoint changes, through the real SDK against moto extended with SSM Run
 // Command (test/harness/moto_ssm.py: instances are steered by eer-test:* tags on their EC2 instance).
+// These run without a deployed stack, as the CLI does in an account without one: the AWS shell
+// documents, no claims table. test/aws/restart-once.test.ts covers the stack's document and claims.
 import { CreateTagsCommand, DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';

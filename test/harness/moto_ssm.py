@@ -27,11 +27,27 @@ so these patches add them, and let a test steer one instance through tags on its
       agent (>= 1.90.0) NoUpdateAvailableException.
   S5  ECS PutAttributes accepts a container instance's full ARN as targetId with targetType
       container-instance, as AWS does (moto took only the short id then: TargetNotFoundException).
+  S6  SendCommand with a Command document of the account (CreateDocument) checks what AWS checks
+      (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html, Errors):
+      the document exists -> InvalidDocument; DocumentVersion exists -> InvalidDocumentVersion;
+      Parameters are the document's, each value within its allowedValues, every parameter without a
+      default given -> InvalidParameters (moto ran any name with any parameters). The command keeps
+      its DocumentVersion. Each invocation has one plugin per mainSteps step, as the agent reports it
+      (https://docs.aws.amazon.com/systems-manager/latest/userguide/documents-schemas-features.html,
+      cross-platform preconditions): a step whose `platformType` precondition is not the instance's
+      platform is Skipped; the others run (Success, or Failed with eer-test:command=fail). If no step
+      runs, the invocation still ends Success (moto had one aws:runShellScript plugin whatever ran).
+      AWS-owned documents (AWS-*) are not in moto's store: sent as before, unchecked.
+  S7  ListCommands honours Filters (InvokedAfter, InvokedBefore: ISO 8601; DocumentName; Status;
+      other keys -> InvalidFilterKey), MaxResults 1..50 and NextToken, newest first
+      (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommands.html; moto
+      ignored Filters and paging: "not yet implemented").
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
@@ -121,6 +137,61 @@ Command._get_instance_ids_from_targets = _instance_ids_from_targets  # type: ign
 _orig_send_command = SimpleSystemManagerResponse.send_command
 
 
+# S6 ------------------------------------------------------------------------------------------------
+def _account_document(self: Any) -> Any:
+    """The account's Command document SendCommand names, validated as AWS does; None for AWS-* ones."""
+    name = self._get_param("DocumentName") or ""
+    backend = ssm_backends[self.current_account][self.region]
+    documents = backend._documents.get(name)
+    if documents is None:
+        if name.startswith("AWS-"):
+            return None
+        raise JsonRESTError("InvalidDocument", f"Document {name} does not exist in your account")
+    version = self._get_param("DocumentVersion")
+    if version in (None, "", "$DEFAULT"):
+        document = documents.get_default_version()
+    elif version == "$LATEST":
+        document = documents.get_latest_version()
+    else:
+        document = documents.find_by_version(version)
+    if document is None:
+        raise JsonRESTError("InvalidDocumentVersion", f"Document {name} has no version {version}")
+    if document.document_type != "Command":
+        raise JsonRESTError("InvalidDocument", f"Document {name} is not a Command document")
+    declared = (document.content_json or {}).get("parameters") or {}
+    given = self._get_param("Parameters") or {}
+    for key, values in given.items():
+        if key not in declared:
+            raise JsonRESTError("InvalidParameters", f"Parameter {key} is not defined in document {name}")
+        allowed = declared[key].get("allowedValues")
+        if allowed is not None and any(value not in allowed for value in values):
+            raise JsonRESTError("InvalidParameters", f"Parameter {key} value is not one of its allowed values")
+    for key, spec in declared.items():
+        if key not in given and "default" not in spec:
+            raise JsonRESTError("InvalidParameters", f"Parameter {key} is required by document {name}")
+    return document
+
+
+def _document_plugins(document: Any, parameters: dict[str, list[str]], instance: Any, fail: bool) -> list[dict[str, Any]]:
+    platform = "Windows" if (instance.platform or "").lower() == "windows" else "Linux"
+    plugins = []
+    for step in (document.content_json or {}).get("mainSteps") or []:
+        condition = (step.get("precondition") or {}).get("StringEquals") or []
+        runs = not condition or condition == ["platformType", platform]
+        text = "\n".join(step.get("inputs", {}).get("runCommand", []))
+        for key, values in parameters.items():
+            text = text.replace("{{ " + key + " }}", ",".join(values))
+        plugins.append(
+            {
+                "Name": step.get("name", step.get("action")),
+                "Status": ("Failed" if fail else "Success") if runs else "Skipped",
+                "ResponseCode": (1 if fail else 0) if runs else 0,
+                "Output": ("simulated failure" if fail else text) if runs else "Step execution skipped due to unsatisfied preconditions",
+            }
+        )
+    return plugins
+
+
 def _send_command(self: Any) -> ActionResult:
     ids = self._get_param("InstanceIds") or []
     if not 1 <= len(ids) <= 50:
@@ -134,12 +205,21 @@ def _send_command(self: Any) -> ActionResult:
     for instance_id in ids:
         if instance_id not in by_id or not _managed(by_id[instance_id]):
             raise JsonRESTError("InvalidInstanceId", f"Instances [[{instance_id}]] not in a valid state for account")
+    document = _account_document(self)
     result = _orig_send_command(self)
     command = ssm_backends[self.current_account][self.region]._commands[-1]
+    command.document_version = self._get_param("DocumentVersion") or (document.document_version if document else "$DEFAULT")
     failed = 0
     for invocation in command.invocations:
-        tags = _tags(by_id[invocation["InstanceId"]])
-        if tags.get("eer-test:command") == "fail":
+        instance = by_id[invocation["InstanceId"]]
+        tags = _tags(instance)
+        fail = tags.get("eer-test:command") == "fail"
+        if document is not None:
+            invocation["Plugins"] = _document_plugins(document, command.parameters, instance, fail)
+            ran = [plugin for plugin in invocation["Plugins"] if plugin["Status"] != "Skipped"]
+            fail = any(plugin["Status"] == "Failed" for plugin in ran)
+            invocation["PluginName"] = ran[0]["Name"] if ran else invocation["Plugins"][0]["Name"]
+        if fail:
             failed += 1
             invocation.update(
                 Status="Failed",
@@ -192,7 +272,18 @@ def _list_command_invocations(self: Any) -> ActionResult:
                 "Status": invocation["Status"],
                 "StatusDetails": invocation["StatusDetails"],
             }
-            if details:
+            if details and invocation.get("Plugins"):
+                row["CommandPlugins"] = [
+                    {
+                        "Name": plugin["Name"],
+                        "Status": plugin["Status"],
+                        "StatusDetails": plugin["Status"],
+                        "ResponseCode": plugin["ResponseCode"],
+                        "Output": plugin["Output"],
+                    }
+                    for plugin in invocation["Plugins"]
+                ]
+            elif details:
                 row["CommandPlugins"] = [
                     {
                         "Name": invocation["PluginName"],
@@ -249,3 +340,49 @@ def _put_attribute(self: Any, cluster_name: str, name: str, value: Any = None, t
 
 
 EC2ContainerServiceBackend._put_attribute = _put_attribute  # type: ignore[method-assign]
+
+
+# S7 ------------------------------------------------------------------------------------------------
+_LIST_COMMANDS_KEYS = {"InvokedAfter", "InvokedBefore", "Status", "ExecutionStage", "DocumentName"}
+
+
+def _list_commands(self: Any) -> ActionResult:
+    backend = ssm_backends[self.current_account][self.region]
+    command_id = self._get_param("CommandId")
+    instance_id = self._get_param("InstanceId")
+    max_results = int(self._get_param("MaxResults") or 50)
+    if not 1 <= max_results <= 50:
+        raise _validation("MaxResults must be between 1 and 50")
+    commands = backend.list_commands(command_id, instance_id)
+    for f in self._get_param("Filters") or []:
+        key, value = f.get("key"), f.get("value") or ""
+        if key not in _LIST_COMMANDS_KEYS:
+            raise JsonRESTError("InvalidFilterKey", f"The specified key {key} is not valid")
+        if key in ("InvokedAfter", "InvokedBefore"):
+            try:
+                moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise JsonRESTError("InvalidFilterValue", f"{value} is not a valid date") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=datetime.timezone.utc)
+
+            def at(command: Any) -> datetime.datetime:
+                t = command.requested_date_time
+                return t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc)
+
+            commands = [c for c in commands if (at(c) >= moment if key == "InvokedAfter" else at(c) <= moment)]
+        elif key == "DocumentName":
+            commands = [c for c in commands if c.document_name == value]
+        elif key == "Status":
+            commands = [c for c in commands if c.status == value]
+    commands = sorted(commands, key=lambda c: c.requested_date_time, reverse=True)
+    rows = []
+    for command in commands:
+        row = command.response_object()
+        row["DocumentVersion"] = getattr(command, "document_version", "$DEFAULT")
+        rows.append(row)
+    page, token = _page(rows, max_results, self._get_param("NextToken"))
+    return ActionResult({"Commands": page, **({"NextToken": token} if token else {})})
+
+
+SimpleSystemManagerResponse.list_commands = _list_commands  # type: ignore[method-assign]
