@@ -3,10 +3,16 @@
  * parsed into the narrow question "which VPCs of which Region may have drifted?". The event is never
  * the truth: the handler re-reads AWS for the VPCs a hint names (docs/architecture.md, "Event flow").
  *
- * CloudTrail records EC2's newer APIs in an XML-derived shape (`CreateVpcEndpointRequest` wrappers,
- * ids as `{tag, content}` objects or arrays, empty sets as `""`) and its older ones (`ModifyVpcAttribute`,
- * `RevokeSecurityGroupIngress`) in plain lower-camel JSON; ECS calls are JSON. Every shape is validated
- * with zod; anything unexpected is an {@link EventParseError} naming the path that did not fit.
+ * CloudTrail records EC2's newer APIs in an XML-derived shape (`CreateVpcEndpointRequest` and
+ * `DeleteNatGatewayRequest` wrappers, ids as `{tag, content}` objects or arrays, empty sets as `""`) and
+ * its older ones (`ModifyVpcAttribute`, `RevokeSecurityGroupIngress`, the route table, internet gateway,
+ * DHCP options and network interface calls) in plain lower-camel JSON; ECS calls are JSON; Route 53
+ * lower-cases only the first letter of its members (`vPC.vPCId`, `vPC.vPCRegion`). Every shape is
+ * validated with zod; anything unexpected is an {@link EventParseError} naming the path that did not fit.
+ *
+ * Route 53 is a global service: its CloudTrail events reach EventBridge in us-east-1 only (forwarded
+ * to the stack's Region elsewhere, docs/deploy.md). An association names its VPC and the VPC's Region;
+ * a record change names only its zone, and is widened to every Region the deployment reconciles.
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
@@ -23,6 +29,17 @@ export interface HintTargets {
   readonly vpcEndpointIds: readonly string[];
   readonly securityGroupIds: readonly string[];
   readonly subnetIds: readonly string[];
+  /** Route tables (`rtb-…`) whose routes or associations changed; absent when the event names none. */
+  readonly routeTableIds?: readonly string[];
+  /** NAT gateways (`nat-…`), still described a while after their deletion; absent when none. */
+  readonly natGatewayIds?: readonly string[];
+  /** Network interfaces (`eni-…`) whose security groups changed; absent when none. */
+  readonly networkInterfaceIds?: readonly string[];
+  /**
+   * Security groups named by name (`groupName` without a VPC id): EC2 reads them as groups of the
+   * Region's default VPC. Absent when the event names none.
+   */
+  readonly securityGroupNames?: readonly string[];
   /**
    * ECS clusters (full ARNs) the event names: not resolved to VPCs, but read in addition to the
    * clusters the index knows for the resolved VPCs (a new cluster is not in the index yet). Absent when
@@ -34,8 +51,10 @@ export interface HintTargets {
 /**
  * What one event asks for:
  * - `targets`: reconcile the VPCs behind these ids in `region`;
- * - `region`: reconcile all of `region` (the event concerns ECS work whose VPC it does not name);
- * - `sweep`: reconcile every configured Region (the schedule).
+ * - `region`: reconcile all of `region` (the event concerns ECS work whose VPC it does not name, or
+ *   a route table association that no longer exists);
+ * - `sweep`: reconcile every configured Region (the schedule, and a Route 53 change that names only a
+ *   hosted zone, whose VPCs and their Regions the event does not say).
  */
 export type HintScope =
   | { readonly kind: 'targets'; readonly region: string; readonly targets: HintTargets }
@@ -92,6 +111,15 @@ const vpcIdSchema = z.string().check(z.regex(/^vpc-[0-9a-f]+$/, 'expected a VPC 
 const endpointId = z.string().check(z.regex(/^vpce-[0-9a-f]+$/, 'expected a VPC endpoint id'));
 const groupId = z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'expected a security group id'));
 const subnetId = z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'expected a subnet id'));
+const routeTableId = z.string().check(z.regex(/^rtb-[0-9a-f]+$/, 'expected a route table id'));
+const natGatewayId = z.string().check(z.regex(/^nat-[0-9a-f]+$/, 'expected a NAT gateway id'));
+const networkInterfaceId = z.string().check(z.regex(/^eni-[0-9a-f]+$/, 'expected a network interface id'));
+/** A security group's name: up to 255 characters (EC2's limit), not empty. */
+const groupName = z.string().check(z.minLength(1), z.maxLength(255));
+/** A Route 53 hosted zone id, bare (`Z…`) or as a path (`/hostedzone/Z…`). */
+const hostedZoneId = z
+  .string()
+  .check(z.regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, 'expected a hosted zone id'));
 
 /** CloudTrail's XML-derived id list: one `{tag, content}`, several, or `""` for none. */
 function xmlIds(id: z.ZodMiniString<string>) {
@@ -142,6 +170,26 @@ const modifyVpcEndpoint = z.object({
 });
 const modifyVpcAttribute = z.object({ vpcId: vpcIdSchema });
 const securityGroupCall = z.object({ groupId });
+/**
+ * RevokeSecurityGroupIngress names its group by id, or by name alone (`groupName`: EC2 reads it as a
+ * group of the default VPC).
+ */
+const revokeIngress = z.union([z.object({ groupId }), z.object({ groupName })]);
+/** CreateRoute, ReplaceRoute, DeleteRoute, AssociateRouteTable, ReplaceRouteTableAssociation. */
+const routeTableCall = z.object({ routeTableId });
+/** DetachInternetGateway (`internetGatewayId`) and AssociateDhcpOptions (`dhcpOptionsId`) name the VPC. */
+const vpcCall = z.object({ vpcId: vpcIdSchema });
+/** DeleteNatGateway: XML-derived like CreateNatGateway's `CreateNatGatewayRequest` (plain JSON read too). */
+const deleteNatGateway = z.union([
+  z.object({ DeleteNatGatewayRequest: z.object({ NatGatewayId: natGatewayId }) }),
+  z.object({ natGatewayId }),
+]);
+const modifyNetworkInterface = z.object({ networkInterfaceId });
+/** Route 53's VPC member: `vPCId` and `vPCRegion`, as CloudTrail lower-cases the first letter. */
+const route53Vpc = z.object({ vPCId: vpcIdSchema, vPCRegion: region });
+const route53Association = z.object({ hostedZoneId, vPC: route53Vpc });
+const createHostedZone = z.object({ vPC: z.optional(route53Vpc) });
+const changeRecordSets = z.object({ hostedZoneId });
 const modifySecurityGroupRules = z.object({
   ModifySecurityGroupRulesRequest: z.object({ GroupId: groupId }),
 });
@@ -180,6 +228,17 @@ export const CLOUDTRAIL_EVENTS = {
     'RevokeSecurityGroupIngress',
     'ModifySecurityGroupRules',
     'ModifyVpcAttribute',
+    'RevokeSecurityGroupEgress',
+    'CreateRoute',
+    'ReplaceRoute',
+    'DeleteRoute',
+    'AssociateRouteTable',
+    'ReplaceRouteTableAssociation',
+    'DisassociateRouteTable',
+    'DetachInternetGateway',
+    'DeleteNatGateway',
+    'AssociateDhcpOptions',
+    'ModifyNetworkInterfaceAttribute',
   ],
   'ecs.amazonaws.com': [
     'CreateService',
@@ -187,6 +246,13 @@ export const CLOUDTRAIL_EVENTS = {
     'RunTask',
     'StartTask',
     'RegisterContainerInstance',
+  ],
+  // Global: these reach EventBridge in us-east-1 only (docs/deploy.md, "Route 53 events").
+  'route53.amazonaws.com': [
+    'AssociateVPCWithHostedZone',
+    'DisassociateVPCFromHostedZone',
+    'CreateHostedZone',
+    'ChangeResourceRecordSets',
   ],
 } as const;
 
@@ -256,8 +322,57 @@ function cloudTrailScope(detail: CloudTrailDetail, eventRegion: string, account?
     }
     case 'ModifyVpcAttribute':
       return targets({ vpcIds: [parseWith(modifyVpcAttribute, request, at).vpcId] });
-    case 'RevokeSecurityGroupIngress':
+    case 'RevokeSecurityGroupIngress': {
+      const group = parseWith(revokeIngress, request, at);
+      return 'groupId' in group
+        ? targets({ securityGroupIds: [group.groupId] })
+        : targets({ securityGroupNames: [group.groupName] });
+    }
+    case 'RevokeSecurityGroupEgress':
       return targets({ securityGroupIds: [parseWith(securityGroupCall, request, at).groupId] });
+    case 'CreateRoute':
+    case 'ReplaceRoute':
+    case 'DeleteRoute':
+    case 'AssociateRouteTable':
+    case 'ReplaceRouteTableAssociation':
+      return targets({ routeTableIds: [parseWith(routeTableCall, request, at).routeTableId] });
+    case 'DisassociateRouteTable':
+      // It names only the association (`rtbassoc-…`), gone once the call succeeded: the subnet it
+      // concerned, and so its VPC, can no longer be looked up.
+      return { kind: 'region', region: eventRegion };
+    case 'DetachInternetGateway':
+    case 'AssociateDhcpOptions':
+      return targets({ vpcIds: [parseWith(vpcCall, request, at).vpcId] });
+    case 'DeleteNatGateway': {
+      const call = parseWith(deleteNatGateway, request, at);
+      return targets({
+        natGatewayIds: [
+          'natGatewayId' in call ? call.natGatewayId : call.DeleteNatGatewayRequest.NatGatewayId,
+        ],
+      });
+    }
+    case 'ModifyNetworkInterfaceAttribute':
+      return targets({
+        networkInterfaceIds: [parseWith(modifyNetworkInterface, request, at).networkInterfaceId],
+      });
+    // Route 53 (received in us-east-1): an association names the VPC and its Region.
+    case 'AssociateVPCWithHostedZone':
+    case 'DisassociateVPCFromHostedZone': {
+      const { vPC } = parseWith(route53Association, request, at);
+      return { kind: 'targets', region: vPC.vPCRegion, targets: { ...NO_TARGETS, vpcIds: [vPC.vPCId] } };
+    }
+    case 'CreateHostedZone': {
+      const { vPC } = parseWith(createHostedZone, request, at);
+      // A public zone (no VPC; the rule matches private ones only) changes no VPC's resolution, but
+      // its event names no Region either: it is read as a record change.
+      return vPC
+        ? { kind: 'targets', region: vPC.vPCRegion, targets: { ...NO_TARGETS, vpcIds: [vPC.vPCId] } }
+        : { kind: 'sweep' };
+    }
+    case 'ChangeResourceRecordSets':
+      // Names only the zone: the VPCs associated with it, in whichever Regions, are not in the event.
+      parseWith(changeRecordSets, request, at);
+      return { kind: 'sweep' };
     case 'ModifySecurityGroupRules':
       return targets({
         securityGroupIds: [
@@ -416,7 +531,26 @@ export function judgeEventBody(body: string): EventJudgement {
 // ------------------------------------------------------------------------------------------------
 
 /** The id lists of {@link HintTargets}: a fixed list, never the keys of an object that came in. */
-const TARGET_KEYS = ['vpcIds', 'vpcEndpointIds', 'securityGroupIds', 'subnetIds', 'clusterArns'] as const;
+const TARGET_KEYS = [
+  'vpcIds',
+  'vpcEndpointIds',
+  'securityGroupIds',
+  'subnetIds',
+  'routeTableIds',
+  'natGatewayIds',
+  'networkInterfaceIds',
+  'securityGroupNames',
+  'clusterArns',
+] as const;
+
+/** The optional id lists: in a coalesced unit only when some hint named one. */
+const OPTIONAL_TARGET_KEYS = [
+  'routeTableIds',
+  'natGatewayIds',
+  'networkInterfaceIds',
+  'securityGroupNames',
+  'clusterArns',
+] as const;
 
 /** The reconciles a batch of hints asks for: per Region, every VPC-naming id, or the whole Region. */
 export type RegionWork =
@@ -451,6 +585,10 @@ export function coalesceHints(
           vpcEndpointIds: new Set(),
           securityGroupIds: new Set(),
           subnetIds: new Set(),
+          routeTableIds: new Set(),
+          natGatewayIds: new Set(),
+          networkInterfaceIds: new Set(),
+          securityGroupNames: new Set(),
           clusterArns: new Set(),
         },
         ids: [],
@@ -495,7 +633,12 @@ export function coalesceHints(
         vpcEndpointIds: sorted(e.targets.vpcEndpointIds),
         securityGroupIds: sorted(e.targets.securityGroupIds),
         subnetIds: sorted(e.targets.subnetIds),
-        ...(e.targets.clusterArns.size > 0 ? { clusterArns: sorted(e.targets.clusterArns) } : {}),
+        ...Object.fromEntries(
+          OPTIONAL_TARGET_KEYS.filter((key) => e.targets[key].size > 0).map((key) => [
+            key,
+            sorted(e.targets[key]),
+          ]),
+        ),
       },
     };
   });

@@ -270,3 +270,210 @@ describe('coalesceHints', () => {
     ]);
   });
 });
+
+describe('the drift events beyond endpoints (routes, egress, DHCP options, groups, interfaces, Route 53)', () => {
+  const hintOf = (input: unknown) => {
+    const parsed = parseEvent(input);
+    if (parsed.status !== 'hint') throw new Error(`not a hint: ${JSON.stringify(parsed)}`);
+    return parsed.hint;
+  };
+  const NONE = { vpcIds: [], vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] };
+  const inRegion = (targets: Record<string, string[]>, region = 'us-east-1') => ({
+    kind: 'targets',
+    region,
+    targets: { ...NONE, ...targets },
+  });
+
+  it.each([
+    ['ec2-create-route', 'ec2:CreateRoute', { routeTableIds: ['rtb-0a77770000000001'] }],
+    ['ec2-replace-route', 'ec2:ReplaceRoute', { routeTableIds: ['rtb-0a77770000000001'] }],
+    ['ec2-delete-route', 'ec2:DeleteRoute', { routeTableIds: ['rtb-0a77770000000001'] }],
+    ['ec2-associate-route-table', 'ec2:AssociateRouteTable', { routeTableIds: ['rtb-0a77770000000001'] }],
+    [
+      'ec2-replace-route-table-association',
+      'ec2:ReplaceRouteTableAssociation',
+      { routeTableIds: ['rtb-0a77770000000001'] },
+    ],
+    ['ec2-detach-internet-gateway', 'ec2:DetachInternetGateway', { vpcIds: ['vpc-0a11110000000001'] }],
+    ['ec2-delete-nat-gateway', 'ec2:DeleteNatGateway', { natGatewayIds: ['nat-0b88880000000001'] }],
+    ['ec2-associate-dhcp-options', 'ec2:AssociateDhcpOptions', { vpcIds: ['vpc-0a11110000000001'] }],
+    [
+      'ec2-revoke-security-group-egress',
+      'ec2:RevokeSecurityGroupEgress',
+      { securityGroupIds: ['sg-0c33330000000001'] },
+    ],
+    [
+      'ec2-revoke-security-group-ingress-by-name',
+      'ec2:RevokeSecurityGroupIngress',
+      { securityGroupNames: ['ecs-endpoints'] },
+    ],
+    [
+      'ec2-modify-network-interface-attribute',
+      'ec2:ModifyNetworkInterfaceAttribute',
+      { networkInterfaceIds: ['eni-0f66660000000001'] },
+    ],
+  ])('%s names %s’s ids in the call’s Region', (name, trigger, targets) => {
+    const hint = hintOf(sample(name));
+    expect(hint.trigger).toBe(trigger);
+    expect(hint.scope).toEqual(inRegion(targets));
+    // The CloudTrail eventID, as for every CloudTrail event.
+    expect(hint.eventId).toBe((sample(name).detail as { eventID: string }).eventID);
+  });
+
+  it('the Region of the call is awsRegion (an EC2 call in eu-west-1 names ids of eu-west-1)', () => {
+    const event = sample('ec2-delete-route');
+    event.region = 'eu-west-1';
+    (event.detail as Record<string, unknown>).awsRegion = 'eu-west-1';
+    expect(hintOf(event).scope).toEqual(inRegion({ routeTableIds: ['rtb-0a77770000000001'] }, 'eu-west-1'));
+  });
+
+  it('DisassociateRouteTable names only the association, gone after the call: the whole Region', () => {
+    expect(hintOf(sample('ec2-disassociate-route-table')).scope).toEqual({
+      kind: 'region',
+      region: 'us-east-1',
+    });
+  });
+
+  it('reads DeleteNatGateway in its XML-derived shape and in plain JSON', () => {
+    const plain = withDetail('ec2-delete-nat-gateway', (d) => {
+      d.requestParameters = { natGatewayId: 'nat-0b88880000000002' };
+    });
+    expect(hintOf(plain).scope).toEqual(inRegion({ natGatewayIds: ['nat-0b88880000000002'] }));
+    expect(
+      problems(
+        withDetail('ec2-delete-nat-gateway', (d) => {
+          d.requestParameters = { DeleteNatGatewayRequest: { NatGatewayId: 'igw-1' } };
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^detail\.requestParameters/)]);
+  });
+
+  it('RevokeSecurityGroupIngress by id or by name; neither is malformed, not a crash', () => {
+    expect(hintOf(sample('ec2-revoke-security-group-ingress')).scope).toEqual(
+      inRegion({ securityGroupIds: ['sg-0c33330000000001'] }),
+    );
+    const neither = withDetail('ec2-revoke-security-group-ingress-by-name', (d) => {
+      d.requestParameters = { ipPermissions: {} };
+    });
+    expect(judgeEventBody(JSON.stringify(neither))).toMatchObject({
+      status: 'terminal',
+      reason: 'malformed',
+    });
+    const empty = withDetail('ec2-revoke-security-group-ingress-by-name', (d) => {
+      d.requestParameters = { groupName: '' };
+    });
+    expect(judgeEventBody(JSON.stringify(empty))).toMatchObject({ status: 'terminal', reason: 'malformed' });
+  });
+
+  it('a failed call of each new kind is ignored', () => {
+    for (const name of [
+      'ec2-delete-route',
+      'ec2-delete-nat-gateway',
+      'route53-associate-vpc-with-hosted-zone',
+    ]) {
+      const failed = withDetail(name, (d) => {
+        d.errorCode = 'Client.UnauthorizedOperation';
+        d.responseElements = null;
+      });
+      expect(parseEvent(failed), name).toMatchObject({ status: 'ignored', code: 'call-failed' });
+    }
+  });
+
+  describe('Route 53 (received in us-east-1)', () => {
+    it('an association names the VPC in the VPC’s Region, not us-east-1', () => {
+      for (const [name, trigger] of [
+        ['route53-associate-vpc-with-hosted-zone', 'route53:AssociateVPCWithHostedZone'],
+        ['route53-disassociate-vpc-from-hosted-zone', 'route53:DisassociateVPCFromHostedZone'],
+        ['route53-create-hosted-zone', 'route53:CreateHostedZone'],
+      ] as const) {
+        const hint = hintOf(sample(name));
+        expect(hint.trigger, name).toBe(trigger);
+        expect(hint.scope, name).toEqual(inRegion({ vpcIds: ['vpc-0a11110000000001'] }));
+        const elsewhere = withDetail(name, (d) => {
+          (d.requestParameters as { vPC: { vPCRegion: string } }).vPC.vPCRegion = 'eu-west-1';
+        });
+        expect(hintOf(elsewhere).scope, name).toEqual(
+          inRegion({ vpcIds: ['vpc-0a11110000000001'] }, 'eu-west-1'),
+        );
+      }
+    });
+
+    it('a record change names only its zone: every Region the deployment reconciles', () => {
+      const hint = hintOf(sample('route53-change-resource-record-sets'));
+      expect(hint.trigger).toBe('route53:ChangeResourceRecordSets');
+      expect(hint.scope).toEqual({ kind: 'sweep' });
+      // A zone id given as its path is a zone id too.
+      const path = withDetail('route53-change-resource-record-sets', (d) => {
+        (d.requestParameters as Record<string, unknown>).hostedZoneId = '/hostedzone/Z0EXAMPLE1PHZ0000001';
+      });
+      expect(hintOf(path).scope).toEqual({ kind: 'sweep' });
+      const { work } = coalesceHints([hint], ['us-east-1', 'eu-west-1']);
+      expect(work.map((w) => [w.region, w.whole])).toEqual([
+        ['us-east-1', true],
+        ['eu-west-1', true],
+      ]);
+    });
+
+    it('a public zone (no VPC) names no Region: read as a record change', () => {
+      const publicZone = withDetail('route53-create-hosted-zone', (d) => {
+        delete (d.requestParameters as Record<string, unknown>).vPC;
+      });
+      expect(hintOf(publicZone).scope).toEqual({ kind: 'sweep' });
+    });
+
+    it('names the path of a VPC member that does not fit', () => {
+      expect(
+        problems(
+          withDetail('route53-associate-vpc-with-hosted-zone', (d) => {
+            (d.requestParameters as Record<string, unknown>).vPC = { VPCId: 'vpc-0a11110000000001' };
+          }),
+        ),
+      ).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^detail\.requestParameters\.vPC\.vPCId: /),
+          expect.stringMatching(/^detail\.requestParameters\.vPC\.vPCRegion: /),
+        ]),
+      );
+      // Another Route 53 call is one the rules do not match.
+      expect(
+        problems(
+          withDetail('route53-change-resource-record-sets', (d) => {
+            d.eventName = 'DeleteHostedZone';
+          }),
+        ),
+      ).toEqual(['detail: route53:DeleteHostedZone is not an event the rules match']);
+    });
+  });
+
+  it('coalesces the new id lists with the others; a list no hint named is absent', () => {
+    const hints = [
+      'ec2-delete-route',
+      'ec2-delete-nat-gateway',
+      'ec2-modify-network-interface-attribute',
+      'ec2-revoke-security-group-ingress-by-name',
+      'ec2-revoke-security-group-egress',
+      'route53-associate-vpc-with-hosted-zone',
+    ].map((name) => hintOf(sample(name)));
+    expect(coalesceHints(hints, ['us-east-1']).work).toEqual([
+      {
+        region: 'us-east-1',
+        whole: false,
+        eventIds: hints.map((h) => h.eventId),
+        targets: {
+          vpcIds: ['vpc-0a11110000000001'],
+          vpcEndpointIds: [],
+          securityGroupIds: ['sg-0c33330000000001'],
+          subnetIds: [],
+          routeTableIds: ['rtb-0a77770000000001'],
+          natGatewayIds: ['nat-0b88880000000001'],
+          networkInterfaceIds: ['eni-0f66660000000001'],
+          securityGroupNames: ['ecs-endpoints'],
+        },
+      },
+    ]);
+    const one = coalesceHints([hintOf(sample('ec2-delete-route'))], ['us-east-1']).work[0];
+    expect(one?.whole === false && Object.keys(one.targets).sort()).toEqual(
+      ['routeTableIds', 'securityGroupIds', 'subnetIds', 'vpcEndpointIds', 'vpcIds'].sort(),
+    );
+  });
+});
