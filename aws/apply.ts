@@ -34,6 +34,7 @@ import type { ActionResult } from '../core/report.ts';
 import type { AwsClients } from './clients.ts';
 import { fnv1a64 } from '../core/hash.ts';
 import { errorMessage, errorName } from './errors.ts';
+import type { CreateAction, CreationRecorder } from './ownership.ts';
 import type { RestartSettings, Rollout } from './restart.ts';
 import { restartAgents, updateAgent } from './restart.ts';
 
@@ -42,6 +43,7 @@ interface RunState {
   readonly restartSettings: RestartSettings;
   readonly rollout: Rollout;
   readonly onProgress: ((message: string) => void) | undefined;
+  readonly recorder: CreationRecorder | undefined;
 }
 
 export interface ApplyOptions {
@@ -50,6 +52,11 @@ export interface ApplyOptions {
   /** VPCs changed at once. */
   readonly concurrency?: number;
   readonly onProgress?: (message: string) => void;
+  /**
+   * The deployed remediator's ownership records (aws/ownership.ts): each create is recorded as it
+   * completes, and a group found by name is used only when recorded. Absent (the CLI): tags alone.
+   */
+  readonly recorder?: CreationRecorder;
 }
 
 /** Applies the plan's `planned` actions; deferred ones are reported as skipped. */
@@ -69,6 +76,7 @@ export async function applyPlan(
     restartSettings: options.agentRestart ?? defaultConfig.agentRestart,
     rollout: { restarts: 0 },
     onProgress: options.onProgress,
+    recorder: options.recorder,
   };
   const worker = async (): Promise<void> => {
     for (let actions = queue.shift(); actions; actions = queue.shift()) {
@@ -104,7 +112,10 @@ async function applyVpc(
       result = { ...base, outcome: 'skipped', message: `not attempted: ${blocker} did not succeed` };
     } else {
       try {
-        result = { ...base, ...(await execute(clientsFor(action.region), action, resolveGroup, run)) };
+        result = {
+          ...base,
+          ...(await executeRecorded(clientsFor(action.region), action, resolveGroup, run)),
+        };
       } catch (error) {
         result = { ...base, outcome: 'failed', message: `${errorName(error)}: ${errorMessage(error)}` };
       }
@@ -134,7 +145,7 @@ function execute(
     case 'ENABLE_VPC_DNS':
       return enableVpcDns(ec2, action);
     case 'CREATE_SECURITY_GROUP':
-      return createSecurityGroup(ec2, action);
+      return createSecurityGroup(ec2, action, run.recorder);
     case 'AUTHORIZE_SECURITY_GROUP_INGRESS':
       return authorizeHttps(ec2, action.groupId, action.ingressCidrs).then((added) => ({
         outcome: added > 0 ? 'succeeded' : 'already-satisfied',
@@ -150,6 +161,43 @@ function execute(
     case 'DELETE_ENDPOINT':
       return deleteEndpoint(ec2, action);
   }
+}
+
+function isCreate(action: Action): action is CreateAction {
+  return (
+    action.kind === 'CREATE_SECURITY_GROUP' ||
+    action.kind === 'CREATE_ENDPOINT' ||
+    action.kind === 'CREATE_GATEWAY_ENDPOINT'
+  );
+}
+
+/**
+ * {@link execute}, with a create's intent written before it and its resource recorded right after it,
+ * before the next action (aws/ownership.ts). A create whose record cannot be written fails: the
+ * resource exists, and the intent left behind makes the next reconcile record it.
+ */
+async function executeRecorded(
+  clients: AwsClients,
+  action: Action,
+  resolveGroup: (ref: GroupRef) => string,
+  run: RunState,
+): Promise<Execution> {
+  const { recorder } = run;
+  if (!recorder || !isCreate(action)) return execute(clients, action, resolveGroup, run);
+  const groupIds = action.kind === 'CREATE_ENDPOINT' ? action.securityGroups.map(resolveGroup) : [];
+  const sent = await recorder.beforeCreate(action, groupIds);
+  const done = await execute(clients, sent, resolveGroup, run);
+  if (done.outcome !== 'succeeded' && done.outcome !== 'already-satisfied') return done;
+  try {
+    await recorder.afterCreate(sent, done.outcome, done.resourceId);
+  } catch (error) {
+    return {
+      ...done,
+      outcome: 'failed',
+      message: `${done.message}; not recorded as the remediator's (${errorName(error)}: ${errorMessage(error)}): the next reconcile records it`,
+    };
+  }
+  return done;
 }
 
 async function enableVpcDns(ec2: EC2Client, action: EnableVpcDnsAction): Promise<Execution> {
@@ -168,7 +216,11 @@ async function enableVpcDns(ec2: EC2Client, action: EnableVpcDnsAction): Promise
   };
 }
 
-async function createSecurityGroup(ec2: EC2Client, action: CreateSecurityGroupAction): Promise<Execution> {
+async function createSecurityGroup(
+  ec2: EC2Client,
+  action: CreateSecurityGroupAction,
+  recorder: CreationRecorder | undefined,
+): Promise<Execution> {
   const findExisting = async (): Promise<string | undefined> => {
     const filters: Filter[] = [
       { Name: 'vpc-id', Values: [action.vpcId] },
@@ -181,6 +233,12 @@ async function createSecurityGroup(ec2: EC2Client, action: CreateSecurityGroupAc
     if (!isManaged(tags)) {
       throw new Error(
         `security group ${found.GroupId} is named ${action.groupName} but is not the remediator's (no managed tag)`,
+      );
+    }
+    if (recorder && !recorder.owns(found.GroupId)) {
+      // Made since the plan, by someone who could copy the tag: neither used nor given rules.
+      throw new Error(
+        `security group ${found.GroupId} is named ${action.groupName} and tagged as managed, but the remediator has no record of creating it: not used`,
       );
     }
     return found.GroupId;
@@ -294,6 +352,9 @@ function isLive(state: string | undefined): boolean {
   );
 }
 
+/** An endpoint its token returns created this long before our request is another run's. */
+const REPLAY_MARGIN_MS = 2000;
+
 /** How many deleted endpoints a creation steps over before it gives up (each replay is one call). */
 const MAX_TOKEN_REPLAYS = 5;
 
@@ -339,12 +400,25 @@ async function createEndpoint(
           : { RouteTableIds: [...action.routeTableIds] }),
       }),
     );
+  // Before our first request: an endpoint the token returns that is older was made by another run.
+  const requestedAt = Date.now();
   try {
     let token = action.clientToken;
     for (let replay = 0; replay <= MAX_TOKEN_REPLAYS; replay += 1) {
       const endpoint = (await send(token)).VpcEndpoint;
       if (!endpoint?.VpcEndpointId) throw new Error('CreateVpcEndpoint returned no endpoint');
       if (isLive(endpoint.State)) {
+        // A replayed token: a concurrent apply with the same plan created it first. The margin covers
+        // a creation time in whole seconds and some clock skew; a mislabel changes only the outcome's
+        // name (the endpoint is the same either way).
+        const created = endpoint.CreationTimestamp?.getTime();
+        if (created !== undefined && created < requestedAt - REPLAY_MARGIN_MS) {
+          return {
+            outcome: 'already-satisfied',
+            resourceId: endpoint.VpcEndpointId,
+            message: `${action.serviceName} was created by another run (its client token was replayed)`,
+          };
+        }
         return {
           outcome: 'succeeded',
           resourceId: endpoint.VpcEndpointId,
@@ -358,13 +432,18 @@ async function createEndpoint(
     }
     throw new Error(`client tokens of ${action.serviceName} kept returning deleted endpoints`);
   } catch (error) {
-    if (!isConflict(error)) throw error;
+    // The same token with other parameters: a concurrent apply of another plan (its subnets or
+    // groups differ) created the endpoint first.
+    const mismatch = errorName(error) === 'IdempotentParameterMismatch';
+    if (!isConflict(error) && !mismatch) throw error;
     const winner = (await liveEndpoints(ec2, action.vpcId, action.serviceName, type))[0]?.VpcEndpointId;
     if (!winner) throw error;
     return {
       outcome: 'already-satisfied',
       resourceId: winner,
-      message: `${action.serviceName} was created concurrently`,
+      message: mismatch
+        ? `${action.serviceName} was created by another run (IdempotentParameterMismatch)`
+        : `${action.serviceName} was created concurrently`,
     };
   }
 }

@@ -16,6 +16,8 @@ import type { RegionSnapshot } from '../core/model.ts';
 import type { ClusterIndexEntries } from './discover/cluster-index.ts';
 import { clustersByVpc, hintedClusters, mergeScoped } from './discover/cluster-index.ts';
 import { errorMessage, errorName } from './errors.ts';
+import type { OwnershipDeps } from './ownership.ts';
+import { adoptionNotification, prepareOwnership } from './ownership.ts';
 import type { ClientPool } from './reconcile.ts';
 import { applyAccountPlan, discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
@@ -29,6 +31,11 @@ export interface RemediatorDeps {
   readonly config: Config;
   readonly pool: ClientPool;
   readonly state: StateStore;
+  /**
+   * The records of what the remediator made (aws/ownership.ts): it changes and deletes only endpoints
+   * and groups both tagged and recorded there.
+   */
+  readonly ownership: OwnershipDeps;
   readonly publisher: AlertPublisher;
   readonly now: () => Date;
   readonly digestIntervalMs?: number;
@@ -72,6 +79,22 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
       ? hintedClusters(index.vpcs, vpcIds, work.whole ? [] : (work.targets.clusterArns ?? []))
       : undefined;
   const now = deps.now();
+  // What the remediator made, as recorded: intents left by an interrupted create are resumed first,
+  // and a one-time adoption runs if asked for (its alert goes to the outbox, flushed below).
+  const ownership = await prepareOwnership(deps.ownership, {
+    region,
+    ec2: deps.pool.clientsFor(region).ec2,
+    mode: deps.mode,
+    now: () => now,
+    log: deps.log,
+    announce: (adopted, label) =>
+      deps.state.addToOutbox([
+        {
+          key: `${now.toISOString()}#${region}#ownership#${label}`,
+          body: alertMessage(adoptionNotification(region, label, adopted, deps.accountId)),
+        },
+      ]),
+  });
   const { plan, snapshots, failures } = await discoverAndPlanAccount({
     regions: [region],
     config: deps.config,
@@ -79,6 +102,7 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
     now,
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
+    ownedResourceIds: () => ownership.owned,
   });
   // One Region per call here: its failure fails the call, so its events are retried.
   if (failures[0] !== undefined) throw failures[0].error;
@@ -93,6 +117,7 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
             deps.log(message, { region });
           },
           deps.config,
+          ownership.recorder,
         )
       : undefined;
   const scope = { region, ...(vpcIds === undefined ? {} : { vpcIds }) };

@@ -13,6 +13,7 @@ import type { AwsClients, ClientOptions } from './clients.ts';
 import { createClients } from './clients.ts';
 import { discoverRegion } from './discover.ts';
 import { errorMessage } from './errors.ts';
+import type { CreationRecorder } from './ownership.ts';
 
 /** SDK clients per Region, made once and shared by discovery and apply, with their call counts. */
 export interface ClientPool {
@@ -61,6 +62,12 @@ export interface ReconcileRequest {
   readonly clusterArns?: readonly string[];
   readonly now?: Date;
   readonly onProgress?: (message: string) => void;
+  /**
+   * The deployed remediator's records of what it made in a Region (aws/ownership.ts): with them an
+   * endpoint or group is the remediator's only when tagged and recorded. Absent, or undefined for a
+   * Region: the managed tag alone decides (the CLI).
+   */
+  readonly ownedResourceIds?: (region: string) => ReadonlySet<string> | undefined;
 }
 
 /** Discovers every Region (concurrently) and plans. Read-only. A failed Region is in `failedRegions`. */
@@ -95,7 +102,9 @@ export async function discoverAndPlanAccount(request: ReconcileRequest): Promise
   const failures: Array<{ region: string; error: unknown }> = [];
   settled.forEach((outcome, index) => {
     const region = request.regions[index] ?? '';
-    if (outcome.status === 'fulfilled') snapshots.push(outcome.value);
+    const owned = request.ownedResourceIds?.(region);
+    if (outcome.status === 'fulfilled')
+      snapshots.push(owned ? { ...outcome.value, ownedResourceIds: [...owned].sort() } : outcome.value);
     else failures.push({ region, error: outcome.reason });
   });
   // A discovery error names its Region already: the report names it once.
@@ -112,16 +121,19 @@ export async function discoverAndPlanAccount(request: ReconcileRequest): Promise
 
 /**
  * Executes a plan made by {@link planAccount} with the same pool. Pass the config the plan was made
- * with: its `agentRestart` settings (waves, waits, caps) govern the restarts.
+ * with: its `agentRestart` settings (waves, waits, caps) govern the restarts. The deployed remediator
+ * passes its `recorder` (aws/ownership.ts): each create is then recorded as its own.
  */
 export function applyAccountPlan(
   plan: Plan,
   pool: ClientPool,
   onProgress?: (message: string) => void,
   config: Config = defaultConfig,
+  recorder?: CreationRecorder,
 ): Promise<ActionResult[]> {
   return applyPlan(plan, pool.clientsFor, {
     agentRestart: config.agentRestart,
     ...(onProgress ? { onProgress } : {}),
+    ...(recorder ? { recorder } : {}),
   });
 }

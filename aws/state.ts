@@ -8,13 +8,25 @@
  * | event claim           | `EVENT#<keyId>`     | `EVENT`                | 7 days after done  |
  * | alert not yet sent    | `OUTBOX`            | `<time>#<region>#<vpcId>#<n>` | 7 days      |
  * | VPC → clusters index  | `CLUSTERS#<region>` | `INDEX`                | no                 |
+ * | owned resource        | `OWNED#<region>`    | `<vpce-… or sg-… id>`  | no                 |
+ * | create intent         | `OWNED#<region>`    | `INTENT#<key>`         | 7 days             |
+ * | adoption done         | `OWNED#<region>`    | `ADOPTION#<label>`     | no                 |
+ * | agent restart claim   | `RESTART#<region>#<clusterArn>` | `CLAIM#<instanceId>#<cutoff>` | 30 days |
+ * | agent restart failures| `RESTART#<region>#<clusterArn>` | `FAILURES#<instanceId>` | 30 days     |
+ * | restart cutoff refresh| `RESTART#<region>#<vpcId>` | `CUTOFF`        | 30 days            |
  *
  * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}
  * (DynamoDB refuses a partition key over 2,048 bytes): {@link eventKeyId}.
  *
  * Findings of a Region share a partition, so a Region sweep reads them with one query and an event's
- * VPC with a `begins_with` on the sort key. Agent restarts need no item: their state lives in AWS
- * (core/restarts.ts: a cutoff tag on the endpoints, an attribute on each restarted instance).
+ * VPC with a `begins_with` on the sort key. Whether an agent owes a restart lives in AWS (core/restarts.ts:
+ * a cutoff tag on the endpoints, an attribute on each restarted instance); the restart items make each
+ * restart happen once per instance and endpoint change (claimed before it is sent, concurrent runs
+ * agreeing on one cutoff, failures counted for the rollout order). aws/restart-claims.ts owns them.
+ *
+ * The `OWNED#` items are aws/ownership.ts's: the endpoints and groups the remediator made (the only
+ * ones it changes or deletes), the intents written ahead of each create, and the one-time adoptions
+ * done. Losing them loses ownership until an adoption: point-in-time recovery restores them.
  *
  * The cluster index is one item per Region (one GetItem per reconcile; an item holds one consistent
  * version): each cluster ARN once, each VPC with the positions of its clusters in that list. It is

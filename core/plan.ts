@@ -119,6 +119,8 @@ export function buildPlan(
     for (const ci of snapshot.containerInstances) {
       clusterSizes.set(ci.clusterArn, (clusterSizes.get(ci.clusterArn) ?? 0) + 1);
     }
+    // The deployed remediator's records of what it made: with them, ownership needs tag and record.
+    const recorded = snapshot.ownedResourceIds ? new Set(snapshot.ownedResourceIds) : undefined;
     const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
       a.vpc.vpcId.localeCompare(b.vpc.vpcId),
     );
@@ -157,7 +159,7 @@ export function buildPlan(
       const context = vpcContext(snapshot, workload);
       // Disabled checks: their findings are neither reported nor remedied (config `checks.disabled`).
       const drafts = runChecks(context).filter((draft) => isChecked(config, draft.code));
-      const vpcPlan = planVpc({ context, drafts, config, now });
+      const vpcPlan = planVpc({ context, drafts, config, now, ...(recorded ? { recorded } : {}) });
       // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
       const restarts = planRestarts({
         context,

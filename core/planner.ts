@@ -7,7 +7,7 @@
  * core/remedies.ts.
  */
 import type { Action, GroupRef, ModifyEndpointAction } from './actions.ts';
-import { isManaged, ownedTags } from './actions.ts';
+import { MANAGED_TAG, isManaged, ownedTags } from './actions.ts';
 import type { DraftFinding, Remedy, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import type { Remediation } from './findings.ts';
@@ -35,17 +35,70 @@ export interface PlanningInput {
   readonly drafts: readonly DraftFinding[];
   readonly config: Config;
   readonly now: Date;
+  /**
+   * The resources the deployed remediator recorded as made by itself (`RegionSnapshot.ownedResourceIds`);
+   * absent: the managed tag alone decides (the CLI). See {@link ownershipOf}.
+   */
+  readonly recorded?: ReadonlySet<string>;
+}
+
+/**
+ * Whose a resource is, as far as changing or deleting it goes:
+ * - `owned`: it carries the managed tag and, where the remediator keeps records (the deployed one),
+ *   is recorded as made by it;
+ * - `not-tagged`: no managed tag, whatever the records say (someone removed it: hands off);
+ * - `not-recorded`: the managed tag, but no record. A tag is a hint anyone with `ec2:CreateTags` can
+ *   copy, not proof: such a resource is treated as not the remediator's.
+ */
+export type Ownership = 'owned' | 'not-tagged' | 'not-recorded';
+
+export function ownershipOf(
+  id: string,
+  tags: Readonly<Record<string, string>>,
+  recorded: ReadonlySet<string> | undefined,
+): Ownership {
+  if (!isManaged(tags)) return 'not-tagged';
+  return recorded === undefined || recorded.has(id) ? 'owned' : 'not-recorded';
+}
+
+/** Why a tagged resource without a record is not the remediator's (a finding's remediation reason). */
+export function notRecordedReason(id: string): string {
+  return `${id} carries the ${MANAGED_TAG.key}=${MANAGED_TAG.value} tag, but the deployed remediator has no record of creating it (a tag anyone with ec2:CreateTags can copy is not proof): it is treated as not the remediator's until adopted (docs/deploy.md, Ownership)`;
 }
 
 export function draftId(region: string, draft: DraftFinding): string {
   return findingId(draft.code, region, draft.vpcId, draft.subject);
 }
 
-/** The remediator's own security group in the VPC, if it made one earlier. */
-export function managedGroupOf(context: VpcContext): SecurityGroup | undefined {
+/** The remediator's own security group in the VPC, if it made one earlier (see {@link ownershipOf}). */
+export function managedGroupOf(
+  context: VpcContext,
+  recorded?: ReadonlySet<string>,
+): SecurityGroup | undefined {
   const vpcId = context.workload.vpc.vpcId;
   return [...context.groupsById.values()]
-    .filter((group) => group.vpcId === vpcId && isManaged(group.tags))
+    .filter((group) => group.vpcId === vpcId && ownershipOf(group.groupId, group.tags, recorded) === 'owned')
+    .sort((a, b) => a.groupId.localeCompare(b.groupId))[0];
+}
+
+/**
+ * A group of the VPC that holds the managed group's name but is not the remediator's: names are unique
+ * in a VPC, so the remediator can neither create its group there nor (not owning it) use this one.
+ * Only where records are kept: without them a tagged group of that name is the managed group.
+ */
+export function squattedGroupOf(
+  context: VpcContext,
+  recorded: ReadonlySet<string> | undefined,
+): SecurityGroup | undefined {
+  if (recorded === undefined) return undefined;
+  const vpcId = context.workload.vpc.vpcId;
+  return [...context.groupsById.values()]
+    .filter(
+      (group) =>
+        group.vpcId === vpcId &&
+        group.groupName === MANAGED_GROUP_NAME &&
+        ownershipOf(group.groupId, group.tags, recorded) !== 'owned',
+    )
     .sort((a, b) => a.groupId.localeCompare(b.groupId))[0];
 }
 
@@ -73,17 +126,44 @@ export class VpcPlanBuilder {
   /** The create action of each service created in this VPC (the ECS order and deletes wait for them). */
   readonly createdServices = new Map<ManagedService, string>();
   readonly existingGroup: SecurityGroup | undefined;
+  /** Recorded ownership, where the remediator keeps records (see {@link ownershipOf}). */
+  readonly recorded: ReadonlySet<string> | undefined;
+  /** Without an own group: a group that holds its name and is not the remediator's. */
+  readonly squattedGroup: SecurityGroup | undefined;
   readonly #fixes = new Map<string, string[]>(); // action id → finding ids
   #groupUsed = false;
 
-  constructor({ context, drafts, config, now }: PlanningInput) {
+  constructor({ context, drafts, config, now, recorded }: PlanningInput) {
     this.context = context;
     this.config = config;
     this.now = now;
     this.region = context.region;
     this.vpcId = context.workload.vpc.vpcId;
     this.dnsReady = !drafts.some((draft) => draft.remedy.kind === 'enable-vpc-dns');
-    this.existingGroup = managedGroupOf(context);
+    this.recorded = recorded;
+    this.existingGroup = managedGroupOf(context, recorded);
+    this.squattedGroup = this.existingGroup ? undefined : squattedGroupOf(context, recorded);
+  }
+
+  /** Whose the endpoint or group is (see {@link ownershipOf}). */
+  ownership(resource: { readonly tags: Readonly<Record<string, string>> }, id: string): Ownership {
+    return ownershipOf(id, resource.tags, this.recorded);
+  }
+
+  /**
+   * Why the managed group can be neither made nor used, if so: another group holds its name (see
+   * {@link squattedGroupOf}). Whatever needs the group is then manual.
+   */
+  get groupUnavailable(): Remediation | undefined {
+    const group = this.squattedGroup;
+    if (!group) return undefined;
+    const whose =
+      this.ownership(group, group.groupId) === 'not-recorded'
+        ? notRecordedReason(group.groupId)
+        : `${group.groupId} is not the remediator's`;
+    return this.manual(
+      `security group ${group.groupId} holds the managed group's name ${MANAGED_GROUP_NAME} in ${this.vpcId}; ${whose}. The remediator neither changes nor attaches it, and cannot create its own under that name: adopt the group, or rename or delete it`,
+    );
   }
 
   /** `<kind>/<region>/<vpcId>/<subject>`: stable for the same drift. */

@@ -6,8 +6,9 @@
  */
 import type { DraftFinding, Remedy } from './context.ts';
 import { endpointPlacement } from './context.ts';
-import { isManaged, ownedTags } from './actions.ts';
+import { ownedTags } from './actions.ts';
 import type { ModifyDraft, VpcPlanBuilder } from './planner.ts';
+import { notRecordedReason } from './planner.ts';
 import { canUpdateAgent, cutoffTag } from './restarts.ts';
 import { ECS_AGENT_SERVICES, serviceNameOf } from './services.ts';
 import { resourceName } from './workloads.ts';
@@ -62,6 +63,11 @@ const createInterface: Handler<'create-interface'> = (plan, draft, remedy) => {
       draft,
       plan.manual(placement.impossible ?? `${serviceName} is not offered in any AZ where ECS runs`),
     );
+    return;
+  }
+  const unavailable = plan.groupUnavailable;
+  if (unavailable) {
+    plan.settle(draft, unavailable);
     return;
   }
   const { subnetIds, ipAddressType } = placement;
@@ -136,6 +142,11 @@ const modify: Handler<'modify'> = (plan, draft, remedy) => {
     plan.settle(draft, { actionId: plan.authorizeId });
     return;
   }
+  const unavailable = remedy.attachManagedGroup ? plan.groupUnavailable : undefined;
+  if (unavailable) {
+    plan.settle(draft, unavailable);
+    return;
+  }
   const id = plan.idOf('MODIFY_ENDPOINT', remedy.endpoint.vpcEndpointId);
   const change: ModifyDraft = plan.modifies.get(id) ?? {
     kind: 'MODIFY_ENDPOINT',
@@ -202,14 +213,29 @@ const updateAgent: Handler<'update-agent'> = (plan, draft, remedy) => {
   plan.settle(draft, { actionId: id });
 };
 
-/** Deleting is off by default; `owned` spares what the remediator did not create. */
+/**
+ * Deleting is off by default; `owned` spares what the remediator did not create. A tagged endpoint
+ * the deployed remediator has no record of is never deleted, whatever the mode: its tag may be copied.
+ */
 const deleteEndpoint: Handler<'delete'> = (plan, draft, remedy) => {
   const mode = plan.config.remediation.deleteWrongRegionEndpoints;
   if (mode === 'never') {
     plan.settle(draft, plan.disabled('remediation.deleteWrongRegionEndpoints is "never"'));
     return;
   }
-  if (mode === 'owned' && !isManaged(remedy.endpoint.tags)) {
+  const { endpoint } = remedy;
+  const ownership = plan.ownership(endpoint, endpoint.vpcEndpointId);
+  if (ownership === 'not-recorded') {
+    const reason = notRecordedReason(endpoint.vpcEndpointId);
+    plan.settle(
+      draft,
+      mode === 'owned'
+        ? plan.disabled(`${reason}; remediation.deleteWrongRegionEndpoints is "owned"`)
+        : plan.manual(`${reason}: never deleted; delete it by hand if nothing uses it`),
+    );
+    return;
+  }
+  if (mode === 'owned' && ownership !== 'owned') {
     plan.settle(
       draft,
       plan.disabled('not created by the remediator; remediation.deleteWrongRegionEndpoints is "owned"'),
@@ -239,11 +265,13 @@ const deleteEndpoint: Handler<'delete'> = (plan, draft, remedy) => {
  * reset joins the endpoint's other changes in one MODIFY_ENDPOINT.
  */
 const resetPolicy: Handler<'reset-policy'> = (plan, draft, remedy) => {
-  if (!isManaged(remedy.endpoint.tags)) {
-    plan.settle(
-      draft,
-      plan.manual(`${remedy.hint} (not created by the remediator: its policy is never changed)`),
-    );
+  const ownership = plan.ownership(remedy.endpoint, remedy.endpoint.vpcEndpointId);
+  if (ownership !== 'owned') {
+    const why =
+      ownership === 'not-recorded'
+        ? notRecordedReason(remedy.endpoint.vpcEndpointId)
+        : 'not created by the remediator';
+    plan.settle(draft, plan.manual(`${remedy.hint} (${why}: its policy is never changed)`));
     return;
   }
   if (!plan.config.remediation.resetOwnedEndpointPolicies) {

@@ -21,6 +21,7 @@ import { createSnsPublisher } from '../aws/notify.ts';
 import { MAX_ATTEMPTS, RETRY_MODE, requestHandlerOptions } from '../aws/clients.ts';
 import type { ClientOptions } from '../aws/clients.ts';
 import { createClientPool } from '../aws/reconcile.ts';
+import { adoptionLabelSetting, createOwnershipStore } from '../aws/ownership.ts';
 import { createStateStore } from '../aws/state.ts';
 import type { Telemetry } from '../aws/telemetry.ts';
 import { MetricUnit, createTelemetry } from '../aws/telemetry.ts';
@@ -64,7 +65,8 @@ export function safetyMarginMs(value: string | undefined): number {
  * Builds what a batch needs from an environment. The deployed handler passes `process.env`;
  * tests pass a moto account's environment and client options. Besides aws/environment.ts's settings:
  * `DEAD_LETTER_QUEUE_URL` and `EVENTS_QUEUE_URL` (where terminal messages and deferred work are sent;
- * without them both are returned for retry instead) and `SAFETY_MARGIN_SECONDS`.
+ * without them both are returned for retry instead), `SAFETY_MARGIN_SECONDS` and
+ * `ADOPT_TAGGED_RESOURCES` (the one-time adoption's label: aws/ownership.ts).
  */
 export function remediatorDeps(
   env: Readonly<Record<string, string | undefined>>,
@@ -82,12 +84,18 @@ export function remediatorDeps(
     requestHandler: requestHandlerOptions(settings.config.timeouts),
     ...clientOptions,
   };
+  const dynamodb = new DynamoDBClient(sdk);
+  const adoptionLabel = adoptionLabelSetting(env.ADOPT_TAGGED_RESOURCES);
   return {
     mode: settings.mode,
     regions: settings.regions,
     config: settings.config,
     pool: createClientPool({ timeouts: settings.config.timeouts, ...clientOptions }),
-    state: createStateStore(new DynamoDBClient(sdk), settings.tableName),
+    state: createStateStore(dynamodb, settings.tableName),
+    ownership: {
+      store: createOwnershipStore(dynamodb, settings.tableName),
+      ...(adoptionLabel === undefined ? {} : { adoptionLabel }),
+    },
     publisher: createSnsPublisher(new SNSClient(sdk), settings.topicArn),
     now: () => new Date(),
     digestIntervalMs: settings.digestIntervalMs,

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MANAGED_TAG, ownedTags } from '../../core/actions.ts';
 import { RESTART_COMMANDS, RESTART_CUTOFF_TAG } from '../../core/restarts.ts';
+import { restartDocumentName } from '../../aws/restart-document.ts';
 import { GATEWAY_SERVICE, INTERFACE_SERVICES, MANAGED_SERVICES, serviceNameOf } from '../../core/services.ts';
 import type { Authorization, NamedPolicy, Template } from './iam.ts';
 import {
@@ -12,6 +13,7 @@ import {
   OTHER_REGION,
   PARTITION,
   REGION,
+  STAGE,
   accessLevel,
   allows,
   expandAction,
@@ -30,16 +32,17 @@ import {
 
 /**
  * The SSM documents the reconciler may run with `ssm:SendCommand` (agent restarts), as ARNs in a
- * Region: today the two AWS shell documents (serverless.yml, RestartAgentsWithShellDocumentsOnly;
- * AWS-owned documents have no account in their ARN). The tests below allow exactly these and refuse
- * every other document. When the stack gets a document of its own, change this one list, e.g. to
- * `arn:${PARTITION}:ssm:${region}:${ACCOUNT}:document/<its Name>` (a document without a Name gets
- * CloudFormation's generated one: see generatedName in ./iam.ts).
+ * Region: the stack's own restart document only (serverless.yml, RestartAgentsWithStackDocumentOnly;
+ * aws/restart-document.ts: the method an enumerated parameter, no command text, its content hash in
+ * its name). The tests below allow exactly these and refuse every other document, the AWS shell
+ * documents included.
  */
 const SEND_COMMAND_DOCUMENTS = (region: string): string[] => [
-  `arn:${PARTITION}:ssm:${region}::document/AWS-RunShellScript`,
-  `arn:${PARTITION}:ssm:${region}::document/AWS-RunPowerShellScript`,
+  `arn:${PARTITION}:ssm:${region}:${ACCOUNT}:document/${restartDocumentName(STAGE)}`,
 ];
+
+/** The instance tag of the restartInstanceTag param in the enforceOptIn package. */
+const RESTART_TAG = { key: 'ecs-endpoint-remediator/restart', value: 'allowed' } as const;
 
 const WEBHOOK_PARAMETER = '/ecs-endpoint-remediator/slack-webhook';
 const WEBHOOK_SECRET = 'ecs-endpoint-remediator/slack-webhook';
@@ -47,7 +50,8 @@ const WEBHOOK_SECRET = 'ecs-endpoint-remediator/slack-webhook';
 /**
  * The packages evaluated. report carries every opt-in (and proves report mode changes nothing even
  * so); enforce is the defaults; enforce-opt-in turns on allowVpcDnsChanges and
- * allowModifyUnownedEndpoints. The notifier reads the parameter in enforce, the secret in report.
+ * allowModifyUnownedEndpoints, and scopes restarts to tagged instances (restartInstanceTag). The
+ * notifier reads the parameter in enforce, the secret in report.
  */
 const VARIANTS = {
   report: [
@@ -57,7 +61,12 @@ const VARIANTS = {
     `slackWebhookSecretName=${WEBHOOK_SECRET}`,
   ],
   enforce: ['mode=enforce', `slackWebhookParameter=${WEBHOOK_PARAMETER}`],
-  enforceOptIn: ['mode=enforce', 'allowVpcDnsChanges=true', 'allowModifyUnownedEndpoints=true'],
+  enforceOptIn: [
+    'mode=enforce',
+    'allowVpcDnsChanges=true',
+    'allowModifyUnownedEndpoints=true',
+    `restartInstanceTag=${RESTART_TAG.key}=${RESTART_TAG.value}`,
+  ],
 } as const;
 type Variant = keyof typeof VARIANTS;
 
@@ -223,9 +232,21 @@ const tagEndpoint = (region: string, tags: Record<string, string>, owned: boolea
   },
 ];
 
-const sendCommand = (region: string, document: string, instance = ec2(region, 'instance/i-0a1b2c3d')) => [
+/** SendCommand of `document` to an instance, tagged RESTART_TAG unless `tags` says otherwise. */
+const sendCommand = (
+  region: string,
+  document: string,
+  instance = ec2(region, 'instance/i-0a1b2c3d'),
+  tags: Record<string, string> = { [RESTART_TAG.key]: RESTART_TAG.value },
+) => [
   { action: 'ssm:SendCommand', resource: document },
-  { action: 'ssm:SendCommand', resource: instance },
+  {
+    action: 'ssm:SendCommand',
+    resource: instance,
+    context: Object.fromEntries(
+      Object.entries(tags).map(([key, value]) => [`ssm:resourceTag/${key}`, value]),
+    ),
+  },
 ];
 
 /**
@@ -251,10 +272,11 @@ const REQUESTS: Readonly<
   // Outside a create, the code tags only the restart cutoff on its own endpoints (aws/restart.ts).
   'ec2:CreateTags': (region) =>
     tagEndpoint(region, { [RESTART_CUTOFF_TAG]: '2026-01-01T00:00:00.000Z' }, true),
+  // The deployed reconciler sends the stack's document only (aws/restart-guard.ts), and reads it back first.
   'ssm:SendCommand': (region) =>
-    [...new Set(Object.values(RESTART_COMMANDS).map((c) => c.document))].flatMap((document) =>
-      sendCommand(region, `arn:${PARTITION}:ssm:${region}::document/${document}`),
-    ),
+    SEND_COMMAND_DOCUMENTS(region).flatMap((document) => sendCommand(region, document)),
+  'ssm:GetDocument': (region) =>
+    SEND_COMMAND_DOCUMENTS(region).map((document) => ({ action: 'ssm:GetDocument', resource: document })),
   ...Object.fromEntries(
     ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'].map((op) => [
       `dynamodb:${op}`,
@@ -361,7 +383,12 @@ function ownResources(fn: Fn): Set<string> {
  * Files whose sends happen in enforce mode only: the apply of a plan and the agent restarts
  * (aws/event-reconcile.ts applies only when the mode is enforce).
  */
-const ENFORCE_ONLY_FILES = new Set(['aws/apply.ts', 'aws/restart.ts']);
+const ENFORCE_ONLY_FILES = new Set([
+  'aws/apply.ts',
+  'aws/restart.ts',
+  'aws/restart-claims.ts',
+  'aws/restart-document.ts',
+]);
 
 /** Operations that change the account: neither reads nor writes to the stack's own resources. */
 async function accountChanges(fn: Fn): Promise<Map<string, Authorization[]>> {
@@ -579,11 +606,53 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
       expect(named.sort()).toEqual(SEND_COMMAND_DOCUMENTS(REGION).sort());
     });
 
-    it("the documents the code's restarts use are among them", () => {
-      const allowed = SEND_COMMAND_DOCUMENTS(REGION);
-      for (const { document } of Object.values(RESTART_COMMANDS)) {
-        expect(allowed).toContain(`arn:${PARTITION}:ssm:${REGION}::document/${document}`);
+    it("the document the code's restarts use is the stack's, named in the function's environment", () => {
+      const { env } = fnOf('enforce', 'ReconcileLambdaFunction');
+      expect(env.RESTART_DOCUMENT).toBe(restartDocumentName(STAGE));
+      expect(SEND_COMMAND_DOCUMENTS(REGION)).toEqual([
+        `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:document/${env.RESTART_DOCUMENT ?? ''}`,
+      ]);
+    });
+
+    it.each(Object.values(RESTART_COMMANDS).map((c) => [c.document]))(
+      'cannot send the AWS shell document %s (any command text)',
+      async (name) => {
+        for (const document of [
+          `arn:${PARTITION}:ssm:${REGION}::document/${name}`,
+          `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:document/${name}`,
+        ]) {
+          expect(await allows(reconciler('enforce'), sendCommand(REGION, document))).toBe(false);
+          expect(await allows(reconciler('enforceOptIn'), sendCommand(REGION, document))).toBe(false);
+        }
+      },
+    );
+
+    it("cannot send another stage's or another version's restart document", async () => {
+      for (const name of [
+        restartDocumentName('other'),
+        `ecs-endpoint-remediator-${STAGE}-restart-agent-000000000000`,
+      ]) {
+        const document = `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:document/${name}`;
+        expect(await allows(reconciler('enforce'), sendCommand(REGION, document))).toBe(false);
       }
+    });
+
+    it('with restartInstanceTag, sends only to instances with that tag', async () => {
+      const [document = ''] = SEND_COMMAND_DOCUMENTS(REGION);
+      const instance = ec2(REGION, 'instance/i-0a1b2c3d');
+      expect(await allows(reconciler('enforceOptIn'), sendCommand(REGION, document, instance))).toBe(true);
+      const wrong: Array<Record<string, string>> = [
+        {},
+        { [RESTART_TAG.key]: 'no' },
+        { other: RESTART_TAG.value },
+      ];
+      for (const tags of wrong) {
+        expect(await allows(reconciler('enforceOptIn'), sendCommand(REGION, document, instance, tags))).toBe(
+          false,
+        );
+      }
+      // Without the param: any instance of the account.
+      expect(await allows(reconciler('enforce'), sendCommand(REGION, document, instance, {}))).toBe(true);
     });
 
     it.each([

@@ -10,12 +10,14 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcEndpointsCommand, DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { RESTART_CUTOFF_TAG } from '../../core/restarts.ts';
+import { RESTART_DOCUMENT_CONTENT, RESTART_DOCUMENT_HASH } from '../../aws/restart-document.ts';
 import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import { newAccount } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
 import { addContainerInstance, createCluster, createEndpoint, createNetwork } from '../harness/seed.ts';
 import { createStack, drainAlerts, sampleText } from '../handlers/stack.ts';
 import { MANAGED_SERVICES } from '../../core/services.ts';
+import { CLOUDTRAIL_EVENTS } from '../../core/events.ts';
 
 const run = promisify(execFile);
 const osls = path.join(repoRoot, 'node_modules/.bin/osls');
@@ -208,9 +210,28 @@ describe('osls package', () => {
     expect(find('DeleteOwnedEndpointsOnly')?.Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/ecs-endpoint-remediator/managed': 'true' },
     });
-    expect(JSON.stringify(find('RestartAgentsWithShellDocumentsOnly')?.Resource)).toMatch(
-      /document\/AWS-RunShellScript.*document\/AWS-RunPowerShellScript/,
-    );
+    // Agent restarts: the stack's own document (its content hash in its name; no shell document),
+    // on instances (scoped by tag only with restartInstanceTag: not set here).
+    const document = template.Resources.RestartAgentDocument?.Properties ?? {};
+    expect(document).toEqual({
+      Name: `ecs-endpoint-remediator-ci-restart-agent-${RESTART_DOCUMENT_HASH}`,
+      DocumentType: 'Command',
+      DocumentFormat: 'JSON',
+      Content: RESTART_DOCUMENT_CONTENT,
+    });
+    expect(find('RestartAgentsWithStackDocumentOnly')).toMatchObject({
+      Action: ['ssm:SendCommand', 'ssm:GetDocument'],
+      Resource: {
+        'Fn::Sub': 'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:document/${RestartAgentDocument}',
+      },
+    });
+    expect(find('RestartAgentsOnInstances')?.Condition).toEqual({
+      'Fn::If': ['RestartInstancesTagged', { StringEquals: {} }, { Ref: 'AWS::NoValue' }],
+    });
+    expect(JSON.stringify(all)).not.toMatch(/AWS-Run(Shell|PowerShell)Script/);
+    expect(template.Resources.ReconcileLambdaFunction?.Properties?.Environment).toMatchObject({
+      Variables: { RESTART_DOCUMENT: { Ref: 'RestartAgentDocument' } },
+    });
     expect(JSON.stringify(find('WebhookParameter')?.Resource)).toContain(
       ':parameter/ecs-endpoint-remediator/slack-webhook',
     );
@@ -220,6 +241,165 @@ describe('osls package', () => {
     });
     expect(template.Conditions).toMatchObject({ Enforce: { 'Fn::Equals': ['enforce', 'enforce'] } });
   });
+});
+
+/**
+ * Whether `event` matches an EventBridge `pattern`, for the operators the rules use: values, `exists`,
+ * `suffix` (`equals-ignore-case`), `$or`. As EventBridge does, a field inside an array of objects
+ * matches when it matches in any element.
+ */
+function matches(pattern: Record<string, unknown>, event: unknown): boolean {
+  const values = (node: unknown, key: string): unknown[] =>
+    Array.isArray(node)
+      ? node.flatMap((n) => values(n, key))
+      : node !== null && typeof node === 'object' && Object.hasOwn(node, key)
+        ? [(node as Record<string, unknown>)[key]].flat()
+        : [];
+  return Object.entries(pattern).every(([key, expected]) => {
+    if (key === '$or')
+      return (expected as Record<string, unknown>[]).some((branch) => matches(branch, event));
+    const found = values(event, key);
+    if (!Array.isArray(expected)) return found.some((f) => matches(expected as Record<string, unknown>, f));
+    return expected.some((want) => {
+      if (want === null || typeof want !== 'object') return found.includes(want);
+      const operator = want as { exists?: boolean; suffix?: { 'equals-ignore-case': string } };
+      if (operator.exists !== undefined) return found.length > 0 === operator.exists;
+      const suffix = operator.suffix?.['equals-ignore-case'].toLowerCase() ?? '\u0000';
+      return found.some((f) => typeof f === 'string' && f.toLowerCase().endsWith(suffix));
+    });
+  });
+}
+
+describe('the EventBridge rules', () => {
+  const forwarderFile = path.join(repoRoot, 'deploy/route53-forwarder.yml');
+  const sampleEvent = (name: string) => JSON.parse(sampleText(name)) as Record<string, unknown>;
+
+  it('match exactly the CloudTrail calls core/events.ts reads, each sample; the us-east-1 Route 53 forwarder lints clean and repeats its rule', async () => {
+    const { template } = await packageStack();
+    // The rules with an event pattern (not the schedule's).
+    const rules = Object.fromEntries(
+      byType(template, 'AWS::Events::Rule')
+        .filter(([, r]) => r.Properties?.EventPattern !== undefined)
+        .map(([id, r]) => [id, r.Properties?.EventPattern as Record<string, unknown>]),
+    );
+    // Every event name a rule matches, per event source, and the names the parser reads: the same.
+    const named = new Map<string, Set<string>>();
+    const collect = (node: unknown, source: string): void => {
+      if (Array.isArray(node)) for (const n of node) collect(n, source);
+      else if (node !== null && typeof node === 'object')
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'eventName')
+            named.set(source, new Set([...(named.get(source) ?? []), ...(value as string[])]));
+          else collect(value, source);
+        }
+    };
+    for (const pattern of Object.values(rules)) {
+      const detail = pattern.detail as { eventSource?: string[] } | undefined;
+      for (const source of detail?.eventSource ?? []) collect(detail, source);
+    }
+    expect(Object.fromEntries([...named].map(([source, names]) => [source, [...names].sort()]))).toEqual(
+      Object.fromEntries(
+        Object.entries(CLOUDTRAIL_EVENTS).map(([source, names]) => [source, [...names].sort()]),
+      ),
+    );
+
+    // Each CloudTrail sample of events/ is matched by its rule; what a rule leaves out, it does not match.
+    const ruleOf: Record<string, string> = {
+      'ec2-revoke-security-group-egress': 'Ec2ApiCallsRule',
+      'ec2-revoke-security-group-ingress-by-name': 'Ec2ApiCallsRule',
+      'ec2-create-route': 'Ec2NetworkCallsRule',
+      'ec2-replace-route': 'Ec2NetworkCallsRule',
+      'ec2-delete-route': 'Ec2NetworkCallsRule',
+      'ec2-associate-route-table': 'Ec2NetworkCallsRule',
+      'ec2-replace-route-table-association': 'Ec2NetworkCallsRule',
+      'ec2-disassociate-route-table': 'Ec2NetworkCallsRule',
+      'ec2-detach-internet-gateway': 'Ec2NetworkCallsRule',
+      'ec2-delete-nat-gateway': 'Ec2NetworkCallsRule',
+      'ec2-associate-dhcp-options': 'Ec2NetworkCallsRule',
+      'ec2-modify-network-interface-attribute': 'Ec2NetworkCallsRule',
+      'route53-associate-vpc-with-hosted-zone': 'Route53ApiCallsRule',
+      'route53-disassociate-vpc-from-hosted-zone': 'Route53ApiCallsRule',
+      'route53-create-hosted-zone': 'Route53ApiCallsRule',
+      'route53-change-resource-record-sets': 'Route53ApiCallsRule',
+    };
+    for (const [name, rule] of Object.entries(ruleOf)) {
+      const matching = Object.entries(rules).filter(([, pattern]) => matches(pattern, sampleEvent(name)));
+      expect(
+        matching.map(([id]) => id),
+        name,
+      ).toEqual([rule]);
+    }
+    const variant = (name: string, change: (requestParameters: Record<string, unknown>) => void) => {
+      const event = sampleEvent(name);
+      change((event.detail as { requestParameters: Record<string, unknown> }).requestParameters);
+      return event;
+    };
+    const route53 = rules.Route53ApiCallsRule ?? {};
+    const network = rules.Ec2NetworkCallsRule ?? {};
+    // An interface's description or source/dest check: not its groups.
+    expect(
+      matches(
+        network,
+        variant('ec2-modify-network-interface-attribute', (r) => {
+          delete r.groupSet;
+          r.sourceDestCheck = { value: false };
+        }),
+      ),
+    ).toBe(false);
+    // A record of another name than an AWS service's; a public zone.
+    const renamed = (name: string) =>
+      variant('route53-change-resource-record-sets', (r) => {
+        (r.changeBatch as { changes: Array<{ resourceRecordSet: { name: string } }> }).changes.forEach(
+          (c) => {
+            c.resourceRecordSet.name = name;
+          },
+        );
+      });
+    expect(matches(route53, renamed('www.example.com.'))).toBe(false);
+    expect(matches(route53, renamed('ECS.eu-west-1.AmazonAWS.com.'))).toBe(true);
+    expect(
+      matches(
+        route53,
+        variant('route53-create-hosted-zone', (r) => {
+          delete r.vPC;
+        }),
+      ),
+    ).toBe(false);
+
+    // The forwarder: deployable in us-east-1 only, to another Region's default bus, with a role that
+    // may put events there only; its pattern is the stack's rule's.
+    await lint(forwarderFile);
+    const decoded = await run(path.join(lintBin, 'python'), [
+      '-c',
+      'import json, sys; from cfnlint.decode import decode; t, m = decode(sys.argv[1]); print(json.dumps(t))',
+      forwarderFile,
+    ]);
+    const forwarder = JSON.parse(decoded.stdout) as Template & { Rules: Record<string, unknown> };
+    const forward = forwarder.Resources.Route53ApiCallsForwardRule?.Properties ?? {};
+    expect(forward.EventPattern).toEqual(route53);
+    expect(forward.Targets).toEqual([
+      {
+        Id: 'remediator-region-bus',
+        Arn: {
+          'Fn::Sub': 'arn:${AWS::Partition}:events:${TargetRegion}:${AWS::AccountId}:event-bus/default',
+        },
+        RoleArn: { 'Fn::GetAtt': ['ForwardRole', 'Arn'] },
+      },
+    ]);
+    expect(statements(forwarder)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: {
+          'Fn::Sub': 'arn:${AWS::Partition}:events:${TargetRegion}:${AWS::AccountId}:event-bus/default',
+        },
+      },
+    ]);
+    expect(JSON.stringify(forwarder.Rules)).toContain('us-east-1');
+    // The stack's queue takes the events of every rule, the Route 53 one included.
+    const sources = JSON.stringify(template.Resources.EventsQueuePolicy?.Properties ?? {});
+    for (const [id] of byType(template, 'AWS::Events::Rule')) expect(sources, id).toContain(`"${id}"`);
+  }, 300_000);
 });
 
 describe('osls invoke local', () => {

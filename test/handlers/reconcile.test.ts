@@ -4,6 +4,8 @@
 import {
   CreateTagsCommand,
   DeleteVpcEndpointsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
 } from '@aws-sdk/client-ec2';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
@@ -874,5 +876,108 @@ describe('event-scoped reconciles read the clusters of the cluster index', () =>
     ).outcomes[0];
     expect(later?.clusterArns).toEqual([clusterArn(acct, 'ec2-1'), clusterArn(acct, 'prod')]);
     expect(ecsReads(deps, before)['ecs:ListServices']).toBe(2);
+  });
+});
+
+describe('drift events beyond the endpoints: routes, security groups by name, Route 53', () => {
+  /** The route table the VPC's subnets use (ecsVpc's private subnets: the main one). */
+  async function routeTableOf(acct: Account, vpc: EcsVpc): Promise<string> {
+    const out = await acct.ec2.send(
+      new DescribeRouteTablesCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpc.vpcId] },
+          { Name: 'association.main', Values: ['true'] },
+        ],
+      }),
+    );
+    return out.RouteTables?.[0]?.RouteTableId ?? '';
+  }
+
+  it('DeleteRoute of the route table of a workload’s subnets: that VPC is re-read and repaired', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const other = await ecsVpc(acct, '10.9.0.0/16');
+    const deps = depsFor(acct, stack);
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const text = sampleText('ec2-delete-route', { account: acct.accountId }).replaceAll(
+      'rtb-0a77770000000001',
+      await routeTableOf(acct, vpc),
+    );
+
+    const response = await batch(deps, acct, [text]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deps.logs.find((l) => l.message === 'region reconciled')?.fields).toMatchObject({
+      region: acct.region,
+      vpcIds: [vpc.vpcId],
+    });
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    // Only the route table's VPC was reconciled: the other one was not touched.
+    expect(await liveEndpoints(acct, other.vpcId)).toEqual([]);
+    expect(
+      (await stackAlerts(stack)).map((a) => [a.metadata?.eventType, a.metadata?.additionalContext]),
+    ).toEqual([['drift-fixed', expect.objectContaining({ vpcId: vpc.vpcId })]]);
+  });
+
+  it('RevokeSecurityGroupIngress by groupName is reconciled (its group’s VPC), not dead-lettered', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const groupId = (await liveEndpoints(acct, vpc.vpcId)).find((e) => e.VpcEndpointType === 'Interface')
+      ?.Groups?.[0]?.GroupId;
+    const groups = await acct.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId ?? ''] }));
+    const groupName = groups.SecurityGroups?.[0]?.GroupName ?? '';
+    expect(groupName).not.toBe('');
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const text = sampleText('ec2-revoke-security-group-ingress-by-name', { account: acct.accountId }).replace(
+      '"groupName": "ecs-endpoints"',
+      `"groupName": ${JSON.stringify(groupName)}`,
+    );
+
+    const { response, summary } = await reconcileSqsBatch(sqsEvent([text], acct), deps);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary.messages).toEqual([{ messageId: 'm-0', status: 'processed' }]);
+    expect(summary.deadLettered).toBe(0);
+    expect(await drainQueue(stack, stack.deadLetterQueueUrl)).toEqual([]);
+    expect(summary.outcomes.map((o) => [o.region, o.vpcIds, o.widened])).toEqual([
+      [acct.region, [vpc.vpcId], undefined],
+    ]);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    expect((await stackAlerts(stack)).map((a) => a.metadata?.eventType)).toEqual(['drift-fixed']);
+  });
+
+  it('Route 53: an association reconciles its VPC in the VPC’s Region; a record change, every Region; another Region’s VPC is dropped', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    const deps = depsFor(acct, stack);
+    const route53 = (name: string, id: string) =>
+      withEventId(
+        sampleText(name, { account: acct.accountId, vpcId: vpc.vpcId }).replaceAll(
+          '"vPCRegion": "us-east-1"',
+          `"vPCRegion": "${acct.region}"`,
+        ),
+        id,
+      );
+
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const associated = await direct(deps, route53('route53-associate-vpc-with-hosted-zone', 'r53-a'));
+    expect(associated.outcomes.map((o) => [o.region, o.vpcIds])).toEqual([[acct.region, [vpc.vpcId]]]);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    expect((await stackAlerts(stack)).map((a) => a.metadata?.eventType)).toEqual(['drift-fixed']);
+
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const changed = await direct(deps, route53('route53-change-resource-record-sets', 'r53-c'));
+    expect(changed.outcomes.map((o) => [o.region, o.vpcIds])).toEqual([[acct.region, undefined]]);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    expect((await stackAlerts(stack)).map((a) => a.metadata?.eventType)).toEqual(['drift-fixed']);
+
+    const elsewhere = withEventId(
+      sampleText('route53-disassociate-vpc-from-hosted-zone', { account: acct.accountId }).replaceAll(
+        '"vPCRegion": "us-east-1"',
+        '"vPCRegion": "ap-southeast-2"',
+      ),
+      'r53-d',
+    );
+    const dropped = await direct(deps, elsewhere);
+    expect(dropped.outOfScope).toBe(1);
+    expect(dropped.outcomes).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import type { Context, SQSEvent, SQSMessageAttributes } from 'aws-lambda';
 import type { ChatbotNotification } from '../../core/chatbot.ts';
 import { chatbotNotificationSchema } from '../../core/chatbot.ts';
 import type { BatchDeps, BatchSummary } from '../../aws/event-batch.ts';
+import { adoptTagged, createOwnershipStore } from '../../aws/ownership.ts';
 import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import { reconcileSqsBatch, remediatorDeps } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
@@ -44,10 +45,16 @@ function clientConfig(acct: Account) {
 /** How serverless.yml's EventsQueue moves a message to the dead-letter queue: after five receives. */
 export const MAX_RECEIVE_COUNT = 5;
 
+/**
+ * The stack, deployed in `acct` as it is now. With `adopt` (the default) the endpoints and groups the
+ * account's resources already carry the managed tag on (a CLI run converged most tests' accounts) are
+ * recorded as the deployment's, as an operator's one-time adoption would (docs/deploy.md, Ownership;
+ * aws/ownership.ts `adoptTagged`), without its alert.
+ */
 export async function createStack(
   acct: Account,
   mode: 'report' | 'enforce',
-  options: { maxReceiveCount?: number } = {},
+  options: { maxReceiveCount?: number; adopt?: boolean } = {},
 ): Promise<Stack> {
   const dynamodb = new DynamoDBClient(clientConfig(acct));
   const sns = new SNSClient(clientConfig(acct));
@@ -104,6 +111,10 @@ export async function createStack(
       Attributes: { RawMessageDelivery: 'true' },
     }),
   );
+  if (options.adopt ?? true) {
+    const store = createOwnershipStore(dynamodb, tableName);
+    await adoptTagged(acct.ec2, store, acct.region, 'test-stack', new Set(), new Date());
+  }
   return {
     tableName,
     topicArn,
