@@ -7,13 +7,15 @@
  * 3. send the terminal messages to the dead-letter queue at once, each with its reason;
  * 4. coalesce the claimed hints into one reconcile per Region (a burst for one VPC reads it once) and
  *    run them, Regions with deferred work first; a Region is not started with less than the safety
- *    margin of the invocation's time left: its events are deferred;
+ *    margin of the invocation's time left (its events are deferred), nor while another invocation
+ *    holds its lease in the state table (its events are deferred with a delay);
  * 5. settle the claims (done, or released), send the deferred messages back to the events queue;
  * 6. report the messages to retry (SQS partial batch failure): a failed Region's, a failed claim's,
  *    and any whose send to a queue failed.
  *
  * Nothing here throws for one message's problem: the worst one message can do is fail itself.
  */
+import { randomUUID } from 'node:crypto';
 import type { IgnoredClass, TerminalReason } from '../core/errors.ts';
 import { isTerminal } from '../core/errors.ts';
 import type { ReconcileHint, RegionWork } from '../core/events.ts';
@@ -28,7 +30,7 @@ import {
 } from './event-queue.ts';
 import type { RegionOutcome, RemediatorDeps } from './event-reconcile.ts';
 import { reconcileRegionWork } from './event-reconcile.ts';
-import type { EventClaim } from './state.ts';
+import type { EventClaim, RegionLease } from './state.ts';
 
 /** One received SQS message. */
 export interface QueuedEvent {
@@ -82,6 +84,8 @@ export interface BatchSummary {
   readonly failedRegions: ReadonlyArray<{ readonly region: string; readonly error: string }>;
   /** Regions whose reconcile was not started for lack of time. */
   readonly deferredRegions: readonly string[];
+  /** Regions not started because another invocation held their lease: their events were sent back. */
+  readonly busyRegions: readonly string[];
 }
 
 /** What the batch needs beyond a reconcile's dependencies. */
@@ -108,6 +112,13 @@ export interface BatchOptions {
 }
 
 export const DEFAULT_BATCH_OPTIONS: BatchOptions = { claimLeaseSeconds: 900, retainSeconds: 7 * 24 * 3600 };
+
+/**
+ * How long the events of a Region another invocation is reconciling wait in the queue before they are
+ * delivered again: a Region's reconcile normally takes seconds (a busy Region's events are deferred
+ * again if it still runs, never counted as receives toward the dead-letter queue).
+ */
+export const BUSY_REGION_DELAY_SECONDS = 30;
 
 /** The default safety margin: a reconcile of one Region normally takes seconds, rarely a minute. */
 export const DEFAULT_SAFETY_MARGIN_MS = 60_000;
@@ -284,19 +295,66 @@ export async function processEventBatch(
   const regionOutcomes: RegionOutcome[] = [];
   const failedRegions: Array<{ region: string; error: string }> = [];
   const deferredRegions: string[] = [];
-  // Events whose work did not all complete: failed (retried) wins over deferred (sent back).
-  const unfinished = new Map<string, { status: 'failed'; error: string } | { status: 'deferred' }>();
+  const busyRegions: string[] = [];
+  // Events whose work did not all complete: failed (retried) wins over deferred (sent back), and a
+  // deferral for a busy Region (sent back with a delay) over one for time.
+  const unfinished = new Map<
+    string,
+    { status: 'failed'; error: string } | { status: 'deferred'; delaySeconds: number }
+  >();
+  const defer = (unit: RegionWork, delaySeconds: number) => {
+    for (const id of unit.eventIds) {
+      const state = unfinished.get(id);
+      if (state?.status === 'failed') continue;
+      unfinished.set(id, {
+        status: 'deferred',
+        delaySeconds: Math.max(delaySeconds, state?.delaySeconds ?? 0),
+      });
+    }
+  };
+  // This invocation's name on the Region leases it takes (aws/state.ts).
+  const holder = randomUUID();
   for (const unit of ordered) {
     const left = remainingMs?.();
     if (left !== undefined && left < margin) {
       deferredRegions.push(unit.region);
-      for (const id of unit.eventIds)
-        if (unfinished.get(id)?.status !== 'failed') unfinished.set(id, { status: 'deferred' });
+      defer(unit, 0);
       deps.log('region not started: too little time left, its events go back to the queue', {
         region: unit.region,
         events: unit.eventIds.length,
         remainingMs: left,
         safetyMarginMs: margin,
+      });
+      continue;
+    }
+    // One reconcile of a Region at a time, across the invocations the event source runs at once: the
+    // lease lasts until this invocation's end, so a holder that dies frees it by itself.
+    let lease: RegionLease;
+    try {
+      lease = await deps.state.acquireRegionLease(
+        unit.region,
+        holder,
+        Math.ceil((left ?? options.claimLeaseSeconds * 1000) / 1000),
+      );
+    } catch (error) {
+      failedRegions.push({ region: unit.region, error: describeError(error) });
+      for (const id of unit.eventIds)
+        unfinished.set(id, { status: 'failed', error: `${unit.region}: lease: ${describeError(error)}` });
+      deps.log('region lease not taken (state table error): its events are retried', {
+        region: unit.region,
+        error: errorName(error),
+        message: errorMessage(error),
+      });
+      continue;
+    }
+    if (lease.status === 'held') {
+      busyRegions.push(unit.region);
+      defer(unit, BUSY_REGION_DELAY_SECONDS);
+      deps.log('region being reconciled by another invocation: its events go back to the queue', {
+        region: unit.region,
+        events: unit.eventIds.length,
+        heldUntil: lease.until.toISOString(),
+        delaySeconds: BUSY_REGION_DELAY_SECONDS,
       });
       continue;
     }
@@ -330,11 +388,21 @@ export async function processEventBatch(
         error: errorName(error),
         message: errorMessage(error),
       });
+    } finally {
+      try {
+        await deps.state.releaseRegionLease(unit.region, holder);
+      } catch (error) {
+        deps.log('region lease not released: it ends with this invocation', {
+          region: unit.region,
+          error: errorName(error),
+          message: errorMessage(error),
+        });
+      }
     }
   }
 
   // 5. Settle the claims: done, or given back (for the retry, or the deferred message's next delivery).
-  const toRequeue: QueuedEvent[] = [];
+  const toRequeue: Array<{ event: QueuedEvent; delaySeconds: number }> = [];
   for (const hint of claimed) {
     const [first, ...copies] = messagesByEvent.get(hint.eventId) ?? [];
     const state = unfinished.get(hint.eventId);
@@ -375,7 +443,7 @@ export async function processEventBatch(
       for (const event of [first, ...copies])
         if (event) settle({ messageId: event.messageId, status: 'retry', error: state.error });
     } else {
-      if (first) toRequeue.push(first);
+      if (first) toRequeue.push({ event: first, delaySeconds: state.delaySeconds });
       copiesAreDuplicates();
     }
   }
@@ -384,10 +452,11 @@ export async function processEventBatch(
   const deferred = await sendAndSettle(
     deps,
     'requeue',
-    toRequeue.map((event) => ({
+    toRequeue.map(({ event, delaySeconds }) => ({
       messageId: event.messageId,
       body: event.body,
       attributes: { [DEFERRALS_ATTRIBUTE]: (event.deferrals ?? 0) + 1 },
+      ...(delaySeconds > 0 ? { delaySeconds } : {}),
     })),
     (messageId) => settle({ messageId, status: 'deferred' }),
     settle,
@@ -432,6 +501,7 @@ export async function processEventBatch(
     outcomes: regionOutcomes,
     failedRegions,
     deferredRegions,
+    busyRegions,
   };
 }
 

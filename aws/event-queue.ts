@@ -35,6 +35,8 @@ export interface OutgoingMessage {
   readonly messageId: string;
   readonly body: string;
   readonly attributes: Readonly<Record<string, string | number>>;
+  /** Seconds before SQS delivers it (0–900); absent: at once. */
+  readonly delaySeconds?: number;
 }
 
 /** Which messages were sent, and which were not (with the error), by the id they were given. */
@@ -127,6 +129,7 @@ async function sendAll(
     Id: String(n),
     MessageBody: message.body,
     MessageAttributes: attributeValues(message.attributes),
+    ...(message.delaySeconds === undefined ? {} : { DelaySeconds: message.delaySeconds }),
   }));
   const byEntry = (id: string | undefined) => messages[Number(id)]?.messageId ?? '?';
   const sent: string[] = [];

@@ -143,7 +143,7 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
     })),
   );
   await deps.state.saveOpenFindings(decision.put, decision.remove);
-  await flushOutbox(deps);
+  await flushOutbox(deps, region);
   return {
     region,
     vpcIds,
@@ -192,11 +192,16 @@ async function updateClusterIndex(
   }
 }
 
-/** Publishes every alert in the outbox, oldest first; throws on the first that fails (it stays). */
+/**
+ * Publishes the Region's alerts in the outbox (keys `<time>#<region>#…`), oldest first; throws on the
+ * first that fails (it stays). Only the holder of the Region's lease calls it, so two invocations never
+ * publish one alert twice.
+ */
 export async function flushOutbox(
   deps: Pick<RemediatorDeps, 'state' | 'publisher' | 'log'>,
+  region: string,
 ): Promise<number> {
-  const pending = await deps.state.listOutbox();
+  const pending = (await deps.state.listOutbox()).filter((message) => message.key.split('#')[1] === region);
   for (const message of pending) {
     const messageId = await deps.publisher.publish(message.body);
     await deps.state.removeFromOutbox(message);

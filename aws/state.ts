@@ -14,6 +14,7 @@
  * | agent restart claim   | `RESTART#<region>#<clusterArn>` | `CLAIM#<instanceId>#<cutoff>` | 30 days |
  * | agent restart failures| `RESTART#<region>#<clusterArn>` | `FAILURES#<instanceId>` | 30 days     |
  * | restart cutoff refresh| `RESTART#<region>#<vpcId>` | `CUTOFF`        | 30 days            |
+ * | Region lease          | `LEASE#<region>`    | `LEASE`                | a day after its end |
  *
  * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}
  * (DynamoDB refuses a partition key over 2,048 bytes): {@link eventKeyId}.
@@ -23,6 +24,11 @@
  * a cutoff tag on the endpoints, an attribute on each restarted instance); the restart items make each
  * restart happen once per instance and endpoint change (claimed before it is sent, concurrent runs
  * agreeing on one cutoff, failures counted for the rollout order). aws/restart-claims.ts owns them.
+ *
+ * A Region's lease makes "one reconcile of a Region at a time" hold while the event source runs
+ * several invocations at once (serverless.yml `maximumConcurrency`): the cluster index, the open
+ * findings and the alert outbox of a Region each have one writer. It lasts until the holding
+ * invocation's own end (its remaining time), so a crashed or timed-out holder frees it by itself.
  *
  * The `OWNED#` items are aws/ownership.ts's: the endpoints and groups the remediator made (the only
  * ones it changes or deletes), the intents written ahead of each create, and the one-time adoptions
@@ -119,6 +125,11 @@ export const CLUSTER_INDEX_MAX_BYTES = 350_000;
 /** The outcome of claiming an event: ours to process, already processed, or being processed elsewhere. */
 export type EventClaim = 'claimed' | 'done' | 'busy';
 
+/** A Region lease asked for: taken (or renewed by its holder), or held by another until `until`. */
+export type RegionLease =
+  | { readonly status: 'acquired' }
+  | { readonly status: 'held'; readonly holder: string; readonly until: Date };
+
 export interface StateStore {
   /** Open findings of a Region, or of some of its VPCs. */
   loadOpenFindings(scope: ReconcileScope): Promise<OpenFinding[]>;
@@ -135,6 +146,13 @@ export interface StateStore {
   completeEvent(eventId: string, retainSeconds: number): Promise<void>;
   /** Gives a claim back (the processing failed): the next delivery may claim it. */
   releaseEvent(eventId: string): Promise<void>;
+  /**
+   * Takes the Region's lease for `holder` until `seconds` from now: a conditional put that succeeds
+   * when no lease exists, the existing one has ended, or `holder` holds it already.
+   */
+  acquireRegionLease(region: string, holder: string, seconds: number): Promise<RegionLease>;
+  /** Ends `holder`'s lease of the Region; a lease taken over by another holder is left alone. */
+  releaseRegionLease(region: string, holder: string): Promise<void>;
   /**
    * The alert outbox: alerts are written here with the state they describe, then published and
    * deleted, so an alert whose publishing failed is sent by the next reconcile (at least once).
@@ -182,6 +200,11 @@ export function eventKeyId(eventId: string): string {
   if (Buffer.byteLength(eventId) <= EVENT_ID_MAX_BYTES && eventId.isWellFormed()) return eventId;
   return `sha256:${createHash('sha256').update(JSON.stringify(eventId)).digest('hex')}`;
 }
+
+const leaseKey = (region: string) => ({
+  [KEY.partition]: S(`LEASE#${region}`),
+  [KEY.sort]: S('LEASE'),
+});
 
 const eventKey = (eventId: string) => ({
   [KEY.partition]: S(`EVENT#${eventKeyId(eventId)}`),
@@ -332,6 +355,53 @@ export function createStateStore(
 
     async releaseEvent(eventId) {
       await client.send(new DeleteItemCommand({ TableName: tableName, Key: eventKey(eventId) }));
+    },
+
+    async acquireRegionLease(region, holder, seconds) {
+      const at = epochSeconds(now());
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              ...leaseKey(region),
+              holder: S(holder),
+              leaseUntil: N(at + seconds),
+              [TTL_ATTRIBUTE]: N(at + seconds + 24 * 3600),
+            },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #lease < :now OR #holder = :holder',
+            ExpressionAttributeNames: { '#pk': KEY.partition, '#lease': 'leaseUntil', '#holder': 'holder' },
+            ExpressionAttributeValues: { ':now': N(at), ':holder': S(holder) },
+          }),
+        );
+        return { status: 'acquired' };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const existing = await client.send(
+          new GetItemCommand({ TableName: tableName, Key: leaseKey(region), ConsistentRead: true }),
+        );
+        return {
+          status: 'held',
+          holder: existing.Item?.holder?.S ?? '?',
+          until: new Date(Number(existing.Item?.leaseUntil?.N ?? at) * 1000),
+        };
+      }
+    },
+
+    async releaseRegionLease(region, holder) {
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: leaseKey(region),
+            ConditionExpression: '#holder = :holder',
+            ExpressionAttributeNames: { '#holder': 'holder' },
+            ExpressionAttributeValues: { ':holder': S(holder) },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     },
 
     async addToOutbox(messages) {

@@ -40,6 +40,7 @@ export class ReconcileFailedError extends Error {
         : [
             ...summary.failedRegions.map((f) => `${f.region}: ${f.error}`),
             ...summary.deferredRegions.map((region) => `${region}: not started, too little time left`),
+            ...summary.busyRegions.map((region) => `${region}: being reconciled by another invocation`),
             ...summary.messages.flatMap((m) =>
               m.status === 'retry' && summary.failedRegions.length === 0 ? [m.error] : [],
             ),
@@ -118,6 +119,8 @@ function recordMetrics(summary: BatchSummary, t: Telemetry, received: number): v
   // Sent to the dead-letter queue by the handler (terminal), and sent back to the queue (time budget).
   metrics.addMetric('EventsDeadLettered', MetricUnit.Count, summary.deadLettered);
   metrics.addMetric('EventsDeferred', MetricUnit.Count, summary.deferred);
+  // Regions another invocation held the lease of: their events were sent back with a delay.
+  metrics.addMetric('RegionsBusy', MetricUnit.Count, summary.busyRegions.length);
   metrics.addMetric('EventsIgnored', MetricUnit.Count, summary.ignored + summary.outOfScope);
   metrics.addMetric('EventsDuplicate', MetricUnit.Count, summary.duplicates);
   metrics.addMetric('ReconcileFailures', MetricUnit.Count, summary.failedRegions.length);

@@ -17,7 +17,6 @@ describe('10,000 hostile messages through the judge', () => {
       account: '111122223333',
       vpcId: 'vpc-0a11110000000001',
     });
-    const started = performance.now();
     const wrong: Array<{ kind: string; got: string; expected: readonly string[]; body: string }> = [];
     const byKind = new Map<string, Map<string, number>>();
     for (const message of messages) {
@@ -37,12 +36,9 @@ describe('10,000 hostile messages through the judge', () => {
       if (judged.status === 'terminal') expect(Object.keys(TERMINAL_REASONS)).toContain(judged.reason);
       if (judged.status === 'ignored') expect(Object.keys(IGNORED_CLASSES)).toContain(judged.code);
     }
-    const elapsed = performance.now() - started;
     expect(wrong.slice(0, 5)).toEqual([]);
     // Every kind is in the mix, and no body needed the catch-all for errors other than parse errors.
     expect(byKind.size).toBe(15);
     expect([...byKind.values()].some((counts) => counts.has('terminal:unprocessable'))).toBe(false);
-    // Cheap: well under a millisecond a message on average, huge bodies included.
-    expect(elapsed).toBeLessThan(10_000);
   }, 60_000);
 });

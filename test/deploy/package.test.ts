@@ -140,7 +140,9 @@ describe('osls package', () => {
     expect(reconcile).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      ReservedConcurrentExecutions: 1,
+      // Above the event source's maximum concurrency (AWS: reserved ≥ maximum, or the poller is
+      // throttled and a throttled batch counts a receive toward the dead-letter queue).
+      ReservedConcurrentExecutions: 3,
     });
     // The reconciler dead-letters and requeues itself: the two queues' URLs, and sqs:SendMessage on
     // exactly those two queues (and in no other statement).
@@ -166,6 +168,7 @@ describe('osls package', () => {
     expect(mapping).toMatchObject({
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumBatchingWindowInSeconds: 30,
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
     // The Slack notifier is subscribed only when a webhook is configured.
     expect(template.Resources.SlackSubscription?.Condition).toBe('SlackWebhook');

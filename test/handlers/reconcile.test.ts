@@ -9,7 +9,7 @@ import {
   DescribeVpcEndpointsCommand,
 } from '@aws-sdk/client-ec2';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -979,5 +979,145 @@ describe('drift events beyond the endpoints: routes, security groups by name, Ro
     const dropped = await direct(deps, elsewhere);
     expect(dropped.outOfScope).toBe(1);
     expect(dropped.outcomes).toEqual([]);
+  });
+});
+
+describe('one reconcile of a Region at a time, two batches at once (maximumConcurrency 2)', () => {
+  /** A state store whose `loadClusterIndex` (the first thing a reconcile does under the lease) waits. */
+  function gated(deps: ReturnType<typeof depsFor>) {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const state = {
+      ...deps.state,
+      loadClusterIndex: async (region: string) => {
+        entered();
+        await gate;
+        return deps.state.loadClusterIndex(region);
+      },
+    };
+    return { state, open, inside };
+  }
+
+  it('a second batch for a Region being reconciled sends its events back with a delay; the first alerts once; the requeued work runs later', async () => {
+    const { acct, vpc, stack } = await ready('enforce');
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const sample = sampleText('ec2-delete-vpc-endpoints', { account: acct.accountId, vpcId: vpc.vpcId });
+    const first = depsFor(acct, stack);
+    const holding = gated(first);
+    const second = depsFor(acct, stack);
+
+    // Two invocations, as the event source runs them with maximumConcurrency 2: the first holds the
+    // Region (paused inside its reconcile) while the second arrives.
+    const running = reconcileSqsBatch(
+      sqsEvent([withEventId(sample, 'burst-1')], acct),
+      { ...first, state: holding.state },
+      undefined,
+      { getRemainingTimeInMillis: () => 290_000 },
+    );
+    await holding.inside;
+    const { response, summary } = await reconcileSqsBatch(
+      sqsEvent([withEventId(sample, 'burst-2')], acct),
+      second,
+      undefined,
+      { getRemainingTimeInMillis: () => 290_000 },
+    );
+    holding.open();
+    const done = await running;
+
+    // The second reconciled nothing and returned nothing as a failure (no receive counted toward the
+    // dead-letter queue): its event went back to the queue, to be delivered in 30 s.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary.messages.map((m) => m.status)).toEqual(['deferred']);
+    expect(summary.busyRegions).toEqual([acct.region]);
+    expect(summary.outcomes).toEqual([]);
+    expect(second.logs.find((l) => l.message.startsWith('region being reconciled'))?.fields).toMatchObject({
+      region: acct.region,
+      delaySeconds: 30,
+    });
+    // The first repaired the VPC and alerted, once.
+    expect(done.summary.messages.map((m) => m.status)).toEqual(['processed']);
+    expect(await endpointOf(acct, vpc.vpcId, 'ecs-agent')).toBeDefined();
+    expect((await stackAlerts(stack)).length).toBe(1);
+
+    // The delay holds the requeued event back (SQS DelaySeconds); once delivered it runs, with the
+    // lease free again, and finds nothing left to do.
+    expect(await drainQueue(stack, stack.eventsQueueUrl)).toEqual([]);
+    const queue = await stack.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.eventsQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    expect(queue.Attributes?.ApproximateNumberOfMessagesDelayed).toBe('1');
+    const third = depsFor(acct, stack);
+    const later = await reconcileSqsBatch(
+      sqsEvent([withEventId(sample, 'burst-2')], acct),
+      third,
+      undefined,
+      { getRemainingTimeInMillis: () => 290_000 },
+    );
+    expect(later.summary.messages.map((m) => m.status)).toEqual(['processed']);
+    expect(later.summary.outcomes[0]?.results ?? []).toEqual([]);
+    expect(await stackAlerts(stack)).toEqual([]);
+  });
+
+  it('batches of two Regions run at once, each under its own lease', async () => {
+    const OTHER = 'eu-west-1';
+    const { acct, vpc, stack } = await ready('report');
+    const env = { REGIONS: `${acct.region},${OTHER}` };
+    const first = depsFor(acct, stack, { env });
+    const holding = gated(first);
+    const here = withEventId(
+      sampleText('ec2-delete-vpc-endpoints', { account: acct.accountId, vpcId: vpc.vpcId }),
+      'here',
+    );
+    const there = withEventId(
+      sampleText('ecs-register-container-instance', { account: acct.accountId }).replaceAll(
+        acct.region,
+        OTHER,
+      ),
+      'there',
+    );
+    const running = reconcileSqsBatch(sqsEvent([here], acct), { ...first, state: holding.state });
+    await holding.inside;
+    const other = await reconcileSqsBatch(sqsEvent([there], acct), depsFor(acct, stack, { env }));
+    holding.open();
+    expect(other.summary.busyRegions).toEqual([]);
+    expect(other.summary.outcomes.map((o) => o.region)).toEqual([OTHER]);
+    expect((await running).summary.outcomes.map((o) => o.region)).toEqual([acct.region]);
+  });
+
+  it('a lease is its holder’s until released or ended; one whose holder died is taken over when it ends', async () => {
+    const acct = newAccount();
+    const stack = await createStack(acct, 'report');
+    const dynamodb = new DynamoDBClient({
+      endpoint: acct.endpoint,
+      region: acct.region,
+      credentials: acct.credentials,
+    });
+    let clock = Date.parse('2026-11-30T00:00:00Z');
+    const store = createStateStore(dynamodb, stack.tableName, () => new Date(clock));
+    expect(await store.acquireRegionLease('us-east-1', 'a', 300)).toEqual({ status: 'acquired' });
+    expect(await store.acquireRegionLease('us-east-1', 'a', 300)).toEqual({ status: 'acquired' });
+    expect(await store.acquireRegionLease('us-east-1', 'b', 300)).toEqual({
+      status: 'held',
+      holder: 'a',
+      until: new Date(clock + 300_000),
+    });
+    // Another Region is another lease; b cannot end a's.
+    expect(await store.acquireRegionLease('eu-west-1', 'b', 300)).toEqual({ status: 'acquired' });
+    await store.releaseRegionLease('us-east-1', 'b');
+    expect((await store.acquireRegionLease('us-east-1', 'b', 300)).status).toBe('held');
+    await store.releaseRegionLease('us-east-1', 'a');
+    expect(await store.acquireRegionLease('us-east-1', 'b', 300)).toEqual({ status: 'acquired' });
+    // b dies holding it (a timeout, a crash): at the end of its invocation the lease is free.
+    clock += 301_000;
+    expect(await store.acquireRegionLease('us-east-1', 'c', 300)).toEqual({ status: 'acquired' });
   });
 });
