@@ -41,7 +41,10 @@ function through(acct: Account, seen: Seen[], maxAttempts = 3) {
     maxAttempts,
     retryStrategy: {
       acquireInitialRetryToken: (scope: string) => inner.acquireInitialRetryToken(scope),
-      refreshRetryTokenForRetry: (token: Parameters<typeof inner.refreshRetryTokenForRetry>[0], info: RetryErrorInfo) => {
+      refreshRetryTokenForRetry: (
+        token: Parameters<typeof inner.refreshRetryTokenForRetry>[0],
+        info: RetryErrorInfo,
+      ) => {
         seen.push({ errorType: info.errorType, name: (info.error as Error | undefined)?.name ?? '?' });
         return inner.refreshRetryTokenForRetry(token, info);
       },
@@ -122,12 +125,7 @@ describe('classifying requests', () => {
       ),
     ).toMatchObject({ service: 'ec2', operation: 'CreateVpcEndpoint', protocol: 'ec2', mutating: true });
     expect(
-      classify(
-        'POST',
-        '/',
-        { ...auth('dynamodb'), 'x-amz-target': 'DynamoDB_20120810.PutItem' },
-        '{}',
-      ),
+      classify('POST', '/', { ...auth('dynamodb'), 'x-amz-target': 'DynamoDB_20120810.PutItem' }, '{}'),
     ).toMatchObject({ service: 'dynamodb', operation: 'PutItem', protocol: 'json', account: '123456789012' });
     expect(classify('GET', '/2013-04-01/hostedzonesbyvpc?vpcid=vpc-1', auth('route53'), '')).toMatchObject({
       service: 'route53',
@@ -188,7 +186,7 @@ describe('throttling in each protocol is retried by the real SDK as throttling',
     ]);
   });
 
-  it("DynamoDB: its namespaced ThrottlingException and ProvisionedThroughputExceededException", async () => {
+  it('DynamoDB: its namespaced ThrottlingException and ProvisionedThroughputExceededException', async () => {
     const acct = newAccount();
     const seen = await withRules(
       acct,
@@ -274,9 +272,8 @@ describe('5xx, lost responses and latency', () => {
   it('a lost response was applied: one VPC without SDK retries, two with them (the hazard)', async () => {
     const acct = newAccount();
     const vpcs = async (cidr: string) =>
-      (
-        await acct.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: [cidr] }] }))
-      ).Vpcs?.length ?? 0;
+      (await acct.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: [cidr] }] }))).Vpcs
+        ?.length ?? 0;
     const seen = await withRules(
       acct,
       [{ service: 'ec2', mutating: true, per: 'request', times: 1, fault: { kind: 'lost' } }],

@@ -11,7 +11,11 @@ import { accountFor } from '../harness/seed.ts';
 import { applyWith, dynamoDbOf, guardedPool, stackGuard } from './restart-stack.ts';
 
 const env = process.env;
-const acct = accountFor(env.AWS_ENDPOINT_URL ?? '', env.AWS_ACCESS_KEY_ID ?? '', env.AWS_REGION ?? 'us-east-1');
+const acct = accountFor(
+  env.AWS_ENDPOINT_URL ?? '',
+  env.AWS_ACCESS_KEY_ID ?? '',
+  env.AWS_REGION ?? 'us-east-1',
+);
 const pool = guardedPool(
   acct,
   stackGuard({

@@ -7,8 +7,10 @@
 // mutating, account, predicate) and a selection that is deterministic: the nth requests of a key, at
 // most `times` per key, or a rate drawn from a hash of (seed, rule, key, the request's number within
 // its key). Keys default to the operation (`ec2:CreateVpcEndpoint`), so how concurrent calls of
-// *other* operations interleave never changes which request of an operation gets a fault. Every
-// request is recorded with its fault (if any) and moto's status, for assertions.
+// *other* operations interleave never changes which request of an operation gets a fault. Rules are
+// tried in order: latency adds up and goes on to the next rule; the first other fault that fires is
+// the request's, and later rules do not see (or count) that request. Every request is recorded with
+// its fault (if any) and moto's status, for assertions.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -134,13 +136,13 @@ export function classify(
   headers: http.IncomingHttpHeaders,
   body: string,
 ): RequestInfo {
-  const authorization = String(headers.authorization ?? '');
+  const authorization = headers.authorization ?? '';
   const scope = /Credential=([^/,\s]+)\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(authorization);
   const account = scope?.[1] ?? '';
   const service = scope?.[2] ?? 'unknown';
   const path = url.split('?')[0] ?? url;
   const target = headers['x-amz-target'];
-  const contentType = String(headers['content-type'] ?? '');
+  const contentType = headers['content-type'] ?? '';
   let protocol: Protocol;
   let operation: string;
   if (typeof target === 'string' && target !== '') {
@@ -226,6 +228,8 @@ export interface FaultRule {
 /** One request through the proxy. */
 export interface ProxiedRequest {
   readonly seq: number;
+  /** When it arrived (epoch ms): for reading a run's timeline, not for assertions. */
+  readonly at: number;
   readonly service: string;
   readonly operation: string;
   readonly mutating: boolean;
@@ -331,11 +335,14 @@ function draw(...parts: Array<string | number>): number {
 class Selector {
   readonly #seen = new Map<string, number>();
   readonly #fired = new Map<string, number>();
-  constructor(
-    readonly rule: FaultRule,
-    readonly index: number,
-    readonly seed: number,
-  ) {}
+  readonly rule: FaultRule;
+  readonly index: number;
+  readonly seed: number;
+  constructor(rule: FaultRule, index: number, seed: number) {
+    this.rule = rule;
+    this.index = index;
+    this.seed = seed;
+  }
 
   get name(): string {
     return this.rule.name ?? `rule ${this.index}`;
@@ -464,6 +471,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const info = classify(req.method ?? 'GET', req.url ?? '/', req.headers, body.toString('utf8'));
     const base = {
       seq: ++seq,
+      at: Date.now(),
       service: info.service,
       operation: info.operation,
       mutating: info.mutating,
@@ -527,6 +535,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       // A proxy failure (moto unreachable): a 502 the SDK retries, and visible in the record.
       requests.push({
         seq: ++seq,
+        at: Date.now(),
         service: 'unknown',
         operation: 'unknown',
         mutating: false,
@@ -554,7 +563,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     setRules,
-    faults: (kind) => requests.filter((r) => r.fault !== undefined && (kind === undefined || r.fault === kind)),
+    faults: (kind) =>
+      requests.filter((r) => r.fault !== undefined && (kind === undefined || r.fault === kind)),
     clearRecord: () => {
       requests.length = 0;
     },
