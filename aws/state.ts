@@ -49,7 +49,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import type { OpenFinding, ReconcileScope } from '../core/alerts.ts';
@@ -306,6 +306,9 @@ export function createStateStore(
 
     async claimEvent(eventId, leaseSeconds) {
       const at = epochSeconds(now());
+      // Names this attempt's write: when the SDK retries a put whose answer was lost, the retry fails
+      // the condition the first attempt met, and the item DynamoDB returns with the refusal is ours.
+      const claimId = randomUUID();
       try {
         await client.send(
           new PutItemCommand({
@@ -313,6 +316,7 @@ export function createStateStore(
             Item: {
               ...eventKey(eventId),
               status: S('IN_PROGRESS'),
+              claimId: S(claimId),
               leaseUntil: N(at + leaseSeconds),
               // An abandoned claim still goes away by itself.
               [TTL_ATTRIBUTE]: N(at + leaseSeconds + 24 * 3600),
@@ -320,6 +324,7 @@ export function createStateStore(
             ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :inProgress AND #lease < :now)',
             ExpressionAttributeNames: { '#pk': KEY.partition, '#status': 'status', '#lease': 'leaseUntil' },
             ExpressionAttributeValues: { ':inProgress': S('IN_PROGRESS'), ':now': N(at) },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return 'claimed';
@@ -331,10 +336,15 @@ export function createStateStore(
             { cause: error },
           );
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const existing = await client.send(
-          new GetItemCommand({ TableName: tableName, Key: eventKey(eventId), ConsistentRead: true }),
-        );
-        return existing.Item?.status?.S === 'COMPLETED' ? 'done' : 'busy';
+        const existing =
+          error.Item ??
+          (
+            await client.send(
+              new GetItemCommand({ TableName: tableName, Key: eventKey(eventId), ConsistentRead: true }),
+            )
+          ).Item;
+        if (existing?.claimId?.S === claimId && existing.status?.S === 'IN_PROGRESS') return 'claimed';
+        return existing?.status?.S === 'COMPLETED' ? 'done' : 'busy';
       }
     },
 

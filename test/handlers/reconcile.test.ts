@@ -20,7 +20,8 @@ import { TerminalError } from '../../core/errors.ts';
 import { STATE_TABLE_KEY_SCHEMA, createStateStore } from '../../aws/state.ts';
 import { reconcileSqsBatch, runReconcile } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
-import { newAccount } from '../harness/aws.ts';
+import { motoEndpoint, newAccount } from '../harness/aws.ts';
+import { proxiedAccount, startFaultProxy } from '../harness/fault-proxy.ts';
 import {
   addContainerInstance,
   createCluster,
@@ -1119,5 +1120,31 @@ describe('one reconcile of a Region at a time, two batches at once (maximumConcu
     // b dies holding it (a timeout, a crash): at the end of its invocation the lease is free.
     clock += 301_000;
     expect(await store.acquireRegionLease('us-east-1', 'c', 300)).toEqual({ status: 'acquired' });
+  });
+});
+
+describe('event claims through lost responses', () => {
+  it('a claim whose answer was lost is still this delivery’s (the SDK’s retry fails the condition its first attempt met); another delivery’s is busy', async () => {
+    const acct = newAccount();
+    const stack = await createStack(acct, 'report');
+    // The first PutItem is applied by moto, then its answer lost (test/harness/fault-proxy.ts).
+    const proxy = await startFaultProxy({
+      target: motoEndpoint(),
+      rules: [{ service: 'dynamodb', operation: 'PutItem', times: 1, fault: { kind: 'lost' } }],
+    });
+    try {
+      const through = proxiedAccount(acct, proxy);
+      const dynamodb = (a: Account) =>
+        new DynamoDBClient({ endpoint: a.endpoint, region: a.region, credentials: a.credentials });
+      const store = createStateStore(dynamodb(through), stack.tableName);
+      expect(await store.claimEvent('lost-answer', 900)).toBe('claimed');
+      expect(proxy.faults('lost').map((r) => r.operation)).toEqual(['PutItem']);
+      const other = createStateStore(dynamodb(acct), stack.tableName);
+      expect(await other.claimEvent('lost-answer', 900)).toBe('busy');
+      await store.completeEvent('lost-answer', 3600);
+      expect(await other.claimEvent('lost-answer', 900)).toBe('done');
+    } finally {
+      await proxy.stop();
+    }
   });
 });
