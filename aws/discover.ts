@@ -26,6 +26,7 @@ import type { EcsWork } from './discover/ecs.ts';
 import { describeHostPlaces, describeInstances } from './discover/instances.ts';
 import { describeRouteTables } from './discover/routes.ts';
 import { describeTaskDefinitions } from './discover/task-definitions.ts';
+import type { TaskDefinitionCache } from './discover/task-definitions.ts';
 import { describeDns, describeSubnets, describeVpcs } from './discover/vpcs.ts';
 import { describeManagedInstances } from './discover/ssm.ts';
 import { restartCandidates } from '../core/restarts.ts';
@@ -50,6 +51,8 @@ export interface DiscoverOptions {
    * a first run, the CLI) every cluster is read. Ignored without `vpcIds`.
    */
   readonly clusterArns?: readonly string[];
+  /** Task definition revisions read before (the deployed remediator's state table): not described again. */
+  readonly taskDefinitionCache?: TaskDefinitionCache;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -192,7 +195,7 @@ export async function discoverRegion(
     describeRouteTables(ctx, inScopeIds),
     describeEndpointsAndGroups(ctx, inScopeIds, workloadGroupIds),
     inScopeIds.length > 0 ? describeEndpointServices(ctx) : Promise.resolve([]),
-    describeTaskDefinitions(ctx, taskDefinitionArns),
+    describeTaskDefinitions(ctx, taskDefinitionArns, options.taskDefinitionCache),
     describeExecClusters(ctx, examined),
     describeHostedZones(ctx, dnsVpcIds),
     dnsVpcIds.length > 0 ? describeResolverRules(ctx, dnsVpcIds) : Promise.resolve([]),

@@ -16,6 +16,7 @@ import type { RegionSnapshot } from '../core/model.ts';
 import type { ClusterIndexEntries } from './discover/cluster-index.ts';
 import { clustersByVpc, hintedClusters, mergeScoped } from './discover/cluster-index.ts';
 import { errorMessage, errorName } from './errors.ts';
+import type { TaskDefinitionCache } from './discover/task-definitions.ts';
 import type { OwnershipDeps } from './ownership.ts';
 import { adoptionNotification, prepareOwnership } from './ownership.ts';
 import type { ClientPool } from './reconcile.ts';
@@ -37,6 +38,8 @@ export interface RemediatorDeps {
    */
   readonly ownership: OwnershipDeps;
   readonly publisher: AlertPublisher;
+  /** Task definition revisions read before (aws/task-definition-cache.ts): not described again. */
+  readonly taskDefinitionCache?: TaskDefinitionCache;
   readonly now: () => Date;
   readonly digestIntervalMs?: number;
   readonly accountId?: string;
@@ -103,6 +106,7 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
     ownedResourceIds: () => ownership.owned,
+    ...(deps.taskDefinitionCache ? { taskDefinitionCache: () => deps.taskDefinitionCache } : {}),
   });
   // One Region per call here: its failure fails the call, so its events are retried.
   if (failures[0] !== undefined) throw failures[0].error;

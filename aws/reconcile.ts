@@ -13,6 +13,7 @@ import type { AwsClients, ClientOptions } from './clients.ts';
 import { createClients } from './clients.ts';
 import { discoverRegion } from './discover.ts';
 import { errorMessage } from './errors.ts';
+import type { TaskDefinitionCache } from './discover/task-definitions.ts';
 import type { CreationRecorder } from './ownership.ts';
 
 /** SDK clients per Region, made once and shared by discovery and apply, with their call counts. */
@@ -68,6 +69,8 @@ export interface ReconcileRequest {
    * Region: the managed tag alone decides (the CLI).
    */
   readonly ownedResourceIds?: (region: string) => ReadonlySet<string> | undefined;
+  /** Task definition revisions read before, per Region (the deployed remediator's state table). */
+  readonly taskDefinitionCache?: (region: string) => TaskDefinitionCache | undefined;
 }
 
 /** Discovers every Region (concurrently) and plans. Read-only. A failed Region is in `failedRegions`. */
@@ -90,13 +93,15 @@ export interface AccountDiscovery {
  */
 export async function discoverAndPlanAccount(request: ReconcileRequest): Promise<AccountDiscovery> {
   const settled = await Promise.allSettled(
-    request.regions.map((region) =>
-      discoverRegion(request.pool.clientsFor(region), region, request.config, {
+    request.regions.map((region) => {
+      const taskDefinitionCache = request.taskDefinitionCache?.(region);
+      return discoverRegion(request.pool.clientsFor(region), region, request.config, {
         ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
         ...(request.vpcIds && request.clusterArns ? { clusterArns: request.clusterArns } : {}),
+        ...(taskDefinitionCache ? { taskDefinitionCache } : {}),
         onProgress: (message) => request.onProgress?.(`[${region}] ${message}`),
-      }),
-    ),
+      });
+    }),
   );
   const snapshots: RegionSnapshot[] = [];
   const failures: Array<{ region: string; error: unknown }> = [];

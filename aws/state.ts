@@ -15,6 +15,7 @@
  * | agent restart failures| `RESTART#<region>#<clusterArn>` | `FAILURES#<instanceId>` | 30 days     |
  * | restart cutoff refresh| `RESTART#<region>#<vpcId>` | `CUTOFF`        | 30 days            |
  * | Region lease          | `LEASE#<region>`    | `LEASE`                | a day after its end |
+ * | task definition       | `TASKDEF#<revision ARN>` | `TASKDEF`         | 90 days            |
  *
  * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}
  * (DynamoDB refuses a partition key over 2,048 bytes): {@link eventKeyId}.
@@ -29,6 +30,9 @@
  * several invocations at once (serverless.yml `maximumConcurrency`): the cluster index, the open
  * findings and the alert outbox of a Region each have one writer. It lasts until the holding
  * invocation's own end (its remaining time), so a crashed or timed-out holder frees it by itself.
+ *
+ * Task definition revisions are aws/task-definition-cache.ts's: what discovery read of each, never
+ * stale (a revision's content cannot change), so a sweep describes only revisions it has not seen.
  *
  * The `OWNED#` items are aws/ownership.ts's: the endpoints and groups the remediator made (the only
  * ones it changes or deletes), the intents written ahead of each create, and the one-time adoptions

@@ -23,6 +23,7 @@ import type { ClientOptions } from '../aws/clients.ts';
 import { createClientPool } from '../aws/reconcile.ts';
 import { adoptionLabelSetting, createOwnershipStore } from '../aws/ownership.ts';
 import { createStateStore } from '../aws/state.ts';
+import { createTaskDefinitionCache } from '../aws/task-definition-cache.ts';
 import type { Telemetry } from '../aws/telemetry.ts';
 import { MetricUnit, createTelemetry } from '../aws/telemetry.ts';
 
@@ -98,6 +99,7 @@ export function remediatorDeps(
       ...(adoptionLabel === undefined ? {} : { adoptionLabel }),
     },
     publisher: createSnsPublisher(new SNSClient(sdk), settings.topicArn),
+    taskDefinitionCache: createTaskDefinitionCache(dynamodb, settings.tableName),
     now: () => new Date(),
     digestIntervalMs: settings.digestIntervalMs,
     ...(env.ACCOUNT_ID ? { accountId: env.ACCOUNT_ID } : {}),

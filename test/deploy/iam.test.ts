@@ -278,7 +278,7 @@ const REQUESTS: Readonly<
   'ssm:GetDocument': (region) =>
     SEND_COMMAND_DOCUMENTS(region).map((document) => ({ action: 'ssm:GetDocument', resource: document })),
   ...Object.fromEntries(
-    ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'].map((op) => [
+    ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'].map((op) => [
       `dynamodb:${op}`,
       (_region: string, env: Readonly<Record<string, string>>): Authorization[] => [
         {

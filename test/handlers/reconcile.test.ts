@@ -799,7 +799,8 @@ describe('event-scoped reconciles read the clusters of the cluster index', () =>
       'ecs:DescribeServices': 1,
       'ecs:ListTasks': 1,
       'ec2:DescribeInstances': 1, // A's two hosts
-      'ecs:DescribeTaskDefinition': 1,
+      // No DescribeTaskDefinition: the revision was read by the first event and is in the state
+      // table's task definition cache (aws/task-definition-cache.ts).
     });
     expect(indexed?.plan.findings).toEqual(unindexed?.plan.findings);
     expect(indexed?.plan.findings.map((f) => [f.code, f.vpcId, f.service])).toContainEqual([
