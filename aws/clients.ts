@@ -8,6 +8,11 @@
  * Every client has connection and request timeouts (the config's `timeouts`, aws/timeouts.ts): an
  * endpoint that accepts the connection and never answers fails in seconds, with an error naming the
  * service and the endpoint, instead of hanging the run.
+ *
+ * Throttling (aws/retry.ts): a throttled request is sent again until its time budget (the work's
+ * `deadline`, else the config's `rateLimits.throttleBudgetSeconds`) runs out, whatever the attempts;
+ * other errors keep the standard retries. With the config's `rateLimits` (the CLI, the Lambda), each
+ * attempt first waits for a token of its bucket (aws/rate-limit.ts), shared by the pool's clients.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { EC2ClientConfig } from '@aws-sdk/client-ec2';
@@ -15,18 +20,32 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { AdaptiveRetryStrategy, StandardRetryStrategy } from '@smithy/core/retry';
+import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { MiddlewareStack, NodeHttpHandlerOptions, RetryStrategyV2 } from '@smithy/types';
+import type { RateLimiter, RateLimitSettings } from './rate-limit.ts';
+import { createRateLimiter, systemClock } from './rate-limit.ts';
+import type { ThrottleBackoff } from './retry.ts';
+import {
+  THROTTLE_BUDGET_OPTIONS,
+  budgetOf,
+  isThrottlingError,
+  throttleAwareRetries,
+  throttleBudgetMiddleware,
+} from './retry.ts';
 import type { ResolverClient } from './resolver-client.ts';
 import { createResolverClient } from './resolver-client.ts';
 import type { ClientTimeouts, TimeoutKind } from './timeouts.ts';
 import { DEFAULT_TIMEOUTS, EndpointTimeoutError, originOf, timeoutsExhausted } from './timeouts.ts';
+import { defaultConfig } from '../core/config.ts';
 import type { ApiCallCounts } from '../core/report.ts';
 
 export type { ApiCallCounts } from '../core/report.ts';
 export type { ClientTimeouts } from './timeouts.ts';
 
-/** Retries: the SDK's `standard` mode (AWS's recommendation), with a few more attempts than its default 3. */
+/**
+ * Retries: the SDK's `standard` mode (AWS's recommendation), with a few more attempts than its default
+ * 3, for every error but throttling (retried until the request's time budget: aws/retry.ts).
+ */
 export const RETRY_MODE = 'standard';
 export const MAX_ATTEMPTS = 5;
 
@@ -63,19 +82,24 @@ export interface AwsClients {
   readonly ecs: ECSClient;
   readonly ssm: SSMClient;
   /**
-   * Route 53 is global: its private hosted zones are read by VPC and Region. Adaptive retries: its
-   * per-account rate limit is low (5 requests a second), and the adaptive mode slows the client down
-   * on throttling instead of failing after its attempts.
+   * Route 53 is global: its private hosted zones are read by VPC and Region. Its rate limit is per
+   * account and low (a bucket of 50 refilled at 10 a second, for every caller): one bucket of the
+   * limiter for all Regions, throttling retried until the budget, and ten attempts for other errors.
    */
   readonly route53: Route53Client;
   readonly resolver: ResolverClient;
   /** IAM is global: it names the role of each container instance's profile. */
   readonly iam: IAMClient;
   readonly calls: ApiCallCounter;
+  /** The client-side rate limiter, when the clients have one (ClientOptions.rateLimits). */
+  readonly limiter?: RateLimiter;
 }
 
-/** Retries of the Route 53 client: adaptive, with room for its low rate limit. */
-export const ROUTE53_RETRIES = { retryMode: 'adaptive', maxAttempts: 10 } as const;
+/**
+ * Attempts of the Route 53 client for errors other than throttling (5xx, network): it kept the ten of
+ * the SDK's adaptive mode it had before the rate limiter replaced that mode's client-side pacing.
+ */
+export const ROUTE53_MAX_ATTEMPTS = 10;
 
 export interface ClientOptions {
   /** Explicit credentials (tests); default: the SDK's default provider chain. */
@@ -84,6 +108,27 @@ export interface ClientOptions {
   readonly endpoint?: string;
   /** Connection and request timeouts (the config's `timeouts`); default: the config's defaults. */
   readonly timeouts?: ClientTimeouts;
+  /**
+   * The config's `rateLimits`: with them, every attempt waits for a token of its bucket (the CLI and
+   * the Lambda pass them). Without: no client-side pacing (tests, library callers), but throttling is
+   * still retried until the budget (the default `throttleBudgetSeconds`).
+   */
+  readonly rateLimits?: RateLimitSettings;
+  /**
+   * The limiter to use (a ClientPool shares one between its Regions: Route 53 and IAM buckets are
+   * global); default: a new one from `rateLimits`, if given.
+   */
+  readonly limiter?: RateLimiter;
+  /**
+   * The work's deadline (epoch ms), read at each throttled attempt and each wait for a token: a
+   * throttled request is retried until then, and a request still waiting for a token then is not
+   * sent. Undefined (or returning undefined): `rateLimits.throttleBudgetSeconds` from the request's
+   * first throttled answer, and no bound on waits. The Lambda sets it to its invocation's end less
+   * the safety margin (handlers/reconcile.ts).
+   */
+  readonly deadline?: () => number | undefined;
+  /** Backoff of throttled requests (default: aws/retry.ts's, 0.5 s base, 20 s cap); tests shorten it. */
+  readonly throttleBackoff?: ThrottleBackoff;
 }
 
 /**
@@ -158,8 +203,8 @@ const TIMEOUT_OPTIONS = {
 
 /**
  * A retry strategy that gives up on a request once {@link TIMEOUT_ATTEMPTS} of its attempts timed
- * out, and otherwise is `inner` (the SDK's standard or adaptive strategy, with all its attempts for
- * throttling and 5xx answers).
+ * out, and otherwise is `inner` (throttling retried until the budget, 5xx answers with all their
+ * attempts).
  */
 function capTimeoutRetries(inner: RetryStrategyV2): RetryStrategyV2 {
   return {
@@ -173,6 +218,50 @@ function capTimeoutRetries(inner: RetryStrategyV2): RetryStrategyV2 {
     },
   };
 }
+
+/**
+ * A middleware taking a token of the request's bucket before each attempt (and giving it back with
+ * the answer's outcome: throttled, success or other). Placed just before signing, inside the retry
+ * loop: each attempt takes a token, and a long wait never ages a signature. With a work `deadline`,
+ * a request still waiting for its token then is not sent (RateLimitWaitError); without one (the CLI)
+ * it waits for as long as the pacing takes.
+ */
+function rateLimitMiddleware(
+  service: string,
+  region: string,
+  limiter: RateLimiter,
+  deadline: (() => number | undefined) | undefined,
+) {
+  return <Args extends { readonly input?: unknown }, Output>(
+      next: (args: Args) => Promise<Output>,
+      context: { readonly commandName?: string },
+    ) =>
+    async (args: Args): Promise<Output> => {
+      const until = deadline?.();
+      const permit = await limiter.acquire({
+        region,
+        service,
+        operation: context.commandName?.replace(/Command$/, '') ?? 'unknown',
+        input: args.input,
+        ...(until === undefined ? {} : { deadline: until }),
+      });
+      try {
+        const output = await next(args);
+        permit?.release('success');
+        return output;
+      } catch (error) {
+        permit?.release(isThrottlingError(error) ? 'throttled' : 'failed');
+        throw error;
+      }
+    };
+}
+
+const RATE_LIMIT_OPTIONS = {
+  relation: 'before',
+  toMiddleware: 'httpSigningMiddleware',
+  name: 'ecsEndpointRemediatorRateLimit',
+  override: true,
+} as const;
 
 /** Name of the counting middleware in each client's stack. */
 const COUNTER_MIDDLEWARE = 'ecsEndpointRemediatorApiCallCounter';
@@ -198,33 +287,47 @@ const COUNTER_OPTIONS = {
 
 export function createClients(region: string, options: ClientOptions = {}): AwsClients {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const clock = systemClock;
+  const limiter = options.limiter ?? (options.rateLimits ? createRateLimiter(options.rateLimits) : undefined);
+  const budget = budgetOf(
+    options.deadline,
+    (options.rateLimits ?? defaultConfig.rateLimits).throttleBudgetSeconds,
+  );
   const common = {
     region,
     requestHandler: requestHandlerOptions(timeouts),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   };
-  // Each client its own strategy (the SDK's default too): retry capacity and rate are per client.
-  const standard = () => ({
-    ...common,
+  // Each client its own strategy (the SDK's default too): the standard retry quota is per client.
+  const retries = (maxAttempts: number) => ({
     retryMode: RETRY_MODE,
-    maxAttempts: MAX_ATTEMPTS,
-    retryStrategy: capTimeoutRetries(new StandardRetryStrategy(MAX_ATTEMPTS)),
+    maxAttempts,
+    retryStrategy: capTimeoutRetries(
+      throttleAwareRetries(new StandardRetryStrategy(maxAttempts), {
+        budgetOf: budget,
+        clock,
+        ...(options.throttleBackoff ? { backoff: options.throttleBackoff } : {}),
+      }),
+    ),
   });
+  const standard = () => ({ ...common, ...retries(MAX_ATTEMPTS) });
   const calls = createApiCallCounter();
   const ec2 = new EC2Client(standard());
   const ecs = new ECSClient(standard());
   const ssm = new SSMClient(standard());
-  const route53 = new Route53Client({
-    ...common,
-    ...ROUTE53_RETRIES,
-    retryStrategy: capTimeoutRetries(new AdaptiveRetryStrategy(ROUTE53_RETRIES.maxAttempts)),
-  });
+  const route53 = new Route53Client({ ...common, ...retries(ROUTE53_MAX_ATTEMPTS) });
   const iam = new IAMClient(standard());
   const instrument = <Input extends object, Output extends object>(
     stack: MiddlewareStack<Input, Output>,
     service: string,
   ): void => {
+    stack.add(throttleBudgetMiddleware(service, region, budget, clock), THROTTLE_BUDGET_OPTIONS);
+    if (limiter)
+      stack.addRelativeTo(
+        rateLimitMiddleware(service, region, limiter, options.deadline),
+        RATE_LIMIT_OPTIONS,
+      );
     stack.add(countingMiddleware(service, calls), COUNTER_OPTIONS);
     stack.add(timeoutMiddleware(service, region, timeouts), TIMEOUT_OPTIONS);
   };
@@ -242,5 +345,5 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
       calls.record('route53resolver', operation);
     },
   });
-  return { region, ec2, ecs, ssm, route53, resolver, iam, calls };
+  return { region, ec2, ecs, ssm, route53, resolver, iam, calls, ...(limiter ? { limiter } : {}) };
 }

@@ -15,20 +15,33 @@ import { discoverRegion } from './discover.ts';
 import { errorMessage } from './errors.ts';
 import type { TaskDefinitionCache } from './discover/task-definitions.ts';
 import type { CreationRecorder } from './ownership.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { createRateLimiter } from './rate-limit.ts';
 
 /** SDK clients per Region, made once and shared by discovery and apply, with their call counts. */
 export interface ClientPool {
   readonly clientsFor: (region: string) => AwsClients;
   /** The calls sent so far by every Region's clients. */
   readonly apiCalls: () => ApiCallCounts;
+  /**
+   * The rate limiter every Region's clients share (with `options.rateLimits`): one bucket per Region
+   * and bucket, one for every Region for Route 53 and IAM (aws/rate-limit.ts).
+   */
+  readonly limiter?: RateLimiter;
 }
 
+/**
+ * A pool of clients made with `options` (see ClientOptions: `rateLimits` turns the shared limiter on,
+ * `deadline` bounds how long throttled requests are retried). Throws ConfigError for a
+ * `rateLimits.buckets` entry that names no family.
+ */
 export function createClientPool(options: ClientOptions = {}): ClientPool {
   const pool = new Map<string, AwsClients>();
+  const limiter = options.limiter ?? (options.rateLimits ? createRateLimiter(options.rateLimits) : undefined);
   const clientsFor = (region: string): AwsClients => {
     let clients = pool.get(region);
     if (!clients) {
-      clients = createClients(region, options);
+      clients = createClients(region, { ...options, ...(limiter ? { limiter } : {}) });
       pool.set(region, clients);
     }
     return clients;
@@ -47,7 +60,7 @@ export function createClientPool(options: ClientOptions = {}): ClientPool {
     }
     return { total, byService, byOperation };
   };
-  return { clientsFor, apiCalls };
+  return { clientsFor, apiCalls, ...(limiter ? { limiter } : {}) };
 }
 
 export interface ReconcileRequest {

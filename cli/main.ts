@@ -114,7 +114,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const config = await loadConfig(args.configFile);
     const regions = await resolveRegions(args, config);
-    const pool = createClientPool({ timeouts: config.timeouts });
+    // Paced by the config's rate limits; a throttled request is retried for throttleBudgetSeconds.
+    const pool = createClientPool({ timeouts: config.timeouts, rateLimits: config.rateLimits });
     writer?.start();
     const plan = await planAccount({ regions, config, pool, ...(progress ? { onProgress: progress } : {}) });
     writer?.stop();

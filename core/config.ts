@@ -106,6 +106,45 @@ export const configSchema = z.strictObject({
     }),
     () => ({ connectSeconds: 5, requestSeconds: 10 }),
   ),
+  rateLimits: z._default(
+    z.strictObject({
+      /**
+       * The part of each of the account's throttling buckets (capacity and refill rate) this tool
+       * takes: other tools of the account draw from the same buckets. In (0, 1].
+       */
+      share: z._default(z.number().check(z.gt(0), z.lte(1)), 0.5),
+      /**
+       * How long one request keeps being retried while it is throttled, from its first attempt, when
+       * the work has no deadline of its own (the CLI; the Lambda's is its remaining time less the
+       * safety margin).
+       */
+      throttleBudgetSeconds: z._default(count(1, 3600), 300),
+      /**
+       * Bucket sizes other than the published ones (a raised quota), by family (`ecs:taskDefinitionRead`,
+       * `ec2:nonMutating`) or by action (`ec2:DescribeVpcAttribute`); `share` still applies.
+       * `maxInFlight`: most requests of the bucket in flight at once (default: one second of its rate).
+       */
+      buckets: z._default(
+        z.record(
+          z
+            .string()
+            .check(
+              z.regex(
+                /^(ec2|ecs|ssm|route53|iam):[A-Za-z0-9]+$/,
+                'expected `service:family` or `service:Action` (ec2, ecs, ssm, route53, iam)',
+              ),
+            ),
+          z.strictObject({
+            capacity: z.optional(z.number().check(z.gt(0))),
+            refillPerSecond: z.optional(z.number().check(z.gt(0))),
+            maxInFlight: z.optional(count(1, 1000)),
+          }),
+        ),
+        () => ({}),
+      ),
+    }),
+    () => ({ share: 0.5, throttleBudgetSeconds: 300, buckets: {} }),
+  ),
   checks: z._default(
     z.strictObject({
       /**
@@ -144,7 +183,10 @@ export function parseConfig(input: unknown): Config {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}`;
+    // A record's bad key: its own check's message says what a key must be.
+    const message =
+      issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    return `${path}: ${message}`;
   });
   throw new ConfigError(problems);
 }

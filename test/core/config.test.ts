@@ -37,6 +37,7 @@ describe('parseConfig', () => {
         updateOutdatedAgents: false,
       },
       timeouts: { connectSeconds: 5, requestSeconds: 10 },
+      rateLimits: { share: 0.5, throttleBudgetSeconds: 300, buckets: {} },
       checks: { disabled: [] },
       pricing: { interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 },
     });

@@ -152,6 +152,10 @@ export function depsFor(
   const base = remediatorDeps({ ...stack.env, ...env }, undefined, {
     endpoint: acct.endpoint,
     credentials: acct.credentials,
+    // moto does not throttle: no client-side pacing by the published buckets (at half of
+    // CreateVpcEndpoint's, 0.15 a second, the samples' repairs alone would take minutes). Throttling
+    // is still retried until the invocation's deadline (test/aws/rate-limit.test.ts tests the limiter).
+    rateLimits: undefined,
   });
   return {
     ...base,
