@@ -57,6 +57,12 @@ export interface ApplyOptions {
    * completes, and a group found by name is used only when recorded. Absent (the CLI): tags alone.
    */
   readonly recorder?: CreationRecorder;
+  /**
+   * Agent restarts in steps of at most this many seconds (the deployed reconciler): what is not done
+   * then is continued by a later invocation (aws/restart.ts; ActionResult.continueAfterSeconds).
+   * Absent (the CLI): restarts wait until done.
+   */
+  readonly restartStepSeconds?: number;
 }
 
 /** Applies the plan's `planned` actions; deferred ones are reported as skipped. */
@@ -74,7 +80,10 @@ export async function applyPlan(
   const results = new Map<string, ActionResult>();
   const run: RunState = {
     restartSettings: options.agentRestart ?? defaultConfig.agentRestart,
-    rollout: { restarts: 0 },
+    rollout: {
+      restarts: 0,
+      ...(options.restartStepSeconds === undefined ? {} : { stepSeconds: options.restartStepSeconds }),
+    },
     onProgress: options.onProgress,
     recorder: options.recorder,
   };
@@ -128,7 +137,10 @@ async function applyVpc(
   return [...results.values()];
 }
 
-type Execution = Pick<ActionResult, 'outcome' | 'message' | 'resourceId' | 'instances'>;
+type Execution = Pick<
+  ActionResult,
+  'outcome' | 'message' | 'resourceId' | 'instances' | 'continueAfterSeconds'
+>;
 
 function execute(
   clients: AwsClients,

@@ -11,7 +11,13 @@
  *    holds its lease in the state table (its events are deferred with a delay);
  * 5. settle the claims (done, or released), send the deferred messages back to the events queue;
  * 6. report the messages to retry (SQS partial batch failure): a failed Region's, a failed claim's,
- *    and any whose send to a queue failed.
+ *    and any whose send to a queue failed;
+ * 7. continue the agent restarts under way: one delayed message per Region and VPC to the events
+ *    queue (a restart continuation, core/events.ts), so no invocation waits minutes for a restart and
+ *    none waits for the sweep either. A continuation is a hint like any event: it makes a reconcile of
+ *    its VPC, which resumes each restart from its claim. One chain per VPC: none is sent while the
+ *    last one is on its way. One that cannot be sent (no queue: a direct invocation; a failed send)
+ *    is logged: the next sweep continues the restart.
  *
  * Nothing here throws for one message's problem: the worst one message can do is fail itself.
  */
@@ -19,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import type { IgnoredClass, TerminalReason } from '../core/errors.ts';
 import { isTerminal } from '../core/errors.ts';
 import type { ReconcileHint, RegionWork } from '../core/events.ts';
-import { coalesceHints, judgeEventBody } from '../core/events.ts';
+import { coalesceHints, judgeEventBody, restartContinuationBody } from '../core/events.ts';
 import { errorMessage, errorName } from './errors.ts';
 import type { EventQueues, OutgoingMessage, SendOutcome } from './event-queue.ts';
 import {
@@ -30,6 +36,8 @@ import {
 } from './event-queue.ts';
 import type { RegionOutcome, RemediatorDeps } from './event-reconcile.ts';
 import { reconcileRegionWork } from './event-reconcile.ts';
+import type { ScheduledContinuation } from './restart-claims.ts';
+import { restartGuardOf } from './restart-guard.ts';
 import type { EventClaim, RegionLease } from './state.ts';
 
 /** One received SQS message. */
@@ -86,6 +94,17 @@ export interface BatchSummary {
   readonly deferredRegions: readonly string[];
   /** Regions not started because another invocation held their lease: their events were sent back. */
   readonly busyRegions: readonly string[];
+  /** Restart continuations sent to the events queue: one per Region and VPC with restarts under way. */
+  readonly continuations: readonly RestartUnderWay[];
+}
+
+/** A VPC whose agent restarts are under way: continued by a message delivered after `delaySeconds`. */
+export interface RestartUnderWay {
+  readonly region: string;
+  readonly vpcId: string;
+  readonly delaySeconds: number;
+  /** The restart actions under way and what each waits for. */
+  readonly reason: string;
 }
 
 /** What the batch needs beyond a reconcile's dependencies. */
@@ -296,6 +315,7 @@ export async function processEventBatch(
   const failedRegions: Array<{ region: string; error: string }> = [];
   const deferredRegions: string[] = [];
   const busyRegions: string[] = [];
+  const underWay: RestartUnderWay[] = [];
   // Events whose work did not all complete: failed (retried) wins over deferred (sent back), and a
   // deferral for a busy Region (sent back with a delay) over one for time.
   const unfinished = new Map<
@@ -362,6 +382,7 @@ export async function processEventBatch(
       const callsBefore = deps.pool.apiCalls().total;
       const outcome = await reconcileRegionWork(unit, deps);
       regionOutcomes.push(outcome);
+      underWay.push(...restartsUnderWay(outcome));
       deps.log('region reconciled', {
         region: unit.region,
         events: unit.eventIds.length,
@@ -462,6 +483,9 @@ export async function processEventBatch(
     settle,
   );
 
+  // 7. Restarts under way: continued by a delayed message each, not by this invocation's waits.
+  const continuations = await sendContinuations(deps, underWay, new Set(claimed.map((h) => h.eventId)));
+
   const messages = events.map(
     (event): MessageOutcome =>
       outcomes.get(event.messageId) ?? {
@@ -488,6 +512,9 @@ export async function processEventBatch(
     ...(messages.some((m) => m.status === 'dead-lettered')
       ? { deadLetteredAs: tally((m) => (m.status === 'dead-lettered' ? m.reason : undefined)) }
       : {}),
+    ...(underWay.length > 0
+      ? { restartsUnderWay: underWay.length, continuations: continuations.length }
+      : {}),
   });
   return {
     failedMessageIds: messages.filter((m) => m.status === 'retry').map((m) => m.messageId),
@@ -502,7 +529,130 @@ export async function processEventBatch(
     failedRegions,
     deferredRegions,
     busyRegions,
+    continuations,
   };
+}
+
+/** Per VPC of a Region's outcome, the restarts under way: the earliest continuation any asks for. */
+function restartsUnderWay(outcome: RegionOutcome): RestartUnderWay[] {
+  const byVpc = new Map<string, { delaySeconds: number; reasons: string[] }>();
+  for (const result of outcome.results ?? []) {
+    if (result.continueAfterSeconds === undefined) continue;
+    const entry = byVpc.get(result.vpcId) ?? { delaySeconds: result.continueAfterSeconds, reasons: [] };
+    entry.delaySeconds = Math.min(entry.delaySeconds, result.continueAfterSeconds);
+    entry.reasons.push(`${result.actionId}: ${result.message}`);
+    byVpc.set(result.vpcId, entry);
+  }
+  return [...byVpc].map(([vpcId, { delaySeconds, reasons }]) => ({
+    region: outcome.region,
+    vpcId,
+    delaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
+    reason: reasons.join('; ').slice(0, 1000),
+  }));
+}
+
+/**
+ * Sends one restart continuation per VPC under way to the events queue, delayed as its restarts ask
+ * (SQS DelaySeconds, at most 900), each with an id of its own (a new occurrence for the idempotency
+ * records), and records it beside the VPC's restart claims. One chain per VPC: where the continuation
+ * sent before is still on its way (not due yet, and not among `delivered`, the events just
+ * reconciled), a reconcile made by another event (an agent's reconnect is one) sends none. Returns
+ * those sent; the others are logged (the next sweep continues their restarts).
+ */
+async function sendContinuations(
+  deps: BatchDeps,
+  underWay: readonly RestartUnderWay[],
+  delivered: ReadonlySet<string>,
+): Promise<RestartUnderWay[]> {
+  if (underWay.length === 0) return [];
+  const listed = (list: readonly RestartUnderWay[]) =>
+    list.map((u) => ({ region: u.region, vpcId: u.vpcId, delaySeconds: u.delaySeconds }));
+  if (!deps.queues) {
+    deps.log('restarts under way: no queue to continue them (a direct invocation); the next sweep does', {
+      restarts: listed(underWay),
+    });
+    return [];
+  }
+  const claimsOf = (region: string) => restartGuardOf(deps.pool.clientsFor(region)).claims;
+  const toSend: Array<{ restart: RestartUnderWay; id: string }> = [];
+  for (const restart of underWay) {
+    let onItsWay: ScheduledContinuation | undefined;
+    try {
+      onItsWay = await claimsOf(restart.region)?.continuation(restart.region, restart.vpcId);
+    } catch (error) {
+      deps.log('restart continuation record not read: a continuation is sent', {
+        region: restart.region,
+        vpcId: restart.vpcId,
+        error: errorName(error),
+        message: errorMessage(error),
+      });
+    }
+    if (onItsWay && onItsWay.dueAt > Date.now() && !delivered.has(onItsWay.id)) {
+      deps.log('restarts under way: their continuation is on its way already', {
+        region: restart.region,
+        vpcId: restart.vpcId,
+        continuation: onItsWay.id,
+        dueAt: new Date(onItsWay.dueAt).toISOString(),
+      });
+      continue;
+    }
+    toSend.push({ restart, id: `continuation-${randomUUID()}` });
+  }
+  if (toSend.length === 0) return [];
+  const time = new Date().toISOString();
+  const messages: OutgoingMessage[] = toSend.map(({ restart, id }, n) => ({
+    messageId: String(n),
+    body: restartContinuationBody({
+      id,
+      time,
+      region: restart.region,
+      ...(deps.accountId === undefined ? {} : { account: deps.accountId }),
+      vpcIds: [restart.vpcId],
+      reason: restart.reason,
+    }),
+    attributes: {},
+    delaySeconds: restart.delaySeconds,
+  }));
+  const sentAt = Date.now();
+  let result: SendOutcome;
+  try {
+    result = await deps.queues.requeue(messages);
+  } catch (error) {
+    result = {
+      sent: [],
+      failed: messages.map((m) => ({ messageId: m.messageId, error: describeError(error) })),
+    };
+  }
+  const sent: RestartUnderWay[] = [];
+  for (const messageId of result.sent) {
+    const entry = toSend[Number(messageId)];
+    if (!entry) continue;
+    sent.push(entry.restart);
+    const { region, vpcId, delaySeconds } = entry.restart;
+    try {
+      await claimsOf(region)?.recordContinuation(region, vpcId, {
+        id: entry.id,
+        dueAt: sentAt + delaySeconds * 1000,
+      });
+    } catch (error) {
+      // Without the record, a reconcile made by another event may start a second chain (harmless).
+      deps.log('restart continuation sent but not recorded', {
+        region,
+        vpcId,
+        error: errorName(error),
+        message: errorMessage(error),
+      });
+    }
+  }
+  if (sent.length > 0) deps.log('restarts under way: continuations sent', { restarts: listed(sent) });
+  if (result.failed.length > 0)
+    deps.log('restart continuations not sent: the next sweep continues those restarts', {
+      restarts: result.failed.flatMap((f) => {
+        const entry = toSend[Number(f.messageId)];
+        return entry ? [{ region: entry.restart.region, vpcId: entry.restart.vpcId, error: f.error }] : [];
+      }),
+    });
+  return sent;
 }
 
 /**

@@ -19,8 +19,9 @@ import { errorMessage, errorName } from './errors.ts';
 import type { TaskDefinitionCache } from './discover/task-definitions.ts';
 import type { OwnershipDeps } from './ownership.ts';
 import { adoptionNotification, prepareOwnership } from './ownership.ts';
+import { applyPlan } from './apply.ts';
 import type { ClientPool } from './reconcile.ts';
-import { applyAccountPlan, discoverAndPlanAccount } from './reconcile.ts';
+import { discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
 import type { ClusterIndexWrite, StateStore, StoredClusterIndex } from './state.ts';
 
@@ -43,8 +44,20 @@ export interface RemediatorDeps {
   readonly now: () => Date;
   readonly digestIntervalMs?: number;
   readonly accountId?: string;
+  /**
+   * Agent restarts wait at most this long in one reconcile (default {@link DEFAULT_RESTART_STEP_SECONDS});
+   * what is not done then is continued by a later invocation (aws/restart.ts, "Steps").
+   */
+  readonly restartStepSeconds?: number;
   readonly log: (message: string, fields: Record<string, unknown>) => void;
 }
+
+/**
+ * How long agent restarts may wait in one reconcile: a restart command takes seconds to a minute, new
+ * endpoints minutes, against a function timeout of 300 s; a restart not done by then is continued by a
+ * delayed message (aws/event-batch.ts), so no invocation waits minutes.
+ */
+export const DEFAULT_RESTART_STEP_SECONDS = 20;
 
 export interface RegionOutcome {
   readonly region: string;
@@ -113,16 +126,16 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
   const clusterIndex = await updateClusterIndex(deps, region, index, snapshots[0], vpcIds, clusterArns);
   const results =
     deps.mode === 'enforce'
-      ? // Long waits (endpoints available, restarts) log a heartbeat through this every 10 s.
-        await applyAccountPlan(
-          plan,
-          deps.pool,
-          (message) => {
+      ? await applyPlan(plan, deps.pool.clientsFor, {
+          agentRestart: deps.config.agentRestart,
+          // Waits (endpoints available, restarts) log a heartbeat through this every 10 s.
+          onProgress: (message) => {
             deps.log(message, { region });
           },
-          deps.config,
-          ownership.recorder,
-        )
+          recorder: ownership.recorder,
+          // Restarts in steps: what is not done is continued by a later invocation.
+          restartStepSeconds: deps.restartStepSeconds ?? DEFAULT_RESTART_STEP_SECONDS,
+        })
       : undefined;
   const scope = { region, ...(vpcIds === undefined ? {} : { vpcIds }) };
   const open = await deps.state.loadOpenFindings(scope);

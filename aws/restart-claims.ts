@@ -8,11 +8,19 @@
  * | restart claim   | `RESTART#<region>#<clusterArn>`    | `CLAIM#<instanceId>#<cutoff>` | 30 days |
  * | restart failures| `RESTART#<region>#<clusterArn>`    | `FAILURES#<instanceId>`     | 30 days |
  * | cutoff refresh  | `RESTART#<region>#<vpcId>`         | `CUTOFF`                    | 30 days |
+ * | continuation    | `RESTART#<region>#<vpcId>`         | `CONTINUATION`              | 1 day   |
  *
  * A claim is written (conditionally) before the command is sent and moves `claimed` → `sent` (with
  * the command id) → `done` (agent reconnected and the restart recorded) or `failed`. Every write is
  * conditional on the version it read, so two runs never both take one claim. The cutoff refresh makes
  * concurrent runs agree on one cutoff (the change's identity) instead of each setting its own.
+ *
+ * The claim is also the state of a restart that spans invocations (the deployed reconciler's steps,
+ * aws/restart.ts): `claimedAt` starts the command's time limit, and `finishedAt`, set on a `sent`
+ * claim when its command is first seen succeeded while its agent has not reconnected yet, starts the
+ * reconnection's, whichever invocation looks next. The continuation item names the delayed message on
+ * its way to continue a VPC's restarts (aws/event-batch.ts), so that a reconcile made by another
+ * event meanwhile does not start a second chain of continuations.
  */
 import {
   ConditionalCheckFailedException,
@@ -40,6 +48,8 @@ export interface RestartClaim {
   readonly claimedAt: string;
   readonly documentName: string;
   readonly commandId?: string;
+  /** When the command was first seen succeeded, while the agent had not reconnected yet (a `sent` claim). */
+  readonly finishedAt?: string;
   readonly message?: string;
   /** Incremented by every write; writes are conditional on it. */
   readonly version: number;
@@ -72,7 +82,9 @@ export interface RestartClaims {
     region: string,
     clusterArn: string,
     claim: RestartClaim,
-    change: Partial<Pick<RestartClaim, 'status' | 'commandId' | 'message' | 'owner' | 'leaseUntil'>>,
+    change: Partial<
+      Pick<RestartClaim, 'status' | 'commandId' | 'finishedAt' | 'message' | 'owner' | 'leaseUntil'>
+    >,
   ): Promise<RestartClaim | undefined>;
   /** Counts a failed restart of the instance (what sorts it last next time). */
   addFailure(region: string, clusterArn: string, ec2InstanceId: string, message: string): Promise<void>;
@@ -89,6 +101,16 @@ export interface RestartClaims {
     proposed: string,
     reuseSeconds: number,
   ): Promise<string>;
+  /** The continuation last sent for the VPC's restarts: its event id and when (epoch ms) it is due. */
+  continuation(region: string, vpcId: string): Promise<ScheduledContinuation | undefined>;
+  /** Records the continuation just sent for the VPC's restarts (the reconciles of a Region are serial). */
+  recordContinuation(region: string, vpcId: string, continuation: ScheduledContinuation): Promise<void>;
+}
+
+/** A restart continuation sent: its event id, and when it is delivered (epoch ms). */
+export interface ScheduledContinuation {
+  readonly id: string;
+  readonly dueAt: number;
 }
 
 const RETAIN_SECONDS = 30 * 24 * 3600;
@@ -109,6 +131,11 @@ const cutoffKey = (region: string, vpcId: string) => ({
   pk: S(`RESTART#${region}#${vpcId}`),
   sk: S('CUTOFF'),
 });
+const continuationKey = (region: string, vpcId: string) => ({
+  pk: S(`RESTART#${region}#${vpcId}`),
+  sk: S('CONTINUATION'),
+});
+const CONTINUATION_RETAIN_SECONDS = 24 * 3600;
 
 const STATUSES: readonly ClaimStatus[] = ['claimed', 'sent', 'done', 'failed'];
 
@@ -127,6 +154,7 @@ function readClaim(item: Record<string, AttributeValue>): RestartClaim | undefin
     claimedAt: item.claimedAt?.S ?? '',
     documentName: item.documentName?.S ?? '',
     ...(item.commandId?.S ? { commandId: item.commandId.S } : {}),
+    ...(item.finishedAt?.S ? { finishedAt: item.finishedAt.S } : {}),
     ...(item.message?.S ? { message: item.message.S } : {}),
     version: Number(item.version?.N ?? '0'),
   };
@@ -144,6 +172,7 @@ function claimItem(region: string, clusterArn: string, claim: RestartClaim, now:
     claimedAt: S(claim.claimedAt),
     documentName: S(claim.documentName),
     ...(claim.commandId ? { commandId: S(claim.commandId) } : {}),
+    ...(claim.finishedAt ? { finishedAt: S(claim.finishedAt) } : {}),
     ...(claim.message ? { message: S(claim.message.slice(0, 1000)) } : {}),
     version: N(claim.version),
     expiresAt: N(epochSeconds(now) + RETAIN_SECONDS),
@@ -306,6 +335,33 @@ export function createRestartClaims(
         if (written) return proposed;
       }
       throw new Error(`restart cutoff of ${vpcId}: the state table kept changing under five attempts`);
+    },
+
+    async continuation(region, vpcId) {
+      const out = await client.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: continuationKey(region, vpcId),
+          ConsistentRead: true,
+        }),
+      );
+      const id = out.Item?.id?.S;
+      const dueAt = Number(out.Item?.dueAt?.N ?? 'NaN');
+      return id && Number.isFinite(dueAt) ? { id, dueAt } : undefined;
+    },
+
+    async recordContinuation(region, vpcId, continuation) {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            ...continuationKey(region, vpcId),
+            id: S(continuation.id),
+            dueAt: N(continuation.dueAt),
+            expiresAt: N(epochSeconds(now()) + CONTINUATION_RETAIN_SECONDS),
+          },
+        }),
+      );
     },
   };
 }

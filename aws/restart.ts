@@ -11,6 +11,17 @@
  * looked up by the claim id in its Comment before it is sent again. A failed wave halts its own
  * cluster's rollout; an instance that failed before goes last. Per-instance outcomes are always
  * returned, also when an error stops the rollout (which halts the run's other restarts too).
+ *
+ * Steps, not waits (the deployed reconciler, which has a claims table): with `Rollout.stepSeconds`
+ * every wait (endpoints available, SSM online, command finished, agent reconnected) ends with the
+ * apply's step; what has not happened by then is neither failed nor restarted: the instance is
+ * `skipped` as under way, its claim stays as it is, and the execution asks to be continued
+ * (`continueAfterSeconds`) by a later invocation, which resumes from the claim. The limits are those
+ * of a blocking run, counted from the records, not from one invocation's waits: a command must end
+ * within `commandTimeoutSeconds` + 30 s of its claim's `claimedAt`, an agent reconnect within
+ * `verifySeconds` of its command's end (`finishedAt`), new endpoints become available within
+ * `waitSeconds` of their creation; past them the restart fails (or, for endpoints, waits for the
+ * next run) and asks for no continuation.
  */
 import { CreateTagsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import {
@@ -50,18 +61,49 @@ import { restartGuardOf, sendCommandClient } from './restart-guard.ts';
 
 export type RestartSettings = Config['agentRestart'];
 
-/** Shared by every RESTART_AGENT of one apply: the run-wide cap, and the halt after an error. */
+/** Shared by every RESTART_AGENT of one apply: the run-wide cap, the halt after an error, the step. */
 export interface Rollout {
   /** Restarts done or reserved by a rollout under way. */
   restarts: number;
   halted?: string;
+  /**
+   * Steps instead of waits (the deployed reconciler): the apply's restarts wait at most this long
+   * together, from the first restart's start (`stepUntil`); what is not done by then is continued by
+   * a later invocation. Only with a claims table (the record a later invocation resumes from):
+   * without one, restarts wait as the CLI's do. Absent: the CLI's blocking waits.
+   */
+  readonly stepSeconds?: number;
+  /** Epoch ms: the end of the step, set when the apply's first restart starts. */
+  stepUntil?: number;
 }
 
 export interface RestartExecution {
   readonly outcome: 'succeeded' | 'already-satisfied' | 'failed' | 'skipped';
   readonly message: string;
   readonly instances: readonly InstanceOutcome[];
+  /**
+   * Steps only: some restarts are under way (their instances `skipped` as such, their claims as they
+   * were): a later invocation should look again after this many seconds (1–900).
+   */
+  readonly continueAfterSeconds?: number;
 }
+
+/**
+ * Steps only: after how many seconds a later invocation looks again, by what a restart waits for. New
+ * endpoints take minutes; a restart command seconds to a minute; an agent reconnects in seconds.
+ * `wave`: the step ended before a wave could start. Each delay is cut to end just after the limit of
+ * what it waits for, so the invocation that comes then fails what is still not done.
+ */
+export const CONTINUE_AFTER_SECONDS = {
+  endpoints: 30,
+  online: 30,
+  command: 15,
+  reconnect: 10,
+  wave: 5,
+} as const;
+
+/** SQS's longest DelaySeconds: a continuation is a delayed message (aws/event-batch.ts). */
+const MAX_CONTINUE_AFTER_SECONDS = 900;
 /** Terminal states of a command invocation. */
 const TERMINAL = new Set([
   'Success',
@@ -122,13 +164,29 @@ function tail(text: string | undefined, lines = 5): string {
   return (text ?? '').trim().split('\n').slice(-lines).join(' | ').slice(0, 500);
 }
 
-/** The VPC's ECS endpoints once available: the managed ones (they carry the cutoff) and the cutoff. */
+/** What a look at the VPC's ECS endpoints found. */
+interface EndpointsSeen {
+  /** Every one waited for is available. */
+  readonly ready: boolean;
+  /** The managed ones (they carry the cutoff; user-made endpoints are left untagged). */
+  readonly managed: readonly string[];
+  /** The latest cutoff tag among them. */
+  readonly cutoff: string | undefined;
+  /**
+   * Not ready, but each service waited for has a live endpoint: the creation (epoch ms) of the
+   * oldest one not available yet, from which `waitSeconds` count. Absent: nothing is on its way.
+   */
+  readonly pendingSince?: number;
+}
+
+/** The VPC's ECS endpoints: polled until every one waited for is available, or the wait ends. */
 async function endpointsAvailable(
   clients: AwsClients,
   action: RestartAgentAction,
   wait: Wait,
-): Promise<{ readonly managed: string[]; readonly cutoff: string | undefined } | undefined> {
-  return pollUntil(async () => {
+): Promise<EndpointsSeen> {
+  let seen: EndpointsSeen = { ready: false, managed: [], cutoff: undefined };
+  await pollUntil(async () => {
     const response = await clients.ec2.send(
       new DescribeVpcEndpointsCommand({
         Filters: [
@@ -138,12 +196,12 @@ async function endpointsAvailable(
       }),
     );
     const endpoints = (response.VpcEndpoints ?? []).filter(
-      (e) => !['deleted', 'deleting'].includes((e.State ?? '').toLowerCase()),
+      (e) => !['deleted', 'deleting', 'failed', 'rejected'].includes((e.State ?? '').toLowerCase()),
     );
+    const available = (e: (typeof endpoints)[number]) => (e.State ?? '').toLowerCase() === 'available';
     const ready = action.waitForServiceNames.every((name) =>
-      endpoints.some((e) => e.ServiceName === name && (e.State ?? '').toLowerCase() === 'available'),
+      endpoints.some((e) => e.ServiceName === name && available(e)),
     );
-    // The managed ones carry the cutoff; user-made endpoints are left untagged.
     const managed = endpoints.filter((e) =>
       e.Tags?.some((t) => t.Key === MANAGED_TAG.key && t.Value === MANAGED_TAG.value),
     );
@@ -152,8 +210,28 @@ async function endpointsAvailable(
       .filter((value) => !Number.isNaN(Date.parse(value)))
       .sort((a, b) => Date.parse(a) - Date.parse(b))
       .at(-1);
-    return ready ? { managed: managed.flatMap((e) => e.VpcEndpointId ?? []), cutoff } : undefined;
+    // On its way: each service has a live endpoint, some not available yet. Created at its
+    // CreationTimestamp, else at its cutoff tag (set at creation).
+    const onItsWay = action.waitForServiceNames.every((name) =>
+      endpoints.some((e) => e.ServiceName === name),
+    );
+    const created = endpoints
+      .filter((e) => !available(e))
+      .map(
+        (e) =>
+          e.CreationTimestamp?.getTime() ??
+          Date.parse(e.Tags?.find((t) => t.Key === RESTART_CUTOFF_TAG)?.Value ?? ''),
+      )
+      .filter((time) => !Number.isNaN(time));
+    seen = {
+      ready,
+      managed: managed.flatMap((e) => e.VpcEndpointId ?? []),
+      cutoff,
+      ...(!ready && onItsWay && created.length > 0 ? { pendingSince: Math.min(...created) } : {}),
+    };
+    return ready ? true : undefined;
   }, wait);
+  return seen;
 }
 
 async function onlineInstances(
@@ -300,15 +378,16 @@ async function sendOnce(
   }
 }
 
-/** Every invocation of `commandId`, once each of `ids` has ended (or the wait is over). */
+/** Every invocation of `commandId`, polled until each of `ids` has ended or the wait is over. */
 async function invocationsOf(
   clients: AwsClients,
   commandId: string,
   ids: readonly string[],
   wait: Wait,
-): Promise<CommandInvocation[] | undefined> {
-  return pollUntil(async () => {
-    const found: CommandInvocation[] = [];
+): Promise<CommandInvocation[]> {
+  let found: CommandInvocation[] = [];
+  await pollUntil(async () => {
+    const all: CommandInvocation[] = [];
     let nextToken: string | undefined;
     do {
       const page = await clients.ssm.send(
@@ -319,15 +398,17 @@ async function invocationsOf(
           NextToken: nextToken,
         }),
       );
-      found.push(...(page.CommandInvocations ?? []));
+      all.push(...(page.CommandInvocations ?? []));
       nextToken = page.NextToken;
     } while (nextToken);
-    const done = ids.every((id) =>
-      found.some((inv) => inv.InstanceId === id && TERMINAL.has(inv.Status ?? '')),
-    );
-    return done ? found : undefined;
+    found = all;
+    const done = ids.every((id) => all.some((inv) => inv.InstanceId === id && ended(inv)));
+    return done ? true : undefined;
   }, wait);
+  return found;
 }
+
+const ended = (invocation: CommandInvocation | undefined): boolean => TERMINAL.has(invocation?.Status ?? '');
 
 /**
  * Whether an invocation restarted the agent: it succeeded and, for the stack's document, the step of
@@ -414,9 +495,14 @@ interface InFlight {
   readonly commandId: string;
   /** Its claim as last written (absent without a claims table, or when another run holds it). */
   claim: RestartClaim | undefined;
+  /** When its command was claimed (the claim's, or this run's send): its time limit counts from it. */
+  readonly claimedAt: string;
   /** Sent by an earlier or concurrent run, verified by this one. */
   readonly resumed: boolean;
 }
+
+/** Under way: what a later invocation continues (the instance's outcome says so). */
+const UNDER_WAY = 'under way, continued by a later invocation';
 
 /** Restarts the agent of the action's instances, in waves; never throws for an instance's failure. */
 export async function restartAgents(
@@ -433,12 +519,43 @@ export async function restartAgents(
   const outcomes = new Map<string, InstanceOutcome>();
   /** Instances another run restarted for this change already. */
   const doneElsewhere = new Set<string>();
+  /** Instances whose restart is under way: a later invocation continues it. */
+  const underWay = new Set<string>();
   const set = (t: AgentRestartTarget, outcome: InstanceOutcome['outcome'], message: string): void => {
     outcomes.set(t.ec2InstanceId, { ec2InstanceId: t.ec2InstanceId, outcome, message });
   };
   const skip = (targets: readonly AgentRestartTarget[], message: string): void => {
     for (const t of targets) if (!outcomes.has(t.ec2InstanceId)) set(t, 'skipped', message);
   };
+
+  // Steps: every wait of the apply's restarts ends with its step. Only with claims: a later invocation
+  // resumes from them; without, it would send again.
+  let stepping = rollout.stepSeconds !== undefined && claims !== undefined;
+  if (stepping) rollout.stepUntil ??= Date.now() + (rollout.stepSeconds ?? 0) * 1000;
+  /** Seconds a wait may last: `seconds`, within the step. */
+  const within = (seconds: number): number =>
+    stepping ? Math.max(0, Math.min(seconds, ((rollout.stepUntil ?? 0) - Date.now()) / 1000)) : seconds;
+  /** Epoch ms at which a later invocation should look again (the earliest asked for). */
+  let continueAt: number | undefined;
+  const continueLater = (seconds: number, limit?: number): void => {
+    const at = Math.min(Date.now() + seconds * 1000, limit === undefined ? Infinity : limit + 1000);
+    continueAt = Math.min(continueAt ?? at, at);
+  };
+  /** Under way: continued by a later invocation, after `seconds` (absent: as others ask). */
+  const later = (
+    targets: readonly AgentRestartTarget[],
+    why: string,
+    seconds?: number,
+    limit?: number,
+  ): void => {
+    for (const t of targets) {
+      if (outcomes.has(t.ec2InstanceId)) continue;
+      underWay.add(t.ec2InstanceId);
+      set(t, 'skipped', `${UNDER_WAY}: ${why}`);
+    }
+    if (targets.length > 0 && seconds !== undefined) continueLater(seconds, limit);
+  };
+
   let order: readonly AgentRestartTarget[] = action.instances;
   const finish = (message: string): RestartExecution => {
     const instances = order.map(
@@ -460,10 +577,17 @@ export async function restartAgents(
           : settled
             ? 'already-satisfied'
             : 'skipped';
+    const pending = instances.filter((i) => underWay.has(i.ec2InstanceId)).length;
+    const at = continueAt ?? Date.now() + CONTINUE_AFTER_SECONDS.wave * 1000;
+    const continueAfterSeconds =
+      pending > 0
+        ? Math.min(MAX_CONTINUE_AFTER_SECONDS, Math.max(1, Math.ceil((at - Date.now()) / 1000)))
+        : undefined;
     return {
       outcome,
       instances,
-      message: `${count('restarted')} restarted, ${count('failed')} failed, ${count('skipped')} skipped${message ? `: ${message}` : ''}`,
+      message: `${count('restarted')} restarted, ${count('failed')} failed, ${count('skipped')} skipped${pending > 0 ? ` (${pending} ${UNDER_WAY})` : ''}${message ? `: ${message}` : ''}`,
+      ...(continueAfterSeconds === undefined ? {} : { continueAfterSeconds }),
     };
   };
 
@@ -476,15 +600,41 @@ export async function restartAgents(
     for (const t of action.instances) set(t, 'failed', sender.unusable);
     return finish(sender.unusable);
   }
+  if (rollout.stepSeconds !== undefined && !claims)
+    onProgress?.(
+      `restart ${action.id}: no claims table to continue from, so its waits are not cut into steps`,
+    );
+  const endpointWait = within(settings.waitSeconds);
   const endpoints = await endpointsAvailable(clients, action, {
-    seconds: settings.waitSeconds,
+    seconds: endpointWait,
     what: `the ECS endpoints of ${action.id} to be available`,
     onProgress,
   });
-  if (!endpoints) {
+  // A later invocation finds this change by the cutoff on the remediator's own endpoints.
+  const resumable = stepping && endpoints.managed.length > 0;
+  if (!endpoints.ready) {
+    // New endpoints have `waitSeconds` from their creation; past that, or with nothing on its way,
+    // the next run (the sweep) retries.
+    const limit =
+      endpoints.pendingSince === undefined ? undefined : endpoints.pendingSince + settings.waitSeconds * 1000;
+    if (resumable && limit !== undefined && Date.now() < limit) {
+      const why = 'the ECS endpoints are not available yet';
+      later(action.instances, why, CONTINUE_AFTER_SECONDS.endpoints, limit);
+      return finish(`${why}; a later invocation continues`);
+    }
     skip(action.instances, 'the ECS endpoints are not available yet');
     return finish(
-      `the ECS endpoints were not available within ${settings.waitSeconds} s; the next run retries`,
+      resumable && limit !== undefined
+        ? `the ECS endpoints were not available within ${settings.waitSeconds} s of their creation; the next run retries`
+        : `the ECS endpoints were not available within ${Math.round(endpointWait)} s; the next run retries`,
+    );
+  }
+  // A change of endpoints the remediator does not own carries no cutoff a later invocation could find
+  // it by: it is restarted in this invocation only, so its restarts wait here, as the CLI's do.
+  if (stepping && !resumable) {
+    stepping = false;
+    onProgress?.(
+      `restart ${action.id}: the ECS endpoints are not the remediator's (no cutoff to continue from): its restarts wait in this invocation`,
     );
   }
   // The change's identity: the endpoints' cutoff, refreshed once (by whichever run is first) when
@@ -499,7 +649,7 @@ export async function restartAgents(
     if (endpoints.managed.length > 0 && cutoff !== endpoints.cutoff) {
       await clients.ec2.send(
         new CreateTagsCommand({
-          Resources: endpoints.managed,
+          Resources: [...endpoints.managed],
           Tags: [{ Key: RESTART_CUTOFF_TAG, Value: cutoff }],
         }),
       );
@@ -522,7 +672,10 @@ export async function restartAgents(
   skip(order.slice(budget), `agentRestart.maxRestartsPerRun (${settings.maxRestartsPerRun}) reached`);
   const waves = chunk(allowed, action.waveSize);
   const leaseSeconds = guard.leaseSeconds ?? settings.commandTimeoutSeconds + settings.verifySeconds + 120;
+  const commandLimitMs = (settings.commandTimeoutSeconds + 30) * 1000;
   let clusterHalted: string | undefined;
+  /** Steps: a wave of this cluster is under way; the next waves wait for it. */
+  let clusterWaiting: string | undefined;
   let current: readonly AgentRestartTarget[] = [];
 
   const fail = async (
@@ -541,6 +694,16 @@ export async function restartAgents(
       current = wave;
       if (rollout.halted || clusterHalted) {
         skip(wave, `rollout halted: ${rollout.halted ?? clusterHalted ?? ''}`);
+        continue;
+      }
+      if (clusterWaiting) {
+        // The wave under way asked for its continuation; this one starts after it.
+        later(wave, `waits for ${clusterWaiting}`);
+        continue;
+      }
+      // Steps: a wave after the first starts only within the step (the first always gets a look).
+      if (stepping && index > 0 && within(1) <= 0) {
+        later(wave, "this invocation's restart step is over", CONTINUE_AFTER_SECONDS.wave);
         continue;
       }
       const waveName = `wave ${index + 1}/${waves.length} of ${action.id}`;
@@ -564,13 +727,19 @@ export async function restartAgents(
             `already restarted for this endpoint change (command ${claim.commandId ?? '?'})`,
           );
         } else if (claim.status === 'sent' && claim.commandId) {
-          inFlight.push({ target, commandId: claim.commandId, claim, resumed: true });
+          inFlight.push({
+            target,
+            commandId: claim.commandId,
+            claim,
+            claimedAt: claim.claimedAt,
+            resumed: true,
+          });
         } else {
           // Claimed: its send may have happened (a crash or a lost response before it was recorded).
           const commandId = await findSentCommand(clients, claim.documentName, claim.sendId, claim.claimedAt);
           if (commandId) {
             const sent = await claims?.update(region, clusterArn, claim, { status: 'sent', commandId });
-            inFlight.push({ target, commandId, claim: sent, resumed: true });
+            inFlight.push({ target, commandId, claim: sent, claimedAt: claim.claimedAt, resumed: true });
           } else if (claim.leaseUntil > nowSeconds) {
             set(
               target,
@@ -592,7 +761,7 @@ export async function restartAgents(
               clients,
               candidates.map((c) => c.target.ec2InstanceId),
               {
-                seconds: action.waitForSsm ? settings.waitSeconds : 0,
+                seconds: action.waitForSsm ? within(settings.waitSeconds) : 0,
                 what: `SSM to see ${candidates.length} instance(s) online (${waveName})`,
                 onProgress,
               },
@@ -600,10 +769,11 @@ export async function restartAgents(
       const online = candidates.filter((c) => status.get(c.target.ec2InstanceId) === 'Online');
       for (const { target } of candidates.filter((c) => !online.includes(c))) {
         const state = status.get(target.ec2InstanceId);
-        skip(
-          [target],
-          `SSM_UNREACHABLE: ${state !== undefined ? `ping status ${state || '?'}` : 'not managed by SSM'}`,
-        );
+        const why = `SSM_UNREACHABLE: ${state !== undefined ? `ping status ${state || '?'}` : 'not managed by SSM'}`;
+        // Steps, with the Run Command endpoints new: SSM may see it online once they serve. The next
+        // invocation's plan decides (an instance still offline is then reported SSM_UNREACHABLE).
+        if (stepping && action.waitForSsm) later([target], why, CONTINUE_AFTER_SECONDS.online);
+        else skip([target], why);
       }
 
       // 3. Claim, then send: one command per method (at most 50 instances, one claim id).
@@ -656,48 +826,98 @@ export async function restartAgents(
                 status: 'sent',
                 commandId: sent.commandId,
               }));
-            inFlight.push({ target: m.target, commandId: sent.commandId, claim, resumed: false });
+            inFlight.push({
+              target: m.target,
+              commandId: sent.commandId,
+              claim,
+              claimedAt,
+              resumed: false,
+            });
           }
         }
       }
 
-      // 4. Each command to its end.
-      const succeeded: InFlight[] = [];
+      // 4. Each command to its end: within commandTimeoutSeconds + 30 s of its claim, whichever run
+      // looks (a resumed command has what is left of its time).
+      const succeeded: Array<{ flight: InFlight; finishedAt: number }> = [];
       for (const [commandId, group] of Map.groupBy(inFlight, (f) => f.commandId)) {
         const ids = group.map((f) => f.target.ec2InstanceId);
+        const claimedAt = Math.min(...group.map((f) => Date.parse(f.claimedAt)));
+        const limit = (Number.isNaN(claimedAt) ? Date.now() : claimedAt) + commandLimitMs;
         const invocations = await invocationsOf(clients, commandId, ids, {
-          seconds: settings.commandTimeoutSeconds + 30,
+          seconds: within(Math.max(0, (limit - Date.now()) / 1000)),
           what: `SSM command ${commandId} on ${ids.length} instance(s) to finish (${action.id})`,
           onProgress,
         });
+        const seenAt = Date.now();
         for (const f of group) {
-          const why = invocationFailure(
-            invocations?.find((inv) => inv.InstanceId === f.target.ec2InstanceId),
-            f.target.method,
-          );
-          if (why === undefined) succeeded.push(f);
-          else await fail(f.target, f.claim, why);
+          const invocation = invocations.find((inv) => inv.InstanceId === f.target.ec2InstanceId);
+          if (!ended(invocation)) {
+            if (stepping && Date.now() < limit) {
+              later(
+                [f.target],
+                `SSM command ${commandId} is ${invocation?.Status ?? 'not started yet'}`,
+                CONTINUE_AFTER_SECONDS.command,
+                limit,
+              );
+            } else {
+              await fail(
+                f.target,
+                f.claim,
+                `command ${invocation?.Status ?? 'did not finish'}: not finished within ${settings.commandTimeoutSeconds + 30} s of its claim (${f.claimedAt})`,
+              );
+            }
+            continue;
+          }
+          const why = invocationFailure(invocation, f.target.method);
+          if (why === undefined) {
+            const recorded = f.claim?.finishedAt === undefined ? Number.NaN : Date.parse(f.claim.finishedAt);
+            succeeded.push({ flight: f, finishedAt: Number.isNaN(recorded) ? seenAt : recorded });
+          } else await fail(f.target, f.claim, why);
         }
       }
 
-      // 5. The agents back on ECS, then the restart record (the planner reads it) and the claim done.
+      // 5. The agents back on ECS within verifySeconds of their command's end (recorded by the run
+      // that first saw it, when the agent was not back yet), then the restart record (the planner
+      // reads it) and the claim done.
+      const verifyMs = settings.verifySeconds * 1000;
+      const latestLimit = Math.max(0, ...succeeded.map((s) => s.finishedAt + verifyMs));
       const connected = await reconnected(
         clients,
         clusterArn,
-        succeeded.map((f) => f.target.containerInstanceArn),
+        succeeded.map((s) => s.flight.target.containerInstanceArn),
         {
-          seconds: settings.verifySeconds,
+          seconds: within(Math.max(0, (latestLimit - Date.now()) / 1000)),
           what: `${succeeded.length} ECS agent(s) to reconnect (${waveName})`,
           onProgress,
         },
       );
-      const restarted = succeeded.filter((f) => connected.has(f.target.containerInstanceArn));
-      for (const f of succeeded.filter((s) => !restarted.includes(s)))
-        await fail(
-          f.target,
-          f.claim,
-          `the agent did not reconnect to ECS within ${settings.verifySeconds} s`,
-        );
+      const restarted: InFlight[] = [];
+      for (const { flight: f, finishedAt } of succeeded) {
+        if (connected.has(f.target.containerInstanceArn)) {
+          restarted.push(f);
+          continue;
+        }
+        const limit = finishedAt + verifyMs;
+        if (stepping && Date.now() < limit) {
+          if (f.claim && f.claim.finishedAt === undefined)
+            f.claim = await claims?.update(region, clusterArn, f.claim, {
+              finishedAt: new Date(finishedAt).toISOString(),
+            });
+          later(
+            [f.target],
+            `SSM command ${f.commandId} succeeded; the ECS agent has not reconnected yet`,
+            CONTINUE_AFTER_SECONDS.reconnect,
+            limit,
+          );
+        } else {
+          await fail(
+            f.target,
+            f.claim,
+            `the agent did not reconnect to ECS within ${settings.verifySeconds} s of its command's end`,
+          );
+        }
+      }
       await recordRestarts(
         clients,
         clusterArn,
@@ -721,9 +941,14 @@ export async function restartAgents(
         }
       }
       const failed = wave.filter((t) => outcomes.get(t.ec2InstanceId)?.outcome === 'failed');
-      onProgress?.(`restart ${waveName}: ${restarted.length}/${wave.length} restarted`);
-      // A failed wave holds back this cluster only; the run's other clusters go on.
+      const waiting = wave.filter((t) => underWay.has(t.ec2InstanceId));
+      onProgress?.(
+        `restart ${waveName}: ${restarted.length}/${wave.length} restarted${waiting.length > 0 ? `, ${waiting.length} under way` : ''}`,
+      );
+      // A failed wave holds back this cluster only; the run's other clusters go on. A wave under way
+      // holds back the cluster's next waves until a later invocation sees it through.
       if (failed.length > 0) clusterHalted = `wave ${index + 1} of ${action.id} failed`;
+      else if (waiting.length > 0) clusterWaiting = `wave ${index + 1} of ${action.id}`;
     }
   } catch (error) {
     // An AWS error mid-rollout halts the run's other restarts too; what this one did is still reported.
@@ -737,7 +962,7 @@ export async function restartAgents(
     // Give back what this action reserved but did not restart.
     rollout.restarts -= allowed.filter((t) => outcomes.get(t.ec2InstanceId)?.outcome !== 'restarted').length;
   }
-  return finish(clusterHalted ?? rollout.halted ?? '');
+  return finish(clusterHalted ?? rollout.halted ?? (clusterWaiting ? `${clusterWaiting} is under way` : ''));
 }
 
 /** Executes UPDATE_AGENT; an update that is not needed or already running is satisfied. */

@@ -14,6 +14,7 @@
  * | agent restart claim   | `RESTART#<region>#<clusterArn>` | `CLAIM#<instanceId>#<cutoff>` | 30 days |
  * | agent restart failures| `RESTART#<region>#<clusterArn>` | `FAILURES#<instanceId>` | 30 days     |
  * | restart cutoff refresh| `RESTART#<region>#<vpcId>` | `CUTOFF`        | 30 days            |
+ * | restart continuation  | `RESTART#<region>#<vpcId>` | `CONTINUATION`  | 1 day              |
  * | Region lease          | `LEASE#<region>`    | `LEASE`                | a day after its end |
  * | task definition       | `TASKDEF#<revision ARN>` | `TASKDEF`         | 90 days            |
  *

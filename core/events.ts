@@ -13,6 +13,10 @@
  * Route 53 is a global service: its CloudTrail events reach EventBridge in us-east-1 only (forwarded
  * to the stack's Region elsewhere, docs/deploy.md). An association names its VPC and the VPC's Region;
  * a record change names only its zone, and is widened to every Region the deployment reconciles.
+ *
+ * One event is the reconciler's own: a restart continuation ({@link restartContinuationBody}), sent to
+ * its queue with a delay when agent restarts are under way in a VPC. It is a hint like the others (it
+ * makes a reconcile of that VPC, never an action by itself), read as strictly.
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
@@ -206,6 +210,16 @@ const awsvpcSubnets = z.nullish(
 /** The cluster an ECS call acts on: a name or an ARN; absent means the `default` cluster. */
 const ecsCluster = z.nullish(z.object({ cluster: z.optional(z.string().check(z.minLength(1))) }));
 
+/** Most VPCs one continuation names. */
+export const CONTINUATION_MAX_VPCS = 100;
+
+/** A continuation's detail: ours, so nothing else is expected in it. */
+const continuationDetail = z.strictObject({
+  vpcIds: z.array(vpcIdSchema).check(z.minLength(1), z.maxLength(CONTINUATION_MAX_VPCS)),
+  /** For the log: what is under way. */
+  reason: z.optional(z.string().check(z.maxLength(1000))),
+});
+
 const containerInstanceDetail = z.object({
   clusterArn: z.optional(z.string()),
   containerInstanceArn: z.string(),
@@ -259,6 +273,10 @@ export const CLOUDTRAIL_EVENTS = {
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const CONTAINER_INSTANCE_DETAIL_TYPE = 'ECS Container Instance State Change';
 export const SCHEDULE_DETAIL_TYPE = 'Scheduled Event';
+/** The reconciler's own continuation of agent restarts under way (aws/event-batch.ts sends it). */
+export const CONTINUATION_DETAIL_TYPE = 'Restart Continuation';
+/** The source of the reconciler's own events. */
+export const REMEDIATOR_SOURCE = 'ecs-endpoint-remediator';
 
 const NO_TARGETS: HintTargets = { vpcIds: [], vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] };
 
@@ -464,6 +482,58 @@ function parseContainerInstance(event: z.infer<typeof envelope>): ParsedEvent {
   return { status: 'hint', hint: { eventId: event.id, trigger, time: event.time, scope } };
 }
 
+/** A restart continuation: a reconcile of the VPCs it names, in its Region. */
+function parseContinuation(event: z.infer<typeof envelope>): ParsedEvent {
+  if (event.source !== REMEDIATOR_SOURCE)
+    throw new EventParseError([`source: expected ${REMEDIATOR_SOURCE}, got ${event.source}`], 'unmatched');
+  const detail = parseWith(continuationDetail, event.detail, 'detail');
+  return {
+    status: 'hint',
+    hint: {
+      eventId: event.id,
+      trigger: 'remediator:RestartContinuation',
+      time: event.time,
+      scope: {
+        kind: 'targets',
+        region: event.region,
+        targets: { ...NO_TARGETS, vpcIds: [...new Set(detail.vpcIds)].sort() },
+      },
+    },
+  };
+}
+
+/** What a restart continuation says: which VPCs of which Region to reconcile again, and why. */
+export interface RestartContinuation {
+  /** Unique per continuation: each is a new occurrence to the idempotency records. */
+  readonly id: string;
+  readonly time: string;
+  readonly region: string;
+  readonly account?: string;
+  readonly vpcIds: readonly string[];
+  readonly reason?: string;
+}
+
+/**
+ * The message body of a restart continuation: an EventBridge-shaped event that {@link parseEvent}
+ * reads back as a hint for its VPCs (events/remediator-restart-continuation.json is one).
+ */
+export function restartContinuationBody(continuation: RestartContinuation): string {
+  return JSON.stringify({
+    version: '0',
+    id: continuation.id,
+    'detail-type': CONTINUATION_DETAIL_TYPE,
+    source: REMEDIATOR_SOURCE,
+    ...(continuation.account === undefined ? {} : { account: continuation.account }),
+    time: continuation.time,
+    region: continuation.region,
+    resources: [],
+    detail: {
+      vpcIds: [...continuation.vpcIds],
+      ...(continuation.reason === undefined ? {} : { reason: continuation.reason.slice(0, 1000) }),
+    },
+  });
+}
+
 /**
  * Reads one EventBridge event (already JSON-parsed). Returns a hint, or `ignored` for an event that
  * changed nothing (a failed call, a stopped instance); throws {@link EventParseError} for anything
@@ -483,6 +553,8 @@ export function parseEvent(input: unknown): ParsedEvent {
         status: 'hint',
         hint: { eventId: event.id, trigger: 'schedule', time: event.time, scope: { kind: 'sweep' } },
       };
+    case CONTINUATION_DETAIL_TYPE:
+      return parseContinuation(event);
     default:
       throw new EventParseError(
         [`detail-type: "${event['detail-type']}" is not an event the rules match`],

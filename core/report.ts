@@ -39,6 +39,12 @@ export interface ActionResult {
   readonly message: string;
   /** RESTART_AGENT: the outcome of each instance. */
   readonly instances?: readonly InstanceOutcome[];
+  /**
+   * RESTART_AGENT in the deployed reconciler's steps (aws/restart.ts): some instances' restarts are
+   * under way (`skipped` as such); a later invocation continues them after this many seconds. Not in
+   * the CLI's JSON output: the CLI waits its restarts out.
+   */
+  readonly continueAfterSeconds?: number;
 }
 
 /** API calls sent, in total and per service (`ec2`, `ecs`) and operation (`ec2:DescribeVpcEndpoints`). */

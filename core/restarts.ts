@@ -321,6 +321,16 @@ export function planRestarts({
     findings.push(required({ status: 'planned', actionIds: [restartId(placed.clusterArn)] }));
   }
 
+  // The remediator's own ECS endpoints, made by an earlier run, still pending: the restart refreshes
+  // their cutoff once it sees them available, as the run that made them would have (a deployed
+  // reconciler continues a restart in later invocations: aws/restart.ts, "Steps").
+  const trioNames = new Set(ECS_AGENT_SERVICES.map((service) => serviceNameOf(region, service)));
+  const ownEndpointsPending = context.endpoints.some(
+    (endpoint) =>
+      trioNames.has(endpoint.serviceName) &&
+      (endpoint.state === 'pending' || endpoint.state === 'pendingacceptance') &&
+      endpoint.tags[RESTART_CUTOFF_TAG] !== undefined,
+  );
   const restartActions = [...targets].map(([clusterArn, instances]): Action => {
     const clusterSize = clusterSizes.get(clusterArn) ?? instances.length;
     const waveSize = Math.max(
@@ -347,7 +357,7 @@ export function planRestarts({
       waitForServiceNames: ECS_AGENT_SERVICES.filter((service) => context.required.has(service)).map(
         (service) => serviceNameOf(region, service),
       ),
-      refreshCutoff: triggers.length > 0,
+      refreshCutoff: triggers.length > 0 || ownEndpointsPending,
       waitForSsm: runCommandPlanned.length > 0,
       // The executor appends ` #<claim id>` (14 characters) within SSM's 100.
       comment: `ecs-endpoint-remediator: restart ECS agent, endpoint change in ${vpcId}`.slice(0, 86),

@@ -9,6 +9,7 @@
  * a Region not started before the time runs short goes back to the events queue (docs/deploy.md,
  * "Failure handling").
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -64,6 +65,51 @@ export function safetyMarginMs(value: string | undefined): number {
 }
 
 /**
+ * The deadline of the invocation a call runs in: the client pool is made once per container, so its
+ * `deadline` reads the current invocation's from here (a store per invocation: two runs in one
+ * process, as tests make them, never see each other's).
+ */
+const invocationBudget = new AsyncLocalStorage<() => number | undefined>();
+
+/**
+ * Until when (epoch ms) a throttled AWS request of the current invocation is retried, and a request
+ * may wait for a token of the rate limiter: the invocation's end less the safety margin, the time no
+ * Region's reconcile is started within (aws/event-batch.ts); the invocation's end when the margin is
+ * not below the invocation's time at its start (the batch does not apply it then either). Undefined
+ * outside an invocation with a Lambda context: each request then has the config's
+ * `rateLimits.throttleBudgetSeconds`.
+ */
+export function invocationDeadline(): number | undefined {
+  return invocationBudget.getStore()?.();
+}
+
+/**
+ * Runs one batch with the batch options of the invocation `context` is of (its remaining time is the
+ * budget) and that invocation's deadline. The deadline is taken from the batch's own reads of the
+ * remaining time (at its start and before each Region), so the context is never asked more often.
+ */
+function withInvocationBudget<T>(
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  deps: BatchDeps,
+  work: (options: BatchOptions) => Promise<T>,
+): Promise<T> {
+  if (!context) return work(DEFAULT_BATCH_OPTIONS);
+  const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  let end: number | undefined;
+  let applied: number | undefined;
+  const remainingMs = (): number => {
+    const left = context.getRemainingTimeInMillis();
+    end = Date.now() + left;
+    applied ??= left > margin ? margin : 0;
+    return left;
+  };
+  return invocationBudget.run(
+    () => (end === undefined ? undefined : end - (applied ?? 0)),
+    () => work({ ...DEFAULT_BATCH_OPTIONS, remainingMs }),
+  );
+}
+
+/**
  * Builds what a batch needs from an environment. The deployed handler passes `process.env`;
  * tests pass a moto account's environment and client options. Besides aws/environment.ts's settings:
  * `DEAD_LETTER_QUEUE_URL` and `EVENTS_QUEUE_URL` (where terminal messages and deferred work are sent;
@@ -92,7 +138,13 @@ export function remediatorDeps(
     mode: settings.mode,
     regions: settings.regions,
     config: settings.config,
-    pool: createClientPool({ timeouts: settings.config.timeouts, ...clientOptions }),
+    // Paced by the config's rate limits; throttled requests retried until the invocation's deadline.
+    pool: createClientPool({
+      timeouts: settings.config.timeouts,
+      rateLimits: settings.config.rateLimits,
+      deadline: invocationDeadline,
+      ...clientOptions,
+    }),
     state: createStateStore(dynamodb, settings.tableName),
     ownership: {
       store: createOwnershipStore(dynamodb, settings.tableName),
@@ -123,6 +175,8 @@ function recordMetrics(summary: BatchSummary, t: Telemetry, received: number): v
   metrics.addMetric('EventsDeferred', MetricUnit.Count, summary.deferred);
   // Regions another invocation held the lease of: their events were sent back with a delay.
   metrics.addMetric('RegionsBusy', MetricUnit.Count, summary.busyRegions.length);
+  // VPCs whose agent restarts are under way: a delayed continuation each (aws/event-batch.ts).
+  metrics.addMetric('RestartContinuations', MetricUnit.Count, summary.continuations.length);
   metrics.addMetric('EventsIgnored', MetricUnit.Count, summary.ignored + summary.outOfScope);
   metrics.addMetric('EventsDuplicate', MetricUnit.Count, summary.duplicates);
   metrics.addMetric('ReconcileFailures', MetricUnit.Count, summary.failedRegions.length);
@@ -181,14 +235,6 @@ function queuedEvents(event: SQSEvent): QueuedEvent[] {
   }));
 }
 
-/** The batch options of an invocation: with `context`, its remaining time is the budget. */
-function batchOptions(context?: Pick<Context, 'getRemainingTimeInMillis'>): BatchOptions {
-  return {
-    ...DEFAULT_BATCH_OPTIONS,
-    ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
-  };
-}
-
 /**
  * Runs one SQS batch with `deps`: the partial batch failures for Lambda, and the batch's summary (each
  * message's outcome). With `context`, no Region's reconcile is started with less than
@@ -202,7 +248,9 @@ export async function reconcileSqsBatch(
 ): Promise<{ readonly response: SQSBatchResponse; readonly summary: BatchSummary }> {
   const queued = queuedEvents(event);
   try {
-    const summary = await processEventBatch(queued, deps, batchOptions(context));
+    const summary = await withInvocationBudget(context, deps, (options) =>
+      processEventBatch(queued, deps, options),
+    );
     recordMetrics(summary, t, queued.length);
     return {
       response: {
@@ -230,7 +278,9 @@ export async function runReconcile(
   if (isSqsEvent(event)) return (await reconcileSqsBatch(event, deps, t, context)).response;
   const queued: QueuedEvent[] = [{ messageId: 'direct', body: JSON.stringify(event) }];
   try {
-    const summary = await processEventBatch(queued, { ...deps, queues: undefined }, batchOptions(context));
+    const summary = await withInvocationBudget(context, deps, (options) =>
+      processEventBatch(queued, { ...deps, queues: undefined }, options),
+    );
     recordMetrics(summary, t, queued.length);
     if (summary.failedMessageIds.length > 0) throw new ReconcileFailedError(summary);
     return summary;

@@ -14,6 +14,7 @@ so these patches add them, and let a test steer one instance through tags on its
   eer-test:command           fail -> the invocation ends Failed with exit code 1 and some output.
   eer-test:reconnect         false -> after a successful command the ECS agent stays disconnected
                              (agentConnected false), as if the restart broke it.
+  eer-test:command-seconds   N -> each command runs N seconds (S8) before it ends as above.
 
   S1  DescribeInstanceInformation: the account's pending/running EC2 instances as SSM managed nodes;
       Filters InstanceIds (at most 100 values), MaxResults 5..50, NextToken.
@@ -42,12 +43,21 @@ so these patches add them, and let a test steer one instance through tags on its
       other keys -> InvalidFilterKey), MaxResults 1..50 and NextToken, newest first
       (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommands.html; moto
       ignored Filters and paging: "not yet implemented").
+  S8  A command takes time, as on AWS: Run Command delivers it to the instance's SSM agent, which runs
+      the document there, so an invocation is InProgress for seconds to minutes (a restart of the ECS
+      agent waits for the agent to stop and start) before it reaches a terminal status
+      (https://docs.aws.amazon.com/systems-manager/latest/userguide/monitor-commands.html, "Understanding
+      command statuses"). moto ended every invocation at SendCommand. With eer-test:command-seconds=N on
+      an instance, its invocation reads InProgress (and its command InProgress, ListCommands) for N
+      seconds after SendCommand, then ends with the outcome it would have had at once (Success, or Failed
+      with eer-test:command=fail; eer-test:reconnect=false disconnects the agent only then).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import time
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
@@ -230,11 +240,16 @@ def _send_command(self: Any) -> ActionResult:
             )
         else:
             invocation["StandardOutputContent"] = "\n".join(command.parameters.get("commands", []))
-            if tags.get("eer-test:reconnect") == "false":
-                _disconnect_agent(self.current_account, self.region, invocation["InstanceId"])
+        disconnect = not fail and tags.get("eer-test:reconnect") == "false"
+        seconds = float(tags.get("eer-test:command-seconds") or 0)
+        if seconds > 0:
+            _start_running(command, invocation, seconds, disconnect)
+        elif disconnect:
+            _disconnect_agent(self.current_account, self.region, invocation["InstanceId"])
     command.error_count = failed
     command.status = "Failed" if failed else "Success"
     command.status_details = command.status
+    _settle(command, self.current_account, self.region)
     return result
 
 
@@ -248,6 +263,45 @@ def _disconnect_agent(account_id: str, region: str, instance_id: str) -> None:
 SimpleSystemManagerResponse.send_command = _send_command  # type: ignore[method-assign]
 
 
+# S8 ------------------------------------------------------------------------------------------------
+_FINAL_FIELDS = ("Status", "StatusDetails", "ResponseCode", "StandardOutputContent", "StandardErrorContent", "Plugins")
+# (command id, instance id) -> (when it ends, epoch seconds; its outcome; whether it then disconnects the agent).
+# Kept beside the invocation, not in it: GetCommandInvocation returns the invocation's dict as it is.
+_RUNNING: dict[tuple[str, str], tuple[float, dict[str, Any], bool]] = {}
+
+
+def _start_running(command: Any, invocation: dict[str, Any], seconds: float, disconnect: bool) -> None:
+    """Holds the invocation's outcome back for `seconds`: until then it is InProgress, as on AWS."""
+    final = {key: invocation[key] for key in _FINAL_FIELDS if key in invocation}
+    _RUNNING[(command.command_id, invocation["InstanceId"])] = (time.time() + seconds, final, disconnect)
+    invocation.update(Status="InProgress", StatusDetails="InProgress", ResponseCode=-1, StandardOutputContent="", StandardErrorContent="")
+    if invocation.get("Plugins"):
+        invocation["Plugins"] = [
+            {**plugin, "ResponseCode": -1, "Output": ""} | ({} if plugin["Status"] == "Skipped" else {"Status": "InProgress"})
+            for plugin in invocation["Plugins"]
+        ]
+
+
+def _settle(command: Any, account_id: str, region: str) -> None:
+    """Ends the invocations whose time has come, and sets the command's status from its invocations."""
+    for invocation in command.invocations:
+        key = (command.command_id, invocation["InstanceId"])
+        running = _RUNNING.get(key)
+        if running is None or running[0] > time.time():
+            continue
+        del _RUNNING[key]
+        invocation.update(running[1])
+        if running[2]:
+            _disconnect_agent(account_id, region, invocation["InstanceId"])
+    statuses = [invocation["Status"] for invocation in command.invocations]
+    if "InProgress" in statuses:
+        command.status = "InProgress"
+    elif statuses:
+        command.error_count = sum(1 for status in statuses if status != "Success")
+        command.status = "Failed" if command.error_count else "Success"
+    command.status_details = command.status
+
+
 # S3 ------------------------------------------------------------------------------------------------
 def _list_command_invocations(self: Any) -> ActionResult:
     backend = ssm_backends[self.current_account][self.region]
@@ -258,6 +312,8 @@ def _list_command_invocations(self: Any) -> ActionResult:
     if not 1 <= max_results <= 50:
         raise _validation("MaxResults must be between 1 and 50")
     commands = backend.list_commands(command_id, None)
+    for command in commands:
+        _settle(command, self.current_account, self.region)
     rows = []
     for command in commands:
         for invocation in command.invocations:
@@ -354,6 +410,8 @@ def _list_commands(self: Any) -> ActionResult:
     if not 1 <= max_results <= 50:
         raise _validation("MaxResults must be between 1 and 50")
     commands = backend.list_commands(command_id, instance_id)
+    for command in commands:
+        _settle(command, self.current_account, self.region)
     for f in self._get_param("Filters") or []:
         key, value = f.get("key"), f.get("value") or ""
         if key not in _LIST_COMMANDS_KEYS:
