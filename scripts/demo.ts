@@ -3,6 +3,9 @@
  * account, then runs the real CLI: plan → apply → plan. Stops the emulator at the end.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startMoto } from '../test/harness/moto.ts';
 import type { Account } from '../test/harness/seed.ts';
 import {
@@ -112,6 +115,26 @@ async function seed(acct: Account): Promise<void> {
   await createVpc(acct, { cidr: '10.40.0.0/16', name: 'sandbox' });
 }
 
+/**
+ * The demo's config: the emulator does not throttle, so endpoint creation is not paced at AWS's
+ * published bucket (CreateVpcEndpoint: 4, then 0.3 a second; half of it by default, `rateLimits` in
+ * docs/config.md), which would make this demo wait about a minute and a half. Against AWS, keep the
+ * defaults.
+ */
+function demoConfig(): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'eer-demo-')), 'config.json');
+  const unpaced = { capacity: 1000, refillPerSecond: 1000 };
+  writeFileSync(
+    file,
+    JSON.stringify({
+      rateLimits: {
+        buckets: { 'ec2:CreateVpcEndpoint': unpaced, 'ec2:ModifyVpcEndpoint': unpaced },
+      },
+    }),
+  );
+  return file;
+}
+
 function cli(acct: Account, args: string[]): number {
   process.stdout.write(`\n$ ecs-endpoint-remediator ${args.join(' ')}\n`);
   const run = spawnSync(process.execPath, ['cli/main.ts', ...args], {
@@ -130,14 +153,15 @@ async function main(): Promise<void> {
     banner(`seeding account ${ACCOUNT_ID} in ${REGION}: 4 VPCs, EC2 and Fargate, broken endpoints`);
     await seed(acct);
 
+    const config = demoConfig();
     banner('1. plan: what is wrong and how it will be fixed (exit 2 = drift)');
     const first = cli(acct, ['plan', '--region', REGION, '--quiet']);
-    banner('2. apply --yes: fix it');
-    const applied = cli(acct, ['apply', '--region', REGION, '--yes', '--quiet']);
+    banner('2. apply --yes: fix it (--config lifts endpoint-creation pacing: moto does not throttle)');
+    const applied = cli(acct, ['apply', '--region', REGION, '--config', config, '--yes', '--quiet']);
     banner('3. plan again: only what is not auto-fixed by default remains');
     const second = cli(acct, ['plan', '--region', REGION, '--quiet']);
     banner('4. apply again: nothing to do');
-    const again = cli(acct, ['apply', '--region', REGION, '--yes', '--quiet']);
+    const again = cli(acct, ['apply', '--region', REGION, '--config', config, '--yes', '--quiet']);
 
     banner(
       `done in ${((Date.now() - started) / 1000).toFixed(1)} s — exit codes: plan ${first}, apply ${applied}, plan ${second}, apply ${again}`,
