@@ -1,4 +1,5 @@
-"""moto server for the benchmark: the test harness's patched moto plus bulk seeding and request counting.
+"""moto server for the benchmark: the test harness's patched moto plus bulk seeding, request counting, AWS's
+request throttling, and record and replay of answers.
 
 Usage: python bench/moto_bench_server.py [--port N] [--exit-on-stdin-eof]
 Prints `READY <port>` on stdout once it accepts requests (like test/harness/moto_server.py).
@@ -8,26 +9,44 @@ key id, paging, ECS limits, ...); nothing of it is changed here. On top of it:
 
   POST /_bench/seed    body {"accountId", "region", "spec"}: builds the synthetic account described by
                        `spec` (bench/spec.ts) directly through moto's Python backends, thousands of resources
-                       in seconds where the SDK path would take minutes. Answers {"vpcIds": {key: id}, ...}.
+                       in seconds where the SDK path would take minutes (moto's lookups answered from
+                       indexes while it seeds: _seeding_shortcuts). Answers {"vpcIds": {key: id}, "seconds",
+                       "phases", "maxRssMb"}.
   GET  /_bench/times   milliseconds moto spent per account and operation (where a run's wall time goes).
   GET  /_bench/counts  every AWS request received so far, counted per account, per service and per
-                       operation (service from the SigV4 credential scope, operation from X-Amz-Target or the
-                       query `Action`). The same counting for every client (our SDK v3 code and Cloud
-                       Custodian's boto3), so it cross-checks the remediator's own counter.
+                       operation (service from the SigV4 credential scope, operation from X-Amz-Target, the
+                       query `Action` or Route 53's REST path). The same counting for every client (our SDK
+                       v3 code and Cloud Custodian's boto3), so it cross-checks the remediator's own counter.
+                       Throttled requests count: each was received.
   POST /_bench/latency body {"ms": N}: from now on every AWS request waits N ms before moto serves it
                        (default 0). moto answers in a few ms of CPU in one process, so concurrent requests
                        queue on it and a client's concurrency counts for nothing; AWS answers in tens of ms
                        spent mostly waiting, in parallel across requests. The wait sleeps (other requests
                        proceed meanwhile) and is left out of /_bench/times.
+  POST /_bench/throttle body {"families": {...} | null, "scale": x}: AWS's token buckets in front of moto
+                       (bench/throttle_model.py; the table of bucket sizes comes from the runner); a request
+                       whose bucket is empty is answered as AWS throttles (EC2: 503 RequestLimitExceeded;
+                       JSON protocols: 400 ThrottlingException; Route 53 and query: 400 Throttling) and not
+                       served. `null` turns it off.
+  GET  /_bench/throttled throttled answers so far, per account and operation.
+  POST /_bench/in-flight resets, GET reads, the most requests answered at once since the last reset, per
+                       service and in all (`*`): from arrival to answer, waits included.
+  POST /_bench/replay  body {"mode": "record" | "replay" | "off", "latencyMs": N}: keeps moto's answers
+                       (record), then answers the same requests from them after N ms without calling moto
+                       (replay): the client alone, at an AWS-like latency (see Replay below).
+  GET  /_bench/replay  what is kept and how the replay went (answers served, misses per operation).
+  GET  /_bench/cpu     this server's CPU seconds and peak RSS so far.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
 import os
 import re
+import resource
 import sys
 import threading
 import time
@@ -40,12 +59,12 @@ sys.path.insert(0, os.path.join(ROOT, "test", "harness"))
 import moto_server  # noqa: E402,F401  (applies the harness patches on import)
 from moto.ec2.models import ec2_backends  # noqa: E402
 from moto.ecs.models import ecs_backends  # noqa: E402
+from throttle_model import ThrottleModel, throttle_answer  # noqa: E402  (bench/, next to this file)
 
 # ---------------------------------------------------------------------------------------------------
 # Counting
 # ---------------------------------------------------------------------------------------------------
 _SCOPE_RE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
-_ACTION_RE = re.compile(rb"(?:^|&)Action=([A-Za-z0-9]+)")
 _COUNTS: dict[str, dict[str, int]] = {}
 _COUNTS_LOCK = threading.Lock()
 
@@ -54,38 +73,195 @@ _TIMES: dict[str, dict[str, float]] = {}
 # Seconds every AWS request waits before moto serves it (POST /_bench/latency).
 _LATENCY = {"seconds": 0.0}
 
+# Route 53's REST operations (the others are named by X-Amz-Target or Action), as the fault proxy names them.
+_ROUTE53_ROUTES = [
+    ("GET", re.compile(r"^/2013-04-01/hostedzonesbyvpc$"), "ListHostedZonesByVPC"),
+    ("GET", re.compile(r"^/2013-04-01/hostedzone/[^/]+/rrset$"), "ListResourceRecordSets"),
+    ("POST", re.compile(r"^/2013-04-01/hostedzone/[^/]+/rrset/?$"), "ChangeResourceRecordSets"),
+    ("POST", re.compile(r"^/2013-04-01/hostedzone/[^/]+/associatevpc$"), "AssociateVPCWithHostedZone"),
+    ("POST", re.compile(r"^/2013-04-01/hostedzone/[^/]+/disassociatevpc$"), "DisassociateVPCFromHostedZone"),
+    ("GET", re.compile(r"^/2013-04-01/hostedzone/[^/]+$"), "GetHostedZone"),
+    ("GET", re.compile(r"^/2013-04-01/hostedzone$"), "ListHostedZones"),
+    ("POST", re.compile(r"^/2013-04-01/hostedzone$"), "CreateHostedZone"),
+]
 
-def _record(environ: dict[str, Any]) -> tuple[str, str] | None:
-    auth = environ.get("HTTP_AUTHORIZATION", "") or ""
-    match = _SCOPE_RE.search(auth)
-    if not match:
-        return None
-    key_id, _region, service = match.group(1), match.group(2), match.group(3)
-    account = key_id if re.fullmatch(r"\d{12}", key_id) else "123456789012"
-    target = environ.get("HTTP_X_AMZ_TARGET")
-    operation = target.split(".")[-1] if target else None
-    if operation is None:
+
+class Request:
+    """What the bench knows of one AWS request: who sends it, to what, and its identity for replay."""
+
+    __slots__ = ("account", "region", "service", "operation", "protocol", "params", "key", "content_type")
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        match = _SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", "") or "")
+        assert match is not None
+        key_id, self.region, self.service = match.group(1), match.group(2), match.group(3)
+        self.account = key_id if re.fullmatch(r"\d{12}", key_id) else "123456789012"
         body = b""
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > 0:
             body = environ["wsgi.input"].read(length)
             environ["wsgi.input"] = io.BytesIO(body)
-        found = _ACTION_RE.search(body) or _ACTION_RE.search(environ.get("QUERY_STRING", "").encode())
-        operation = found.group(1).decode() if found else "unknown"
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING", "")
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        self.content_type = environ.get("CONTENT_TYPE", "") or ""
+        self.params: dict[str, Any] = {}
+        if target:
+            self.protocol = "json"
+            self.operation = target.split(".")[-1]
+        elif self.content_type.startswith("application/x-www-form-urlencoded") or (not body and "Action=" in query):
+            self.protocol = "ec2" if self.service == "ec2" else "query"
+            self.params = {k: v[0] for k, v in parse_qs(body.decode() or query, keep_blank_values=True).items()}
+            self.operation = self.params.get("Action", "unknown")
+        else:
+            self.protocol = "restXml" if self.service in ("route53", "s3") else "restJson"
+            self.operation = next(
+                (name for m, pattern, name in _ROUTE53_ROUTES if m == method and pattern.match(path)),
+                "unknown",
+            )
+        # The SDK's signature, date and invocation headers differ between two sends of one request: the
+        # identity is what the service reads.
+        digest = hashlib.sha1(body).hexdigest()
+        self.key = "\x00".join((self.account, self.region, self.service, method, path, query, target or "", digest))
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}:{self.operation}"
+
+
+def _identify(environ: dict[str, Any]) -> Request | None:
+    if not _SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", "") or ""):
+        return None
+    return Request(environ)
+
+
+def _count(table: dict[str, dict[str, int]], request: Request) -> None:
     with _COUNTS_LOCK:
-        per_account = _COUNTS.setdefault(account, {})
-        key = f"{service}:{operation}"
-        per_account[key] = per_account.get(key, 0) + 1
-    return account, key
+        per_account = table.setdefault(request.account, {})
+        per_account[request.name] = per_account.get(request.name, 0) + 1
 
 
-def _record_time(recorded: tuple[str, str] | None, seconds: float) -> None:
-    if recorded is None:
+def _record_time(request: Request | None, seconds: float) -> None:
+    if request is None:
         return
-    account, key = recorded
     with _COUNTS_LOCK:
-        per_account = _TIMES.setdefault(account, {})
-        per_account[key] = per_account.get(key, 0.0) + seconds * 1000
+        per_account = _TIMES.setdefault(request.account, {})
+        per_account[request.name] = per_account.get(request.name, 0.0) + seconds * 1000
+
+
+# ---------------------------------------------------------------------------------------------------
+# Throttling, requests in flight, record and replay
+# ---------------------------------------------------------------------------------------------------
+# POST /_bench/throttle: AWS's token buckets in front of the emulator (bench/throttle_model.py).
+_THROTTLE: dict[str, ThrottleModel | None] = {"model": None}
+# Throttled answers per account and operation (GET /_bench/throttled).
+_THROTTLED: dict[str, dict[str, int]] = {}
+
+
+class InFlight:
+    """Requests being answered at once, per service and in all; peaks since the last reset."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+
+    def _add(self, service: str, delta: int) -> None:
+        with self._lock:
+            for key in (service, "*"):
+                self.now[key] = self.now.get(key, 0) + delta
+                if delta > 0 and self.now[key] > self.peak.get(key, 0):
+                    self.peak[key] = self.now[key]
+
+    def enter(self, service: str) -> None:
+        self._add(service, 1)
+
+    def leave(self, service: str) -> None:
+        self._add(service, -1)
+
+    def reset(self) -> dict[str, int]:
+        with self._lock:
+            peak = dict(self.peak)
+            self.peak = {k: v for k, v in self.now.items() if v > 0}
+            return peak
+
+
+_IN_FLIGHT = InFlight()
+
+
+class Replay:
+    """
+    POST /_bench/replay {"mode": "record" | "replay" | "off", "latencyMs": N}.
+
+    record: moto serves every request as usual and its answer is kept, per request identity (account,
+    Region, service, method, path, query, target and a hash of the body: what the service reads).
+    replay: a request is answered with the kept answer of its identity (the n-th time for its n-th
+    send, the last one after), after `latencyMs` spent sleeping; moto is not called, so the run costs
+    the emulator almost nothing and other requests proceed meanwhile. A request never recorded is served
+    by moto (counted as a miss). Throttled answers are not kept, nor do they use up an answer.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.mode = "off"
+        self.latency = 0.0
+        self.store: dict[str, list[tuple[str, list[tuple[str, str]], bytes]]] = {}
+        self.served: dict[str, int] = {}
+        self.misses: dict[str, int] = {}
+        self.bytes = 0
+
+    def configure(self, mode: str, latency_ms: float) -> dict[str, Any]:
+        if mode not in ("record", "replay", "off"):
+            raise ValueError(f"mode record|replay|off, got {mode}")
+        with self._lock:
+            if mode == "record":
+                self.store, self.bytes = {}, 0
+            if mode == "replay":
+                self.served, self.misses = {}, {}
+            self.mode = mode
+            self.latency = latency_ms / 1000
+        return self.stats()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "mode": self.mode,
+                "latencyMs": self.latency * 1000,
+                "identities": len(self.store),
+                "answers": sum(len(v) for v in self.store.values()),
+                "bytes": self.bytes,
+                "served": sum(self.served.values()),
+                "misses": dict(self.misses),
+            }
+
+    def keep(self, request: Request, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "date", "server", "connection")]
+        with self._lock:
+            self.store.setdefault(request.key, []).append((status, kept, body))
+            self.bytes += len(body)
+
+    def answer(self, request: Request) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        with self._lock:
+            answers = self.store.get(request.key)
+            if not answers:
+                self.misses[request.name] = self.misses.get(request.name, 0) + 1
+                return None
+            n = self.served.get(request.key, 0)
+            self.served[request.key] = n + 1
+            return answers[min(n, len(answers) - 1)]
+
+
+_REPLAY = Replay()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _max_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -103,8 +279,134 @@ def _subnet_cidr(index: int, k: int) -> str:
     return f"10.{index >> 4}.{((index & 15) << 4) + k}.0/24"
 
 
+def _seeding_shortcuts(ec2: Any) -> dict[str, Any]:
+    """
+    Faster answers to the lookups moto makes while it creates resources, for seeding only: installed as
+    attributes of the backend, shadowing its methods, and removed when seeding ends (requests are served
+    as moto serves them). moto answers each lookup by scanning every subnet, route table, security group,
+    volume or instance of the Region, so seeding grew with the square of the account: XL (5 × L) took
+    more than 5 minutes. Each shortcut answers the call shapes moto makes while seeding (by ids, by one
+    VPC, by one subnet's association, every group) from indexes of the backend's own objects, refreshed
+    when a lookup misses, and hands any other call to moto. The bench seeds no subnet or route table
+    shared from another account, which the harness's lookups would add.
+    """
+    cls = type(ec2)
+    index: dict[str, Any] = {"subnets": {}, "groups": {}, "instances": {}, "reservations": {}, "assoc": {}}
+
+    def subnet_index() -> dict[str, Any]:
+        return {s.id: s for per_az in ec2.subnets.values() for s in per_az.values()}
+
+    def subnets(subnet_ids: Any = None, filters: Any = None) -> Any:
+        if subnet_ids and not filters:
+            if not all(i in index["subnets"] for i in subnet_ids):
+                index["subnets"] = subnet_index()
+            if all(i in index["subnets"] for i in subnet_ids):
+                return [index["subnets"][i] for i in subnet_ids]
+        elif not subnet_ids and filters and set(filters) == {"vpc-id"}:
+            wanted = filters["vpc-id"]
+            wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+            return [s for per_az in ec2.subnets.values() for s in per_az.values() if s.vpc_id in wanted]
+        return cls.describe_subnets(ec2, subnet_ids, filters)
+
+    def route_tables(route_table_ids: Any = None, filters: Any = None) -> Any:
+        if not route_table_ids and filters and set(filters) == {"association.subnet-id"}:
+            ids = {t for subnet in filters["association.subnet-id"] for t in index["assoc"].get(subnet, ())}
+            return [ec2.route_tables[t] for t in ids if t in ec2.route_tables]
+        return cls.describe_route_tables(ec2, route_table_ids, filters)
+
+    def associate_route_table(route_table_id: str, gateway_id: Any = None, subnet_id: Any = None) -> Any:
+        association = cls.associate_route_table(ec2, route_table_id, gateway_id=gateway_id, subnet_id=subnet_id)
+        if subnet_id:
+            index["assoc"].setdefault(subnet_id, set()).add(route_table_id)
+        return association
+
+    def volumes(volume_ids: Any = None, filters: Any = None) -> Any:
+        if volume_ids and not filters and all(v in ec2.volumes for v in volume_ids):
+            return [ec2.volumes[v] for v in volume_ids]
+        return cls.describe_volumes(ec2, volume_ids, filters)
+
+    def every_group() -> list[Any]:
+        size = (len(ec2.groups), sum(len(g) for g in ec2.groups.values()))
+        if index.get("groups_size") != size:
+            index["groups_size"] = size
+            index["all_groups"] = [g for per_vpc in ec2.groups.values() for g in per_vpc.values()]
+            index["groups"] = {g.id: g for g in index["all_groups"]}
+        return index["all_groups"]
+
+    def security_groups(group_ids: Any = None, groupnames: Any = None, filters: Any = None) -> Any:
+        if not groupnames and not filters:
+            groups = every_group()
+            if not group_ids:
+                return list(groups)
+            if all(g in index["groups"] for g in group_ids):
+                return [index["groups"][g] for g in dict.fromkeys(group_ids)]
+        return cls.describe_security_groups(ec2, group_ids, groupnames, filters)
+
+    def group_from_id(group_id: str) -> Any:
+        every_group()
+        return index["groups"].get(group_id)
+
+    def instance_of(instance_id: str) -> Any:
+        if instance_id not in index["instances"]:
+            # A reservation is stored before its last instances are made: indexed again while it grows.
+            for reservation_id, reservation in list(ec2.reservations.items()):
+                if index["reservations"].get(reservation_id) != len(reservation.instances):
+                    index["reservations"][reservation_id] = len(reservation.instances)
+                    index["instances"].update((i.id, i) for i in reservation.instances)
+        return index["instances"].get(instance_id)
+
+    def get_instance(instance_id: str) -> Any:
+        return instance_of(instance_id) or cls.get_instance(ec2, instance_id)
+
+    def instances_by_id(instance_ids: list[str], filters: Any = None) -> Any:
+        found = [instance_of(i) for i in instance_ids]
+        if filters or any(f is None for f in found):
+            return cls.get_multi_instances_by_id(ec2, instance_ids, filters)
+        return found
+
+    images: dict[str, Any] = {}
+
+    def cached_images(*args: Any, **kwargs: Any) -> Any:
+        key = json.dumps([args, kwargs], sort_keys=True, default=str)
+        if key not in images:
+            images[key] = cls.describe_images(ec2, *args, **kwargs)
+        return images[key]
+
+    return {
+        "describe_images": cached_images,
+        "describe_subnets": subnets,
+        "describe_route_tables": route_tables,
+        "associate_route_table": associate_route_table,
+        "describe_volumes": volumes,
+        "describe_security_groups": security_groups,
+        "get_security_group_from_id": group_from_id,
+        "get_instance": get_instance,
+        "get_multi_instances_by_id": instances_by_id,
+    }
+
+
 def seed(account_id: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
+    ec2 = ec2_backends[account_id][region]
+    shortcuts = _seeding_shortcuts(ec2)
+    for name, shortcut in shortcuts.items():
+        setattr(ec2, name, shortcut)
+    try:
+        return _seed(account_id, region, spec)
+    finally:
+        for name in shortcuts:
+            delattr(ec2, name)
+
+
+def _seed(account_id: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
+    phases: dict[str, float] = {}
+    last = [started]
+
+    def phase(name: str) -> None:
+        now = time.monotonic()
+        phases[name] = round(now - last[0], 2)
+        last[0] = now
+
     ec2 = ec2_backends[account_id][region]
     ecs = ecs_backends[account_id][region]
     zones = [f"{region}{suffix}" for suffix in "abc"]
@@ -160,68 +462,47 @@ def seed(account_id: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
     def subnet_of(ref: dict[str, Any]) -> str:
         return private[ref["vpc"]][ref["az"]]
 
+    phase("vpcs")
     for c in spec["clusters"]:
         ecs.create_cluster(c["name"], capacity_providers=c.get("capacityProviders"))
 
-    # EC2 instances, one reservation per (cluster, subnet, stopped) group. moto looks instances up by a
-    # scan of every reservation and describes the AMI per instance: fine for tests, quadratic for
-    # thousands. While seeding, both are answered newest-first / from a cache (instance attributes
-    # shadowing the backend's methods, removed again below); requests are served as moto does.
-    def newest_first(instance_id: str) -> Any:
-        for reservation in reversed(list(ec2.reservations.values())):
-            for instance in reservation.instances:
-                if instance.id == instance_id:
-                    return instance
-        return type(ec2).get_instance(ec2, instance_id)
-
-    images: dict[str, Any] = {}
-
-    def cached_images(*args: Any, **kwargs: Any) -> Any:
-        key = json.dumps([args, kwargs], sort_keys=True, default=str)
-        if key not in images:
-            images[key] = type(ec2).describe_images(ec2, *args, **kwargs)
-        return images[key]
-
-    ec2.get_instance = newest_first
-    ec2.describe_images = cached_images
-    try:
-        groups: dict[tuple[str, str, int, bool], list[dict[str, Any]]] = {}
-        for i in spec["instances"]:
-            groups.setdefault((i["cluster"], i["vpc"], i["az"], bool(i.get("stopped"))), []).append(i)
-        for (cluster, _vpc, _az, stopped), members in groups.items():
-            subnet_id = subnet_of(members[0])
-            reservation = ec2.run_instances(
-                "ami-0123456789abcdef0",
-                len(members),
-                None,
-                [],
-                instance_type="m5.large",
-                is_instance_type_default=False,
-                subnet_id=subnet_id,
-                placement=None,
-                region_name=region,
-            )
-            for instance, member in zip(reservation.instances, members):
-                ci = ecs.register_container_instance(cluster, instance.id)
-                ci.version_info = {
-                    "agentVersion": member["agentVersion"],
-                    "agentHash": "a1b2c3d4",
-                    "dockerVersion": "DockerVersion: 25.0.8",
+    # EC2 instances, one reservation per (cluster, subnet, stopped) group (moto's lookups of them and of
+    # the AMI answered by the seeding shortcuts above).
+    groups: dict[tuple[str, str, int, bool], list[dict[str, Any]]] = {}
+    for i in spec["instances"]:
+        groups.setdefault((i["cluster"], i["vpc"], i["az"], bool(i.get("stopped"))), []).append(i)
+    for (cluster, _vpc, _az, stopped), members in groups.items():
+        subnet_id = subnet_of(members[0])
+        reservation = ec2.run_instances(
+            "ami-0123456789abcdef0",
+            len(members),
+            None,
+            [],
+            instance_type="m5.large",
+            is_instance_type_default=False,
+            subnet_id=subnet_id,
+            placement=None,
+            region_name=region,
+        )
+        for instance, member in zip(reservation.instances, members):
+            ci = ecs.register_container_instance(cluster, instance.id)
+            ci.version_info = {
+                "agentVersion": member["agentVersion"],
+                "agentHash": "a1b2c3d4",
+                "dockerVersion": "DockerVersion: 25.0.8",
+            }
+            ci.attributes.update(
+                {
+                    "ecs.os-type": "linux",
+                    "ecs.os-family": "LINUX",
+                    "ecs.vpc-id": instance.vpc_id,
+                    "ecs.subnet-id": subnet_id,
                 }
-                ci.attributes.update(
-                    {
-                        "ecs.os-type": "linux",
-                        "ecs.os-family": "LINUX",
-                        "ecs.vpc-id": instance.vpc_id,
-                        "ecs.subnet-id": subnet_id,
-                    }
-                )
-            if stopped:
-                ec2.stop_instances([instance.id for instance in reservation.instances])
-    finally:
-        del ec2.get_instance
-        del ec2.describe_images
+            )
+        if stopped:
+            ec2.stop_instances([instance.id for instance in reservation.instances])
 
+    phase("instances")
     td_arns: dict[str, str] = {}
     for t in spec["taskDefinitions"]:
         containers = []
@@ -247,6 +528,7 @@ def seed(account_id: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
         )
         td_arns[t["family"]] = td.arn
 
+    phase("taskDefinitions")
     for s in spec["services"]:
         network = None
         if s.get("subnets"):
@@ -262,6 +544,7 @@ def seed(account_id: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
             network_configuration=network,
         )
 
+    phase("services")
     for t in spec["tasks"]:
         ecs.run_task(
             t["cluster"],
@@ -276,6 +559,7 @@ def seed(account_id: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
             },
         )
 
+    phase("tasks")
     for e in spec["endpoints"]:
         vpc_id = vpc_ids[e["vpc"]]
         name = f"com.amazonaws.{region}.{e['service']}"
@@ -297,11 +581,13 @@ def seed(account_id: str, region: str, spec: dict[str, Any]) -> dict[str, Any]:
                 private_dns_enabled=e.get("privateDns", True),
             )
 
+    phase("endpoints")
     for v in spec["vpcs"]:
         if not v.get("dnsHostnames", True):
             ec2.modify_vpc_attribute(vpc_ids[v["key"]], "enable_dns_hostnames", False)
 
-    return {"vpcIds": vpc_ids, "seconds": round(time.monotonic() - started, 3)}
+    phase("dnsHostnames")
+    return {"vpcIds": vpc_ids, "seconds": round(time.monotonic() - started, 3), "phases": phases}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -315,42 +601,120 @@ def _json(start_response: Any, status: str, body: Any) -> list[bytes]:
     return [data]
 
 
+def _body(environ: dict[str, Any]) -> Any:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return json.loads(environ["wsgi.input"].read(length) or b"{}")
+
+
+def _account_table(environ: dict[str, Any], table: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [None])[0]
+    with _COUNTS_LOCK:
+        return dict(table.get(account, {})) if account else {k: dict(v) for k, v in table.items()}
+
+
+def _serve(app: Any, environ: dict[str, Any], start_response: Any, request: Request | None) -> Any:
+    """moto's answer; kept for replay while recording."""
+    started = time.perf_counter()
+    try:
+        if request is None or _REPLAY.mode != "record":
+            return app(environ, start_response)
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = app(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        _REPLAY.keep(request, captured["status"], captured["headers"], body)
+        return [body]
+    finally:
+        _record_time(request, time.perf_counter() - started)
+
+
 def wrap(app: Any) -> Any:
     def bench_app(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
-        if path == "/_bench/counts":
-            account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [None])[0]
-            with _COUNTS_LOCK:
-                counts = dict(_COUNTS.get(account, {})) if account else {k: dict(v) for k, v in _COUNTS.items()}
-            return _json(start_response, "200 OK", counts)
-        if path == "/_bench/times":
-            account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [""])[0]
-            with _COUNTS_LOCK:
-                times = {k: round(v, 1) for k, v in _TIMES.get(account, {}).items()}
-            return _json(start_response, "200 OK", times)
-        if path == "/_bench/latency":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            _LATENCY["seconds"] = float(json.loads(environ["wsgi.input"].read(length))["ms"]) / 1000
-            return _json(start_response, "200 OK", {"ms": _LATENCY["seconds"] * 1000})
-        if path == "/_bench/seed":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            request = json.loads(environ["wsgi.input"].read(length))
-            try:
-                result = seed(request["accountId"], request["region"], request["spec"])
-            except Exception as error:  # reported to the runner, which stops
-                logging.exception("seed failed")
-                return _json(start_response, "500 Internal Server Error", {"error": repr(error)})
-            return _json(start_response, "200 OK", result)
-        recorded = _record(environ)
-        if recorded is not None and _LATENCY["seconds"] > 0:
-            time.sleep(_LATENCY["seconds"])
-        started = time.perf_counter()
-        try:
+        if path.startswith("/_bench/"):
+            return control(path, environ, start_response)
+        request = _identify(environ)
+        if request is None:
             return app(environ, start_response)
+        _count(_COUNTS, request)
+        _IN_FLIGHT.enter(request.service)
+        try:
+            if _LATENCY["seconds"] > 0:
+                time.sleep(_LATENCY["seconds"])
+            replaying = _REPLAY.mode == "replay"
+            model = _THROTTLE["model"]
+            if model is not None and not model.admit(
+                request.account, request.region, request.service, request.operation, request.params
+            ):
+                _count(_THROTTLED, request)
+                if replaying:
+                    time.sleep(_REPLAY.latency)
+                status, headers, body = throttle_answer(request.protocol, request.service, request.content_type)
+                start_response(status, [*headers, ("Content-Length", str(len(body)))])
+                return [body]
+            if replaying:
+                time.sleep(_REPLAY.latency)
+                kept = _REPLAY.answer(request)
+                if kept is not None:
+                    status, headers, body = kept
+                    start_response(status, [*headers, ("Content-Length", str(len(body)))])
+                    return [body]
+            return _serve(app, environ, start_response, request)
         finally:
-            _record_time(recorded, time.perf_counter() - started)
+            _IN_FLIGHT.leave(request.service)
 
     return bench_app
+
+
+def control(path: str, environ: dict[str, Any], start_response: Any) -> Any:
+    """The /_bench/ routes (module docstring)."""
+    if path == "/_bench/counts":
+        return _json(start_response, "200 OK", _account_table(environ, _COUNTS))
+    if path == "/_bench/times":
+        times = _account_table(environ, _TIMES)
+        return _json(start_response, "200 OK", {k: round(v, 1) for k, v in times.items()})
+    if path == "/_bench/throttled":
+        return _json(start_response, "200 OK", _account_table(environ, _THROTTLED))
+    if path == "/_bench/latency":
+        _LATENCY["seconds"] = float(_body(environ)["ms"]) / 1000
+        return _json(start_response, "200 OK", {"ms": _LATENCY["seconds"] * 1000})
+    if path == "/_bench/throttle":
+        request = _body(environ)
+        families = request.get("families")
+        _THROTTLE["model"] = ThrottleModel(families, float(request.get("scale", 1))) if families else None
+        return _json(start_response, "200 OK", {"on": families is not None})
+    if path == "/_bench/in-flight":
+        if environ.get("REQUEST_METHOD") == "POST":
+            return _json(start_response, "200 OK", _IN_FLIGHT.reset())
+        return _json(start_response, "200 OK", dict(_IN_FLIGHT.peak))
+    if path == "/_bench/replay":
+        if environ.get("REQUEST_METHOD") == "POST":
+            request = _body(environ)
+            try:
+                stats = _REPLAY.configure(request["mode"], float(request.get("latencyMs", 0)))
+            except ValueError as error:
+                return _json(start_response, "400 Bad Request", {"error": str(error)})
+            return _json(start_response, "200 OK", stats)
+        return _json(start_response, "200 OK", _REPLAY.stats())
+    if path == "/_bench/cpu":
+        return _json(start_response, "200 OK", {"seconds": _cpu_seconds(), "maxRssMb": _max_rss_mb()})
+    if path == "/_bench/seed":
+        request = _body(environ)
+        try:
+            result = seed(request["accountId"], request["region"], request["spec"])
+        except Exception as error:  # reported to the runner, which stops
+            logging.exception("seed failed")
+            return _json(start_response, "500 Internal Server Error", {"error": repr(error)})
+        return _json(start_response, "200 OK", {**result, "maxRssMb": _max_rss_mb()})
+    return _json(start_response, "404 Not Found", {"error": f"no route {path}"})
 
 
 def main() -> None:

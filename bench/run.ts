@@ -1,16 +1,21 @@
 /**
- * `npm run bench [-- --size S|M|L|all] [--output text|json] [--no-custodian]`
+ * `npm run bench [-- --size S|M|L|XL|all|S,M] [--output text|json] [--no-custodian] [--full-plan-only]
+ *  [--throttle aws|off] [--throttle-scale <x>]`
  *
  * For each size: a fresh moto server (bench/moto_bench_server.py: the test harness's patched moto,
- * bulk seeding, request counting), a synthetic account (bench/spec.ts) seeded through moto's Python
- * API, then, each in a process of its own:
+ * bulk seeding, request counting, AWS's throttling buckets, record and replay), a synthetic account
+ * (bench/spec.ts) seeded through moto's Python API, then, each in a process of its own:
  *  - a full plan through the CLI's code path (bench/plan-child.ts), API calls next to the lower bound
- *    (bench/lower-bound.ts), wall and CPU time, peak RSS;
+ *    (bench/lower-bound.ts), wall and CPU time, peak RSS; moto's answers are kept;
+ *  - the AWS projection: that plan replayed without moto at 50 and 150 ms a request, by the plan
+ *    bundled as the handlers are, unthrottled and (`--throttle aws`) behind AWS's buckets with the
+ *    config's limiter; its Lambda seconds, the largest account it extrapolates to (bench/aws-model.ts);
  *  - an event-scoped plan of one VPC (planAccount with vpcIds: [that VPC]), twice: with the cluster
  *    hint the deployed reconciler takes from its index (the full plan's snapshot indexed as a sweep
  *    indexes it), and without an index (the CLI, or a first run): every cluster read;
  *  - Cloud Custodian (c7n, pinned, in .tools/venv-c7n) with bench/custodian/ecs-endpoints.yml, and again with
  *    the ECS inventory a user would need to tell which VPCs need what (ecs-inventory.yml).
+ * (`--full-plan-only`: the first two only.)
  * API calls are counted by the server for every client alike (and by our own counter as a cross-check).
  * Once per run: every Lambda handler bundled as deployed, its size and cold import time.
  * `--size all` also rewrites the figures and the chart in docs/benchmarks.md.
@@ -48,6 +53,16 @@ import { hintedClusters } from '../aws/discover/cluster-index.ts';
 import { MODELLED_OPERATIONS, lowerBound, withoutOperations } from './lower-bound.ts';
 import type { LowerBound } from './lower-bound.ts';
 import type { PlanChildResult } from './plan-child.ts';
+import {
+  BUDGET_HEADROOM,
+  LAMBDA_MEMORY_MB,
+  LAMBDA_TIMEOUT_SECONDS,
+  largestAccount,
+  lambdaSeconds,
+  serverThrottleFamilies,
+  throttleFloor,
+} from './aws-model.ts';
+import { parseConfig } from '../core/config.ts';
 import { SIZES, buildSpec } from './spec.ts';
 import type { AccountSpec, SizeName, SizeParams } from './spec.ts';
 import type { MotoServer } from '../test/harness/moto.ts';
@@ -75,12 +90,21 @@ interface Args {
   readonly output: 'text' | 'json';
   readonly custodian: boolean;
   readonly writeDocs: boolean;
+  /** `aws`: the AWS projection also runs with AWS's throttling buckets in front of the emulator. */
+  readonly throttle: 'off' | 'aws';
+  /** Multiplies every bucket's capacity and refill rate (1: the published sizes). */
+  readonly throttleScale: number;
+  /** Only the full plan and its AWS projection: no event-scoped plans, no Custodian. */
+  readonly fullPlanOnly: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let size = 'S';
   let output: 'text' | 'json' = 'text';
   let custodian = true;
+  let throttle: 'off' | 'aws' = 'off';
+  let throttleScale = 1;
+  let fullPlanOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -94,11 +118,29 @@ function parseArgs(argv: readonly string[]): Args {
       if (o !== 'text' && o !== 'json') throw new Error(`--output text|json, got ${o}`);
       output = o;
     } else if (arg === '--no-custodian') custodian = false;
+    else if (arg === '--throttle') {
+      const t = value();
+      if (t !== 'off' && t !== 'aws') throw new Error(`--throttle aws|off, got ${t}`);
+      throttle = t;
+    } else if (arg === '--throttle-scale') {
+      throttleScale = Number(value());
+      if (!(throttleScale > 0)) throw new Error('--throttle-scale takes a number above 0');
+    } else if (arg === '--full-plan-only') fullPlanOnly = true;
     else throw new Error(`unknown argument ${arg ?? ''}`);
   }
-  const sizes: SizeName[] = size === 'ALL' ? ['S', 'M', 'L'] : [size as SizeName];
-  for (const s of sizes) if (!(s in SIZES)) throw new Error(`--size S|M|L|all, got ${size}`);
-  return { sizes, output, custodian, writeDocs: size === 'ALL' };
+  const sizes: SizeName[] = size === 'ALL' ? ['S', 'M', 'L'] : (size.split(',') as SizeName[]);
+  for (const s of sizes)
+    if (!(s in SIZES)) throw new Error(`--size S|M|L|XL|all (or a list: S,M), got ${size}`);
+  if (throttleScale !== 1 && throttle === 'off') throw new Error('--throttle-scale needs --throttle aws');
+  return {
+    sizes,
+    output,
+    custodian: custodian && !fullPlanOnly,
+    writeDocs: size === 'ALL',
+    throttle,
+    throttleScale,
+    fullPlanOnly,
+  };
 }
 
 const log = (message: string): void => {
@@ -113,16 +155,24 @@ function startServer(): Promise<MotoServer> {
   return startMoto({ script: 'bench/moto_bench_server.py' });
 }
 
-async function seed(endpoint: string, spec: AccountSpec): Promise<Record<string, string>> {
+async function seed(
+  endpoint: string,
+  spec: AccountSpec,
+): Promise<{ vpcIds: Record<string, string>; seconds: number; maxRssMb: number }> {
   const res = await fetch(`${endpoint}/_bench/seed`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ accountId: spec.accountId, region: spec.region, spec }),
   });
-  const body = (await res.json()) as { vpcIds?: Record<string, string>; seconds?: number; error?: string };
+  const body = (await res.json()) as {
+    vpcIds?: Record<string, string>;
+    seconds?: number;
+    maxRssMb?: number;
+    error?: string;
+  };
   if (!res.ok || !body.vpcIds) throw new Error(`seeding failed: ${body.error ?? res.status}`);
-  log(`seeded ${spec.size} in ${body.seconds ?? '?'} s`);
-  return body.vpcIds;
+  log(`seeded ${spec.size} in ${body.seconds ?? '?'} s (moto's peak RSS ${body.maxRssMb ?? '?'} MB)`);
+  return { vpcIds: body.vpcIds, seconds: body.seconds ?? 0, maxRssMb: body.maxRssMb ?? 0 };
 }
 
 /** Makes every AWS request wait `ms` before moto serves it (bench/moto_bench_server.py). */
@@ -133,6 +183,49 @@ async function setLatency(endpoint: string, ms: number): Promise<void> {
     body: JSON.stringify({ ms }),
   });
   if (!res.ok) throw new Error(`setting the latency failed: ${res.status}`);
+}
+
+async function post(endpoint: string, route: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${endpoint}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${route} failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function get<T>(endpoint: string, route: string): Promise<T> {
+  const res = await fetch(`${endpoint}${route}`);
+  if (!res.ok) throw new Error(`GET ${route} failed: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** AWS's throttling buckets in front of the emulator, at `scale` × their published sizes; or off. */
+async function setThrottle(endpoint: string, on: boolean, scale = 1): Promise<void> {
+  await post(endpoint, '/_bench/throttle', { families: on ? serverThrottleFamilies() : null, scale });
+}
+
+interface ReplayStats {
+  readonly mode: string;
+  readonly answers: number;
+  readonly bytes: number;
+  readonly served: number;
+  readonly misses: Record<string, number>;
+}
+
+/** Record moto's answers, replay them at `latencyMs` without moto, or neither. */
+async function setReplay(
+  endpoint: string,
+  mode: 'record' | 'replay' | 'off',
+  latencyMs = 0,
+): Promise<ReplayStats> {
+  return (await post(endpoint, '/_bench/replay', { mode, latencyMs })) as ReplayStats;
+}
+
+/** The bench server's own CPU seconds and peak RSS. */
+function serverCpu(endpoint: string): Promise<{ seconds: number; maxRssMb: number }> {
+  return get(endpoint, '/_bench/cpu');
 }
 
 async function serverCounts(endpoint: string, account: string): Promise<Record<string, number>> {
@@ -209,6 +302,16 @@ export interface PlanFigures {
   readonly serverMsTop: Record<string, number>;
   readonly vpcsInScope: number;
   readonly findings: number;
+  /** The most requests the server was answering at once, per service and in all (`*`). */
+  readonly peakInFlight: Record<string, number>;
+  /** Requests the server answered as throttled (AWS's buckets on: POST /_bench/throttle), per operation. */
+  readonly throttledAnswers: number;
+  readonly throttledByOperation: Record<string, number>;
+  /** Calls that failed after their retries, per operation; Regions that failed; reads skipped. */
+  readonly failedCalls: number;
+  readonly failedCallsByOperation: Record<string, Record<string, number>>;
+  readonly failedRegions: readonly string[];
+  readonly skippedReads: number;
 }
 
 interface PlanOptions {
@@ -218,25 +321,67 @@ interface PlanOptions {
   readonly clusterArns?: readonly string[];
   /** The remediator's config (default `{}`). */
   readonly config?: object;
+  /**
+   * The clients without a limiter (default: the client's own pace, as the bench always ran) or paced
+   * by the config's `rateLimits`, as the CLI and the Lambda make them.
+   */
+  readonly pool?: 'unpaced' | 'paced';
+  /** The plan child to run: bench/plan-child.ts (default), or its bundle ({@link bundlePlanChild}). */
+  readonly child?: string;
+  /** A file to write the task definitions the plan read to; a file of them to start from (warm cache). */
+  readonly taskDefinitionsOut?: string;
+  readonly taskDefinitionsIn?: string;
+  /**
+   * Served by moto (default): requests time out after {@link MOTO_REQUEST_SECONDS}, not the config's
+   * 10 s: under the plan's concurrency moto takes tens of seconds for some describes of L (its five
+   * DescribeInstances summed 144 s) and 14 s for one DescribeVpcs page of XL; the config allows at
+   * most 300 s. The replays keep the config's.
+   */
+  readonly servedByMoto?: boolean;
 }
+
+const MOTO_REQUEST_SECONDS = 300;
 
 async function measurePlan(
   endpoint: string,
   spec: AccountSpec,
   bound: LowerBound,
-  { vpcIds, clusterArns, config }: PlanOptions = {},
+  {
+    vpcIds,
+    clusterArns,
+    config,
+    pool,
+    child = 'bench/plan-child.ts',
+    servedByMoto = true,
+    taskDefinitionsIn,
+    taskDefinitionsOut,
+  }: PlanOptions = {},
 ): Promise<{ figures: PlanFigures; result: PlanChildResult }> {
   const before = await serverCounts(endpoint, spec.accountId);
   const timesBefore = await serverTimes(endpoint, spec.accountId);
+  const throttledBefore = await get<Record<string, number>>(
+    endpoint,
+    `/_bench/throttled?account=${spec.accountId}`,
+  );
+  await post(endpoint, '/_bench/in-flight', {});
   const env = awsEnv(endpoint, spec.accountId);
   if (vpcIds) env.BENCH_VPC_IDS = vpcIds.join(',');
   if (clusterArns) env.BENCH_CLUSTER_ARNS = clusterArns.join(',');
   if (config) env.BENCH_CONFIG = JSON.stringify(config);
-  const out = await run(process.execPath, ['bench/plan-child.ts'], env);
+  if (pool === 'paced') env.BENCH_POOL = pool;
+  if (servedByMoto) env.BENCH_REQUEST_SECONDS = String(MOTO_REQUEST_SECONDS);
+  if (taskDefinitionsIn) env.BENCH_TD_CACHE_IN = taskDefinitionsIn;
+  if (taskDefinitionsOut) env.BENCH_TD_CACHE_OUT = taskDefinitionsOut;
+  const out = await run(process.execPath, [child], env);
   if (out.code !== 0) throw new Error(`plan failed (${String(out.code)}):\n${out.stderr}`);
   const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as PlanChildResult;
+  const peakInFlight = await get<Record<string, number>>(endpoint, '/_bench/in-flight');
   const server = countsDelta(before, await serverCounts(endpoint, spec.accountId));
   const times = countsDelta(timesBefore, await serverTimes(endpoint, spec.accountId));
+  const throttled = countsDelta(
+    throttledBefore,
+    await get<Record<string, number>>(endpoint, `/_bench/throttled?account=${spec.accountId}`),
+  );
   // Operations the bound does not model (MODELLED_OPERATIONS): counted at what they cost. A modelled
   // one the bound puts at 0 (or leaves out, as the shared subset's skipped reads) is held to 0.
   const byOperation: PlanFigures['byOperation'] = {};
@@ -267,6 +412,15 @@ async function measurePlan(
       serverMsTop: topTimes(times),
       vpcsInScope: result.vpcsInScope,
       findings: result.findings.length,
+      peakInFlight,
+      throttledAnswers: Object.values(throttled).reduce((a, b) => a + b, 0),
+      throttledByOperation: throttled,
+      failedCalls: Object.values(result.failedCalls)
+        .flatMap((byKind) => Object.values(byKind))
+        .reduce((a, b) => a + b, 0),
+      failedCallsByOperation: result.failedCalls,
+      failedRegions: result.failedRegions.map(({ region, error }) => `${region}: ${error}`),
+      skippedReads: result.skippedReads,
     },
   };
 }
@@ -408,17 +562,242 @@ async function measureBundles(): Promise<BundleFigures[]> {
   }
 }
 
+/**
+ * bench/plan-child.ts bundled as the Lambda handlers are (measureBundles), into `dir`: the AWS
+ * projection runs the plan as the deployed function would load it, so its peak RSS and CPU are a
+ * bundle's, not those of the TypeScript sources and node_modules.
+ */
+async function bundlePlanChild(dir: string): Promise<string> {
+  const outfile = path.join(dir, 'plan-child.cjs');
+  await build({
+    entryPoints: [path.join(ROOT, 'bench', 'plan-child.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    minify: true,
+    plugins: bundlePlugins,
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The AWS projection: the client alone, at AWS-like latency, with and without AWS's throttling
+// ---------------------------------------------------------------------------------------------------
+/** The per-request latencies of the projection: an in-Region describe on AWS takes tens of ms. */
+export const AWS_LATENCIES_MS: readonly number[] = [50, 150];
+
+/** One replay of the full plan (bench/moto_bench_server.py, Replay). */
+export interface AwsRun extends PlanFigures {
+  readonly latencyMs: number;
+  readonly throttle: 'off' | 'aws';
+  readonly throttleScale: number;
+  /**
+   * The clients: without throttling, without a limiter (the client's own pace); with AWS's
+   * throttling, paced by the config's `rateLimits`, as the CLI and the Lambda make them.
+   */
+  readonly pool: 'unpaced' | 'paced';
+  /**
+   * `cold`: every task definition described (the first run, or the CLI); `warm`: those the recorded
+   * plan read held in the deployed remediator's cache, so only new revisions are described.
+   */
+  readonly taskDefinitionCache: 'cold' | 'warm';
+  /** Seconds on a Lambda of each memory size (bench/aws-model.ts, lambdaSeconds), by MB. */
+  readonly lambdaSeconds: Record<string, number>;
+  /**
+   * The most VPCs of an account of this shape one invocation of each memory size handles, from this
+   * run alone (bench/aws-model.ts, largestAccount: linear, through the origin); null when incomplete.
+   */
+  readonly largestAccount: Record<string, number | null>;
+  /** Requests the replay answered from what moto said; those it had not kept (served by moto). */
+  readonly replayServed: number;
+  readonly replayMisses: Record<string, number>;
+  /** The bench server's CPU during the run: what answering cost it (not the client). */
+  readonly serverCpuMs: number;
+  /** Every Region planned, no call failed, no read skipped, the recorded plan's findings. */
+  readonly complete: boolean;
+  readonly sameFindings: boolean;
+  readonly limiter?: PlanChildResult['limiter'];
+}
+
+export interface AwsProjection {
+  /** What the full plan on moto left to replay. */
+  readonly kept: { readonly answers: number; readonly bytes: number };
+  readonly runs: readonly AwsRun[];
+  /**
+   * The least time AWS's buckets allow for the lower bound's calls (bench/aws-model.ts,
+   * throttleFloor): whole buckets, and the limiter's share of them; the slowest buckets.
+   */
+  readonly throttleFloor: {
+    readonly seconds: number;
+    readonly share: number;
+    readonly atShareSeconds: number;
+    readonly slowest: ReadonlyArray<{ bucket: string; calls: number; seconds: number }>;
+  };
+  /**
+   * The run the per-unit figures are of: the throttled one at the higher latency, else unthrottled.
+   * Not `complete` (a call failed): its figures are of a plan that stopped early, not a projection.
+   */
+  readonly reference: {
+    readonly latencyMs: number;
+    readonly throttle: 'off' | 'aws';
+    readonly complete: boolean;
+  };
+  /** Lambda seconds (by MB) per VPC, cluster and task definition of the account, of the reference run. */
+  readonly perUnit: Record<string, { vpc: number; cluster: number; taskDefinition: number }>;
+  /** The largest account of this shape one invocation handles, from this size alone (by MB). */
+  readonly largestAccount: Record<string, number | null>;
+}
+
+const sameFindingSet = (a: PlanChildResult['findings'], b: PlanChildResult['findings']): boolean => {
+  const key = (f: PlanChildResult['findings'][number]) => `${f.code}|${f.vpcId}|${f.service ?? ''}`;
+  return JSON.stringify(a.map(key).sort()) === JSON.stringify(b.map(key).sort());
+};
+
+async function measureAws(
+  endpoint: string,
+  spec: AccountSpec,
+  bound: LowerBound,
+  recorded: PlanChildResult,
+  args: Pick<Args, 'throttle' | 'throttleScale'>,
+  child: string,
+  /** The task definitions the recorded plan read (a file), for the warm-cache run. */
+  taskDefinitions: string,
+): Promise<AwsProjection> {
+  const kept = await setReplay(endpoint, 'off');
+  const runs: AwsRun[] = [];
+  // Unthrottled at each latency; with --throttle aws, throttled at each latency, then (with the task
+  // definitions the recorded plan read) throttled with a warm cache at the higher latency.
+  const plans: Array<{ latencyMs: number; throttle: 'off' | 'aws'; cache: 'cold' | 'warm' }> = [
+    ...AWS_LATENCIES_MS.map((latencyMs) => ({ latencyMs, throttle: 'off' as const, cache: 'cold' as const })),
+  ];
+  if (args.throttle === 'aws') {
+    plans.push(
+      ...AWS_LATENCIES_MS.map((latencyMs) => ({
+        latencyMs,
+        throttle: 'aws' as const,
+        cache: 'cold' as const,
+      })),
+    );
+    plans.push({ latencyMs: Math.max(...AWS_LATENCIES_MS), throttle: 'aws', cache: 'warm' });
+  }
+  for (const { latencyMs, throttle, cache } of plans) {
+    log(
+      `${spec.size}: full plan replayed at ${latencyMs} ms a request, throttling ${throttle}` +
+        (cache === 'warm' ? ', task definitions cached' : ''),
+    );
+    await setThrottle(endpoint, throttle === 'aws', args.throttleScale);
+    await setReplay(endpoint, 'replay', latencyMs);
+    const cpuBefore = await serverCpu(endpoint);
+    try {
+      const pool = throttle === 'aws' ? 'paced' : 'unpaced';
+      const { figures, result } = await measurePlan(endpoint, spec, bound, {
+        pool,
+        child,
+        servedByMoto: false,
+        ...(cache === 'warm' ? { taskDefinitionsIn: taskDefinitions } : {}),
+      });
+      const cpuAfter = await serverCpu(endpoint);
+      const stats = await setReplay(endpoint, 'off');
+      const complete =
+        figures.failedCalls === 0 && figures.failedRegions.length === 0 && figures.skippedReads === 0;
+      const seconds = Object.fromEntries(
+        LAMBDA_MEMORY_MB.map((mb) => [String(mb), round1(lambdaSeconds(figures.wallMs, figures.cpuMs, mb))]),
+      );
+      runs.push({
+        ...figures,
+        latencyMs,
+        throttle,
+        throttleScale: throttle === 'aws' ? args.throttleScale : 1,
+        pool,
+        taskDefinitionCache: cache,
+        lambdaSeconds: seconds,
+        largestAccount: Object.fromEntries(
+          LAMBDA_MEMORY_MB.map((mb) => [
+            String(mb),
+            complete
+              ? (largestAccount([{ vpcs: SIZES[spec.size].vpcs, seconds: seconds[String(mb)] ?? 0 }])?.vpcs ??
+                null)
+              : null,
+          ]),
+        ),
+        replayServed: stats.served,
+        replayMisses: stats.misses,
+        serverCpuMs: Math.round((cpuAfter.seconds - cpuBefore.seconds) * 1000),
+        complete,
+        sameFindings: sameFindingSet(recorded.findings, result.findings),
+        ...(result.limiter ? { limiter: result.limiter } : {}),
+      });
+    } finally {
+      await setReplay(endpoint, 'off');
+      await setThrottle(endpoint, false);
+    }
+  }
+  const share = parseConfig({}).rateLimits.share;
+  const floor = throttleFloor(bound.byOperation);
+  const reference =
+    runs.findLast((run) => run.throttle === args.throttle && run.taskDefinitionCache === 'cold') ??
+    runs[runs.length - 1] ??
+    undefined;
+  const p = SIZES[spec.size];
+  const perUnit: AwsProjection['perUnit'] = {};
+  const largest: AwsProjection['largestAccount'] = {};
+  for (const mb of LAMBDA_MEMORY_MB) {
+    const seconds = reference?.lambdaSeconds[String(mb)] ?? 0;
+    perUnit[String(mb)] = {
+      vpc: round3(seconds / p.vpcs),
+      cluster: round3(seconds / p.clusters),
+      taskDefinition: round3(seconds / p.taskDefinitions),
+    };
+    largest[String(mb)] = largestAccount([{ vpcs: p.vpcs, seconds }])?.vpcs ?? null;
+  }
+  return {
+    kept: { answers: kept.answers, bytes: kept.bytes },
+    runs,
+    throttleFloor: {
+      seconds: round1(floor.seconds),
+      share,
+      atShareSeconds: round1(throttleFloor(bound.byOperation, share).seconds),
+      slowest: floor.buckets
+        .slice(0, 3)
+        .map(({ bucket, calls, seconds }) => ({ bucket, calls, seconds: round1(seconds) })),
+    },
+    reference: {
+      latencyMs: reference?.latencyMs ?? 0,
+      throttle: reference?.throttle ?? 'off',
+      complete: reference?.complete ?? false,
+    },
+    perUnit,
+    largestAccount: largest,
+  };
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
 // ---------------------------------------------------------------------------------------------------
 // One size
 // ---------------------------------------------------------------------------------------------------
 export interface SizeResult {
   readonly size: SizeName;
   readonly account: SizeParams;
+  /** Seconds moto took to seed the account, and its peak RSS then. */
+  readonly seed: { readonly seconds: number; readonly motoRssMb: number };
+  /**
+   * The machine's 1-minute load average when the size started and ended (2 cores, shared): wall times
+   * measured under a load above 2 include waiting for a core.
+   */
+  readonly loadAverage: readonly [number, number];
   readonly plan: PlanFigures;
-  /** The event-scoped plan with the cluster index (the deployed path after a sweep). */
-  readonly eventReconcile: PlanFigures & { readonly vpcId: string; readonly clusters: number };
+  /** The full plan replayed at AWS-like latencies, with and (`--throttle aws`) without throttling. */
+  readonly aws: AwsProjection;
+  /** The event-scoped plan with the cluster index (the deployed path after a sweep); null with --full-plan-only. */
+  readonly eventReconcile: (PlanFigures & { readonly vpcId: string; readonly clusters: number }) | null;
   /** The same without an index (the CLI, a first run): every cluster is read. */
-  readonly eventReconcileUnindexed: PlanFigures & { readonly vpcId: string };
+  readonly eventReconcileUnindexed: (PlanFigures & { readonly vpcId: string }) | null;
   readonly bundles: readonly BundleFigures[];
   readonly custodian:
     | (CustodianRun &
@@ -444,27 +823,50 @@ async function benchSize(
   accountIndex: number,
   bundles: readonly BundleFigures[],
   c7n: string | undefined,
+  args: Args,
+  child: string,
 ): Promise<SizeResult> {
   const accountId = `31000000000${accountIndex}`;
   const spec = buildSpec(size, accountId, REGION);
-  log(`${size}: starting a fresh moto server`);
+  const loadAtStart = round1(os.loadavg()[0] ?? 0);
+  log(`${size}: starting a fresh moto server (load average ${loadAtStart})`);
   const server = await startServer();
   try {
-    const vpcIds = await seed(server.endpoint, spec);
-    log(`${size}: full plan`);
-    const full = await measurePlan(server.endpoint, spec, lowerBound(spec));
-    const eventVpc = vpcIds[EVENT_VPC] ?? '';
-    const hint = hintedClusters(full.result.clusterIndex, [eventVpc]);
-    log(`${size}: event-scoped plan of ${EVENT_VPC} (${eventVpc}), indexed: ${hint.length} clusters`);
-    const only = new Set([EVENT_VPC]);
-    const event = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'indexed'), {
-      vpcIds: [eventVpc],
-      clusterArns: hint,
-    });
-    log(`${size}: event-scoped plan of ${EVENT_VPC}, no index`);
-    const unindexed = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'all'), {
-      vpcIds: [eventVpc],
-    });
+    const seeded = await seed(server.endpoint, spec);
+    const vpcIds = seeded.vpcIds;
+    log(`${size}: full plan (moto's answers kept for the replays)`);
+    await setReplay(server.endpoint, 'record');
+    const taskDefinitions = path.join(path.dirname(child), `task-definitions-${size}.json`);
+    const full = await measurePlan(server.endpoint, spec, lowerBound(spec), {
+      taskDefinitionsOut: taskDefinitions,
+    }).finally(() => setReplay(server.endpoint, 'off'));
+    const aws = await measureAws(
+      server.endpoint,
+      spec,
+      lowerBound(spec),
+      full.result,
+      args,
+      child,
+      taskDefinitions,
+    );
+    let event: SizeResult['eventReconcile'] = null;
+    let unindexed: SizeResult['eventReconcileUnindexed'] = null;
+    if (!args.fullPlanOnly) {
+      const eventVpc = vpcIds[EVENT_VPC] ?? '';
+      const hint = hintedClusters(full.result.clusterIndex, [eventVpc]);
+      log(`${size}: event-scoped plan of ${EVENT_VPC} (${eventVpc}), indexed: ${hint.length} clusters`);
+      const only = new Set([EVENT_VPC]);
+      const indexed = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'indexed'), {
+        vpcIds: [eventVpc],
+        clusterArns: hint,
+      });
+      event = { ...indexed.figures, vpcId: EVENT_VPC, clusters: hint.length };
+      log(`${size}: event-scoped plan of ${EVENT_VPC}, no index`);
+      const all = await measurePlan(server.endpoint, spec, lowerBound(spec, only, 'all'), {
+        vpcIds: [eventVpc],
+      });
+      unindexed = { ...all.figures, vpcId: EVENT_VPC };
+    }
     let custodian: SizeResult['custodian'] = null;
     let sharedSubset: SizeResult['sharedSubset'] = null;
     let withLatency: SizeResult['withLatency'] = null;
@@ -510,9 +912,12 @@ async function benchSize(
     return {
       size,
       account: { ...p },
+      seed: { seconds: seeded.seconds, motoRssMb: seeded.maxRssMb },
+      loadAverage: [loadAtStart, round1(os.loadavg()[0] ?? 0)],
       plan: full.figures,
-      eventReconcile: { ...event.figures, vpcId: EVENT_VPC, clusters: hint.length },
-      eventReconcileUnindexed: { ...unindexed.figures, vpcId: EVENT_VPC },
+      aws,
+      eventReconcile: event,
+      eventReconcileUnindexed: unindexed,
       bundles,
       custodian,
       sharedSubset,
@@ -528,6 +933,117 @@ async function benchSize(
 // ---------------------------------------------------------------------------------------------------
 const pad = (text: string | number, width: number): string => String(text).padStart(width);
 
+/** `* 44 (ec2 36, ecs 12, …)`: the most requests at once in all, then per service. */
+function inFlightText(peak: Readonly<Record<string, number>>): string {
+  const services = Object.entries(peak)
+    .filter(([service]) => service !== '*')
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([service, n]) => `${service} ${n}`);
+  return `${peak['*'] ?? 0} (${services.join(', ')})`;
+}
+
+function failuresText(f: PlanFigures): string {
+  const failed = Object.entries(f.failedCallsByOperation)
+    .map(
+      ([operation, byKind]) =>
+        `${operation} ${Object.entries(byKind)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}`,
+    )
+    .join('; ');
+  return (
+    `${f.failedCalls} failed calls${failed ? ` (${failed})` : ''}, ${f.failedRegions.length} failed Regions` +
+    `${f.failedRegions.length > 0 ? ` (${f.failedRegions.join('; ').slice(0, 300)})` : ''}, ${f.skippedReads} skipped reads`
+  );
+}
+
+function awsText(r: SizeResult): string[] {
+  const w = r.aws;
+  const lines = [
+    `AWS projection: the full plan again, moto's ${w.kept.answers} kept answers (${(w.kept.bytes / 2 ** 20).toFixed(1)} MiB) ` +
+      'replayed without moto by the bundled plan (throttling off: no limiter, the client alone; ' +
+      "throttling aws: AWS's buckets in front, the clients paced by rateLimits as the CLI and the Lambda make them):",
+    `  throttle floor of the lower bound's calls: ${w.throttleFloor.seconds} s at AWS's buckets, ` +
+      `${w.throttleFloor.atShareSeconds} s at the limiter's share (${w.throttleFloor.share}); slowest: ` +
+      w.throttleFloor.slowest.map((b) => `${b.bucket} ${b.calls} calls ${b.seconds} s`).join(', '),
+  ];
+  for (const run of w.runs) {
+    const throttled = Object.entries(run.throttledByOperation)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([operation, n]) => `${operation} ${n}`)
+      .join(', ');
+    lines.push(
+      `  ${run.latencyMs} ms a request, throttling ${run.throttle}${run.taskDefinitionCache === 'warm' ? ', task definitions cached' : ''}${run.throttle === 'aws' && run.throttleScale !== 1 ? ` ×${run.throttleScale}` : ''}: ` +
+        `${run.apiCalls} calls (server ${run.serverCountedCalls}), ${run.throttledAnswers} throttled${throttled ? ` (${throttled})` : ''}; ` +
+        `${failuresText(run)}; ${run.complete ? 'complete' : 'INCOMPLETE'}, findings ${run.sameFindings ? 'as recorded' : 'DIFFER'}`,
+    );
+    lines.push(
+      `    plan ${run.wallMs} ms wall, ${run.cpuMs} ms CPU, peak RSS ${run.peakRssMb} MB; Lambda ` +
+        Object.entries(run.lambdaSeconds)
+          .map(([mb, seconds]) => `${mb} MB ${seconds} s (≈ ${run.largestAccount[mb] ?? '?'} VPCs a run)`)
+          .join(', ') +
+        `; most requests at once ${inFlightText(run.peakInFlight)}; server CPU ${run.serverCpuMs} ms` +
+        (Object.keys(run.replayMisses).length > 0
+          ? `; NOT KEPT (served by moto): ${JSON.stringify(run.replayMisses)}`
+          : '') +
+        (run.limiter
+          ? `; limiter: ${run.limiter.throttled} throttled, ${run.limiter.backoffs} back-offs`
+          : ''),
+    );
+  }
+  const ref =
+    `${w.reference.latencyMs} ms, throttling ${w.reference.throttle}` +
+    (w.reference.complete ? '' : ': INCOMPLETE, calls failed: not a projection');
+  for (const [mb, unit] of Object.entries(w.perUnit)) {
+    lines.push(
+      `  at ${mb} MB (${ref}): ${unit.vpc} s per VPC, ${unit.cluster} s per cluster, ${unit.taskDefinition} s ` +
+        `per task definition; one invocation (${LAMBDA_TIMEOUT_SECONDS} s, ${BUDGET_HEADROOM}× headroom) handles ` +
+        `≈ ${w.largestAccount[mb] ?? '?'} VPCs of this shape (linear from this size alone)`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * With several sizes: the largest account one invocation handles, from a line through every size's
+ * projection (bench/aws-model.ts, largestAccount), of the reference run (cold task definition cache)
+ * and, when measured, of the warm-cache run. Incomplete runs (calls failed) are left out.
+ */
+export function largestAccountText(results: readonly SizeResult[]): string[] {
+  if (results.length < 2) return [];
+  const lines: string[] = [];
+  const cases: Array<[string, (r: SizeResult) => AwsRun | undefined]> = [
+    [
+      'cold task definition cache',
+      (r) =>
+        r.aws.runs.find(
+          (run) =>
+            run.latencyMs === r.aws.reference.latencyMs &&
+            run.throttle === r.aws.reference.throttle &&
+            run.taskDefinitionCache === 'cold',
+        ),
+    ],
+    ['task definitions cached', (r) => r.aws.runs.find((run) => run.taskDefinitionCache === 'warm')],
+  ];
+  for (const [label, runOf] of cases) {
+    for (const mb of LAMBDA_MEMORY_MB) {
+      const points = results.flatMap((r) => {
+        const run = runOf(r);
+        return run?.complete ? [{ vpcs: r.account.vpcs, seconds: run.lambdaSeconds[String(mb)] ?? 0 }] : [];
+      });
+      const fit = points.length > 1 ? largestAccount(points) : undefined;
+      if (!fit) continue;
+      lines.push(
+        `Largest account one ${mb} MB invocation handles, ${label} (${LAMBDA_TIMEOUT_SECONDS} s timeout, ` +
+          `${BUDGET_HEADROOM}× headroom, a line through ${points.length} sizes: ${round3(fit.secondsPerVpc)} s per VPC + ` +
+          `${round1(fit.fixedSeconds)} s): ≈ ${fit.vpcs} VPCs, ${round1(fit.vpcs / SIZES.L.vpcs)} × L`,
+      );
+    }
+  }
+  return lines;
+}
+
 export function renderText(results: readonly SizeResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
@@ -536,14 +1052,22 @@ export function renderText(results: readonly SizeResult[]): string {
       `== size ${r.size}: ${a.vpcs} VPCs, ${a.clusters} clusters, ${a.containerInstances} container instances, ` +
         `${a.services} services, ${a.taskDefinitions} task definitions, ${a.endpoints} endpoints, ${a.tasks} tasks`,
     );
-    for (const [label, f] of [
-      ['full plan', r.plan],
-      [
+    lines.push(
+      `seeded in ${r.seed.seconds} s (moto's peak RSS ${r.seed.motoRssMb} MB); load average ` +
+        `${r.loadAverage[0]} at the start, ${r.loadAverage[1]} at the end (2 cores)`,
+    );
+    const plans: Array<readonly [string, PlanFigures]> = [['full plan', r.plan]];
+    if (r.eventReconcile)
+      plans.push([
         `event-scoped plan (${r.eventReconcile.vpcId}, indexed: ${r.eventReconcile.clusters} clusters)`,
         r.eventReconcile,
-      ],
-      [`event-scoped plan (${r.eventReconcileUnindexed.vpcId}, no index)`, r.eventReconcileUnindexed],
-    ] as const) {
+      ]);
+    if (r.eventReconcileUnindexed)
+      plans.push([
+        `event-scoped plan (${r.eventReconcileUnindexed.vpcId}, no index)`,
+        r.eventReconcileUnindexed,
+      ]);
+    for (const [label, f] of plans) {
       lines.push(
         `${label}: ${f.apiCalls} API calls (server counted ${f.serverCountedCalls}), lower bound ${f.apiCallLowerBound}, ` +
           `ratio ${f.ratio}; plan ${f.wallMs} ms wall, ${f.cpuMs} ms CPU, peak RSS ${f.peakRssMb} MB; ` +
@@ -555,12 +1079,14 @@ export function renderText(results: readonly SizeResult[]): string {
             .map(([operation, ms]) => `${operation} ${ms} ms`)
             .join(', '),
       );
+      lines.push(`  most requests at once: ${inFlightText(f.peakInFlight)}`);
       const width = Math.max(36, ...Object.keys(f.byOperation).map((operation) => operation.length));
       lines.push(`  ${'operation'.padEnd(width)} ${pad('calls', 7)} ${pad('bound', 7)}`);
       for (const [operation, { calls, lowerBound: lb }] of Object.entries(f.byOperation).sort()) {
         lines.push(`  ${operation.padEnd(width)} ${pad(calls, 7)} ${pad(lb ?? '-', 7)}`);
       }
     }
+    lines.push(...awsText(r));
     if (r.custodian) {
       const c = r.custodian;
       lines.push(
@@ -608,6 +1134,67 @@ const CHART = path.join(ROOT, 'docs', 'benchmarks.svg');
 const START = '<!-- bench:figures:start -->';
 const END = '<!-- bench:figures:end -->';
 
+/** The AWS projection's rows of the figures table (bench/aws-model.ts; docs/benchmarks.md explains them). */
+function awsRows(
+  results: readonly SizeResult[],
+  row: (cells: readonly (string | number)[]) => string,
+): string[] {
+  const runOf = (r: SizeResult, latencyMs: number, throttle: 'off' | 'aws') =>
+    r.aws.runs.find(
+      (run) => run.latencyMs === latencyMs && run.throttle === throttle && run.taskDefinitionCache === 'cold',
+    );
+  const rows: string[] = [];
+  for (const throttle of ['off', 'aws'] as const) {
+    if (!results.some((r) => r.aws.runs.some((run) => run.throttle === throttle))) continue;
+    const label = throttle === 'aws' ? "AWS's buckets, paced clients" : 'unthrottled, unpaced';
+    for (const latencyMs of AWS_LATENCIES_MS) {
+      const cell = (f: (run: AwsRun) => string | number) =>
+        results.map((r) => {
+          const run = runOf(r, latencyMs, throttle);
+          return run ? f(run) : '-';
+        });
+      const at = `replayed at ${latencyMs} ms, ${label}`;
+      rows.push(row([`${at}: plan wall ms`, ...cell((run) => run.wallMs)]));
+      rows.push(row([`${at}: CPU ms`, ...cell((run) => run.cpuMs)]));
+      if (throttle === 'aws') {
+        rows.push(row([`${at}: throttled answers`, ...cell((run) => run.throttledAnswers)]));
+        rows.push(
+          row([
+            `${at}: failed calls / Regions`,
+            ...cell((run) => `${run.failedCalls} / ${run.failedRegions.length}`),
+          ]),
+        );
+      }
+      for (const mb of LAMBDA_MEMORY_MB)
+        rows.push(row([`${at}: Lambda ${mb} MB s`, ...cell((run) => run.lambdaSeconds[String(mb)] ?? '-')]));
+      rows.push(row([`${at}: most requests at once`, ...cell((run) => run.peakInFlight['*'] ?? 0)]));
+    }
+  }
+  const warm = (r: SizeResult) => r.aws.runs.find((run) => run.taskDefinitionCache === 'warm');
+  if (results.some(warm)) {
+    const at = `replayed at ${Math.max(...AWS_LATENCIES_MS)} ms, AWS's buckets, paced, task definitions cached`;
+    rows.push(row([`${at}: plan wall ms`, ...results.map((r) => warm(r)?.wallMs ?? '-')]));
+    rows.push(row([`${at}: API calls`, ...results.map((r) => warm(r)?.apiCalls ?? '-')]));
+    for (const mb of LAMBDA_MEMORY_MB)
+      rows.push(
+        row([`${at}: Lambda ${mb} MB s`, ...results.map((r) => warm(r)?.lambdaSeconds[String(mb)] ?? '-')]),
+      );
+  }
+  rows.push(
+    row([
+      'throttle floor of the lower bound, s (AWS buckets)',
+      ...results.map((r) => r.aws.throttleFloor.seconds),
+    ]),
+  );
+  rows.push(
+    row([
+      "throttle floor of the lower bound, s (the limiter's share)",
+      ...results.map((r) => r.aws.throttleFloor.atShareSeconds),
+    ]),
+  );
+  return rows;
+}
+
 function figuresMarkdown(results: readonly SizeResult[], command: string): string {
   const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
   const lines = [
@@ -639,26 +1226,34 @@ function figuresMarkdown(results: readonly SizeResult[], command: string): strin
     row(['full plan: peak RSS MB', ...results.map((r) => r.plan.peakRssMb)]),
     row(['full plan: process wall ms', ...results.map((r) => r.plan.processWallMs)]),
     row(['full plan: moto request latency, summed (ms)', ...results.map((r) => r.plan.serverMs)]),
+    row(['full plan: most requests at once (moto)', ...results.map((r) => r.plan.peakInFlight['*'] ?? 0)]),
+    ...awsRows(results, row),
     row([
       'event-scoped plan (1 VPC, indexed): clusters read',
-      ...results.map((r) => r.eventReconcile.clusters),
+      ...results.map((r) => r.eventReconcile?.clusters ?? '-'),
     ]),
-    row(['event-scoped plan (indexed): API calls', ...results.map((r) => r.eventReconcile.apiCalls)]),
+    row(['event-scoped plan (indexed): API calls', ...results.map((r) => r.eventReconcile?.apiCalls ?? '-')]),
     row([
       'event-scoped plan (indexed): lower bound',
-      ...results.map((r) => r.eventReconcile.apiCallLowerBound),
+      ...results.map((r) => r.eventReconcile?.apiCallLowerBound ?? '-'),
     ]),
-    row(['event-scoped plan (indexed): wall ms', ...results.map((r) => r.eventReconcile.wallMs)]),
-    row(['event-scoped plan (indexed): peak RSS MB', ...results.map((r) => r.eventReconcile.peakRssMb)]),
+    row(['event-scoped plan (indexed): wall ms', ...results.map((r) => r.eventReconcile?.wallMs ?? '-')]),
+    row([
+      'event-scoped plan (indexed): peak RSS MB',
+      ...results.map((r) => r.eventReconcile?.peakRssMb ?? '-'),
+    ]),
     row([
       'event-scoped plan (no index): API calls',
-      ...results.map((r) => r.eventReconcileUnindexed.apiCalls),
+      ...results.map((r) => r.eventReconcileUnindexed?.apiCalls ?? '-'),
     ]),
     row([
       'event-scoped plan (no index): lower bound',
-      ...results.map((r) => r.eventReconcileUnindexed.apiCallLowerBound),
+      ...results.map((r) => r.eventReconcileUnindexed?.apiCallLowerBound ?? '-'),
     ]),
-    row(['event-scoped plan (no index): wall ms', ...results.map((r) => r.eventReconcileUnindexed.wallMs)]),
+    row([
+      'event-scoped plan (no index): wall ms',
+      ...results.map((r) => r.eventReconcileUnindexed?.wallMs ?? '-'),
+    ]),
     row(['Custodian: API calls', ...results.map((r) => r.custodian?.apiCalls ?? '-')]),
     row(['Custodian: process wall ms', ...results.map((r) => r.custodian?.wallMs ?? '-')]),
     row([
@@ -741,13 +1336,13 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
           {
             name: 'event-scoped (1 VPC, indexed)',
             color: '#2ca02c',
-            values: results.map((r) => r.eventReconcile.apiCalls),
+            values: results.map((r) => r.eventReconcile?.apiCalls ?? 0),
           },
           {
             name: 'event-scoped (1 VPC, no index)',
             color: '#2ca02c',
             dashed: true,
-            values: results.map((r) => r.eventReconcileUnindexed.apiCalls),
+            values: results.map((r) => r.eventReconcileUnindexed?.apiCalls ?? 0),
           },
           {
             name: 'ours, shared subset',
@@ -769,7 +1364,7 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
           {
             name: 'event-scoped, indexed (process)',
             color: '#2ca02c',
-            values: results.map((r) => r.eventReconcile.processWallMs),
+            values: results.map((r) => r.eventReconcile?.processWallMs ?? 0),
           },
           {
             name: 'ours, shared subset (process)',
@@ -826,15 +1421,25 @@ async function main(): Promise<void> {
   const c7n = args.custodian ? ensureCustodian() : undefined;
   log('bundling the Lambda handlers');
   const bundles = await measureBundles();
+  // Not under .esbuild/, which packaging (osls) empties whenever it runs: the bundle holds everything
+  // it needs and lives as long as the bench.
+  const childDir = mkdtempSync(path.join(os.tmpdir(), 'bench-plan-child-'));
   const results: SizeResult[] = [];
-  for (const [index, size] of args.sizes.entries()) {
-    results.push(await benchSize(size, index + 1, bundles, c7n));
+  try {
+    const child = await bundlePlanChild(childDir);
+    for (const [index, size] of args.sizes.entries()) {
+      results.push(await benchSize(size, index + 1, bundles, c7n, args, child));
+    }
+  } finally {
+    rmSync(childDir, { recursive: true, force: true });
   }
   if (args.output === 'json') {
     const out = results.length === 1 ? results[0] : results;
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
     process.stdout.write(renderText(results));
+    const summary = largestAccountText(results);
+    if (summary.length > 0) process.stdout.write(`${summary.join('\n')}\n`);
   }
   if (args.writeDocs)
     writeDocs(results, `npm run bench -- --size all${args.custodian ? '' : ' --no-custodian'}`);

@@ -12,7 +12,7 @@
  * {@link PROBE}. Everything else is spread over the other VPCs, so the account grows around it.
  */
 
-export type SizeName = 'S' | 'M' | 'L';
+export type SizeName = 'S' | 'M' | 'L' | 'XL';
 
 export interface SizeParams {
   readonly vpcs: number;
@@ -25,7 +25,10 @@ export interface SizeParams {
   readonly tasks: number;
 }
 
-/** S, M and L of the issue; S's services, task definitions, endpoints and every size's tasks are ours. */
+/**
+ * S, M and L of the issue; S's services, task definitions, endpoints and every size's tasks are ours.
+ * XL is 5 × L in every count (issue 11: how large an account one invocation handles).
+ */
 export const SIZES: Readonly<Record<SizeName, SizeParams>> = {
   S: {
     vpcs: 10,
@@ -53,6 +56,15 @@ export const SIZES: Readonly<Record<SizeName, SizeParams>> = {
     taskDefinitions: 800,
     endpoints: 2000,
     tasks: 150,
+  },
+  XL: {
+    vpcs: 1500,
+    clusters: 750,
+    containerInstances: 25_000,
+    services: 10_000,
+    taskDefinitions: 4000,
+    endpoints: 10_000,
+    tasks: 750,
   },
 };
 

@@ -141,7 +141,7 @@ describe('lowerBound', () => {
   });
 
   it('models every operation it counts', () => {
-    for (const size of ['S', 'M', 'L'] as const) {
+    for (const size of ['S', 'M', 'L', 'XL'] as const) {
       const spec = buildSpec(size, ACCOUNT);
       for (const bound of [lowerBound(spec), lowerBound(spec, new Set([PROBE.vpc]), 'indexed')]) {
         for (const operation of Object.keys(bound.byOperation)) {
@@ -195,20 +195,24 @@ describe('lowerBound', () => {
     const s = lowerBound(buildSpec('S', ACCOUNT)).total;
     const m = lowerBound(buildSpec('M', ACCOUNT)).total;
     const l = lowerBound(buildSpec('L', ACCOUNT)).total;
-    const resources = (size: 'S' | 'M' | 'L') => {
+    const xl = lowerBound(buildSpec('XL', ACCOUNT)).total;
+    const resources = (size: 'S' | 'M' | 'L' | 'XL') => {
       const p = SIZES[size];
       return p.vpcs + p.clusters + p.containerInstances + p.services + p.taskDefinitions + p.endpoints;
     };
-    // Calls per resource stay within a small band from S to L (a product would grow ~ size).
-    const perResource = [s / resources('S'), m / resources('M'), l / resources('L')];
+    // Calls per resource stay within a small band from S to XL (a product would grow ~ size).
+    const perResource = [s / resources('S'), m / resources('M'), l / resources('L'), xl / resources('XL')];
     expect(Math.max(...perResource) / Math.min(...perResource)).toBeLessThan(3);
     expect(l).toBeLessThan(resources('L'));
+    // XL is 5 × L in every count, and so, within the pages' rounding, is its bound.
+    expect(xl / l).toBeGreaterThan(4.9);
+    expect(xl / l).toBeLessThan(5.1);
   });
 });
 
 describe('buildSpec', () => {
   it('builds the sizes of the issue, deterministically', () => {
-    for (const size of ['S', 'M', 'L'] as const) {
+    for (const size of ['S', 'M', 'L', 'XL'] as const) {
       const spec = buildSpec(size, ACCOUNT);
       const p = SIZES[size];
       expect(spec.vpcs).toHaveLength(p.vpcs);
@@ -217,7 +221,15 @@ describe('buildSpec', () => {
       expect(spec.services).toHaveLength(p.services);
       expect(spec.taskDefinitions).toHaveLength(p.taskDefinitions);
       expect(spec.endpoints).toHaveLength(p.endpoints);
+      expect(spec.tasks).toHaveLength(p.tasks);
+      expect(new Set(spec.vpcs.map((v) => v.key)).size).toBe(p.vpcs);
       expect(buildSpec(size, ACCOUNT)).toEqual(spec);
+    }
+  });
+
+  it('makes XL five times L in every count', () => {
+    for (const [key, value] of Object.entries(SIZES.L)) {
+      expect(SIZES.XL[key as keyof typeof SIZES.XL]).toBe(5 * value);
     }
   });
 
@@ -244,7 +256,12 @@ describe('buildSpec', () => {
 
   it('holds the work of the probe VPC the same at every size: its event-scoped bound does not grow', () => {
     const probe = new Set([PROBE.vpc]);
-    const [s, m, l] = [buildSpec('S', ACCOUNT), buildSpec('M', ACCOUNT), buildSpec('L', ACCOUNT)];
+    const [s, m, l, xl] = [
+      buildSpec('S', ACCOUNT),
+      buildSpec('M', ACCOUNT),
+      buildSpec('L', ACCOUNT),
+      buildSpec('XL', ACCOUNT),
+    ];
     const workIn = (spec: AccountSpec) => ({
       instances: spec.instances.filter((i) => i.vpc === PROBE.vpc),
       services: spec.services.filter((sv) => sv.subnets?.some((sub) => sub.vpc === PROBE.vpc)),
@@ -261,8 +278,9 @@ describe('buildSpec', () => {
     expect(workIn(s).clusters).toEqual(['ec2-0', 'fargate-2']);
     expect(workIn(m)).toEqual(workIn(s));
     expect(workIn(l)).toEqual(workIn(s));
+    expect(workIn(xl)).toEqual(workIn(s));
     // The probe's clusters work nowhere else.
-    for (const spec of [s, m, l]) {
+    for (const spec of [s, m, l, xl]) {
       const elsewhere = [...spec.instances, ...spec.tasks, ...spec.services].filter(
         (item) =>
           ['ec2-0', 'fargate-2'].includes(item.cluster) &&
@@ -273,6 +291,7 @@ describe('buildSpec', () => {
     const bound = (spec: AccountSpec) => lowerBound(spec, probe, 'indexed');
     expect(bound(m)).toEqual(bound(s));
     expect(bound(l)).toEqual(bound(s));
+    expect(bound(xl)).toEqual(bound(s));
   });
 
   it('spreads a total into near-equal shares', () => {
