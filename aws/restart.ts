@@ -144,7 +144,7 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, wait: Wa
     onProgress && what !== undefined
       ? setInterval(() => {
           const elapsed = Math.round((Date.now() - started) / 1000);
-          onProgress(`waiting for ${what}: ${elapsed} s of ${seconds} s`);
+          onProgress(`waiting for ${what}: ${elapsed} s of ${Math.round(seconds)} s`);
         }, HEARTBEAT_SECONDS * 1000)
       : undefined;
   try {
