@@ -239,6 +239,28 @@ function readRecord<T>(schema: z.ZodMiniType<T>, item: Record<string, AttributeV
 /** Most attempts at a BatchWriteItem's unprocessed items (DynamoDB returns them when throttled). */
 const BATCH_ATTEMPTS = 8;
 
+/**
+ * Writes `requests` to `tableName`, 25 a BatchWriteItem, sending the items DynamoDB leaves unprocessed
+ * (when throttled) again with a growing pause; throws once a batch still has some after `attempts`.
+ */
+export async function batchWriteItems(
+  client: DynamoDBClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  attempts = BATCH_ATTEMPTS,
+): Promise<void> {
+  for (const batch of chunk(requests, 25)) {
+    let pending: WriteRequest[] = batch;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > attempts)
+        throw new Error(`state table: ${pending.length} writes still unprocessed after ${attempts} attempts`);
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+      pending = out.UnprocessedItems?.[tableName] ?? [];
+    }
+  }
+}
+
 export function createStateStore(
   client: DynamoDBClient,
   tableName: string,
@@ -271,20 +293,7 @@ export function createStateStore(
     return items;
   };
 
-  const batchWrite = async (requests: WriteRequest[]): Promise<void> => {
-    for (const batch of chunk(requests, 25)) {
-      let pending: WriteRequest[] = batch;
-      for (let attempt = 1; pending.length > 0; attempt += 1) {
-        if (attempt > BATCH_ATTEMPTS)
-          throw new Error(
-            `state table: ${pending.length} writes still unprocessed after ${BATCH_ATTEMPTS} attempts`,
-          );
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
-        pending = out.UnprocessedItems?.[tableName] ?? [];
-      }
-    }
-  };
+  const batchWrite = (requests: readonly WriteRequest[]) => batchWriteItems(client, tableName, requests);
 
   return {
     async loadOpenFindings(scope) {

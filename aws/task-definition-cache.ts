@@ -3,13 +3,13 @@
  * `TaskDefinitionCache`) in the state table: one item per revision, `pk` `TASKDEF#<revision ARN>`,
  * `sk` `TASKDEF`, the definition as discovery keeps it (images, log drivers, secret references, roles:
  * no environment values) as JSON in `record`. Read with BatchGetItem (100 keys a request), written
- * with BatchWriteItem (25 a request). An item expires 90 days after it was written: a revision still in
+ * with BatchWriteItem (25 a request, aws/state.ts `batchWriteItems`). An item expires 90 days after it was written: a revision still in
  * use is then described once more and written again.
  *
  * A revision's content cannot change, so an item is never stale; one that does not read back as a
  * definition (an older layout, a hand edit) is a miss, described and overwritten.
  */
-import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import type {
   AttributeValue,
   BatchGetItemCommandOutput,
@@ -21,15 +21,14 @@ import * as z from 'zod/mini';
 import type { TaskDefinition } from '../core/model.ts';
 import type { TaskDefinitionCache } from './discover/task-definitions.ts';
 import { chunk } from './pagination.ts';
-import { KEY, TTL_ATTRIBUTE } from './state.ts';
+import { KEY, TTL_ATTRIBUTE, batchWriteItems } from './state.ts';
 
 /** How long a cached revision is kept after it was written. */
 export const TASK_DEFINITION_RETAIN_SECONDS = 90 * 24 * 3600;
 /** Most attempts at a batch's unprocessed keys or items (DynamoDB returns them when throttled). */
 const ATTEMPTS = 6;
-/** BatchGetItem takes 100 keys a request; BatchWriteItem 25 items. */
+/** BatchGetItem takes 100 keys a request (writes: aws/state.ts batchWriteItems, 25 a request). */
 const GET_BATCH = 100;
-const WRITE_BATCH = 25;
 
 const tags = z.record(z.string(), z.string());
 const containerSchema = z.object({
@@ -106,18 +105,7 @@ export function createTaskDefinitionCache(
           },
         },
       }));
-      for (const batch of chunk(requests, WRITE_BATCH)) {
-        let pending: WriteRequest[] = batch;
-        for (let attempt = 1; pending.length > 0; attempt += 1) {
-          if (attempt > ATTEMPTS)
-            throw new Error(`${pending.length} writes still unprocessed after ${ATTEMPTS} attempts`);
-          if (attempt > 1) await pause(attempt);
-          const out = await client.send(
-            new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
-          );
-          pending = out.UnprocessedItems?.[tableName] ?? [];
-        }
-      }
+      await batchWriteItems(client, tableName, requests, ATTEMPTS);
     },
   };
 }
