@@ -27,7 +27,9 @@ import { describeHostPlaces, describeInstances } from './discover/instances.ts';
 import { describeRouteTables } from './discover/routes.ts';
 import { describeTaskDefinitions } from './discover/task-definitions.ts';
 import type { TaskDefinitionCache } from './discover/task-definitions.ts';
-import { describeDns, describeSubnets, describeVpcs } from './discover/vpcs.ts';
+import { describeDns, describeSubnets, describeSubnetsById, describeVpcs } from './discover/vpcs.ts';
+import type { ClusterIndexEntries } from './discover/cluster-index.ts';
+import { clustersByVpc } from './discover/cluster-index.ts';
 import { describeManagedInstances } from './discover/ssm.ts';
 import { restartCandidates } from '../core/restarts.ts';
 import { analyseWorkloads, placementOf } from '../core/workloads.ts';
@@ -279,6 +281,31 @@ export async function discoverRegion(
     ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId),
     ...(ctx.skipped.length > 0 ? { skippedReads: [...ctx.skipped] } : {}),
   };
+}
+
+/**
+ * An index shard of a split sweep (core/units.ts): where the given clusters work, as VPC → clusters
+ * entries. Reads the clusters' container instances, services and standalone tasks, the VPCs of the
+ * container instances' hosts (from their ECS attributes where they have them) and of the awsvpc
+ * subnets, and nothing VPC-level. A cluster deleted since the split has no work.
+ */
+export async function discoverClusterPlaces(
+  clients: AwsClients,
+  region: string,
+  clusterArns: readonly string[],
+  onProgress?: (message: string) => void,
+): Promise<ClusterIndexEntries> {
+  const ctx = createContext(clients, region, onProgress);
+  const work = await discoverEcsWork(ctx, { clusterArns });
+  const subnetIds = distinct([
+    ...work.services.flatMap((s) => s.subnetIds),
+    ...work.tasks.flatMap((t) => t.subnetIds),
+  ]).sort();
+  const [ec2Instances, subnets] = await Promise.all([
+    describeHostPlaces(ctx, work.containerInstances),
+    subnetIds.length > 0 ? describeSubnetsById(ctx, subnetIds) : Promise.resolve<Subnet[]>([]),
+  ]);
+  return clustersByVpc({ ...work, ec2Instances, subnets });
 }
 
 /** The checks whose verdicts depend on how the VPC resolves service names (Route 53). */

@@ -8,7 +8,9 @@
  * 4. coalesce the claimed hints into one reconcile per Region (a burst for one VPC reads it once) and
  *    run them, Regions with deferred work first; a Region is not started with less than the safety
  *    margin of the invocation's time left (its events are deferred), nor while another invocation
- *    holds its lease in the state table (its events are deferred with a delay);
+ *    holds its lease in the state table (its events are deferred with a delay); a whole Region larger
+ *    than one unit is split into work units sent to the events queue instead, and each work unit
+ *    received runs alone (aws/units/run-unit.ts), under its Region's lease like any reconcile;
  * 5. settle the claims (done, or released), send the deferred messages back to the events queue;
  * 6. report the messages to retry (SQS partial batch failure): a failed Region's, a failed claim's,
  *    and any whose send to a queue failed;
@@ -24,7 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IgnoredClass, TerminalReason } from '../core/errors.ts';
 import { isTerminal } from '../core/errors.ts';
-import type { ReconcileHint, RegionWork } from '../core/events.ts';
+import type { ReconcileHint, RegionWork, UnitWork } from '../core/events.ts';
 import { coalesceHints, judgeEventBody, restartContinuationBody } from '../core/events.ts';
 import { errorMessage, errorName } from './errors.ts';
 import type { EventQueues, OutgoingMessage, SendOutcome } from './event-queue.ts';
@@ -34,8 +36,10 @@ import {
   REASON_ATTRIBUTE,
   SOURCE_MESSAGE_ATTRIBUTE,
 } from './event-queue.ts';
-import type { RegionOutcome, RemediatorDeps } from './event-reconcile.ts';
+import type { RegionOutcome } from './event-reconcile.ts';
 import { reconcileRegionWork } from './event-reconcile.ts';
+import type { SplitOutcome, UnitDeps, UnitOutcome } from './units/run-unit.ts';
+import { openRunLedger, runIdOf, runUnit, splitRegion } from './units/run-unit.ts';
 import type { ScheduledContinuation } from './restart-claims.ts';
 import { restartGuardOf } from './restart-guard.ts';
 import type { EventClaim, RegionLease } from './state.ts';
@@ -96,6 +100,10 @@ export interface BatchSummary {
   readonly busyRegions: readonly string[];
   /** Restart continuations sent to the events queue: one per Region and VPC with restarts under way. */
   readonly continuations: readonly RestartUnderWay[];
+  /** Regions too large for one invocation, split into work units (aws/units/run-unit.ts). */
+  readonly splits: readonly SplitOutcome[];
+  /** Work units run (their plan steps' reconciles are in `outcomes` too). */
+  readonly units: readonly UnitOutcome[];
 }
 
 /** A VPC whose agent restarts are under way: continued by a message delivered after `delaySeconds`. */
@@ -107,8 +115,8 @@ export interface RestartUnderWay {
   readonly reason: string;
 }
 
-/** What the batch needs beyond a reconcile's dependencies. */
-export interface BatchDeps extends RemediatorDeps {
+/** What the batch needs beyond a reconcile's dependencies (and the run records of split sweeps). */
+export interface BatchDeps extends UnitDeps {
   /**
    * The dead-letter and events queues. Without them a terminal message or deferred work is returned
    * as a batch item failure instead (the queue's redrive policy dead-letters it after five receives).
@@ -304,14 +312,22 @@ export async function processEventBatch(
 
   // 4. Coalesce and reconcile, one Region at a time (the deployment reconciles one thing at once).
   // Regions with work deferred before go first, so that deferred work never waits behind new work twice.
-  const { work } = coalesceHints(claimed, deps.regions);
-  const deferralsOf = (unit: RegionWork) =>
+  // Work units of split sweeps run each alone, after the Regions' own work.
+  const { work, units } = coalesceHints(claimed, deps.regions);
+  const deferralsOf = (unit: RegionWork | UnitWork) =>
     Math.max(
       0,
       ...unit.eventIds.flatMap((id) => (messagesByEvent.get(id) ?? []).map((m) => m.deferrals ?? 0)),
     );
-  const ordered = [...work].sort((a, b) => deferralsOf(b) - deferralsOf(a));
+  const ordered = [...work, ...units].sort((a, b) => deferralsOf(b) - deferralsOf(a));
   const regionOutcomes: RegionOutcome[] = [];
+  const splits: SplitOutcome[] = [];
+  const unitOutcomes: UnitOutcome[] = [];
+  // A plan unit takes another step while the invocation has more than the margin left.
+  const hasTime = () => {
+    const left = remainingMs?.();
+    return left === undefined || left >= margin;
+  };
   const failedRegions: Array<{ region: string; error: string }> = [];
   const deferredRegions: string[] = [];
   const busyRegions: string[] = [];
@@ -322,7 +338,7 @@ export async function processEventBatch(
     string,
     { status: 'failed'; error: string } | { status: 'deferred'; delaySeconds: number }
   >();
-  const defer = (unit: RegionWork, delaySeconds: number) => {
+  const defer = (unit: RegionWork | UnitWork, delaySeconds: number) => {
     for (const id of unit.eventIds) {
       const state = unfinished.get(id);
       if (state?.status === 'failed') continue;
@@ -380,7 +396,34 @@ export async function processEventBatch(
     }
     try {
       const callsBefore = deps.pool.apiCalls().total;
-      const outcome = await reconcileRegionWork(unit, deps);
+      if ('unit' in unit) {
+        const done = await runUnit(unit, deps, hasTime);
+        unitOutcomes.push(done);
+        regionOutcomes.push(...done.outcomes);
+        underWay.push(...done.outcomes.flatMap(restartsUnderWay));
+        deps.log('work unit done', {
+          region: unit.region,
+          runId: unit.unit.runId,
+          phase: unit.unit.phase,
+          part: unit.unit.part,
+          parts: unit.unit.parts,
+          ...(done.checkpoint === undefined ? {} : { checkpoint: done.checkpoint }),
+          findings: done.outcomes.reduce((n, o) => n + o.plan.findings.length, 0),
+          actions: done.outcomes.reduce((n, o) => n + (o.results?.length ?? 0), 0),
+          unitsSent: done.sent,
+          apiCalls: deps.pool.apiCalls().total - callsBefore,
+        });
+        continue;
+      }
+      const split = unit.whole ? await splitRegion(unit, deps) : undefined;
+      if (split) {
+        splits.push(split);
+        continue;
+      }
+      // A whole Region draws on its run's ledger: a sweep's caps hold over all its Regions.
+      const ledger =
+        unit.whole && deps.runs ? await openRunLedger(deps, deps.runs, runIdOf(unit)) : undefined;
+      const outcome = await reconcileRegionWork(unit, deps, ledger ? { ledger } : {});
       regionOutcomes.push(outcome);
       underWay.push(...restartsUnderWay(outcome));
       deps.log('region reconciled', {
@@ -530,6 +573,8 @@ export async function processEventBatch(
     deferredRegions,
     busyRegions,
     continuations,
+    splits,
+    units: unitOutcomes,
   };
 }
 

@@ -6,7 +6,10 @@
 import type { Mode, VpcAlert } from '../core/alerts.ts';
 import { decideAlerts } from '../core/alerts.ts';
 import { toChatbotNotification } from '../core/chatbot.ts';
+import type { ReconcileScope } from '../core/alerts.ts';
+import { createsEndpoint } from '../core/actions.ts';
 import type { Config } from '../core/config.ts';
+import { buildPlan } from '../core/plan.ts';
 import type { RegionWork } from '../core/events.ts';
 import type { Plan } from '../core/plan.ts';
 import type { ActionResult } from '../core/report.ts';
@@ -23,6 +26,7 @@ import { applyPlan } from './apply.ts';
 import type { ClientPool } from './reconcile.ts';
 import { discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
+import type { LedgerBalance } from './units/run-store.ts';
 import type { ClusterIndexWrite, StateStore, StoredClusterIndex } from './state.ts';
 
 /** What a deployed reconcile needs; handlers build it from the environment, tests from a moto account. */
@@ -77,8 +81,32 @@ export interface RegionOutcome {
   readonly alerts: readonly VpcAlert[];
 }
 
+/** The run-wide caps of a split sweep's unit (aws/units/run-store.ts): a ledger all units draw from. */
+export interface RunLedger {
+  readonly balance: () => Promise<LedgerBalance>;
+  /** Takes what a plan admits; false (nothing taken) when the ledger has less left. */
+  readonly take: (amount: LedgerBalance) => Promise<boolean>;
+}
+
+export interface RegionWorkOptions {
+  /**
+   * Every cluster with work in the work's VPCs (a plan unit's, from the run's merged index): read
+   * instead of the stored index's.
+   */
+  readonly clusterArns?: readonly string[];
+  /** The run's ledger: the plan admits no more than it has left, and takes what it admits. */
+  readonly ledger?: RunLedger;
+}
+
+/** How often a unit plans again when other units took from the ledger between its read and its take. */
+const LEDGER_ATTEMPTS = 5;
+
 /** Reconciles one Region's coalesced work; throws on any AWS error (the batch's records are retried). */
-export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps): Promise<RegionOutcome> {
+export async function reconcileRegionWork(
+  work: RegionWork,
+  deps: RemediatorDeps,
+  options: RegionWorkOptions = {},
+): Promise<RegionOutcome> {
   const { region } = work;
   let vpcIds: readonly string[] | undefined;
   let widened: string | undefined;
@@ -91,9 +119,11 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
   // with work in its VPCs (plus those the events name). Without an index every cluster is read.
   const index = await deps.state.loadClusterIndex(region);
   const clusterArns =
-    vpcIds !== undefined && index !== undefined
-      ? hintedClusters(index.vpcs, vpcIds, work.whole ? [] : (work.targets.clusterArns ?? []))
-      : undefined;
+    vpcIds !== undefined && options.clusterArns !== undefined
+      ? [...options.clusterArns].sort()
+      : vpcIds !== undefined && index !== undefined
+        ? hintedClusters(index.vpcs, vpcIds, work.whole ? [] : (work.targets.clusterArns ?? []))
+        : undefined;
   const now = deps.now();
   // What the remediator made, as recorded: intents left by an interrupted create are resumed first,
   // and a one-time adoption runs if asked for (its alert goes to the outbox, flushed below).
@@ -111,9 +141,10 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
         },
       ]),
   });
-  const { plan, snapshots, failures } = await discoverAndPlanAccount({
+  const config = options.ledger ? withinBalance(deps.config, await options.ledger.balance()) : deps.config;
+  const discovered = await discoverAndPlanAccount({
     regions: [region],
-    config: deps.config,
+    config,
     pool: deps.pool,
     now,
     ...(vpcIds === undefined ? {} : { vpcIds }),
@@ -121,8 +152,12 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
     ownedResourceIds: () => ownership.owned,
     ...(deps.taskDefinitionCache ? { taskDefinitionCache: () => deps.taskDefinitionCache } : {}),
   });
+  const { snapshots, failures } = discovered;
   // One Region per call here: its failure fails the call, so its events are retried.
   if (failures[0] !== undefined) throw failures[0].error;
+  const plan = options.ledger
+    ? await planWithinLedger(discovered.plan, snapshots, deps.config, now, options.ledger)
+    : discovered.plan;
   const clusterIndex = await updateClusterIndex(deps, region, index, snapshots[0], vpcIds, clusterArns);
   const results =
     deps.mode === 'enforce'
@@ -137,7 +172,37 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
           restartStepSeconds: deps.restartStepSeconds ?? DEFAULT_RESTART_STEP_SECONDS,
         })
       : undefined;
-  const scope = { region, ...(vpcIds === undefined ? {} : { vpcIds }) };
+  const alerts = await rememberAndAlert(
+    deps,
+    { region, ...(vpcIds === undefined ? {} : { vpcIds }) },
+    plan,
+    now,
+    results,
+  );
+  return {
+    region,
+    vpcIds,
+    clusterArns,
+    clusterIndex,
+    ...(widened === undefined ? {} : { widened }),
+    plan,
+    results,
+    alerts,
+  };
+}
+
+/**
+ * Diffs `plan` (of `scope`) against the open findings remembered, puts the alerts in the outbox,
+ * remembers the findings, and publishes the Region's outbox. Returns the alerts decided.
+ */
+export async function rememberAndAlert(
+  deps: RemediatorDeps,
+  scope: ReconcileScope,
+  plan: Plan,
+  now: Date,
+  results?: readonly ActionResult[],
+): Promise<readonly VpcAlert[]> {
+  const { region } = scope;
   const open = await deps.state.loadOpenFindings(scope);
   const decision = decideAlerts({
     mode: deps.mode,
@@ -161,16 +226,48 @@ export async function reconcileRegionWork(work: RegionWork, deps: RemediatorDeps
   );
   await deps.state.saveOpenFindings(decision.put, decision.remove);
   await flushOutbox(deps, region);
+  return decision.alerts;
+}
+
+/** The config with its run-wide caps lowered to what the ledger has left. */
+function withinBalance(config: Config, balance: LedgerBalance): Config {
   return {
-    region,
-    vpcIds,
-    clusterArns,
-    clusterIndex,
-    ...(widened === undefined ? {} : { widened }),
-    plan,
-    results,
-    alerts: decision.alerts,
+    ...config,
+    limits: {
+      ...config.limits,
+      maxEndpointsCreatedPerRun: Math.max(
+        0,
+        Math.min(config.limits.maxEndpointsCreatedPerRun, balance.endpoints),
+      ),
+      maxActionsPerRun: Math.max(0, Math.min(config.limits.maxActionsPerRun, balance.actions)),
+    },
   };
+}
+
+/** What a plan admits (its actions not deferred), as the ledger counts it. */
+function admitted(plan: Plan): LedgerBalance {
+  const planned = plan.actions.filter((action) => action.status === 'planned');
+  return { endpoints: planned.filter(createsEndpoint).length, actions: planned.length };
+}
+
+/**
+ * `plan` (made within the balance read before discovery) once the ledger gave what it admits; when
+ * other units took from the ledger meanwhile, planned again within what is left. After
+ * {@link LEDGER_ATTEMPTS} refusals every action is deferred: the ledger errs toward doing less.
+ */
+async function planWithinLedger(
+  plan: Plan,
+  snapshots: readonly RegionSnapshot[],
+  config: Config,
+  now: Date,
+  ledger: RunLedger,
+): Promise<Plan> {
+  let candidate = plan;
+  for (let attempt = 1; attempt <= LEDGER_ATTEMPTS; attempt += 1) {
+    if (await ledger.take(admitted(candidate))) return candidate;
+    candidate = buildPlan(snapshots, withinBalance(config, await ledger.balance()), now);
+  }
+  return buildPlan(snapshots, withinBalance(config, { endpoints: 0, actions: 0 }), now);
 }
 
 /**

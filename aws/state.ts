@@ -17,6 +17,8 @@
  * | restart continuation  | `RESTART#<region>#<vpcId>` | `CONTINUATION`  | 1 day              |
  * | Region lease          | `LEASE#<region>`    | `LEASE`                | a day after its end |
  * | task definition       | `TASKDEF#<revision ARN>` | `TASKDEF`         | 90 days            |
+ * | split sweep's run     | `RUN#<runId>#<region>` | `RUN`, `SHARD#<part>` | 1 day           |
+ * | run-wide caps ledger  | `RUN#<runId>`       | `LEDGER`               | 1 day              |
  *
  * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}
  * (DynamoDB refuses a partition key over 2,048 bytes): {@link eventKeyId}.
@@ -31,6 +33,9 @@
  * several invocations at once (serverless.yml `maximumConcurrency`): the cluster index, the open
  * findings and the alert outbox of a Region each have one writer. It lasts until the holding
  * invocation's own end (its remaining time), so a crashed or timed-out holder frees it by itself.
+ *
+ * The `RUN#` items are aws/units/run-store.ts's: the records of a sweep split into work units, and the
+ * ledger of a run's caps.
  *
  * Task definition revisions are aws/task-definition-cache.ts's: what discovery read of each, never
  * stale (a revision's content cannot change), so a sweep describes only revisions it has not seen.

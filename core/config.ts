@@ -145,6 +145,20 @@ export const configSchema = z.strictObject({
     }),
     () => ({ share: 0.5, throttleBudgetSeconds: 300, buckets: {} }),
   ),
+  workUnits: z._default(
+    z.strictObject({
+      /**
+       * The deployed reconciler splits a Region's sweep when it has more clusters than this, reading
+       * them in index shards of at most this many clusters each.
+       */
+      clustersPerShard: z._default(count(1, 1000), 100),
+      /** ... or more VPCs with ECS work than this: plan units hold at most this many VPCs each. */
+      vpcsPerUnit: z._default(count(1, 1000), 100),
+      /** VPCs a plan unit reconciles between two looks at the invocation's remaining time. */
+      vpcsPerStep: z._default(count(1, 1000), 25),
+    }),
+    () => ({ clustersPerShard: 100, vpcsPerUnit: 100, vpcsPerStep: 25 }),
+  ),
   checks: z._default(
     z.strictObject({
       /**

@@ -22,6 +22,8 @@ import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import type { IgnoredClass, TerminalReason } from './errors.ts';
 import { TerminalError } from './errors.ts';
+import type { WorkUnit } from './units.ts';
+import { WORK_UNIT_DETAIL_TYPE, unitProblems, workUnitDetail } from './units.ts';
 
 // zod/mini ships no messages ("Invalid input" for every issue): install zod's English ones, which
 // the problems of an EventParseError have always quoted.
@@ -58,12 +60,14 @@ export interface HintTargets {
  * - `region`: reconcile all of `region` (the event concerns ECS work whose VPC it does not name, or
  *   a route table association that no longer exists);
  * - `sweep`: reconcile every configured Region (the schedule, and a Route 53 change that names only a
- *   hosted zone, whose VPCs and their Regions the event does not say).
+ *   hosted zone, whose VPCs and their Regions the event does not say);
+ * - `unit`: one work unit of a split sweep (core/units.ts): never coalesced with other work.
  */
 export type HintScope =
   | { readonly kind: 'targets'; readonly region: string; readonly targets: HintTargets }
   | { readonly kind: 'region'; readonly region: string }
-  | { readonly kind: 'sweep' };
+  | { readonly kind: 'sweep' }
+  | { readonly kind: 'unit'; readonly region: string; readonly unit: WorkUnit };
 
 export interface ReconcileHint {
   /** Stable across redeliveries of the same occurrence: CloudTrail's eventID, else EventBridge's id. */
@@ -502,6 +506,24 @@ function parseContinuation(event: z.infer<typeof envelope>): ParsedEvent {
   };
 }
 
+/** A work unit of a split sweep: its Region's unit, run alone. */
+function parseWorkUnit(event: z.infer<typeof envelope>): ParsedEvent {
+  if (event.source !== REMEDIATOR_SOURCE)
+    throw new EventParseError([`source: expected ${REMEDIATOR_SOURCE}, got ${event.source}`], 'unmatched');
+  const unit = parseWith(workUnitDetail, event.detail, 'detail');
+  const problems = unitProblems(unit);
+  if (problems.length > 0) throw new EventParseError(problems);
+  return {
+    status: 'hint',
+    hint: {
+      eventId: event.id,
+      trigger: `remediator:WorkUnit:${unit.phase}`,
+      time: event.time,
+      scope: { kind: 'unit', region: event.region, unit },
+    },
+  };
+}
+
 /** What a restart continuation says: which VPCs of which Region to reconcile again, and why. */
 export interface RestartContinuation {
   /** Unique per continuation: each is a new occurrence to the idempotency records. */
@@ -555,6 +577,8 @@ export function parseEvent(input: unknown): ParsedEvent {
       };
     case CONTINUATION_DETAIL_TYPE:
       return parseContinuation(event);
+    case WORK_UNIT_DETAIL_TYPE:
+      return parseWorkUnit(event);
     default:
       throw new EventParseError(
         [`detail-type: "${event['detail-type']}" is not an event the rules match`],
@@ -634,15 +658,23 @@ export type RegionWork =
       readonly eventIds: readonly string[];
     };
 
+/** One work unit of a split sweep, with the event id of its message. */
+export interface UnitWork {
+  readonly region: string;
+  readonly unit: WorkUnit;
+  readonly eventIds: readonly string[];
+}
+
 /**
  * Coalesces a batch of hints into one unit of work per Region: a burst of events for one VPC becomes
  * one reconcile of it. A sweep covers each of `regions`; a Region not among `regions` is out of scope
- * for this deployment and dropped (returned in `outOfScope`).
+ * for this deployment and dropped (returned in `outOfScope`). Work units are never coalesced: each is
+ * in `units` alone.
  */
 export function coalesceHints(
   hints: readonly ReconcileHint[],
   regions: readonly string[],
-): { readonly work: RegionWork[]; readonly outOfScope: ReconcileHint[] } {
+): { readonly work: RegionWork[]; readonly units: UnitWork[]; readonly outOfScope: ReconcileHint[] } {
   const byRegion = new Map<
     string,
     { whole: boolean; targets: Record<keyof HintTargets, Set<string>>; ids: string[] }
@@ -670,8 +702,15 @@ export function coalesceHints(
     return found;
   };
   const outOfScope: ReconcileHint[] = [];
+  const units: UnitWork[] = [];
   for (const hint of hints) {
     const { scope } = hint;
+    if (scope.kind === 'unit') {
+      if (regions.includes(scope.region))
+        units.push({ region: scope.region, unit: scope.unit, eventIds: [hint.eventId] });
+      else outOfScope.push(hint);
+      continue;
+    }
     if (scope.kind === 'sweep') {
       for (const name of regions) {
         const e = entry(name);
@@ -714,5 +753,5 @@ export function coalesceHints(
       },
     };
   });
-  return { work, outOfScope };
+  return { work, units, outOfScope };
 }

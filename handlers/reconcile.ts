@@ -25,6 +25,7 @@ import { createClientPool } from '../aws/reconcile.ts';
 import { adoptionLabelSetting, createOwnershipStore } from '../aws/ownership.ts';
 import { createStateStore } from '../aws/state.ts';
 import { createTaskDefinitionCache } from '../aws/task-definition-cache.ts';
+import { createRunStore } from '../aws/units/run-store.ts';
 import type { Telemetry } from '../aws/telemetry.ts';
 import { MetricUnit, createTelemetry } from '../aws/telemetry.ts';
 
@@ -152,6 +153,7 @@ export function remediatorDeps(
     },
     publisher: createSnsPublisher(new SNSClient(sdk), settings.topicArn),
     taskDefinitionCache: createTaskDefinitionCache(dynamodb, settings.tableName),
+    runs: createRunStore(dynamodb, settings.tableName),
     now: () => new Date(),
     digestIntervalMs: settings.digestIntervalMs,
     ...(env.ACCOUNT_ID ? { accountId: env.ACCOUNT_ID } : {}),
@@ -177,6 +179,9 @@ function recordMetrics(summary: BatchSummary, t: Telemetry, received: number): v
   metrics.addMetric('RegionsBusy', MetricUnit.Count, summary.busyRegions.length);
   // VPCs whose agent restarts are under way: a delayed continuation each (aws/event-batch.ts).
   metrics.addMetric('RestartContinuations', MetricUnit.Count, summary.continuations.length);
+  // Split sweeps: Regions split into work units, and the units run (aws/units/run-unit.ts).
+  metrics.addMetric('RegionsSplit', MetricUnit.Count, summary.splits.length);
+  metrics.addMetric('WorkUnits', MetricUnit.Count, summary.units.length);
   metrics.addMetric('EventsIgnored', MetricUnit.Count, summary.ignored + summary.outOfScope);
   metrics.addMetric('EventsDuplicate', MetricUnit.Count, summary.duplicates);
   metrics.addMetric('ReconcileFailures', MetricUnit.Count, summary.failedRegions.length);

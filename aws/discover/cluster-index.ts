@@ -17,7 +17,9 @@ export type ClusterIndexEntries = Readonly<Record<string, readonly string[]>>;
  * The clusters with work in each VPC of `snapshot`, as far as the snapshot shows them: every VPC for a
  * whole-Region snapshot; for an event-scoped one, the selected VPCs and the clusters it read.
  */
-export function clustersByVpc(snapshot: RegionSnapshot): ClusterIndexEntries {
+export function clustersByVpc(
+  snapshot: Pick<RegionSnapshot, 'ec2Instances' | 'subnets' | 'containerInstances' | 'services' | 'tasks'>,
+): ClusterIndexEntries {
   const byVpc = new Map<string, Set<string>>();
   const add = (vpcId: string | undefined, clusterArn: string): void => {
     if (vpcId === undefined) return;

@@ -50,8 +50,9 @@ export interface EcsScope {
   /**
    * The selected VPCs: only their container instances are listed (`attribute:ecs.vpc-id in [...]`,
    * the VPC ECS records on every EC2 container instance), so only those are described, in ECS and EC2.
+   * Absent: every container instance of the clusters (an index shard of a split sweep, core/units.ts).
    */
-  readonly vpcIds: readonly string[];
+  readonly vpcIds?: readonly string[];
 }
 
 /** VPC ids per `filter` expression: ~25 characters each keeps an expression well under 1,000. */
@@ -62,18 +63,10 @@ const VPC_FILTER_VALUES = 20;
  * {@link EcsScope}, the hinted clusters only, and of their container instances those in the VPCs.
  */
 export async function discoverEcsWork(ctx: DiscoveryContext, scope?: EcsScope): Promise<EcsWork> {
-  const { ecs } = ctx.clients;
-  const clusterArns = scope
-    ? distinct(scope.clusterArns).sort()
-    : await collectPages(async (nextToken) => {
-        const page = await ctx.call('ecs:ListClusters', () =>
-          ecs.send(new ListClustersCommand({ maxResults: LIST_PAGE_SIZE, nextToken })),
-        );
-        return { items: page.clusterArns, nextToken: page.nextToken };
-      });
+  const clusterArns = scope ? distinct(scope.clusterArns).sort() : await listClusterArns(ctx);
   ctx.progress(
     scope
-      ? `ecs: ${clusterArns.length} clusters hinted for ${scope.vpcIds.length} VPCs`
+      ? `ecs: ${clusterArns.length} clusters hinted${scope.vpcIds ? ` for ${scope.vpcIds.length} VPCs` : ''}`
       : `ecs: ${clusterArns.length} clusters`,
   );
   const perCluster = await mapConcurrent(clusterArns, CLUSTER_CONCURRENCY, (clusterArn) =>
@@ -90,6 +83,16 @@ export async function discoverEcsWork(ctx: DiscoveryContext, scope?: EcsScope): 
       `${work.tasks.length} standalone tasks`,
   );
   return work;
+}
+
+/** Every cluster of the Region (ListClusters, paged at its maximum). */
+export function listClusterArns(ctx: DiscoveryContext): Promise<string[]> {
+  return collectPages(async (nextToken) => {
+    const page = await ctx.call('ecs:ListClusters', () =>
+      ctx.clients.ecs.send(new ListClustersCommand({ maxResults: LIST_PAGE_SIZE, nextToken })),
+    );
+    return { items: page.clusterArns, nextToken: page.nextToken };
+  });
 }
 
 async function discoverCluster(
@@ -113,11 +116,14 @@ async function discoverCluster(
 async function discoverHintedCluster(
   ctx: DiscoveryContext,
   clusterArn: string,
-  vpcIds: readonly string[],
+  vpcIds: readonly string[] | undefined,
 ): Promise<Omit<EcsWork, 'clusterArns'>> {
-  const filters = chunk(distinct(vpcIds).sort(), VPC_FILTER_VALUES).map(
-    (ids) => `attribute:ecs.vpc-id in [${ids.join(', ')}]`,
-  );
+  const filters =
+    vpcIds === undefined
+      ? [undefined]
+      : chunk(distinct(vpcIds).sort(), VPC_FILTER_VALUES).map(
+          (ids) => `attribute:ecs.vpc-id in [${ids.join(', ')}]`,
+        );
   try {
     return await discoverCluster(ctx, clusterArn, filters);
   } catch (error) {

@@ -1,0 +1,265 @@
+/**
+ * Split sweeps, run (core/units.ts has the split; docs/architecture.md, "Work units"):
+ *
+ * - {@link splitRegion}: a whole-Region reconcile of a Region too large for one invocation becomes a
+ *   run: its clusters are recorded and one index shard per slice of them is sent to the events queue;
+ * - {@link runUnit} of an index shard: reads where its clusters work and records it; the shard that
+ *   completes the set merges the entries into the Region's cluster index and sends the plan units;
+ * - {@link runUnit} of a plan unit: reconciles its VPCs (with every cluster working there) in steps,
+ *   looking at the time left before each; short of time, it sends itself on from the next VPC (its
+ *   checkpoint) instead of failing; the unit that completes the set retires the open findings of VPCs
+ *   that no longer host ECS work, as a whole-Region reconcile would.
+ *
+ * Every unit draws from the run's ledger for the run-wide caps. Units of a Region run one at a time
+ * (the Region's lease, aws/event-batch.ts); a unit's failure retries only its own message.
+ */
+import type { RegionWork, UnitWork } from '../../core/events.ts';
+import { buildPlan } from '../../core/plan.ts';
+import type { IndexShard, PlanUnit, WorkUnit } from '../../core/units.ts';
+import { indexShards, needsSplit, nextStep, planUnits, unitId, workUnitBody } from '../../core/units.ts';
+import type { ClusterIndexEntries } from '../discover/cluster-index.ts';
+import { normalise } from '../discover/cluster-index.ts';
+import { discoverClusterPlaces } from '../discover.ts';
+import { createContext } from '../discover/context.ts';
+import { listClusterArns } from '../discover/ecs.ts';
+import { errorMessage, errorName } from '../errors.ts';
+import type { EventQueues } from '../event-queue.ts';
+import type { RegionOutcome, RemediatorDeps, RunLedger } from '../event-reconcile.ts';
+import { reconcileRegionWork, rememberAndAlert } from '../event-reconcile.ts';
+import type { RunStore } from './run-store.ts';
+
+/** What running units needs beyond a reconcile's dependencies. */
+export interface UnitDeps extends RemediatorDeps {
+  readonly runs?: RunStore;
+  readonly queues?: EventQueues;
+}
+
+/** What became of one unit. */
+export interface UnitOutcome {
+  readonly region: string;
+  readonly unit: WorkUnit;
+  /** The reconciles of a plan unit's steps (none for an index shard). */
+  readonly outcomes: readonly RegionOutcome[];
+  /** Units sent on: the plan units (by the shard completing the index), or this unit's rest. */
+  readonly sent: number;
+  /** A plan unit stopped short of time: the VPC its rest starts at. */
+  readonly checkpoint?: number;
+}
+
+/** A split Region: its run, and the index shards sent. */
+export interface SplitOutcome {
+  readonly region: string;
+  readonly runId: string;
+  readonly shards: number;
+}
+
+/**
+ * Splits a whole-Region reconcile into a run of units when the Region is larger than one unit
+ * (config `workUnits`): by the stored cluster index when there is one (no call at all for a Region
+ * it shows small), else by its clusters. Undefined: not split (reconcile it whole). Throws when the
+ * shards cannot all be sent (the events are retried; shards sent before are the same occurrence).
+ */
+export async function splitRegion(
+  work: Extract<RegionWork, { whole: true }>,
+  deps: UnitDeps,
+): Promise<SplitOutcome | undefined> {
+  const { runs, queues } = deps;
+  if (!runs || !queues) return undefined;
+  const { region } = work;
+  const sizes = deps.config.workUnits;
+  const index = await deps.state.loadClusterIndex(region);
+  const indexedVpcs = index ? Object.keys(index.vpcs).length : 0;
+  if (index && !needsSplit(new Set(Object.values(index.vpcs).flat()).size, indexedVpcs, sizes))
+    return undefined;
+  const clusters = await listClusterArns(createContext(deps.pool.clientsFor(region), region));
+  if (!needsSplit(clusters.length, indexedVpcs, sizes)) return undefined;
+  const runId = runIdOf(work);
+  const sorted = [...new Set(clusters)].sort();
+  const planned = indexShards(runId, sorted, sizes);
+  const recorded = await runs.startRun(runId, region, sorted, planned.length);
+  const shards = indexShards(runId, recorded, sizes);
+  await openRunLedger(deps, runs, runId);
+  await send(deps, queues, region, shards);
+  deps.log('region split into work units', {
+    region,
+    runId,
+    clusters: recorded.length,
+    shards: shards.length,
+  });
+  return { region, runId, shards: shards.length };
+}
+
+/**
+ * A run is named by the events it stands for: a retry of the same delivery resumes the same run, and
+ * a sweep's Regions share it (their whole-Region work carries the sweep's event).
+ */
+export function runIdOf(work: RegionWork): string {
+  return [...work.eventIds].sort()[0] ?? work.region;
+}
+
+/**
+ * The ledger of a run's caps, opened (with the config's `limits`) unless open already: every Region a
+ * sweep reconciles whole, and every unit of a split one, draws from it, so the caps hold "over all
+ * Regions" across invocations.
+ */
+export async function openRunLedger(
+  deps: Pick<UnitDeps, 'config'>,
+  runs: RunStore,
+  runId: string,
+): Promise<RunLedger> {
+  await runs.openLedger(runId, {
+    endpoints: deps.config.limits.maxEndpointsCreatedPerRun,
+    actions: deps.config.limits.maxActionsPerRun,
+  });
+  return ledgerOf(runs, runId);
+}
+
+function ledgerOf(runs: RunStore, runId: string): RunLedger {
+  return { balance: () => runs.balance(runId), take: (amount) => runs.take(runId, amount) };
+}
+
+/**
+ * Runs one unit. `hasTime` says whether the invocation has time for another step of a plan unit.
+ * Throws on an AWS or state table error: the unit's message alone is retried.
+ */
+export async function runUnit(work: UnitWork, deps: UnitDeps, hasTime: () => boolean): Promise<UnitOutcome> {
+  const { runs, queues } = deps;
+  if (!runs || !queues) throw new Error('work units need the state table and the events queue');
+  return work.unit.phase === 'index'
+    ? runIndexShard(work.region, work.unit, deps, runs, queues)
+    : runPlanUnit(work, work.unit, deps, runs, queues, hasTime);
+}
+
+async function runIndexShard(
+  region: string,
+  shard: IndexShard,
+  deps: UnitDeps,
+  runs: RunStore,
+  queues: EventQueues,
+): Promise<UnitOutcome> {
+  const entries = await discoverClusterPlaces(
+    deps.pool.clientsFor(region),
+    region,
+    shard.clusterArns,
+    (m) => {
+      deps.log(m, { region, unit: unitId(region, shard) });
+    },
+  );
+  await runs.saveShard(shard.runId, region, shard.part, entries);
+  const { done, parts } = await runs.markShardDone(shard.runId, region, shard.part);
+  deps.log('index shard done', { region, runId: shard.runId, part: shard.part, done, parts });
+  if (done < parts) return { region, unit: shard, outcomes: [], sent: 0 };
+  // The last shard in: the merged index is the Region's, and the plan units go out.
+  const merged = mergeEntries(await runs.loadShards(shard.runId, region));
+  try {
+    const previous = await deps.state.loadClusterIndex(region);
+    await deps.state.saveClusterIndex(region, merged, previous);
+  } catch (error) {
+    // The units carry their clusters; the index only narrows event-scoped reconciles.
+    deps.log('cluster index not saved: the units carry their clusters', {
+      region,
+      error: errorName(error),
+      message: errorMessage(error),
+    });
+  }
+  const units = planUnits(shard.runId, merged, deps.config.workUnits);
+  await runs.recordPlan(shard.runId, region, units.length, Object.keys(merged));
+  if (units.length === 0) await retireOthers(deps, region, []);
+  await send(deps, queues, region, units);
+  deps.log('plan units sent', {
+    region,
+    runId: shard.runId,
+    units: units.length,
+    vpcs: Object.keys(merged).length,
+  });
+  return { region, unit: shard, outcomes: [], sent: units.length };
+}
+
+async function runPlanUnit(
+  work: UnitWork,
+  unit: PlanUnit,
+  deps: UnitDeps,
+  runs: RunStore,
+  queues: EventQueues,
+  hasTime: () => boolean,
+): Promise<UnitOutcome> {
+  const { region } = work;
+  const ledger = ledgerOf(runs, unit.runId);
+  const outcomes: RegionOutcome[] = [];
+  let current: PlanUnit = unit;
+  for (;;) {
+    const step = nextStep(current, deps.config.workUnits.vpcsPerStep);
+    const targets = { vpcIds: step.vpcIds, vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] };
+    outcomes.push(
+      await reconcileRegionWork({ region, whole: false, targets, eventIds: work.eventIds }, deps, {
+        clusterArns: step.clusterArns,
+        ledger,
+      }),
+    );
+    if (step.rest === undefined) break;
+    current = step.rest;
+    if (!hasTime()) {
+      // The checkpoint: the rest of the unit, as a message of its own.
+      await send(deps, queues, region, [current]);
+      deps.log('plan unit short of time: its rest is sent on', {
+        region,
+        runId: unit.runId,
+        part: unit.part,
+        from: current.offset,
+        of: current.vpcIds.length,
+      });
+      return { region, unit, outcomes, sent: 1, checkpoint: current.offset };
+    }
+  }
+  const { done, parts, vpcIds } = await runs.markUnitDone(unit.runId, region, unit.part);
+  deps.log('plan unit done', { region, runId: unit.runId, part: unit.part, done, parts });
+  if (done >= parts) await retireOthers(deps, region, vpcIds);
+  return { region, unit, outcomes, sent: 0 };
+}
+
+/**
+ * The run's last step: findings remembered for VPCs none of its units covered (their ECS work is
+ * gone) are judged against an empty plan, as a whole-Region reconcile judges them.
+ */
+async function retireOthers(deps: UnitDeps, region: string, covered: readonly string[]): Promise<void> {
+  const keep = new Set(covered);
+  const stale = [
+    ...new Set(
+      (await deps.state.loadOpenFindings({ region })).map((f) => f.vpcId).filter((id) => !keep.has(id)),
+    ),
+  ];
+  if (stale.length === 0) return;
+  const now = deps.now();
+  await rememberAndAlert(deps, { region, vpcIds: stale }, buildPlan([], deps.config, now), now);
+  deps.log('run done: findings of VPCs without ECS work retired', { region, vpcs: stale.length });
+}
+
+/** Sends units to the events queue; throws unless every one was sent. */
+async function send(
+  deps: UnitDeps,
+  queues: EventQueues,
+  region: string,
+  units: readonly WorkUnit[],
+): Promise<void> {
+  if (units.length === 0) return;
+  const time = deps.now().toISOString();
+  const outcome = await queues.requeue(
+    units.map((unit, n) => ({
+      messageId: String(n),
+      body: workUnitBody(region, unit, time, deps.accountId),
+      attributes: {},
+    })),
+  );
+  if (outcome.failed.length > 0)
+    throw new Error(
+      `${outcome.failed.length} of ${units.length} work units not sent: ${[...new Set(outcome.failed.map((f) => f.error))].join('; ')}`,
+    );
+}
+
+/** The union of shards' entries (a VPC several shards' clusters work in has all of them). */
+function mergeEntries(shards: readonly ClusterIndexEntries[]): ClusterIndexEntries {
+  const merged: Record<string, string[]> = {};
+  for (const entries of shards)
+    for (const [vpcId, clusters] of Object.entries(entries)) (merged[vpcId] ??= []).push(...clusters);
+  return normalise(merged);
+}

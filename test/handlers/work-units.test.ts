@@ -1,0 +1,229 @@
+// Split sweeps (issue #11, work units): a Region larger than one unit is swept by index shards and plan
+// units through the events queue, with the run-wide caps as a ledger; a plan unit short of time
+// checkpoints and resumes; a failing unit returns only its own message.
+import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import { judgeEventBody } from '../../core/events.ts';
+import { planUnits, workUnitBody } from '../../core/units.ts';
+import type { BatchSummary } from '../../aws/event-batch.ts';
+import { clustersByVpc } from '../../aws/discover/cluster-index.ts';
+import { createClientPool, discoverAndPlanAccount } from '../../aws/reconcile.ts';
+import { createStateStore } from '../../aws/state.ts';
+import type { UnitOutcome } from '../../aws/units/run-unit.ts';
+import { runUnit } from '../../aws/units/run-unit.ts';
+import { reconcileSqsBatch } from '../../handlers/reconcile.ts';
+import type { Account } from '../harness/aws.ts';
+import { newAccount } from '../harness/aws.ts';
+import {
+  addContainerInstance,
+  createCluster,
+  createNetwork,
+  createService,
+  registerTaskDefinition,
+} from '../harness/seed.ts';
+import type { Stack } from './stack.ts';
+import { createStack, depsFor, drainQueue, pollOnce, sampleText, sqsEvent, withEventId } from './stack.ts';
+
+/** Units small enough that five VPCs and six clusters split: 3 shards, 3 plan units of 1 step each. */
+const UNITS = { clustersPerShard: 2, vpcsPerUnit: 2, vpcsPerStep: 1 };
+
+/**
+ * Five private VPCs, each with a cluster of its own (one EC2 host, a service logging to CloudWatch),
+ * and one cluster with hosts in the first and the last VPC: a VPC's needs come from two clusters that
+ * land in different shards.
+ */
+async function largeRegion(acct: Account): Promise<string[]> {
+  const taskDefinition = await registerTaskDefinition(acct, {
+    family: 'api',
+    images: ['public.ecr.aws/nginx/nginx:1'],
+    logDriver: 'awslogs',
+    networkMode: 'bridge',
+    compatibilities: ['EC2'],
+  });
+  const vpcs: Array<{ vpcId: string; subnetId: string }> = [];
+  for (let n = 1; n <= 5; n += 1) {
+    const network = await createNetwork(acct, { cidr: `10.${n}.0.0/16`, azs: ['a'] });
+    const subnetId = network.subnetIds[0] ?? '';
+    vpcs.push({ vpcId: network.vpcId, subnetId });
+    const cluster = await createCluster(acct, `team-${n}`);
+    await addContainerInstance(acct, { cluster, subnetId });
+    await createService(acct, { cluster, name: 'api', taskDefinition, launchType: 'EC2' });
+  }
+  const shared = await createCluster(acct, 'shared');
+  for (const vpc of [vpcs[0], vpcs[4]])
+    await addContainerInstance(acct, { cluster: shared, subnetId: vpc?.subnetId ?? '' });
+  await createService(acct, { cluster: shared, name: 'batch', taskDefinition, launchType: 'EC2' });
+  return vpcs.map((vpc) => vpc.vpcId).sort();
+}
+
+async function sendSweep(stack: Stack, id: string): Promise<void> {
+  await stack.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: stack.eventsQueueUrl,
+      MessageBody: withEventId(sampleText('scheduled-sweep'), id),
+    }),
+  );
+}
+
+/** Polls the events queue as Lambda would until it is empty; every batch's summary. */
+async function pollUntilEmpty(
+  acct: Account,
+  stack: Stack,
+  deps: ReturnType<typeof depsFor>,
+): Promise<BatchSummary[]> {
+  const summaries: BatchSummary[] = [];
+  for (let n = 0; n < 40; n += 1) {
+    const summary = await pollOnce(acct, stack, deps);
+    if (summary === undefined) return summaries;
+    summaries.push(summary);
+  }
+  throw new Error('the events queue did not empty in 40 polls');
+}
+
+/** The open findings the stack remembers for the Region: `<vpcId>#<findingId>`, sorted. */
+async function remembered(acct: Account, stack: Stack): Promise<string[]> {
+  const state = createStateStore(
+    new DynamoDBClient({ endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials }),
+    stack.tableName,
+  );
+  return (await state.loadOpenFindings({ region: acct.region })).map((f) => `${f.vpcId}#${f.id}`).sort();
+}
+
+/** What one uninterrupted whole-Region plan finds (the CLI's engine), in the same form. */
+async function wholePlan(acct: Account, config: object) {
+  const pool = createClientPool({ endpoint: acct.endpoint, credentials: acct.credentials });
+  const { plan, snapshots } = await discoverAndPlanAccount({
+    regions: [acct.region],
+    config: parseConfig(config),
+    pool,
+  });
+  return {
+    findings: plan.findings.map((f) => `${f.vpcId}#${f.id}`).sort(),
+    index: snapshots[0] ? clustersByVpc(snapshots[0]) : {},
+  };
+}
+
+describe('a sweep of a Region larger than one unit', () => {
+  it('splits into index shards and plan units whose findings and index equal one whole-Region reconcile', async () => {
+    const acct = newAccount();
+    const vpcIds = await largeRegion(acct);
+    const config = { workUnits: UNITS };
+    const stack = await createStack(acct, 'report');
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
+    await sendSweep(stack, 'sweep-split');
+    const summaries = await pollUntilEmpty(acct, stack, deps);
+
+    const splits = summaries.flatMap((s) => s.splits);
+    expect(splits).toEqual([{ region: acct.region, runId: 'eb-sweep-split', shards: 3 }]);
+    const units = summaries.flatMap((s) => s.units);
+    expect(units.filter((u) => u.unit.phase === 'index')).toHaveLength(3);
+    expect(
+      units
+        .filter((u) => u.unit.phase === 'plan')
+        .map((u) => u.unit.part)
+        .sort(),
+    ).toEqual([0, 1, 2]);
+    // No message failed, none was dead-lettered; each plan step read only its own VPC.
+    expect(summaries.flatMap((s) => s.failedMessageIds)).toEqual([]);
+    expect(summaries.reduce((n, s) => n + s.deadLettered, 0)).toBe(0);
+    const steps = summaries.flatMap((s) => s.outcomes);
+    expect(steps.map((o) => o.vpcIds)).toEqual(expect.arrayContaining(vpcIds.map((id) => [id])));
+    expect(steps).toHaveLength(5);
+
+    const whole = await wholePlan(acct, config);
+    expect(whole.findings.length).toBeGreaterThan(0);
+    expect(await remembered(acct, stack)).toEqual(whole.findings);
+    const index = await createStateStore(
+      new DynamoDBClient({ endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials }),
+      stack.tableName,
+    ).loadClusterIndex(acct.region);
+    expect(index?.vpcs).toEqual(whole.index);
+  });
+
+  it('a plan unit interrupted at its time budget resumes from its checkpoint; the findings equal an uninterrupted run', async () => {
+    const acct = newAccount();
+    await largeRegion(acct);
+    const config = { workUnits: { ...UNITS, vpcsPerUnit: 5, vpcsPerStep: 2 } };
+    const stack = await createStack(acct, 'report');
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
+    await sendSweep(stack, 'sweep-interrupted');
+    // The poller, by hand: the plan unit's first delivery runs with no time after its first step.
+    const interrupted: UnitOutcome[] = [];
+    for (let n = 0; n < 40; n += 1) {
+      const messages = await drainQueue(stack, stack.eventsQueueUrl);
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        const judged = judgeEventBody(message.Body ?? '');
+        const scope = judged.status === 'hint' ? judged.hint.scope : undefined;
+        if (scope?.kind === 'unit' && scope.unit.phase === 'plan' && scope.unit.offset === 0) {
+          const work = {
+            region: scope.region,
+            unit: scope.unit,
+            eventIds: [judged.status === 'hint' ? judged.hint.eventId : ''],
+          };
+          interrupted.push(await runUnit(work, deps, () => false));
+          continue;
+        }
+        const { response } = await reconcileSqsBatch(sqsEvent([message.Body ?? ''], acct), deps);
+        expect(response.batchItemFailures).toEqual([]);
+      }
+    }
+    // One plan unit of five VPCs, two per step: stopped after its first step, resumed at VPC 2, and
+    // the resumed unit ran to its end in the next delivery.
+    expect(interrupted.map((u) => [u.unit.part, u.checkpoint, u.outcomes.length])).toEqual([[0, 2, 1]]);
+    expect(await remembered(acct, stack)).toEqual((await wholePlan(acct, config)).findings);
+  });
+
+  it('keeps the run-wide caps over every unit: one ledger, not a cap per unit', async () => {
+    const acct = newAccount();
+    await largeRegion(acct);
+    const config = {
+      workUnits: UNITS,
+      limits: { maxEndpointsCreatedPerRun: 4, maxActionsPerRun: 100 },
+      agentRestart: { enabled: false },
+    };
+    const stack = await createStack(acct, 'enforce');
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
+    await sendSweep(stack, 'sweep-capped');
+    const summaries = await pollUntilEmpty(acct, stack, deps);
+    const results = summaries.flatMap((s) => s.outcomes).flatMap((o) => o.results ?? []);
+    const created = results.filter((r) => r.kind === 'CREATE_ENDPOINT' && r.outcome === 'succeeded');
+    expect(created).toHaveLength(4);
+    const live = (await acct.ec2.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints ?? [];
+    expect(live.filter((e) => e.VpcEndpointType === 'Interface')).toHaveLength(4);
+    // The rest waits, deferred by the cap, in the units after the ledger ran dry.
+    const deferred = summaries
+      .flatMap((s) => s.outcomes)
+      .flatMap((o) => o.plan.actions)
+      .filter((a) => a.status === 'deferred');
+    expect(deferred.length).toBeGreaterThan(0);
+    expect(deferred.some((a) => a.deferredReason?.startsWith('limits.maxEndpointsCreatedPerRun'))).toBe(true);
+    expect(deferred.every((a) => /^(limits\.|waits for deferred action)/.test(a.deferredReason ?? ''))).toBe(
+      true,
+    );
+  });
+
+  it('a failing unit returns only its own message', async () => {
+    const acct = newAccount();
+    await largeRegion(acct);
+    const stack = await createStack(acct, 'report');
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify({ workUnits: UNITS }) } });
+    const arn = `arn:aws:ecs:${acct.region}:${acct.accountId}:cluster/team-1`;
+    const [unit] = planUnits('no-such-run', { 'vpc-0123456789abcdef0': [arn] }, UNITS);
+    if (!unit) throw new Error('no unit');
+    const time = new Date().toISOString();
+    // A unit of a run without records (expired, deleted): it fails where it marks itself done.
+    const orphan = workUnitBody(acct.region, unit, time);
+    const sweep = withEventId(sampleText('scheduled-sweep'), 'sweep-beside-a-failure');
+    const { response, summary } = await reconcileSqsBatch(
+      sqsEvent([orphan, sweep], acct, ['orphan', 'sweep']),
+      deps,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'orphan' }]);
+    expect(summary.messages.find((m) => m.messageId === 'sweep')?.status).toBe('processed');
+    expect(summary.splits).toHaveLength(1);
+  });
+});
