@@ -11,6 +11,8 @@
  * `rateLimits`, as cli/main.ts and handlers/reconcile.ts make the clients, without an invocation
  * deadline),
  * BENCH_REQUEST_SECONDS (the clients' request timeout instead of the config's: moto is slow at XL),
+ * BENCH_MODE (`plan`, the default; `list-clusters`: a split sweep's ListClusters; `shard`: an index
+ * shard of the clusters in BENCH_CLUSTER_ARNS, aws/units/run-unit.ts),
  * BENCH_TD_CACHE_OUT (a file: the task definitions the plan read, as the deployed remediator's cache
  * keeps them) and BENCH_TD_CACHE_IN (such a file: a warm cache, held in memory, that the plan reads
  * instead of describing the revisions it holds; the deployed one is the state table, read in
@@ -29,6 +31,10 @@ import type { ClusterIndexEntries } from '../aws/discover/cluster-index.ts';
 import type { TaskDefinitionCache } from '../aws/discover/task-definitions.ts';
 import type { TaskDefinition } from '../core/model.ts';
 import { createClientPool, discoverAndPlanAccount } from '../aws/reconcile.ts';
+import type { ClientPool } from '../aws/reconcile.ts';
+import { discoverClusterPlaces } from '../aws/discover.ts';
+import { createContext } from '../aws/discover/context.ts';
+import { listClusterArns } from '../aws/discover/ecs.ts';
 
 export interface PlanChildResult {
   readonly apiCalls: number;
@@ -52,6 +58,8 @@ export interface PlanChildResult {
   /** Reads discovery skipped after an error (their checks are `unknown`). */
   readonly skippedReads: number;
   /** The client-side limiter's buckets at the end (`lambda` pool with a limiter), else absent. */
+  /** BENCH_MODE=list-clusters: the Region's clusters (ListClusters). */
+  readonly clusterArns?: readonly string[];
   readonly limiter?: {
     readonly buckets: number;
     readonly throttled: number;
@@ -140,6 +148,24 @@ async function main(): Promise<PlanChildResult> {
     },
   };
 
+  const mode = process.env.BENCH_MODE ?? 'plan';
+  if (mode === 'list-clusters' || mode === 'shard') {
+    // A split sweep's first steps (aws/units/run-unit.ts): the split's ListClusters, an index shard.
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const clients = pool.clientsFor(region);
+    const listed =
+      mode === 'list-clusters' ? await listClusterArns(createContext(clients, region)) : undefined;
+    const entries = mode === 'shard' ? await discoverClusterPlaces(clients, region, clusterArns ?? []) : {};
+    return measured(pool, started, cpuBefore, failedCalls, {
+      vpcsInScope: 0,
+      findings: [],
+      clusterIndex: entries,
+      failedRegions: [],
+      skippedReads: 0,
+      ...(listed ? { clusterArns: listed } : {}),
+    });
+  }
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const { plan, snapshots } = await discoverAndPlanAccount({
@@ -153,9 +179,43 @@ async function main(): Promise<PlanChildResult> {
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   if (cacheOut) writeFileSync(cacheOut, JSON.stringify([...cached.values()]));
+  return measured(
+    pool,
+    started,
+    cpuBefore,
+    failedCalls,
+    {
+      vpcsInScope: plan.vpcs.filter((vpc) => vpc.inScope).length,
+      findings: plan.findings.map((finding) => ({
+        code: finding.code,
+        vpcId: finding.vpcId,
+        ...(finding.service === undefined ? {} : { service: finding.service }),
+      })),
+      clusterIndex: snapshots[0] ? clustersByVpc(snapshots[0]) : {},
+      failedRegions: plan.failedRegions,
+      skippedReads: plan.skippedReads.length,
+    },
+    { wallMs, cpu },
+  );
+}
+
+/** The figures of a run that started at `started` (performance.now()) with `cpuBefore`. */
+function measured(
+  pool: ClientPool,
+  started: number,
+  cpuBefore: NodeJS.CpuUsage,
+  failedCalls: PlanChildResult['failedCalls'],
+  outcome: Pick<
+    PlanChildResult,
+    'vpcsInScope' | 'findings' | 'clusterIndex' | 'failedRegions' | 'skippedReads' | 'clusterArns'
+  >,
+  taken?: { wallMs: number; cpu: NodeJS.CpuUsage },
+): PlanChildResult {
+  const wallMs = taken?.wallMs ?? performance.now() - started;
+  const cpu = taken?.cpu ?? process.cpuUsage(cpuBefore);
   const calls = pool.apiCalls();
   const buckets = pool.limiter?.stats();
-  const result: PlanChildResult = {
+  return {
     apiCalls: calls.total,
     byService: calls.byService,
     byOperation: calls.byOperation,
@@ -163,16 +223,8 @@ async function main(): Promise<PlanChildResult> {
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
     processMs: Math.round(performance.now()),
-    vpcsInScope: plan.vpcs.filter((vpc) => vpc.inScope).length,
-    findings: plan.findings.map((finding) => ({
-      code: finding.code,
-      vpcId: finding.vpcId,
-      ...(finding.service === undefined ? {} : { service: finding.service }),
-    })),
-    clusterIndex: snapshots[0] ? clustersByVpc(snapshots[0]) : {},
+    ...outcome,
     failedCalls,
-    failedRegions: plan.failedRegions,
-    skippedReads: plan.skippedReads.length,
     ...(buckets
       ? {
           limiter: {
@@ -184,7 +236,6 @@ async function main(): Promise<PlanChildResult> {
         }
       : {}),
   };
-  return result;
 }
 
 main().then(

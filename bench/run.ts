@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --size S|M|L|XL|all|S,M] [--output text|json] [--no-custodian] [--full-plan-only]
- *  [--throttle aws|off] [--throttle-scale <x>]`
+ *  [--throttle aws|off] [--throttle-scale <x>] [--units]`
  *
  * For each size: a fresh moto server (bench/moto_bench_server.py: the test harness's patched moto,
  * bulk seeding, request counting, AWS's throttling buckets, record and replay), a synthetic account
@@ -15,7 +15,9 @@
  *    indexes it), and without an index (the CLI, or a first run): every cluster read;
  *  - Cloud Custodian (c7n, pinned, in .tools/venv-c7n) with bench/custodian/ecs-endpoints.yml, and again with
  *    the ECS inventory a user would need to tell which VPCs need what (ecs-inventory.yml).
- * (`--full-plan-only`: the first two only.)
+ * (`--full-plan-only`: the first two only. `--units`, with `--throttle aws`: instead of all this, the
+ * sweep split into work units as the deployed reconciler splits it, each unit measured on moto and
+ * replayed behind AWS's buckets at 150 ms: bench/units.ts.)
  * API calls are counted by the server for every client alike (and by our own counter as a cross-check).
  * Once per run: every Lambda handler bundled as deployed, its size and cold import time.
  * `--size all` also rewrites the figures and the chart in docs/benchmarks.md.
@@ -64,6 +66,7 @@ import {
 } from './aws-model.ts';
 import { parseConfig } from '../core/config.ts';
 import { SIZES, buildSpec } from './spec.ts';
+import { benchUnits, unitsText } from './units.ts';
 import type { AccountSpec, SizeName, SizeParams } from './spec.ts';
 import type { MotoServer } from '../test/harness/moto.ts';
 import { startMoto } from '../test/harness/moto.ts';
@@ -96,6 +99,8 @@ interface Args {
   readonly throttleScale: number;
   /** Only the full plan and its AWS projection: no event-scoped plans, no Custodian. */
   readonly fullPlanOnly: boolean;
+  /** Instead of the full plan: the sweep split into work units, each unit measured (bench/units.ts). */
+  readonly units: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -105,6 +110,7 @@ function parseArgs(argv: readonly string[]): Args {
   let throttle: 'off' | 'aws' = 'off';
   let throttleScale = 1;
   let fullPlanOnly = false;
+  let units = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -126,17 +132,21 @@ function parseArgs(argv: readonly string[]): Args {
       throttleScale = Number(value());
       if (!(throttleScale > 0)) throw new Error('--throttle-scale takes a number above 0');
     } else if (arg === '--full-plan-only') fullPlanOnly = true;
+    else if (arg === '--units') units = true;
     else throw new Error(`unknown argument ${arg ?? ''}`);
   }
   const sizes: SizeName[] = size === 'ALL' ? ['S', 'M', 'L'] : (size.split(',') as SizeName[]);
   for (const s of sizes)
     if (!(s in SIZES)) throw new Error(`--size S|M|L|XL|all (or a list: S,M), got ${size}`);
   if (throttleScale !== 1 && throttle === 'off') throw new Error('--throttle-scale needs --throttle aws');
+  if (units && throttle === 'off')
+    throw new Error('--units needs --throttle aws (units are judged behind the buckets)');
   return {
+    units,
     sizes,
     output,
     custodian: custodian && !fullPlanOnly,
-    writeDocs: size === 'ALL',
+    writeDocs: size === 'ALL' && !units,
     throttle,
     throttleScale,
     fullPlanOnly,
@@ -328,6 +338,8 @@ interface PlanOptions {
   readonly pool?: 'unpaced' | 'paced';
   /** The plan child to run: bench/plan-child.ts (default), or its bundle ({@link bundlePlanChild}). */
   readonly child?: string;
+  /** A split sweep's other steps (bench/plan-child.ts BENCH_MODE): its ListClusters, an index shard. */
+  readonly mode?: 'list-clusters' | 'shard';
   /** A file to write the task definitions the plan read to; a file of them to start from (warm cache). */
   readonly taskDefinitionsOut?: string;
   readonly taskDefinitionsIn?: string;
@@ -351,6 +363,7 @@ async function measurePlan(
     clusterArns,
     config,
     pool,
+    mode,
     child = 'bench/plan-child.ts',
     servedByMoto = true,
     taskDefinitionsIn,
@@ -367,6 +380,7 @@ async function measurePlan(
   const env = awsEnv(endpoint, spec.accountId);
   if (vpcIds) env.BENCH_VPC_IDS = vpcIds.join(',');
   if (clusterArns) env.BENCH_CLUSTER_ARNS = clusterArns.join(',');
+  if (mode) env.BENCH_MODE = mode;
   if (config) env.BENCH_CONFIG = JSON.stringify(config);
   if (pool === 'paced') env.BENCH_POOL = pool;
   if (servedByMoto) env.BENCH_REQUEST_SECONDS = String(MOTO_REQUEST_SECONDS);
@@ -1416,8 +1430,68 @@ function writeDocs(results: readonly SizeResult[], command: string): void {
 // ---------------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------------
+/** `--units`: per size, a fresh server and account, the sweep split into units (bench/units.ts). */
+async function benchUnitsSize(
+  size: SizeName,
+  accountIndex: number,
+  args: Args,
+  child: string,
+): Promise<string> {
+  const spec = buildSpec(size, `31000000000${accountIndex}`, REGION);
+  log(`${size}: starting a fresh moto server (load average ${round1(os.loadavg()[0] ?? 0)})`);
+  const server = await startServer();
+  try {
+    await seed(server.endpoint, spec);
+    const none: LowerBound = { total: 0, byOperation: {}, byService: {} };
+    const result = await benchUnits({
+      measure: async (run, how) => {
+        const { figures, result: child_ } = await measurePlan(server.endpoint, spec, none, {
+          ...(run.mode === 'plan' ? {} : { mode: run.mode }),
+          ...(run.vpcIds ? { vpcIds: run.vpcIds } : {}),
+          ...(run.clusterArns ? { clusterArns: run.clusterArns } : {}),
+          ...(how === 'replayed' ? { pool: 'paced' as const, child, servedByMoto: false } : {}),
+        });
+        return {
+          result: child_,
+          throttledAnswers: figures.throttledAnswers,
+          failedCalls: figures.failedCalls,
+        };
+      },
+      record: async () => {
+        await setReplay(server.endpoint, 'record');
+      },
+      replay: async (latencyMs, throttle) => {
+        await setThrottle(server.endpoint, throttle, args.throttleScale);
+        await setReplay(server.endpoint, 'replay', latencyMs);
+      },
+      off: async () => {
+        const stats = await setReplay(server.endpoint, 'off');
+        await setThrottle(server.endpoint, false);
+        return Object.values(stats.misses).reduce((a, b) => a + b, 0);
+      },
+      log,
+    });
+    return args.output === 'json'
+      ? `${JSON.stringify({ size, ...result }, null, 2)}\n`
+      : unitsText(size, result);
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.units) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-plan-child-'));
+    try {
+      const child = await bundlePlanChild(dir);
+      for (const [index, size] of args.sizes.entries())
+        process.stdout.write(await benchUnitsSize(size, index + 1, args, child));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const c7n = args.custodian ? ensureCustodian() : undefined;
   log('bundling the Lambda handlers');
   const bundles = await measureBundles();

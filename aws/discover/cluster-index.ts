@@ -69,6 +69,14 @@ export function hintedClusters(
   return [...new Set([...vpcIds.flatMap((vpcId) => index[vpcId] ?? []), ...named])].sort();
 }
 
+/** The union of several indexes' entries (a split sweep's shards: a VPC several shards' clusters work in has all of them). */
+export function mergeEntries(parts: readonly ClusterIndexEntries[]): ClusterIndexEntries {
+  const merged: Record<string, string[]> = {};
+  for (const entries of parts)
+    for (const [vpcId, clusters] of Object.entries(entries)) (merged[vpcId] ??= []).push(...clusters);
+  return normalise(merged);
+}
+
 /** Sorted keys and values, no empty entries: two equal indexes serialise identically. */
 export function normalise(entries: ClusterIndexEntries): ClusterIndexEntries {
   return Object.fromEntries(

@@ -17,8 +17,7 @@ import type { RegionWork, UnitWork } from '../../core/events.ts';
 import { buildPlan } from '../../core/plan.ts';
 import type { IndexShard, PlanUnit, WorkUnit } from '../../core/units.ts';
 import { indexShards, needsSplit, nextStep, planUnits, unitId, workUnitBody } from '../../core/units.ts';
-import type { ClusterIndexEntries } from '../discover/cluster-index.ts';
-import { normalise } from '../discover/cluster-index.ts';
+import { mergeEntries } from '../discover/cluster-index.ts';
 import { discoverClusterPlaces } from '../discover.ts';
 import { createContext } from '../discover/context.ts';
 import { listClusterArns } from '../discover/ecs.ts';
@@ -254,12 +253,4 @@ async function send(
     throw new Error(
       `${outcome.failed.length} of ${units.length} work units not sent: ${[...new Set(outcome.failed.map((f) => f.error))].join('; ')}`,
     );
-}
-
-/** The union of shards' entries (a VPC several shards' clusters work in has all of them). */
-function mergeEntries(shards: readonly ClusterIndexEntries[]): ClusterIndexEntries {
-  const merged: Record<string, string[]> = {};
-  for (const entries of shards)
-    for (const [vpcId, clusters] of Object.entries(entries)) (merged[vpcId] ??= []).push(...clusters);
-  return normalise(merged);
 }
