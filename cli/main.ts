@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 /**
- * `ecs-endpoint-remediator plan|apply`: a thin shell over aws/reconcile.ts. Usage in cli/args.ts.
+ * `ecs-endpoint-remediator plan|apply`: a thin shell over aws/reconcile.ts. Usage in cli/args.ts; the
+ * command itself is cli/bin.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -158,8 +158,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     writer?.stop();
   }
-}
-
-if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
 }

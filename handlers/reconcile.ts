@@ -301,5 +301,23 @@ export async function handler(
 ): Promise<SQSBatchResponse | BatchSummary> {
   if (context) telemetry.logger.addContext(context);
   cachedDeps ??= remediatorDeps(process.env);
-  return runReconcile(event, cachedDeps, telemetry, context);
+  try {
+    return await runReconcile(event, cachedDeps, telemetry, context);
+  } catch (error) {
+    throw withTableHint(error, process.env.TABLE_NAME);
+  }
+}
+
+/**
+ * A direct invocation (`npm run invoke-local`) whose state table does not exist says so, and how to
+ * make it, instead of leaving the reader with DynamoDB's "Requested resource not found".
+ */
+export function withTableHint(error: unknown, tableName: string | undefined): unknown {
+  if (!(error instanceof ReconcileFailedError) || !error.message.includes('ResourceNotFoundException'))
+    return error;
+  error.message +=
+    `\nThe state table ${tableName ?? '(TABLE_NAME)'} does not exist in this account and Region: deploy ` +
+    'the stage first (npm run deploy -- --stage <stage>), or create the table as docs/deploy.md ' +
+    '("Try it locally") shows.';
+  return error;
 }

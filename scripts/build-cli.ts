@@ -1,16 +1,18 @@
 /**
  * Bundles the CLI into dist/cli.mjs, the package's `ecs-endpoint-remediator` bin: one ESM file
- * that runs on Node.js 24 without TypeScript (Node does not strip types inside node_modules).
+ * that runs on Node.js 22 and 24 without TypeScript (Node does not strip types inside node_modules),
+ * and on an older Node says which it needs and exits 1 (cli/bin.ts). Written for Node.js 20's parser
+ * too, so that the refusal is what an old Node shows, not a syntax error.
  */
 import { build } from 'esbuild';
 import { bundlePlugins } from './esbuild-plugins.ts';
 
 await build({
-  entryPoints: ['cli/main.ts'],
+  entryPoints: ['cli/bin.ts'],
   outfile: 'dist/cli.mjs',
   bundle: true,
   platform: 'node',
-  target: 'node24',
+  target: 'node20',
   format: 'esm',
   // The SDK's ES module builds are about half the size of its CommonJS ones.
   mainFields: ['module', 'main'],

@@ -137,7 +137,7 @@ function demoConfig(): string {
 
 function cli(acct: Account, args: string[]): number {
   process.stdout.write(`\n$ ecs-endpoint-remediator ${args.join(' ')}\n`);
-  const run = spawnSync(process.execPath, ['cli/main.ts', ...args], {
+  const run = spawnSync(process.execPath, ['cli/bin.ts', ...args], {
     stdio: 'inherit',
     env: { ...process.env, ...acct.env },
   });

@@ -2,6 +2,7 @@
 # Runs a command with the project's toolchain: Node.js 24 (the Lambda runtime we target), the npm
 # packages and the Python virtual environment with the pinned moto emulator. Each is installed on
 # first use, so a fresh clone needs only Node.js (any version with npm) and Python 3.
+# `--node-only`: without the emulator (npm run package, deploy, invoke-local).
 # Install chatter goes to stderr: stdout stays the command's own (JSON output is piped).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,7 +58,12 @@ ensure_lint_tools() {
 
 ensure_node
 ensure_npm_packages
-ensure_moto
+# `--node-only` first: Node.js and the npm packages alone (packaging and deploying need no emulator).
+if [ "${1:-}" = "--node-only" ]; then
+  shift
+else
+  ensure_moto
+fi
 # `--lint-tools` first: also the template linters (npm test); other commands do not need them.
 if [ "${1:-}" = "--lint-tools" ]; then
   shift

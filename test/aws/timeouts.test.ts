@@ -161,7 +161,7 @@ describe('connection and request timeouts', () => {
       (resolve, reject) => {
         const child = spawn(
           process.execPath,
-          [path.join(repoRoot, 'cli/main.ts'), 'plan', '--region', 'us-east-1'],
+          [path.join(repoRoot, 'cli/bin.ts'), 'plan', '--region', 'us-east-1'],
           {
             cwd: repoRoot,
             env: {

@@ -1,5 +1,6 @@
 // The CLI as an operator runs it: a child process against moto, reading its stdout, stderr and exit code.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,20 @@ import type { Account } from '../harness/aws.ts';
 import { newAccount } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
 import { createCluster, createNetwork, createService, registerTaskDefinition } from '../harness/seed.ts';
+import { MINIMUM_NODE_MAJOR, nodeVersionProblem } from '../../cli/node-version.ts';
+
+/** Every `node` on the PATH other than this one, with its major version (the system's Node, here 20). */
+function otherNodes(): Array<{ bin: string; major: number }> {
+  const found = new Map<string, number>();
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const bin = path.join(dir, 'node');
+    if (!dir || found.has(bin) || !existsSync(bin) || bin === process.execPath) continue;
+    const version = spawnSync(bin, ['-p', 'process.versions.node']).stdout.toString().trim();
+    const major = Number(version.split('.')[0]);
+    if (Number.isInteger(major) && major > 0) found.set(bin, major);
+  }
+  return [...found].map(([bin, major]) => ({ bin, major }));
+}
 
 interface Run {
   readonly code: number | null;
@@ -21,7 +36,7 @@ interface Run {
 
 function cli(acct: Account | undefined, args: readonly string[], input = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'cli/main.ts'), ...args], {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'cli/bin.ts'), ...args], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(acct?.env ?? {}) },
     });
@@ -191,6 +206,42 @@ describe('ecs-endpoint-remediator CLI', () => {
       process.execPath,
       [path.join(repoRoot, 'dist/cli.mjs'), 'plan', '--output', 'json', '--quiet'],
       {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...acct.env },
+      },
+    );
+    expect(run.status, run.stderr.toString()).toBe(2);
+    const report = JSON.parse(run.stdout.toString()) as RunReport;
+    expect(report.findings.map((f) => [f.code, f.vpcId])).toEqual([['ENDPOINT_MISSING', vpcId]]);
+  });
+
+  it('the packaged bin refuses a Node.js older than 22 at once, naming the versions it needs', () => {
+    expect(nodeVersionProblem('24.11.1')).toBeUndefined();
+    expect(nodeVersionProblem('22.12.0')).toBeUndefined();
+    expect(nodeVersionProblem('20.20.2')).toContain('Node.js 20.20.2 is not supported');
+    expect(nodeVersionProblem('18.0.0')).toContain(`Node.js ${MINIMUM_NODE_MAJOR} or later`);
+    // The system's Node of this machine and of CI is 20 (the toolchain brings 24): the bundle built by
+    // the previous test must fail loudly there, never print nothing and exit 0.
+    const old = otherNodes().filter(({ major }) => major < MINIMUM_NODE_MAJOR);
+    expect(old.length, 'a Node.js older than 22 on the PATH').toBeGreaterThan(0);
+    for (const { bin } of old) {
+      const run = spawnSync(bin, [path.join(repoRoot, 'dist/cli.mjs'), 'plan', '--region', 'us-east-1'], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      });
+      expect(run.status, bin).toBe(1);
+      expect(run.stdout.toString()).toBe('');
+      expect(run.stderr.toString()).toMatch(/^error: Node\.js 20\.[0-9.]+ is not supported: .*22 or later/);
+    }
+  });
+
+  it("the README's JSON command (npm run -s cli -- plan --output json) prints JSON alone on stdout", async () => {
+    const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    expect(readme).toContain('npm run -s cli -- plan --region us-east-1 --output json');
+    const { acct, vpcId } = await driftedAccount();
+    const run = spawnSync(
+      'npm',
+      ['run', '-s', 'cli', '--', 'plan', '--region', acct.region, '--output', 'json'],
+      {
+        cwd: repoRoot,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...acct.env },
       },
     );

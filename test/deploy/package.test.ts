@@ -22,6 +22,21 @@ import { CLOUDTRAIL_EVENTS } from '../../core/events.ts';
 const run = promisify(execFile);
 const osls = path.join(repoRoot, 'node_modules/.bin/osls');
 const lintBin = path.join(repoRoot, '.tools/lint-venv/bin');
+/**
+ * The PATH with the toolchain's Node.js and packages left out, so `node` is the system's (20 on this
+ * machine and in CI): what a user of a fresh clone has.
+ */
+function systemFirstPath(): string {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(
+      (dir) =>
+        !dir.includes(`${path.sep}.tools${path.sep}`) &&
+        !dir.endsWith(`${path.sep}node_modules${path.sep}.bin`),
+    )
+    .join(path.delimiter);
+}
+
 const OFFLINE = {
   AWS_ACCESS_KEY_ID: 'AKIAOFFLINEPACKAGE00',
   AWS_SECRET_ACCESS_KEY: 'offline',
@@ -447,11 +462,14 @@ describe('osls invoke local', () => {
       sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
     );
 
+    // As docs/deploy.md shows it, with the system's Node first on the PATH (20 here): the script
+    // brings the toolchain's.
     const out = await run(
-      osls,
+      'npm',
       [
-        'invoke',
-        'local',
+        'run',
+        'invoke-local',
+        '--',
         '-f',
         'reconcile',
         '--stage',
@@ -463,7 +481,13 @@ describe('osls invoke local', () => {
       ],
       {
         cwd: repoRoot,
-        env: { ...process.env, ...acct.env, SLS_TELEMETRY_DISABLED: '1', POWERTOOLS_LOG_LEVEL: 'INFO' },
+        env: {
+          ...process.env,
+          PATH: systemFirstPath(),
+          ...acct.env,
+          SLS_TELEMETRY_DISABLED: '1',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
         timeout: 180_000,
       },
     );
@@ -474,5 +498,37 @@ describe('osls invoke local', () => {
     expect(now[0]?.VpcEndpointId).not.toBe(deleted);
     const alerts = await drainAlerts(stack);
     expect(alerts.map((a) => a.metadata?.eventType)).toEqual(['drift-fixed']);
+  });
+
+  it('without the stage’s state table, says so and how to make it; the stack names the TypeScript', async () => {
+    const acct = newAccount();
+    const failed = await run(
+      'npm',
+      [
+        'run',
+        'invoke-local',
+        '--',
+        '-f',
+        'reconcile',
+        '--stage',
+        'local',
+        '-p',
+        path.join(repoRoot, 'events/scheduled-sweep.json'),
+        `--param=topicArn=arn:aws:sns:${acct.region}:${acct.accountId}:none`,
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PATH: systemFirstPath(), ...acct.env, SLS_TELEMETRY_DISABLED: '1' },
+        timeout: 180_000,
+      },
+    ).then(
+      () => undefined,
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
+    );
+    expect(failed, 'invoke-local without a state table must fail').toBeDefined();
+    const output = `${failed?.stdout ?? ''}${failed?.stderr ?? ''}`;
+    expect(output).toContain('The state table ecs-endpoint-remediator-local-state does not exist');
+    expect(output).toContain('docs/deploy.md');
+    expect(output).toMatch(/handlers\/reconcile\.ts:\d+/);
   });
 });
