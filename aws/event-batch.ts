@@ -323,6 +323,8 @@ export async function processEventBatch(
   const regionOutcomes: RegionOutcome[] = [];
   const splits: SplitOutcome[] = [];
   const unitOutcomes: UnitOutcome[] = [];
+  // A whole Region's run is named by the sweep it carries (aws/units/run-unit.ts runIdOf).
+  const isSweep = (eventId: string) => hints.get(eventId)?.scope.kind === 'sweep';
   // A plan unit takes another step while the invocation has more than the margin left.
   const hasTime = () => {
     const left = remainingMs?.();
@@ -415,14 +417,14 @@ export async function processEventBatch(
         });
         continue;
       }
-      const split = unit.whole ? await splitRegion(unit, deps) : undefined;
+      const split = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep)) : undefined;
       if (split) {
         splits.push(split);
         continue;
       }
       // A whole Region draws on its run's ledger: a sweep's caps hold over all its Regions.
       const ledger =
-        unit.whole && deps.runs ? await openRunLedger(deps, deps.runs, runIdOf(unit)) : undefined;
+        unit.whole && deps.runs ? await openRunLedger(deps, deps.runs, runIdOf(unit, isSweep)) : undefined;
       const outcome = await reconcileRegionWork(unit, deps, ledger ? { ledger } : {});
       regionOutcomes.push(outcome);
       underWay.push(...restartsUnderWay(outcome));

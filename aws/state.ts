@@ -18,6 +18,7 @@
  * | Region lease          | `LEASE#<region>`    | `LEASE`                | a day after its end |
  * | task definition       | `TASKDEF#<revision ARN>` | `TASKDEF`         | 90 days            |
  * | split sweep's run     | `RUN#<runId>#<region>` | `RUN`, `SHARD#<part>` | 1 day           |
+ * | Region's run under way| `RUNS#<region>`     | `ACTIVE`               | 1 day              |
  * | run-wide caps ledger  | `RUN#<runId>`       | `LEDGER`               | 1 day              |
  *
  * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}

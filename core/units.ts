@@ -65,7 +65,7 @@ const clusterArn = z
   .string()
   .check(z.regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+$/));
 const vpcId = z.string().check(z.regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id'));
-const runId = z.string().check(z.minLength(1), z.maxLength(256));
+const runId = z.string().check(z.minLength(1), z.maxLength(600));
 const position = z.number().check(z.int(), z.gte(0));
 
 /** A work unit's detail: ours, so nothing else is expected in it. */
@@ -147,27 +147,42 @@ export function indexShards(runId: string, clusterArns: readonly string[], sizes
 
 /**
  * The plan units of a merged VPC → clusters index: consecutive batches of its sorted VPCs, each with
- * the clusters of its VPCs (listed once, referred to by position).
+ * the clusters of its VPCs (listed once, referred to by position), at most `vpcsPerUnit` VPCs and (but
+ * for a single VPC) at most `clustersPerShard` clusters.
  */
 export function planUnits(
   runId: string,
   index: Readonly<Record<string, readonly string[]>>,
   sizes: UnitSizes,
 ): PlanUnit[] {
-  const vpcIds = Object.keys(index).sort();
-  const size = Math.max(1, Math.min(sizes.vpcsPerUnit, UNIT_MAX_VPCS));
-  const batches = chunk(vpcIds, size);
-  return batches.map((batch, part) => {
-    const clusterArns = [...new Set(batch.flatMap((id) => index[id] ?? []))].sort();
+  const vpcsPerUnit = Math.max(1, Math.min(sizes.vpcsPerUnit, UNIT_MAX_VPCS));
+  const clustersPerUnit = Math.max(1, Math.min(sizes.clustersPerShard, UNIT_MAX_CLUSTERS));
+  // Consecutive VPCs, a unit closed at `vpcsPerUnit` VPCs or once its clusters would pass a shard's
+  // (a unit reads every cluster of its VPCs); a unit has at least one VPC.
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let clusters = new Set<string>();
+  for (const vpcId of Object.keys(index).sort()) {
+    const next = new Set([...clusters, ...(index[vpcId] ?? [])]);
+    if (batch.length > 0 && (batch.length >= vpcsPerUnit || next.size > clustersPerUnit)) {
+      batches.push(batch);
+      batch = [];
+      clusters = new Set(index[vpcId] ?? []);
+    } else clusters = next;
+    batch.push(vpcId);
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches.map((vpcIds, part) => {
+    const clusterArns = [...new Set(vpcIds.flatMap((id) => index[id] ?? []))].sort();
     const positionOf = new Map(clusterArns.map((arn, n) => [arn, n]));
     return {
       phase: 'plan',
       runId,
       part,
       parts: batches.length,
-      vpcIds: batch,
+      vpcIds,
       clusterArns,
-      clustersOf: batch.map((id) =>
+      clustersOf: vpcIds.map((id) =>
         (index[id] ?? []).map((arn) => positionOf.get(arn) ?? 0).sort((a, b) => a - b),
       ),
       offset: 0,

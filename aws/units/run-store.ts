@@ -2,11 +2,13 @@
  * The records of a split sweep in the state table (core/units.ts has the split itself). Per run and
  * Region, `pk` `RUN#<runId>#<region>`:
  *
- * | item          | sk              | holds                                                         |
- * | ------------- | --------------- | ------------------------------------------------------------- |
- * | run           | `RUN`           | the clusters split into shards (`record`), the shards done and the plan units done (string sets), how many plan units |
- * | shard's index | `SHARD#<part>`  | the VPC → clusters entries the shard found (`record`)         |
+ * | item  | sk             | holds                                                                          |
+ * | ----- | -------------- | ------------------------------------------------------------------------------ |
+ * | run   | `RUN`          | when it was split, how many shards and plan units, the parts done (string sets) |
+ * | shard | `SHARD#<part>` | its clusters (`record`), then the VPC → clusters entries it found (`entries`)   |
  *
+ * per Region, `pk` `RUNS#<region>`, sk `ACTIVE`: the run under way (a sweep while it runs leaves the
+ * Region to it; a claim older than an hour is taken over);
  * and per run, `pk` `RUN#<runId>`, sk `LEDGER`: the run-wide caps left (`endpointsLeft`,
  * `actionsLeft`), taken with conditional decrements by every Region's units (`limits.*PerRun` are
  * "over all Regions"). Every item expires a day after it was written.
@@ -17,6 +19,7 @@
  */
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -45,23 +48,44 @@ export interface PartsDone {
 
 export interface RunStore {
   /**
-   * Records the run's split of `region` into index shards, unless recorded already (a retried split):
-   * returns the clusters as recorded, which decide the shards.
+   * Claims the Region for a run: refused (returns the run under way) while another run, started less
+   * than `staleSeconds` ago, has not finished; a run's own claim is granted again (a retried split).
    */
-  startRun(runId: string, region: string, clusterArns: readonly string[], shards: number): Promise<string[]>;
+  claimRegion(
+    runId: string,
+    region: string,
+    startedAt: Date,
+    staleSeconds: number,
+  ): Promise<
+    | { readonly granted: true }
+    | { readonly granted: false; readonly runId: string; readonly startedAt: string }
+  >;
+  /** Ends the run's claim on the Region (a claim another run took over is left alone). */
+  releaseRegion(runId: string, region: string): Promise<void>;
+  /**
+   * Records the run's split of `region` into index shards, unless recorded already (a retried split):
+   * returns each shard's clusters as recorded (the first writer of each wins).
+   */
+  startRun(
+    runId: string,
+    region: string,
+    shards: ReadonlyArray<readonly string[]>,
+    startedAt: Date,
+  ): Promise<string[][]>;
+  /** Records what an index shard found, unless recorded already (a retried shard keeps the first). */
   saveShard(runId: string, region: string, part: number, entries: ClusterIndexEntries): Promise<void>;
   /** Marks an index shard done (once, however often it is called). */
   markShardDone(runId: string, region: string, part: number): Promise<PartsDone>;
-  /** Every shard's entries. */
+  /** Every shard's entries (all shards are done when this is called). */
   loadShards(runId: string, region: string): Promise<ClusterIndexEntries[]>;
-  /** Records how many plan units the run has, and the VPCs they cover. */
-  recordPlan(runId: string, region: string, units: number, vpcIds: readonly string[]): Promise<void>;
-  /** Marks a plan unit done (once); `vpcIds`: every VPC of the run's plan units. */
+  /** Records how many plan units the run has. */
+  recordPlan(runId: string, region: string, units: number): Promise<void>;
+  /** Marks a plan unit done (once); `startedAt`: when the run was split. */
   markUnitDone(
     runId: string,
     region: string,
     part: number,
-  ): Promise<PartsDone & { readonly vpcIds: readonly string[] }>;
+  ): Promise<PartsDone & { readonly startedAt: string }>;
   /** Opens the run's ledger with `limits`, unless open already. */
   openLedger(runId: string, limits: LedgerBalance): Promise<void>;
   balance(runId: string): Promise<LedgerBalance>;
@@ -81,9 +105,18 @@ const ledgerKey = (runId: string) => ({
   [KEY.sort]: S('LEDGER'),
 });
 
-const runRecord = z.object({ clusterArns: z.array(z.string()) });
-const planRecord = z.object({ vpcIds: z.array(z.string()) });
-const shardRecord = z.object({ entries: z.record(z.string(), z.array(z.string())) });
+const activeKey = (region: string) => ({
+  [KEY.partition]: S(`RUNS#${region}`),
+  [KEY.sort]: S('ACTIVE'),
+});
+
+const shardClusters = z.object({ clusterArns: z.array(z.string()) });
+const shardEntries = z.record(z.string(), z.array(z.string()));
+
+/** The part number of a `SHARD#<part>` item. */
+function partOf(item: Record<string, AttributeValue>): number {
+  return Number(item[KEY.sort]?.S?.slice('SHARD#'.length) ?? -1);
+}
 
 function read<T>(schema: z.ZodMiniType<T>, item: Record<string, AttributeValue>, attribute: string): T {
   const key = `${item[KEY.partition]?.S ?? '?'}/${item[KEY.sort]?.S ?? '?'}`;
@@ -102,12 +135,6 @@ function read<T>(schema: z.ZodMiniType<T>, item: Record<string, AttributeValue>,
 
 export function createRunStore(client: DynamoDBClient, tableName: string): RunStore {
   const expires = () => N(Math.floor(Date.now() / 1000) + RUN_RETAIN_SECONDS);
-  const getRun = async (runId: string, region: string) =>
-    (
-      await client.send(
-        new GetItemCommand({ TableName: tableName, Key: runKey(runId, region, 'RUN'), ConsistentRead: true }),
-      )
-    ).Item;
   const markDone = async (runId: string, region: string, set: string, part: number) =>
     (
       await client.send(
@@ -122,77 +149,153 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
         }),
       )
     ).Attributes ?? {};
+  const putIfAbsent = async (item: Record<string, AttributeValue>): Promise<boolean> => {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { ...item, [TTL_ATTRIBUTE]: expires() },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': KEY.partition },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  };
+  const shardItems = async (runId: string, region: string) => {
+    const key = runKey(runId, region, '');
+    const items = await collectPages(async (nextToken?: string) => {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :shard)',
+          ExpressionAttributeNames: { '#pk': KEY.partition, '#sk': KEY.sort },
+          ExpressionAttributeValues: { ':pk': key[KEY.partition], ':shard': S('SHARD#') },
+          ConsistentRead: true,
+          ...(nextToken === undefined
+            ? {}
+            : { ExclusiveStartKey: JSON.parse(nextToken) as Record<string, AttributeValue> }),
+        }),
+      );
+      return {
+        items: out.Items ?? [],
+        nextToken: out.LastEvaluatedKey ? JSON.stringify(out.LastEvaluatedKey) : undefined,
+      };
+    });
+    return items.sort((a, b) => partOf(a) - partOf(b));
+  };
   return {
-    async startRun(runId, region, clusterArns, shards) {
+    async claimRegion(runId, region, startedAt, staleSeconds) {
       try {
         await client.send(
           new PutItemCommand({
             TableName: tableName,
             Item: {
-              ...runKey(runId, region, 'RUN'),
-              record: S(JSON.stringify({ clusterArns })),
-              shards: N(shards),
+              ...activeKey(region),
+              runId: S(runId),
+              startedAt: S(startedAt.toISOString()),
               [TTL_ATTRIBUTE]: expires(),
             },
-            ConditionExpression: 'attribute_not_exists(#pk)',
+            ConditionExpression: 'attribute_not_exists(#pk) OR runId = :run OR startedAt < :stale',
             ExpressionAttributeNames: { '#pk': KEY.partition },
+            ExpressionAttributeValues: {
+              ':run': S(runId),
+              ':stale': S(new Date(startedAt.getTime() - staleSeconds * 1000).toISOString()),
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return [...clusterArns];
+        return { granted: true };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const item = await getRun(runId, region);
-        if (!item) throw error;
-        return read(runRecord, item, 'record').clusterArns;
+        return {
+          granted: false,
+          runId: error.Item?.runId?.S ?? '?',
+          startedAt: error.Item?.startedAt?.S ?? '?',
+        };
       }
     },
-    async saveShard(runId, region, part, entries) {
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: {
-            ...runKey(runId, region, `SHARD#${part}`),
-            record: S(JSON.stringify({ entries })),
-            [TTL_ATTRIBUTE]: expires(),
-          },
-        }),
+    async releaseRegion(runId, region) {
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: activeKey(region),
+            ConditionExpression: 'runId = :run',
+            ExpressionAttributeValues: { ':run': S(runId) },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+    async startRun(runId, region, shards, startedAt) {
+      await putIfAbsent({
+        ...runKey(runId, region, 'RUN'),
+        shards: N(shards.length),
+        startedAt: S(startedAt.toISOString()),
+      });
+      const recorded = await shardItems(runId, region);
+      const parts = Number(
+        (
+          await client.send(
+            new GetItemCommand({
+              TableName: tableName,
+              Key: runKey(runId, region, 'RUN'),
+              ConsistentRead: true,
+            }),
+          )
+        ).Item?.shards?.N ?? shards.length,
       );
+      // Each shard's clusters in an item of its own (the run's record stays small): the first writer
+      // of each wins, so a retried split sends the shards the first attempt recorded.
+      const have = new Set(recorded.map(partOf));
+      for (let part = 0; part < parts; part += 1) {
+        if (have.has(part)) continue;
+        await putIfAbsent({
+          ...runKey(runId, region, `SHARD#${part}`),
+          record: S(JSON.stringify({ clusterArns: shards[part] ?? [] })),
+        });
+      }
+      const all = have.size === parts ? recorded : await shardItems(runId, region);
+      return all.map((item) => read(shardClusters, item, 'record').clusterArns);
+    },
+    async saveShard(runId, region, part, entries) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: runKey(runId, region, `SHARD#${part}`),
+            UpdateExpression: 'SET entries = :entries',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(entries)',
+            ExpressionAttributeNames: { '#pk': KEY.partition },
+            ExpressionAttributeValues: { ':entries': S(JSON.stringify(entries)) },
+          }),
+        );
+      } catch (error) {
+        // Recorded by an earlier delivery of this shard: the first result stands.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     },
     async markShardDone(runId, region, part) {
       const item = await markDone(runId, region, 'shardsDone', part);
       return { done: item.shardsDone?.SS?.length ?? 0, parts: Number(item.shards?.N ?? 0) };
     },
     async loadShards(runId, region) {
-      const key = runKey(runId, region, '');
-      const items = await collectPages(async (nextToken?: string) => {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :shard)',
-            ExpressionAttributeNames: { '#pk': KEY.partition, '#sk': KEY.sort },
-            ExpressionAttributeValues: { ':pk': key[KEY.partition], ':shard': S('SHARD#') },
-            ConsistentRead: true,
-            ...(nextToken === undefined
-              ? {}
-              : { ExclusiveStartKey: JSON.parse(nextToken) as Record<string, AttributeValue> }),
-          }),
-        );
-        return {
-          items: out.Items ?? [],
-          nextToken: out.LastEvaluatedKey ? JSON.stringify(out.LastEvaluatedKey) : undefined,
-        };
-      });
-      return items.map((item) => read(shardRecord, item, 'record').entries);
+      return (await shardItems(runId, region)).map((item) => read(shardEntries, item, 'entries'));
     },
-    async recordPlan(runId, region, units, vpcIds) {
+    async recordPlan(runId, region, units) {
       await client.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: runKey(runId, region, 'RUN'),
-          UpdateExpression: 'SET #units = :units, #plan = :plan',
+          UpdateExpression: 'SET #units = :units',
           ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#units': 'units', '#plan': 'plan', '#pk': KEY.partition },
-          ExpressionAttributeValues: { ':units': N(units), ':plan': S(JSON.stringify({ vpcIds })) },
+          ExpressionAttributeNames: { '#units': 'units', '#pk': KEY.partition },
+          ExpressionAttributeValues: { ':units': N(units) },
         }),
       );
     },
@@ -201,7 +304,7 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
       return {
         done: item.unitsDone?.SS?.length ?? 0,
         parts: Number(item.units?.N ?? 0),
-        vpcIds: item.plan ? read(planRecord, item, 'plan').vpcIds : [],
+        startedAt: item.startedAt?.S ?? new Date(0).toISOString(),
       };
     },
     async openLedger(runId, limits) {

@@ -17,6 +17,7 @@ import type { RegionWork, UnitWork } from '../../core/events.ts';
 import { buildPlan } from '../../core/plan.ts';
 import type { IndexShard, PlanUnit, WorkUnit } from '../../core/units.ts';
 import { indexShards, needsSplit, nextStep, planUnits, unitId, workUnitBody } from '../../core/units.ts';
+import { eventKeyId } from '../state.ts';
 import { mergeEntries } from '../discover/cluster-index.ts';
 import { discoverClusterPlaces } from '../discover.ts';
 import { createContext } from '../discover/context.ts';
@@ -50,50 +51,71 @@ export interface SplitOutcome {
   readonly region: string;
   readonly runId: string;
   readonly shards: number;
+  /** Not split again: the run under way, which the work is left to. */
+  readonly leftTo?: string;
 }
+
+/** How long a run may hold its Region before a sweep takes over: a run that never finished. */
+export const RUN_STALE_SECONDS = 3600;
 
 /**
  * Splits a whole-Region reconcile into a run of units when the Region is larger than one unit
- * (config `workUnits`): by the stored cluster index when there is one (no call at all for a Region
- * it shows small), else by its clusters. Undefined: not split (reconcile it whole). Throws when the
- * shards cannot all be sent (the events are retried; shards sent before are the same occurrence).
+ * (config `workUnits`: its clusters, listed, or the VPCs of the stored cluster index). Undefined: not
+ * split (reconcile it whole). While another run of the Region is under way, the work is left to that
+ * run (`leftTo`). Throws when the shards cannot all be sent (the events are retried; shards sent
+ * before are the same occurrence).
  */
 export async function splitRegion(
   work: Extract<RegionWork, { whole: true }>,
   deps: UnitDeps,
+  runId: string,
 ): Promise<SplitOutcome | undefined> {
   const { runs, queues } = deps;
   if (!runs || !queues) return undefined;
   const { region } = work;
   const sizes = deps.config.workUnits;
   const index = await deps.state.loadClusterIndex(region);
-  const indexedVpcs = index ? Object.keys(index.vpcs).length : 0;
-  if (index && !needsSplit(new Set(Object.values(index.vpcs).flat()).size, indexedVpcs, sizes))
-    return undefined;
+  // Every cluster costs reads, with work or without: the split is decided on the listed ones.
   const clusters = await listClusterArns(createContext(deps.pool.clientsFor(region), region));
-  if (!needsSplit(clusters.length, indexedVpcs, sizes)) return undefined;
-  const runId = runIdOf(work);
-  const sorted = [...new Set(clusters)].sort();
-  const planned = indexShards(runId, sorted, sizes);
-  const recorded = await runs.startRun(runId, region, sorted, planned.length);
-  const shards = indexShards(runId, recorded, sizes);
+  if (!needsSplit(clusters.length, index ? Object.keys(index.vpcs).length : 0, sizes)) return undefined;
+  const startedAt = deps.now();
+  const claim = await runs.claimRegion(runId, region, startedAt, RUN_STALE_SECONDS);
+  if (!claim.granted) {
+    deps.log('region split into work units already: this reconcile leaves it to the run under way', {
+      region,
+      runId: claim.runId,
+      startedAt: claim.startedAt,
+    });
+    return { region, runId: claim.runId, shards: 0, leftTo: claim.runId };
+  }
+  const planned = indexShards(runId, clusters, sizes).map((shard) => shard.clusterArns);
+  const recorded = await runs.startRun(runId, region, planned, startedAt);
+  const shards: IndexShard[] = recorded.map((clusterArns, part) => ({
+    phase: 'index',
+    runId,
+    part,
+    parts: recorded.length,
+    clusterArns,
+  }));
   await openRunLedger(deps, runs, runId);
   await send(deps, queues, region, shards);
   deps.log('region split into work units', {
     region,
     runId,
-    clusters: recorded.length,
+    clusters: clusters.length,
     shards: shards.length,
   });
   return { region, runId, shards: shards.length };
 }
 
 /**
- * A run is named by the events it stands for: a retry of the same delivery resumes the same run, and
- * a sweep's Regions share it (their whole-Region work carries the sweep's event).
+ * The run a whole-Region reconcile belongs to: the sweep it carries (a sweep's Regions share the run,
+ * and a retried sweep resumes it, whatever other events share its batch), else its first event.
+ * Bounded like an event's key (aws/state.ts `eventKeyId`).
  */
-export function runIdOf(work: RegionWork): string {
-  return [...work.eventIds].sort()[0] ?? work.region;
+export function runIdOf(work: RegionWork, isSweep: (eventId: string) => boolean): string {
+  const ids = [...work.eventIds].sort();
+  return eventKeyId(ids.find(isSweep) ?? ids[0] ?? work.region);
 }
 
 /**
@@ -162,8 +184,8 @@ async function runIndexShard(
     });
   }
   const units = planUnits(shard.runId, merged, deps.config.workUnits);
-  await runs.recordPlan(shard.runId, region, units.length, Object.keys(merged));
-  if (units.length === 0) await retireOthers(deps, region, []);
+  await runs.recordPlan(shard.runId, region, units.length);
+  if (units.length === 0) await finishRun(deps, runs, shard.runId, region, [], deps.now().toISOString());
   await send(deps, queues, region, units);
   deps.log('plan units sent', {
     region,
@@ -210,27 +232,43 @@ async function runPlanUnit(
       return { region, unit, outcomes, sent: 1, checkpoint: current.offset };
     }
   }
-  const { done, parts, vpcIds } = await runs.markUnitDone(unit.runId, region, unit.part);
+  const { done, parts, startedAt } = await runs.markUnitDone(unit.runId, region, unit.part);
   deps.log('plan unit done', { region, runId: unit.runId, part: unit.part, done, parts });
-  if (done >= parts) await retireOthers(deps, region, vpcIds);
+  if (done >= parts) {
+    const covered = Object.keys(mergeEntries(await runs.loadShards(unit.runId, region)));
+    await finishRun(deps, runs, unit.runId, region, covered, startedAt);
+  }
   return { region, unit, outcomes, sent: 0 };
 }
 
 /**
  * The run's last step: findings remembered for VPCs none of its units covered (their ECS work is
- * gone) are judged against an empty plan, as a whole-Region reconcile judges them.
+ * gone) and not seen since the run began (an event-scoped reconcile may have found new work meanwhile)
+ * are judged against an empty plan, as a whole-Region reconcile judges them; then the Region is free
+ * for the next run.
  */
-async function retireOthers(deps: UnitDeps, region: string, covered: readonly string[]): Promise<void> {
+async function finishRun(
+  deps: UnitDeps,
+  runs: RunStore,
+  runId: string,
+  region: string,
+  covered: readonly string[],
+  startedAt: string,
+): Promise<void> {
   const keep = new Set(covered);
   const stale = [
     ...new Set(
-      (await deps.state.loadOpenFindings({ region })).map((f) => f.vpcId).filter((id) => !keep.has(id)),
+      (await deps.state.loadOpenFindings({ region }))
+        .filter((f) => !keep.has(f.vpcId) && f.lastSeen < startedAt)
+        .map((f) => f.vpcId),
     ),
   ];
-  if (stale.length === 0) return;
-  const now = deps.now();
-  await rememberAndAlert(deps, { region, vpcIds: stale }, buildPlan([], deps.config, now), now);
-  deps.log('run done: findings of VPCs without ECS work retired', { region, vpcs: stale.length });
+  if (stale.length > 0) {
+    const now = deps.now();
+    await rememberAndAlert(deps, { region, vpcIds: stale }, buildPlan([], deps.config, now), now);
+    deps.log('run done: findings of VPCs without ECS work retired', { region, runId, vpcs: stale.length });
+  }
+  await runs.releaseRegion(runId, region);
 }
 
 /** Sends units to the events queue; throws unless every one was sent. */

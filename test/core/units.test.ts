@@ -28,8 +28,10 @@ describe('work units', () => {
       'vpc-1': [arn('a'), arn('shared')],
       'vpc-2': [arn('b'), arn('shared')],
     };
-    const units = planUnits('run-1', index, sizes);
+    const units = planUnits('run-1', index, { ...sizes, clustersPerShard: 3 });
     expect(units.map((u) => u.vpcIds)).toEqual([['vpc-1', 'vpc-2'], ['vpc-3']]);
+    // A unit also closes before its clusters would pass a shard's: each unit reads all of them.
+    expect(planUnits('run-1', index, sizes).map((u) => u.vpcIds)).toEqual([['vpc-1'], ['vpc-2'], ['vpc-3']]);
     const first = units[0] as PlanUnit;
     expect(first.clusterArns).toEqual([arn('a'), arn('b'), arn('shared')]);
     const step1 = nextStep(first, 1);

@@ -3,6 +3,7 @@
 // checkpoints and resumes; a failing unit returns only its own message.
 import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteServiceCommand, DeregisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
@@ -27,8 +28,11 @@ import {
 import type { Stack } from './stack.ts';
 import { createStack, depsFor, drainQueue, pollOnce, sampleText, sqsEvent, withEventId } from './stack.ts';
 
-/** Units small enough that five VPCs and six clusters split: 3 shards, 3 plan units of 1 step each. */
-const UNITS = { clustersPerShard: 2, vpcsPerUnit: 2, vpcsPerStep: 1 };
+/**
+ * Units small enough that five VPCs and six clusters split: 2 shards of 3 clusters, 3 plan units
+ * (VPCs 1–2, 3–4 and 5), each step one VPC.
+ */
+const UNITS = { clustersPerShard: 3, vpcsPerUnit: 2, vpcsPerStep: 1 };
 
 /**
  * Five private VPCs, each with a cluster of its own (one EC2 host, a service logging to CloudWatch),
@@ -36,6 +40,14 @@ const UNITS = { clustersPerShard: 2, vpcsPerUnit: 2, vpcsPerStep: 1 };
  * land in different shards.
  */
 async function largeRegion(acct: Account): Promise<string[]> {
+  return (await largeRegionWith(acct)).vpcIds;
+}
+
+/** {@link largeRegion}, with each VPC's own cluster and its container instance. */
+async function largeRegionWith(acct: Account): Promise<{
+  vpcIds: string[];
+  own: Array<{ vpcId: string; cluster: string; containerInstanceArn: string }>;
+}> {
   const taskDefinition = await registerTaskDefinition(acct, {
     family: 'api',
     images: ['public.ecr.aws/nginx/nginx:1'],
@@ -44,19 +56,21 @@ async function largeRegion(acct: Account): Promise<string[]> {
     compatibilities: ['EC2'],
   });
   const vpcs: Array<{ vpcId: string; subnetId: string }> = [];
+  const own: Array<{ vpcId: string; cluster: string; containerInstanceArn: string }> = [];
   for (let n = 1; n <= 5; n += 1) {
     const network = await createNetwork(acct, { cidr: `10.${n}.0.0/16`, azs: ['a'] });
     const subnetId = network.subnetIds[0] ?? '';
     vpcs.push({ vpcId: network.vpcId, subnetId });
     const cluster = await createCluster(acct, `team-${n}`);
-    await addContainerInstance(acct, { cluster, subnetId });
+    const host = await addContainerInstance(acct, { cluster, subnetId });
+    own.push({ vpcId: network.vpcId, cluster, containerInstanceArn: host.containerInstanceArn });
     await createService(acct, { cluster, name: 'api', taskDefinition, launchType: 'EC2' });
   }
   const shared = await createCluster(acct, 'shared');
   for (const vpc of [vpcs[0], vpcs[4]])
     await addContainerInstance(acct, { cluster: shared, subnetId: vpc?.subnetId ?? '' });
   await createService(acct, { cluster: shared, name: 'batch', taskDefinition, launchType: 'EC2' });
-  return vpcs.map((vpc) => vpc.vpcId).sort();
+  return { vpcIds: vpcs.map((vpc) => vpc.vpcId).sort(), own };
 }
 
 async function sendSweep(stack: Stack, id: string): Promise<void> {
@@ -117,9 +131,9 @@ describe('a sweep of a Region larger than one unit', () => {
     const summaries = await pollUntilEmpty(acct, stack, deps);
 
     const splits = summaries.flatMap((s) => s.splits);
-    expect(splits).toEqual([{ region: acct.region, runId: 'eb-sweep-split', shards: 3 }]);
+    expect(splits).toEqual([{ region: acct.region, runId: 'eb-sweep-split', shards: 2 }]);
     const units = summaries.flatMap((s) => s.units);
-    expect(units.filter((u) => u.unit.phase === 'index')).toHaveLength(3);
+    expect(units.filter((u) => u.unit.phase === 'index')).toHaveLength(2);
     expect(
       units
         .filter((u) => u.unit.phase === 'plan')
@@ -146,7 +160,8 @@ describe('a sweep of a Region larger than one unit', () => {
   it('a plan unit interrupted at its time budget resumes from its checkpoint; the findings equal an uninterrupted run', async () => {
     const acct = newAccount();
     await largeRegion(acct);
-    const config = { workUnits: { ...UNITS, vpcsPerUnit: 5, vpcsPerStep: 2 } };
+    // Two plan units: VPCs 1–4 (five clusters) and VPC 5.
+    const config = { workUnits: { clustersPerShard: 5, vpcsPerUnit: 5, vpcsPerStep: 2 } };
     const stack = await createStack(acct, 'report');
     const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
     await sendSweep(stack, 'sweep-interrupted');
@@ -171,9 +186,12 @@ describe('a sweep of a Region larger than one unit', () => {
         expect(response.batchItemFailures).toEqual([]);
       }
     }
-    // One plan unit of five VPCs, two per step: stopped after its first step, resumed at VPC 2, and
-    // the resumed unit ran to its end in the next delivery.
-    expect(interrupted.map((u) => [u.unit.part, u.checkpoint, u.outcomes.length])).toEqual([[0, 2, 1]]);
+    // The unit of four VPCs, two per step: stopped after its first step, resumed at VPC 2 (its rest
+    // ran to its end in the next delivery); the unit of one VPC had no step to stop before.
+    expect(interrupted.map((u) => [u.unit.part, u.checkpoint, u.outcomes.length]).sort()).toEqual([
+      [0, 2, 1],
+      [1, undefined, 1],
+    ]);
     expect(await remembered(acct, stack)).toEqual((await wholePlan(acct, config)).findings);
   });
 
@@ -225,5 +243,48 @@ describe('a sweep of a Region larger than one unit', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'orphan' }]);
     expect(summary.messages.find((m) => m.messageId === 'sweep')?.status).toBe('processed');
     expect(summary.splits).toHaveLength(1);
+  });
+
+  it('a sweep while a run is under way leaves the Region to it; the run retires the findings of a VPC whose work is gone', async () => {
+    const acct = newAccount();
+    const { own } = await largeRegionWith(acct);
+    const config = { workUnits: UNITS };
+    const stack = await createStack(acct, 'report');
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
+    await sendSweep(stack, 'sweep-first');
+    await pollUntilEmpty(acct, stack, deps);
+    const third = own[2];
+    if (!third) throw new Error('no third VPC');
+    expect((await remembered(acct, stack)).some((id) => id.startsWith(`${third.vpcId}#`))).toBe(true);
+
+    // The third VPC's work goes away: its service deleted, its host deregistered.
+    await acct.ecs.send(new DeleteServiceCommand({ cluster: third.cluster, service: 'api', force: true }));
+    await acct.ecs.send(
+      new DeregisterContainerInstanceCommand({
+        cluster: third.cluster,
+        containerInstance: third.containerInstanceArn,
+        force: true,
+      }),
+    );
+    await sendSweep(stack, 'sweep-second');
+    const first = await pollOnce(acct, stack, deps);
+    expect(first?.splits.map((s) => s.runId)).toEqual(['eb-sweep-second']);
+    // Another sweep while that run is under way: left to it, not split again.
+    await sendSweep(stack, 'sweep-third');
+    const rest = await pollUntilEmpty(acct, stack, deps);
+    expect(rest.flatMap((s) => s.splits)).toEqual([
+      { region: acct.region, runId: 'eb-sweep-second', shards: 0, leftTo: 'eb-sweep-second' },
+    ]);
+    // The run is done: the third VPC's findings retired (as a whole-Region reconcile would), the
+    // others kept; and the Region is free for the next sweep's run.
+    expect((await remembered(acct, stack)).some((id) => id.startsWith(`${third.vpcId}#`))).toBe(false);
+    const retired = deps.logs.filter((l) => l.message.startsWith('run done: findings of VPCs without'));
+    expect(retired.map((l) => [l.fields.runId, l.fields.vpcs])).toEqual([['eb-sweep-second', 1]]);
+    expect(await remembered(acct, stack)).toEqual((await wholePlan(acct, config)).findings);
+    await sendSweep(stack, 'sweep-fourth');
+    const next = await pollUntilEmpty(acct, stack, deps);
+    expect(next.flatMap((s) => s.splits).map((s) => [s.runId, s.leftTo])).toEqual([
+      ['eb-sweep-fourth', undefined],
+    ]);
   });
 });
