@@ -133,7 +133,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Nothing runnable: an apply whose every action a cap held back has still left the fix undone.
       if (args.command === 'apply')
         return plan.actions.some((action) => action.status === 'deferred') ? EXIT.applyIncomplete : EXIT.ok;
-      return plan.findings.length > 0 ? EXIT.drift : EXIT.ok;
+      // Muted findings are accepted: only the others are drift.
+      return plan.findings.some((finding) => finding.muted === undefined) ? EXIT.drift : EXIT.ok;
     }
     if (!args.yes) {
       if (args.output === 'text') print(renderText(toReport('plan', plan, pool.apiCalls())));

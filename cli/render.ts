@@ -72,6 +72,10 @@ export function renderText(report: RunReport): string {
       if (finding.status === 'unknown') lines.push(`${label}: cannot verify: ${finding.statusReason ?? ''}`);
       else if (finding.remediation.status !== 'planned' && finding.remediation.reason)
         lines.push(`${label}: ${finding.remediation.status}: ${finding.remediation.reason}`);
+      if (finding.exceptionExpired)
+        lines.push(
+          `${label}: exception expired on ${finding.exceptionExpired.expires} (mutelist rule ${finding.exceptionExpired.rule}: ${finding.exceptionExpired.reason}): it counts again`,
+        );
     }
     for (const action of actions) {
       lines.push(actionLine(action));
@@ -97,7 +101,7 @@ export function renderText(report: RunReport): string {
     .map(([service, count]) => `${service} ${count}`)
     .join(', ');
   lines.push(
-    `${stats.findings} finding(s) (${bySeverity}); ${stats.actions} action(s)${stats.deferredActions > 0 ? `, ${stats.deferredActions} deferred by caps` : ''}; ` +
+    `${stats.findings} finding(s) (${bySeverity})${stats.mutedFindings > 0 ? `, ${stats.mutedFindings} muted` : ''}; ${stats.actions} action(s)${stats.deferredActions > 0 ? `, ${stats.deferredActions} deferred by caps` : ''}; ` +
       `${stats.endpointsToCreate} endpoint(s) to create, est. +$${stats.estimatedMonthlyCostUsd.toFixed(2)}/month; API calls ${stats.apiCalls.total}${calls ? ` (${calls})` : ''}`,
   );
   if (stats.applied) {

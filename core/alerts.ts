@@ -141,8 +141,12 @@ export function decideAlerts(input: AlertInput): AlertDecision {
   const open = new Map(input.open.filter((f) => inScope(scope, f)).map((f) => [f.id, f]));
   const results = new Map((input.results ?? []).map((r) => [r.actionId, r]));
   const summaries = new Map(plan.actions.map((a) => [a.id, a.summary]));
-  const current = plan.findings.filter((f) => inScope(scope, f));
+  // A muted finding is accepted: never alerted, and one muted since it was alerted closes quietly.
+  const current = plan.findings.filter((f) => inScope(scope, f) && f.muted === undefined);
   const currentIds = new Set(current.map((f) => f.id));
+  const mutedIds = new Set(
+    plan.findings.filter((f) => inScope(scope, f) && f.muted !== undefined).map((f) => f.id),
+  );
 
   const put: OpenFinding[] = [];
   const remove: OpenFinding[] = [];
@@ -217,7 +221,7 @@ export function decideAlerts(input: AlertInput): AlertDecision {
 
   for (const before of open.values()) {
     if (currentIds.has(before.id)) continue;
-    draftOf(before.vpcId).resolved.push(before);
+    if (!mutedIds.has(before.id)) draftOf(before.vpcId).resolved.push(before);
     remove.push(before);
   }
 

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { FINDING_CODES } from './findings.ts';
 import type { FindingCode } from './findings.ts';
+import { muteRuleSchema } from './mutelist.ts';
 
 // zod/mini (tree-shakable, for the Lambdas' cold start) ships no messages: every issue would read
 // "Invalid input". Install zod's English ones, the messages config errors have always quoted (a
@@ -169,6 +170,8 @@ export const configSchema = z.strictObject({
     }),
     () => ({ disabled: [] }),
   ),
+  /** Findings accepted on purpose, each rule with its reason (core/mutelist.ts, docs/config.md). */
+  mutelist: z._default(z.array(muteRuleSchema), () => []),
   pricing: z._default(
     z.strictObject({
       /** USD per interface endpoint per AZ per hour; default: the published us-east-1 price. */

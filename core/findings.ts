@@ -40,9 +40,17 @@ export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { high: 0, medi
  * - `deferred`: a fix exists but a blast-radius cap held it back this run;
  * - `blocked`: a fix exists but another finding must be fixed first (`reason` names it);
  * - `disabled`: a fix exists but the config leaves it off;
- * - `manual`: the remediator does not fix this; the message says what to do.
+ * - `manual`: the remediator does not fix this; the message says what to do;
+ * - `muted`: the config's mutelist accepts it (`reason` says why): nothing is planned for it.
  */
-export const REMEDIATION_STATUSES = ['planned', 'deferred', 'blocked', 'disabled', 'manual'] as const;
+export const REMEDIATION_STATUSES = [
+  'planned',
+  'deferred',
+  'blocked',
+  'disabled',
+  'manual',
+  'muted',
+] as const;
 export type RemediationStatus = (typeof REMEDIATION_STATUSES)[number];
 
 export interface Remediation {
@@ -76,6 +84,13 @@ export interface Finding {
   /** One line: what is wrong and what breaks because of it. */
   readonly message: string;
   readonly remediation: Remediation;
+  /**
+   * Accepted by the config's mutelist (rule `rule`, its position): reported, but not drift, not
+   * remedied, not alerted.
+   */
+  readonly muted?: { readonly rule: number; readonly reason: string; readonly expires?: string };
+  /** Matched only by mutelist rules that expired (`expires`, the rule's last day): it counts again. */
+  readonly exceptionExpired?: { readonly rule: number; readonly reason: string; readonly expires: string };
 }
 
 /** The stable id of a finding. */

@@ -15,6 +15,7 @@ import type { Egress } from './network.ts';
 import { draftId, planVpc } from './planner.ts';
 import { planRestarts } from './restarts.ts';
 import { vpcScope } from './scope.ts';
+import { applyMutelist } from './mutelist.ts';
 import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
 import { isUnknownNeed } from './needs.ts';
@@ -63,7 +64,10 @@ export type PlannedAction = Action & {
 };
 
 export interface PlanStats {
+  /** Findings that are drift or unknown: muted ones are not counted (`mutedFindings`). */
   readonly findings: number;
+  /** Findings the config's mutelist accepts. */
+  readonly mutedFindings: number;
   readonly findingsBySeverity: Readonly<Record<Severity, number>>;
   readonly findingsByCode: Readonly<Partial<Record<FindingCode, number>>>;
   readonly actions: number;
@@ -170,7 +174,7 @@ export function buildPlan(
         config,
       });
       const unplanned: Remediation = { status: 'manual', actionIds: [] };
-      const findings = [
+      const findingsBefore = [
         ...drafts.map((draft) =>
           toFinding(
             snapshot.region,
@@ -182,7 +186,18 @@ export function buildPlan(
           .filter((finding) => isChecked(config, finding.code))
           .map((finding) => toFinding(snapshot.region, finding, finding.remediation)),
       ];
-      const actions = [...vpcPlan.actions, ...restarts.actions];
+      // The mutelist: accepted findings marked, their fixes (and what waits for them) left out.
+      const { findings: accepted, actions } = applyMutelist(
+        findingsBefore,
+        [...vpcPlan.actions, ...restarts.actions],
+        config.mutelist,
+        {
+          ...(snapshot.accountId === undefined ? {} : { accountId: snapshot.accountId }),
+          vpcTags: workload.vpc.tags,
+        },
+        now,
+      );
+      const findings = accepted;
       const rank = Math.min(
         RANKS,
         ...drafts.map((draft) => SEVERITY_RANK[draft.severity] + (isLive(context, draft) ? 0 : LIVE_OFFSET)),
@@ -317,7 +332,9 @@ function countBy<K extends string>(keys: readonly K[]): Partial<Record<K, number
   return counts;
 }
 
-function statsOf(findings: readonly Finding[], actions: readonly PlannedAction[]): PlanStats {
+function statsOf(all: readonly Finding[], actions: readonly PlannedAction[]): PlanStats {
+  // Muted findings are reported, not counted: they are not drift.
+  const findings = all.filter((finding) => finding.muted === undefined);
   const planned = actions.filter((action) => action.status === 'planned');
   const cost = planned.reduce(
     (sum, action) => sum + ('monthlyCostUsd' in action ? action.monthlyCostUsd : 0),
@@ -326,6 +343,7 @@ function statsOf(findings: readonly Finding[], actions: readonly PlannedAction[]
   const bySeverity = countBy(findings.map((finding) => finding.severity));
   return {
     findings: findings.length,
+    mutedFindings: all.length - findings.length,
     findingsBySeverity: {
       high: bySeverity.high ?? 0,
       medium: bySeverity.medium ?? 0,

@@ -181,6 +181,24 @@ describe('ecs-endpoint-remediator CLI', () => {
     expect(await endpointCount(acct, vpcId)).toBe(0);
   });
 
+  it('a finding the mutelist accepts is shown with its reason; plan exits 0 and apply changes nothing', async () => {
+    const { acct, vpcId } = await driftedAccount();
+    const dir = await mkdtemp(path.join(tmpdir(), 'eer-'));
+    const config = path.join(dir, 'config.json');
+    const reason = 'CHG-42: logs go out through the NAT until the endpoint budget is approved';
+    await writeFile(
+      config,
+      JSON.stringify({ mutelist: [{ vpcIds: [vpcId], reason, expires: '2999-12-31' }] }),
+    );
+    const run = await cli(acct, ['plan', '--config', config, '--region', acct.region]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`ENDPOINT_MISSING logs: muted: ${reason} (until 2999-12-31)`);
+    expect(run.stdout).toContain('0 finding(s) (0 high, 0 medium, 0 low), 1 muted');
+    const apply = await cli(acct, ['apply', '--yes', '--config', config, '--region', acct.region]);
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(await endpointCount(acct, vpcId)).toBe(0);
+  });
+
   it('bad arguments print the usage and exit 1; --help exits 0', async () => {
     const unknown = await cli(undefined, ['destroy']);
     expect(unknown.code).toBe(1);

@@ -40,6 +40,7 @@ describe('parseConfig', () => {
       rateLimits: { share: 0.5, throttleBudgetSeconds: 300, buckets: {} },
       workUnits: { clustersPerShard: 100, vpcsPerUnit: 100, vpcsPerStep: 25 },
       checks: { disabled: [] },
+      mutelist: [],
       pricing: { interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 },
     });
     expect(defaultConfig).toEqual(parseConfig({}));
