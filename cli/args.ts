@@ -11,7 +11,11 @@ Options:
   --config FILE     JSON config file (see docs/config.md). Default: built-in safe defaults.
   --output FORMAT   text (default) or json (schema: schema/plan-output.schema.json).
   --yes             apply without asking.
+  --out FILE        plan: also save the plan to FILE, for apply --plan.
+  --plan FILE       apply: run exactly that saved plan's actions still needed as saved (no question).
+  --max-plan-age M  apply --plan: refuse a plan older than M minutes (default 60).
   --quiet           no progress on stderr.
+  --version         the tool's version.
   -h, --help        this help.
 
 Exit codes: plan 0 no drift, 2 drift found; apply 0 every action done, 3 some action failed or was
@@ -24,6 +28,11 @@ export interface CliArgs {
   readonly output: 'text' | 'json';
   readonly yes: boolean;
   readonly quiet: boolean;
+  /** plan: where to save the plan. */
+  readonly outFile?: string;
+  /** apply: the saved plan to run. */
+  readonly planFile?: string;
+  readonly maxPlanAgeMinutes: number;
 }
 
 /** A usage mistake: reported with the usage text and exit code 1. */
@@ -34,8 +43,8 @@ export class UsageError extends Error {
   }
 }
 
-/** Parses argv (without node and script); `undefined` means help was asked for. */
-export function parseCliArgs(argv: readonly string[]): CliArgs | undefined {
+/** Parses argv (without node and script); `undefined` means help was asked for, `version` the version. */
+export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | undefined {
   let parsed;
   try {
     parsed = parseArgs({
@@ -48,6 +57,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | undefined {
         output: { type: 'string', default: 'text' },
         yes: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        plan: { type: 'string' },
+        'max-plan-age': { type: 'string' },
+        version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -56,6 +69,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | undefined {
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;
+  if (values.version) return 'version';
   const [command, ...extra] = positionals;
   if (command !== 'plan' && command !== 'apply') {
     throw new UsageError(
@@ -72,8 +86,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | undefined {
     if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
       throw new UsageError(`--region "${region}" is not a Region name like us-east-1`);
   }
+  if (values.out !== undefined && command !== 'plan') throw new UsageError('--out goes with plan');
+  if (values.plan !== undefined && command !== 'apply') throw new UsageError('--plan goes with apply');
+  const maxAge = values['max-plan-age'] === undefined ? 60 : Number(values['max-plan-age']);
+  if (!Number.isInteger(maxAge) || maxAge < 1)
+    throw new UsageError(`--max-plan-age takes whole minutes (1 or more), not "${values['max-plan-age']}"`);
   return {
     command,
+    ...(values.out === undefined ? {} : { outFile: values.out }),
+    ...(values.plan === undefined ? {} : { planFile: values.plan }),
+    maxPlanAgeMinutes: maxAge,
     regions: values.region ?? [],
     ...(values.config === undefined ? {} : { configFile: values.config }),
     output: values.output,

@@ -2,14 +2,23 @@
  * `ecs-endpoint-remediator plan|apply`: a thin shell over aws/reconcile.ts. Usage in cli/args.ts; the
  * command itself is cli/bin.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Config } from '../core/config.ts';
 import { ConfigError, parseConfig } from '../core/config.ts';
 import { applySucceeded, toReport } from '../core/report.ts';
 import { errorMessage } from '../aws/errors.ts';
-import { applyAccountPlan, createClientPool, planAccount } from '../aws/reconcile.ts';
+import { applyAccountPlan, createClientPool, discoverAndPlanAccount } from '../aws/reconcile.ts';
+import packageJson from '../package.json' with { type: 'json' };
+import {
+  PlanFileError,
+  accountProblems,
+  configHash,
+  narrowToSaved,
+  readPlanFile,
+  toPlanFile,
+} from './saved-plan.ts';
 import { prepareRestarts } from '../aws/restart-discovery.ts';
 import type { CliArgs } from './args.ts';
 import { USAGE, UsageError, parseCliArgs } from './args.ts';
@@ -58,6 +67,17 @@ function progressWriter(write: (line: string) => void) {
   };
 }
 
+/** This tool's version (package.json): printed by --version, and bound into saved plans. */
+export const TOOL_VERSION: string = packageJson.version;
+
+async function readPlanText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new PlanFileError(file, [`cannot be read (${errorMessage(error)})`]);
+  }
+}
+
 async function loadConfig(file: string | undefined): Promise<Config> {
   if (file === undefined) return parseConfig({});
   let text: string;
@@ -97,12 +117,16 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: CliArgs | undefined;
+  let args: CliArgs | 'version' | undefined;
   try {
     args = parseCliArgs(argv);
   } catch (error) {
     process.stderr.write(`error: ${errorMessage(error)}\n\n${USAGE}\n`);
     return EXIT.error;
+  }
+  if (args === 'version') {
+    process.stdout.write(`ecs-endpoint-remediator ${TOOL_VERSION}\n`);
+    return EXIT.ok;
   }
   if (!args) {
     process.stdout.write(`${USAGE}\n`);
@@ -116,9 +140,55 @@ export async function main(argv: readonly string[]): Promise<number> {
     const regions = await resolveRegions(args, config);
     // Paced by the config's rate limits; a throttled request is retried for throttleBudgetSeconds.
     const pool = createClientPool({ timeouts: config.timeouts, rateLimits: config.rateLimits });
+    // A saved plan is checked before anything is read: a stale or foreign file stops here.
+    const saved =
+      args.planFile === undefined
+        ? undefined
+        : readPlanFile(args.planFile, await readPlanText(args.planFile), {
+            toolVersion: TOOL_VERSION,
+            configHash: configHash(config),
+            regions,
+            maxAgeMinutes: args.maxPlanAgeMinutes,
+            now: new Date(),
+          });
     writer?.start();
-    const plan = await planAccount({ regions, config, pool, ...(progress ? { onProgress: progress } : {}) });
+    const discovered = await discoverAndPlanAccount({
+      regions,
+      config,
+      pool,
+      ...(progress ? { onProgress: progress } : {}),
+    });
     writer?.stop();
+    const accounts = [
+      ...new Set(discovered.snapshots.flatMap((s) => (s.accountId ? [s.accountId] : []))),
+    ].sort();
+    let plan = discovered.plan;
+    let savedSkipped: ReturnType<typeof narrowToSaved>['skipped'] = [];
+    if (saved && args.planFile !== undefined) {
+      const foreign = accountProblems(saved, accounts);
+      if (foreign.length > 0) throw new PlanFileError(args.planFile, foreign);
+      const narrowed = narrowToSaved(plan, saved.plan);
+      plan = narrowed.plan;
+      savedSkipped = narrowed.skipped;
+      for (const { action, message } of narrowed.skipped)
+        process.stderr.write(`saved ${action.kind} ${action.id} not applied: ${message}\n`);
+      if (narrowed.notSaved > 0)
+        process.stderr.write(
+          `${narrowed.notSaved} action(s) a fresh plan adds are not in the saved plan: not applied\n`,
+        );
+    }
+    if (args.outFile !== undefined) {
+      const file = toPlanFile(plan, {
+        toolVersion: TOOL_VERSION,
+        accounts,
+        regions,
+        configHash: configHash(config),
+      });
+      await writeFile(args.outFile, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+      process.stderr.write(
+        `plan saved to ${args.outFile}: apply exactly it with \`apply --plan ${args.outFile}\` (within ${args.maxPlanAgeMinutes} minutes, same config)\n`,
+      );
+    }
     const runnable = plan.actions.filter((action) => action.status === 'planned').length;
     // A Region that could not be read is an error whatever the others show (exit 1), after the report.
     const failed = (): boolean => {
@@ -136,7 +206,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Muted findings are accepted: only the others are drift.
       return plan.findings.some((finding) => finding.muted === undefined) ? EXIT.drift : EXIT.ok;
     }
-    if (!args.yes) {
+    // A saved plan was reviewed when it was made: it is not asked about again.
+    if (!args.yes && saved === undefined) {
       if (args.output === 'text') print(renderText(toReport('plan', plan, pool.apiCalls())));
       if (!(await confirm(`Apply ${runnable} action(s)? Only 'yes' is accepted: `))) {
         process.stderr.write('Apply cancelled: nothing changed.\n');
@@ -152,7 +223,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const report = toReport('apply', plan, pool.apiCalls(), results);
     print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
     if (failed()) return EXIT.error;
-    return applySucceeded(results) ? EXIT.ok : EXIT.applyIncomplete;
+    // A saved action that changed or is held back now leaves the saved plan undone.
+    const savedUndone = savedSkipped.some((skip) => skip.why !== 'gone');
+    return applySucceeded(results) && !savedUndone ? EXIT.ok : EXIT.applyIncomplete;
   } catch (error) {
     process.stderr.write(`error: ${errorMessage(error)}\n`);
     return EXIT.error;

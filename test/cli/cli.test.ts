@@ -1,19 +1,16 @@
 // The CLI as an operator runs it: a child process against moto, reading its stdout, stderr and exit code.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import schema from '../../schema/plan-output.schema.json' with { type: 'json' };
 import type { RunReport } from '../../core/report.ts';
-import type { Account } from '../harness/aws.ts';
-import { newAccount } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
-import { createCluster, createNetwork, createService, registerTaskDefinition } from '../harness/seed.ts';
 import { MINIMUM_NODE_MAJOR, nodeVersionProblem } from '../../cli/node-version.ts';
+import { cli, driftedAccount, endpointCount } from './cli-harness.ts';
 
 /** Every `node` on the PATH other than this one, with its major version (the system's Node, here 20). */
 function otherNodes(): Array<{ bin: string; major: number }> {
@@ -26,53 +23,6 @@ function otherNodes(): Array<{ bin: string; major: number }> {
     if (Number.isInteger(major) && major > 0) found.set(bin, major);
   }
   return [...found].map(([bin, major]) => ({ bin, major }));
-}
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(acct: Account | undefined, args: readonly string[], input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'cli/bin.ts'), ...args], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(acct?.env ?? {}) },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-/** A Fargate service logging with awslogs in one private subnet: one finding, a group and an endpoint to make. */
-async function driftedAccount(): Promise<{ acct: Account; vpcId: string }> {
-  const acct = newAccount();
-  const network = await createNetwork(acct, { cidr: '10.11.0.0/16', azs: ['a'] });
-  const cluster = await createCluster(acct, 'c');
-  const td = await registerTaskDefinition(acct, { family: 'app', images: ['nginx:1'], logDriver: 'awslogs' });
-  await createService(acct, {
-    cluster,
-    name: 'app',
-    taskDefinition: td,
-    launchType: 'FARGATE',
-    subnets: network.subnetIds,
-  });
-  return { acct, vpcId: network.vpcId };
-}
-
-async function endpointCount(acct: Account, vpcId: string): Promise<number> {
-  const out = await acct.ec2.send(
-    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
-  );
-  return (out.VpcEndpoints ?? []).length;
 }
 
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
