@@ -15,6 +15,7 @@ Options:
   --plan FILE       apply: run exactly that saved plan's actions still needed as saved (no question).
   --max-plan-age M  apply --plan: refuse a plan older than M minutes (default 60).
   --quiet           no progress on stderr.
+  --no-color        no colours in text output (also NO_COLOR=1; only a terminal gets them anyway).
   --version         the tool's version.
   -h, --help        this help.
 
@@ -33,6 +34,8 @@ export interface CliArgs {
   /** apply: the saved plan to run. */
   readonly planFile?: string;
   readonly maxPlanAgeMinutes: number;
+  /** --no-color: no ANSI colours even on a terminal. */
+  readonly noColor: boolean;
 }
 
 /** A usage mistake: reported with the usage text and exit code 1. */
@@ -61,6 +64,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | und
         plan: { type: 'string' },
         'max-plan-age': { type: 'string' },
         version: { type: 'boolean', default: false },
+        'no-color': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -96,6 +100,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | und
     ...(values.out === undefined ? {} : { outFile: values.out }),
     ...(values.plan === undefined ? {} : { planFile: values.plan }),
     maxPlanAgeMinutes: maxAge,
+    noColor: values['no-color'],
     regions: values.region ?? [],
     ...(values.config === undefined ? {} : { configFile: values.config }),
     output: values.output,

@@ -135,6 +135,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const writer = args.quiet ? undefined : progressWriter((line) => process.stderr.write(`${line}\n`));
   const progress = writer?.progress;
   const print = (text: string) => process.stdout.write(text);
+  // Colours only on a terminal, and never with NO_COLOR (https://no-color.org) or --no-color.
+  const color = process.stdout.isTTY && !args.noColor && !process.env.NO_COLOR;
+  const text = (report: Parameters<typeof renderText>[0]) => renderText(report, { color });
   try {
     const config = await loadConfig(args.configFile);
     const regions = await resolveRegions(args, config);
@@ -198,7 +201,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     if (args.command === 'plan' || runnable === 0) {
       const report = toReport(args.command, plan, pool.apiCalls(), args.command === 'apply' ? [] : undefined);
-      print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+      print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
       if (failed()) return EXIT.error;
       // Nothing runnable: an apply whose every action a cap held back has still left the fix undone.
       if (args.command === 'apply')
@@ -208,7 +211,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     // A saved plan was reviewed when it was made: it is not asked about again.
     if (!args.yes && saved === undefined) {
-      if (args.output === 'text') print(renderText(toReport('plan', plan, pool.apiCalls())));
+      if (args.output === 'text') print(text(toReport('plan', plan, pool.apiCalls())));
       if (!(await confirm(`Apply ${runnable} action(s)? Only 'yes' is accepted: `))) {
         process.stderr.write('Apply cancelled: nothing changed.\n');
         return EXIT.error;
@@ -221,7 +224,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const results = await applyAccountPlan(plan, pool, progress, config);
     writer?.stop();
     const report = toReport('apply', plan, pool.apiCalls(), results);
-    print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+    print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
     if (failed()) return EXIT.error;
     // A saved action that changed or is held back now leaves the saved plan undone.
     const savedUndone = savedSkipped.some((skip) => skip.why !== 'gone');

@@ -1,5 +1,6 @@
 /** The text form of a run report: per VPC, what is wrong and what will be (or was) done. */
 import type { Finding } from '../core/findings.ts';
+import { SEVERITY_RANK } from '../core/findings.ts';
 import type { ReportedAction, RunReport } from '../core/report.ts';
 
 const ACTION_MARK: Readonly<Record<ReportedAction['kind'], string>> = {
@@ -47,12 +48,95 @@ function actionLine(action: ReportedAction): string {
   return `  ${ACTION_MARK[action.kind]} ${action.kind.padEnd(32)} ${action.summary}${state}`;
 }
 
-export function renderText(report: RunReport): string {
+/** How the text is laid out: its width, and whether severities and failures are coloured. */
+export interface RenderOptions {
+  /** Lines are wrapped to fit (default {@link TEXT_WIDTH}). */
+  readonly width?: number;
+  /** ANSI colours (a terminal, without NO_COLOR or --no-color). */
+  readonly color?: boolean;
+}
+
+/** The width text output fits. */
+export const TEXT_WIDTH = 120;
+
+const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
+
+/** Severity order of a VPC: its worst finding that counts (muted ones do not); 3 without any. */
+function worstRank(findings: readonly Finding[]): number {
+  return Math.min(3, ...findings.filter((f) => f.muted === undefined).map((f) => SEVERITY_RANK[f.severity]));
+}
+
+/** Cuts `line` into lines of at most `width`, at spaces where it can; continuations get `indent`. */
+export function wrap(line: string, width: number, indent: string): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    const at = cut > indent.length + 10 ? cut : width;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = indent + rest.slice(at).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
+export function renderText(report: RunReport, options: RenderOptions = {}): string {
+  const width = options.width ?? TEXT_WIDTH;
+  const paint = (code: keyof typeof ANSI, text: string) =>
+    options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text;
+  const severityWord = (finding: Finding) => {
+    const word = finding.severity.toUpperCase();
+    if (finding.muted) return paint('dim', word);
+    return finding.severity === 'high'
+      ? paint('red', word)
+      : finding.severity === 'medium'
+        ? paint('yellow', word)
+        : word;
+  };
   const lines: string[] = [];
-  for (const vpc of report.vpcs) {
+  const push = (line: string, indent = '      ') => lines.push(...wrap(line, width, indent));
+  const applied = report.command === 'apply' && report.stats.applied !== undefined;
+
+  // The summary first: per Region, what is in scope, what is broken, and what the fix costs.
+  const regions = [...new Set([...report.vpcs.map((v) => v.region), ...report.regions])];
+  if (regions.length > 0) {
+    lines.push(paint('bold', applied ? 'Summary (after apply)' : 'Summary'));
+    for (const region of regions) {
+      const failed = report.failedRegions.find((f) => f.region === region);
+      if (failed) {
+        push(`  ${region}  ${paint('red', 'FAILED')}: ${failed.error}`);
+        continue;
+      }
+      const vpcs = report.vpcs.filter((v) => v.region === region && v.inScope);
+      const findings = report.findings.filter((f) => f.region === region);
+      const counting = findings.filter((f) => f.muted === undefined);
+      const broken = new Set(counting.map((f) => f.vpcId)).size;
+      const count = (severity: string) => counting.filter((f) => f.severity === severity).length;
+      const muted = findings.length - counting.length;
+      const fixes = report.actions.filter((a) => a.region === region && a.status === 'planned');
+      const cost = fixes.reduce((sum, a) => sum + ('monthlyCostUsd' in a ? a.monthlyCostUsd : 0), 0);
+      push(
+        `  ${region}  ${vpcs.length} VPC(s) in scope, ${broken} with findings: ${count('high')} high, ` +
+          `${count('medium')} medium, ${count('low')} low${muted > 0 ? `, ${muted} muted` : ''}; ` +
+          `${applied ? 'actions run' : 'fix'}: ${fixes.length} action(s), +$${cost.toFixed(2)}/month`,
+      );
+    }
+    lines.push('');
+  }
+
+  // Then the VPCs, worst first.
+  const ordered = [...report.vpcs].sort((a, b) => {
+    const rank = (vpc: typeof a) =>
+      vpc.inScope
+        ? worstRank(report.findings.filter((f) => f.region === vpc.region && f.vpcId === vpc.vpcId))
+        : 4;
+    return rank(a) - rank(b) || a.region.localeCompare(b.region) || a.vpcId.localeCompare(b.vpcId);
+  });
+  for (const vpc of ordered) {
     const title = `${vpc.region} ${vpc.vpcId}${vpc.name ? ` (${vpc.name})` : ''}`;
     if (!vpc.inScope) {
-      lines.push(`${title}: out of scope (${vpc.outOfScopeReason ?? ''})`, '');
+      push(`${title}: out of scope (${vpc.outOfScopeReason ?? ''})`);
+      lines.push('');
       continue;
     }
     const findings = report.findings.filter((f) => f.region === vpc.region && f.vpcId === vpc.vpcId);
@@ -61,26 +145,46 @@ export function renderText(report: RunReport): string {
       vpc.exposure === 'high'
         ? 'some workload subnets have no internet egress'
         : 'workload subnets have egress';
-    lines.push(
+    push(
       `${title}: ${vpc.containerInstances} container instance(s), AZs ${vpc.availabilityZones.join(', ')}; ${egress}`,
     );
-    lines.push(`  needs: ${vpc.needs.map((need) => need.need).join(', ') || 'nothing'}`);
+    push(`  needs: ${vpc.needs.map((need) => need.need).join(', ') || 'nothing'}`);
     if (findings.length === 0) lines.push('  no drift');
-    else lines.push(...table(findings.map(findingRow)));
+    else {
+      const rows = table(findings.map(findingRow));
+      // The message column wraps under itself.
+      const messageAt = (rows[0]?.length ?? 0) - (findings[0]?.message.length ?? 0);
+      rows.forEach((row, n) => {
+        const finding = findings[n];
+        const colored = finding ? row.replace(finding.severity.toUpperCase(), severityWord(finding)) : row;
+        const extra = colored.length - row.length;
+        lines.push(...wrap(colored, width + extra, ' '.repeat(Math.max(4, Math.min(messageAt, width - 40)))));
+      });
+    }
+    // Each reason once: findings that share a reason are listed together.
+    const reasons = new Map<string, string[]>();
+    const reasonOf = (finding: Finding): string | undefined => {
+      if (finding.status === 'unknown') return `cannot verify: ${finding.statusReason ?? ''}`;
+      if (finding.remediation.status !== 'planned' && finding.remediation.reason)
+        return `${finding.remediation.status}: ${finding.remediation.reason}`;
+      return undefined;
+    };
     for (const finding of findings) {
-      const label = `    ${finding.code}${finding.service ? ` ${finding.service}` : ''}`;
-      if (finding.status === 'unknown') lines.push(`${label}: cannot verify: ${finding.statusReason ?? ''}`);
-      else if (finding.remediation.status !== 'planned' && finding.remediation.reason)
-        lines.push(`${label}: ${finding.remediation.status}: ${finding.remediation.reason}`);
+      const label = `${finding.code}${finding.service ? ` ${finding.service}` : ''}`;
+      const reason = reasonOf(finding);
+      if (reason !== undefined) reasons.set(reason, [...(reasons.get(reason) ?? []), label]);
       if (finding.exceptionExpired)
-        lines.push(
-          `${label}: exception expired on ${finding.exceptionExpired.expires} (mutelist rule ${finding.exceptionExpired.rule}: ${finding.exceptionExpired.reason}): it counts again`,
+        reasons.set(
+          `exception expired on ${finding.exceptionExpired.expires} (mutelist rule ${finding.exceptionExpired.rule}: ${finding.exceptionExpired.reason}): it counts again`,
+          [label],
         );
     }
+    for (const [reason, labels] of reasons)
+      push(`    ${[...new Set(labels)].join(', ')}: ${reason}`, '        ');
     for (const action of actions) {
-      lines.push(actionLine(action));
+      push(actionLine(action), '        ');
       for (const instance of action.result?.instances ?? []) {
-        lines.push(`      ${instance.ec2InstanceId} ${instance.outcome}: ${instance.message}`);
+        push(`      ${instance.ec2InstanceId} ${instance.outcome}: ${instance.message}`, '          ');
       }
     }
     lines.push('');
@@ -88,11 +192,12 @@ export function renderText(report: RunReport): string {
   if (report.vpcs.length === 0 && report.failedRegions.length < report.regions.length)
     lines.push(`No VPC in ${report.regions.join(', ')} runs ECS work: nothing to check.`, '');
   for (const read of report.skippedReads) {
-    lines.push(
+    push(
       `skipped read: ${read.region} ${read.operation}${read.resourceId ? ` (${read.resourceId})` : ''}: ${read.reason}`,
     );
   }
-  for (const failed of report.failedRegions) lines.push(`FAILED Region ${failed.region}: ${failed.error}`);
+  for (const failed of report.failedRegions)
+    push(`${paint('red', 'FAILED')} Region ${failed.region}: ${failed.error}`);
   if (report.skippedReads.length + report.failedRegions.length > 0) lines.push('');
   const { stats } = report;
   const unknown = report.findings.filter((finding) => finding.status === 'unknown').length;
@@ -100,14 +205,22 @@ export function renderText(report: RunReport): string {
   const calls = Object.entries(stats.apiCalls.byService)
     .map(([service, count]) => `${service} ${count}`)
     .join(', ');
-  lines.push(
-    `${stats.findings} finding(s) (${bySeverity})${stats.mutedFindings > 0 ? `, ${stats.mutedFindings} muted` : ''}; ${stats.actions} action(s)${stats.deferredActions > 0 ? `, ${stats.deferredActions} deferred by caps` : ''}; ` +
-      `${stats.endpointsToCreate} endpoint(s) to create, est. +$${stats.estimatedMonthlyCostUsd.toFixed(2)}/month; API calls ${stats.apiCalls.total}${calls ? ` (${calls})` : ''}`,
+  push(
+    `${stats.findings} finding(s) (${bySeverity})${stats.mutedFindings > 0 ? `, ${stats.mutedFindings} muted` : ''}; ` +
+      (stats.applied
+        ? `${stats.actions} action(s) attempted`
+        : `${stats.actions} action(s)${stats.deferredActions > 0 ? `, ${stats.deferredActions} deferred by caps` : ''}; ` +
+          `${stats.endpointsToCreate} endpoint(s) to create, est. +$${stats.estimatedMonthlyCostUsd.toFixed(2)}/month`) +
+      `; API calls ${stats.apiCalls.total}${calls ? ` (${calls})` : ''}`,
+    '  ',
   );
   if (stats.applied) {
-    const applied = stats.applied;
-    lines.push(
-      `applied: ${applied.succeeded} succeeded, ${applied['already-satisfied']} already satisfied, ${applied.failed} failed, ${applied.skipped} skipped`,
+    const done = stats.applied;
+    push(
+      `Done: ${done.succeeded} action(s) succeeded, ${done['already-satisfied']} were already in place, ` +
+        `${done.failed} failed, ${done.skipped} skipped.` +
+        (done.failed + done.skipped > 0 ? ' Run plan again to see what is left.' : ''),
+      '  ',
     );
   }
   return lines.join('\n') + '\n';

@@ -166,6 +166,16 @@ async function main(): Promise<void> {
     banner(
       `done in ${((Date.now() - started) / 1000).toFixed(1)} s — exit codes: plan ${first}, apply ${applied}, plan ${second}, apply ${again}`,
     );
+    process.stdout.write(
+      [
+        '',
+        'Next, on a real account (read-only first; credentials from the AWS SDK chain):',
+        '  npm run cli -- plan --region <region> --out plan.json    # what is wrong, and the fix, saved',
+        '  npm run cli -- apply --region <region> --plan plan.json  # exactly that fix, re-checked',
+        'Exceptions: a "mutelist" in --config (docs/config.md). Deploy it: docs/deploy.md (report mode first).',
+        '',
+      ].join('\n'),
+    );
     if (first !== 2 || applied !== 0 || again !== 0) process.exitCode = 1;
   } finally {
     await moto.stop();

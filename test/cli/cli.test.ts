@@ -135,7 +135,7 @@ describe('ecs-endpoint-remediator CLI', () => {
     const { acct, vpcId } = await driftedAccount();
     const dir = await mkdtemp(path.join(tmpdir(), 'eer-'));
     const config = path.join(dir, 'config.json');
-    const reason = 'CHG-42: logs go out through the NAT until the endpoint budget is approved';
+    const reason = 'CHG-42: logs through the NAT for now';
     await writeFile(
       config,
       JSON.stringify({ mutelist: [{ vpcIds: [vpcId], reason, expires: '2999-12-31' }] }),
@@ -144,6 +144,11 @@ describe('ecs-endpoint-remediator CLI', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`ENDPOINT_MISSING logs: muted: ${reason} (until 2999-12-31)`);
     expect(run.stdout).toContain('0 finding(s) (0 high, 0 medium, 0 low), 1 muted');
+    // Summary first; piped output has no colours, and every line fits 120 columns.
+    expect(run.stdout.split('\n')[0]).toBe('Summary');
+    expect(run.stdout).toContain('1 VPC(s) in scope, 0 with findings: 0 high, 0 medium, 0 low, 1 muted');
+    expect(run.stdout).not.toContain('\x1b[');
+    expect(run.stdout.split('\n').filter((line) => line.length > 120)).toEqual([]);
     const apply = await cli(acct, ['apply', '--yes', '--config', config, '--region', acct.region]);
     expect(apply.code, apply.stderr).toBe(0);
     expect(await endpointCount(acct, vpcId)).toBe(0);
