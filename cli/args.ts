@@ -17,6 +17,7 @@ Options:
   --quiet           no progress on stderr.
   --no-color        no colours in text output (also NO_COLOR=1; only a terminal gets them anyway).
   --version         the tool's version.
+  --list-checks     every finding code with its meaning.
   -h, --help        this help.
 
 Exit codes: plan 0 no drift, 2 drift found; apply 0 every action done, 3 some action failed or was
@@ -46,8 +47,11 @@ export class UsageError extends Error {
   }
 }
 
-/** Parses argv (without node and script); `undefined` means help was asked for, `version` the version. */
-export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | undefined {
+/**
+ * Parses argv (without node and script); `undefined` means help was asked for, `version` the version,
+ * `list-checks` the finding codes.
+ */
+export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'list-checks' | undefined {
   let parsed;
   try {
     parsed = parseArgs({
@@ -65,6 +69,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | und
         'max-plan-age': { type: 'string' },
         version: { type: 'boolean', default: false },
         'no-color': { type: 'boolean', default: false },
+        'list-checks': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -74,6 +79,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | und
   const { values, positionals } = parsed;
   if (values.help) return undefined;
   if (values.version) return 'version';
+  if (values['list-checks']) return 'list-checks';
   const [command, ...extra] = positionals;
   if (command !== 'plan' && command !== 'apply') {
     throw new UsageError(

@@ -22,7 +22,8 @@ import {
 import { prepareRestarts } from '../aws/restart-discovery.ts';
 import type { CliArgs } from './args.ts';
 import { USAGE, UsageError, parseCliArgs } from './args.ts';
-import { renderText } from './render.ts';
+import { TEXT_WIDTH, renderText, table, wrap } from './render.ts';
+import { FINDING_CODES, FINDING_SUMMARIES } from '../core/findings.ts';
 
 export const EXIT = { ok: 0, error: 1, drift: 2, applyIncomplete: 3 } as const;
 
@@ -117,12 +118,22 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: CliArgs | 'version' | undefined;
+  let args: CliArgs | 'version' | 'list-checks' | undefined;
   try {
     args = parseCliArgs(argv);
   } catch (error) {
     process.stderr.write(`error: ${errorMessage(error)}\n\n${USAGE}\n`);
     return EXIT.error;
+  }
+  if (args === 'list-checks') {
+    const rows = table(
+      FINDING_CODES.map((code) => [code, FINDING_SUMMARIES[code]]),
+      '',
+    );
+    const indent = ' '.repeat(Math.max(...FINDING_CODES.map((code) => code.length)) + 2);
+    const lines = rows.flatMap((row) => wrap(row, TEXT_WIDTH, indent));
+    process.stdout.write(`${lines.join('\n')}\n\nThe full text of each: docs/findings.md.\n`);
+    return EXIT.ok;
   }
   if (args === 'version') {
     process.stdout.write(`ecs-endpoint-remediator ${TOOL_VERSION}\n`);

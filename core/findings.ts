@@ -29,6 +29,40 @@ export const FINDING_CODES = [
 
 export type FindingCode = (typeof FINDING_CODES)[number];
 
+/** What each code means, in one line (`--list-checks`; docs/findings.md has the full text). */
+export const FINDING_SUMMARIES: Readonly<Record<FindingCode, string>> = {
+  ENDPOINT_MISSING:
+    "an endpoint the VPC's ECS work needs does not exist, and no private hosted zone serves its name",
+  ENDPOINT_NOT_AVAILABLE:
+    'the endpoint exists but is not available (pending, failed, rejected): it carries no traffic',
+  ENDPOINT_PRIVATE_DNS_DISABLED:
+    'the interface endpoint has private DNS off: callers still resolve the public name',
+  ENDPOINT_AZ_GAP: 'the endpoint has no subnet in an Availability Zone where its callers run',
+  ENDPOINT_AZ_NOT_OFFERED: 'the endpoint service is not offered in an Availability Zone where ECS runs',
+  ENDPOINT_SERVICE_NOT_OFFERED: 'the Region does not offer the endpoint service the work needs',
+  ENDPOINT_SG_NO_HTTPS: 'no security group of the endpoint admits TCP 443 from an interface that calls it',
+  ENDPOINT_WRONG_REGION: "an endpoint names another Region's service: it carries none of this Region's calls",
+  S3_GATEWAY_ROUTE_MISSING:
+    "a workload subnet's route table has no route to the S3 gateway endpoint (image layers)",
+  VPC_DNS_DISABLED: 'enableDnsSupport or enableDnsHostnames is off: private DNS of endpoints cannot work',
+  VPC_CUSTOM_DNS: "the VPC's DHCP options use other DNS servers: endpoint names may not resolve privately",
+  AGENT_OUTDATED: 'the ECS agent is older than the version that supports the ECS interface endpoints',
+  AGENT_RESTART_REQUIRED:
+    "the agent started before the VPC's ECS endpoints changed: it still uses the old path",
+  SSM_UNREACHABLE: 'SSM cannot reach the instance, so its agent cannot be restarted through Run Command',
+  ENDPOINT_IP_TYPE_MISMATCH:
+    "the endpoint's IP address type does not serve the IPv6 (or IPv4) callers that need it",
+  ENDPOINT_POLICY_DENIES: 'the endpoint policy denies a call the work makes through it',
+  CENTRAL_DNS_RECORD_MISSING:
+    "the central (hub) zone has no record for the service's name: calls miss the hub endpoint",
+  CENTRAL_ENDPOINT_UNREACHABLE:
+    'the hub endpoint the VPC resolves to cannot be reached from its workload subnets',
+  SHARED_VPC_UNVERIFIABLE:
+    "the VPC is shared by another account: its endpoints are out of this account's sight",
+  NEED_UNKNOWN: 'what a need calls cannot be known (a FireLens config file): its endpoints cannot be checked',
+  WORKLOAD_SG_NO_HTTPS_EGRESS: "a workload's security groups do not allow outbound TCP 443 to the endpoints",
+};
+
 /** `high`: the workload breaks (no internet egress); `medium`: traffic leaves the AWS network; `low`: advisory. */
 export type Severity = 'high' | 'medium' | 'low';
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PlanFile } from '../../cli/saved-plan.ts';
+import { FINDING_CODES } from '../../core/findings.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { cli, driftedAccount, endpointCount } from './cli-harness.ts';
 
@@ -103,9 +104,13 @@ describe('saved plans', () => {
     expect(await endpointCount(acct, vpcId)).toBe(0);
   });
 
-  it('--out goes with plan, --plan with apply; --version prints the version', async () => {
+  it('--out goes with plan, --plan with apply; --version prints the version, --list-checks the codes', async () => {
     expect((await cli(undefined, ['apply', '--out', 'x.json'])).stderr).toContain('--out goes with plan');
     expect((await cli(undefined, ['plan', '--plan', 'x.json'])).stderr).toContain('--plan goes with apply');
+    const checks = await cli(undefined, ['--list-checks']);
+    expect(checks.code).toBe(0);
+    for (const code of FINDING_CODES) expect(checks.stdout).toMatch(new RegExp(`^${code} +\\S`, 'm'));
+    expect(checks.stdout.split('\n').filter((line) => line.length > 120)).toEqual([]);
     const version = await cli(undefined, ['--version']);
     expect(version).toMatchObject({ code: 0, stdout: `ecs-endpoint-remediator ${packageJson.version}\n` });
   });
