@@ -231,6 +231,7 @@ export async function rememberAndAlert(
 
 /** The config with its run-wide caps lowered to what the ledger has left. */
 function withinBalance(config: Config, balance: LedgerBalance): Config {
+  const { maxAddedMonthlyCostUsdPerRun: budget } = config.limits;
   return {
     ...config,
     limits: {
@@ -240,14 +241,25 @@ function withinBalance(config: Config, balance: LedgerBalance): Config {
         Math.min(config.limits.maxEndpointsCreatedPerRun, balance.endpoints),
       ),
       maxActionsPerRun: Math.max(0, Math.min(config.limits.maxActionsPerRun, balance.actions)),
+      ...(budget === undefined || balance.costCents === undefined
+        ? {}
+        : { maxAddedMonthlyCostUsdPerRun: Math.max(0, Math.min(budget, balance.costCents / 100)) }),
     },
   };
 }
 
-/** What a plan admits (its actions not deferred), as the ledger counts it. */
-function admitted(plan: Plan): LedgerBalance {
+/** What a plan admits (its actions not deferred), as the ledger counts it (cost only with a budget). */
+function admitted(plan: Plan, config: Config): LedgerBalance {
   const planned = plan.actions.filter((action) => action.status === 'planned');
-  return { endpoints: planned.filter(createsEndpoint).length, actions: planned.length };
+  const cents = planned.reduce(
+    (sum, action) => sum + Math.round(('monthlyCostUsd' in action ? action.monthlyCostUsd : 0) * 100),
+    0,
+  );
+  return {
+    endpoints: planned.filter(createsEndpoint).length,
+    actions: planned.length,
+    ...(config.limits.maxAddedMonthlyCostUsdPerRun === undefined ? {} : { costCents: cents }),
+  };
 }
 
 /**
@@ -264,10 +276,10 @@ async function planWithinLedger(
 ): Promise<Plan> {
   let candidate = plan;
   for (let attempt = 1; attempt <= LEDGER_ATTEMPTS; attempt += 1) {
-    if (await ledger.take(admitted(candidate))) return candidate;
+    if (await ledger.take(admitted(candidate, config))) return candidate;
     candidate = buildPlan(snapshots, withinBalance(config, await ledger.balance()), now);
   }
-  return buildPlan(snapshots, withinBalance(config, { endpoints: 0, actions: 0 }), now);
+  return buildPlan(snapshots, withinBalance(config, { endpoints: 0, actions: 0, costCents: 0 }), now);
 }
 
 /**

@@ -48,11 +48,17 @@ export const configSchema = z.strictObject({
        * work needs (ENDPOINT_POLICY_DENIES). Off: a policy is never widened unless asked.
        */
       resetOwnedEndpointPolicies: z._default(z.boolean(), false),
+      /**
+       * The least severe finding fixed: below it, findings are reported with their fix `disabled`
+       * (a fix another finding's needs is still made). `low`: everything is fixed.
+       */
+      minSeverity: z._default(z.enum(['high', 'medium', 'low']), 'low'),
     }),
     () => ({
       enableVpcDnsAttributes: false,
       deleteWrongRegionEndpoints: 'never' as const,
       resetOwnedEndpointPolicies: false,
+      minSeverity: 'low' as const,
     }),
   ),
   limits: z._default(
@@ -61,6 +67,10 @@ export const configSchema = z.strictObject({
       maxEndpointsCreatedPerRun: z._default(count(0), 20),
       /** Most actions of any kind in one run, over all Regions. */
       maxActionsPerRun: z._default(count(0), 100),
+      /** Most monthly cost (USD, `pricing.*`) the fixes of one run may add; absent: no budget. */
+      maxAddedMonthlyCostUsdPerRun: z.optional(z.number().check(z.gte(0))),
+      /** Most monthly cost the fixes of one VPC may add in one run; absent: no budget. */
+      maxAddedMonthlyCostUsdPerVpc: z.optional(z.number().check(z.gte(0))),
     }),
     () => ({ maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 100 }),
   ),

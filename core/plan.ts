@@ -187,7 +187,7 @@ export function buildPlan(
           .map((finding) => toFinding(snapshot.region, finding, finding.remediation)),
       ];
       // The mutelist: accepted findings marked, their fixes (and what waits for them) left out.
-      const { findings: accepted, actions } = applyMutelist(
+      const { findings: accepted, actions: actionsMuted } = applyMutelist(
         findingsBefore,
         [...vpcPlan.actions, ...restarts.actions],
         config.mutelist,
@@ -197,7 +197,8 @@ export function buildPlan(
         },
         now,
       );
-      const findings = accepted;
+      // Below remediation.minSeverity: reported, not fixed (unless a kept fix needs the action).
+      const { findings, actions } = belowMinSeverity(accepted, actionsMuted, config.remediation.minSeverity);
       const rank = Math.min(
         RANKS,
         ...drafts.map((draft) => SEVERITY_RANK[draft.severity] + (isLive(context, draft) ? 0 : LIVE_OFFSET)),
@@ -226,6 +227,54 @@ export function buildPlan(
     findings,
     actions,
     stats: statsOf(findings, actions),
+  };
+}
+
+/**
+ * `remediation.minSeverity`: actions that fix only findings below it are left out, unless an action
+ * kept depends on them; a finding left without its fix is `disabled`, saying why.
+ */
+function belowMinSeverity<A extends Action>(
+  findings: readonly Finding[],
+  actions: readonly A[],
+  minSeverity: Severity,
+): { findings: Finding[]; actions: A[] } {
+  if (minSeverity === 'low') return { findings: [...findings], actions: [...actions] };
+  const fixed = (finding: Finding) => SEVERITY_RANK[finding.severity] <= SEVERITY_RANK[minSeverity];
+  const byId = new Map(findings.map((finding) => [finding.id, finding]));
+  const kept = new Set(
+    actions
+      .filter(
+        (action) =>
+          action.fixes.length === 0 ||
+          action.fixes.some((id) => byId.get(id) === undefined || fixed(byId.get(id) as Finding)),
+      )
+      .map((action) => action.id),
+  );
+  const byAction = new Map(actions.map((action) => [action.id, action]));
+  const pending = [...kept];
+  while (pending.length > 0) {
+    for (const dependency of byAction.get(pending.pop() ?? '')?.dependsOn ?? [])
+      if (!kept.has(dependency)) {
+        kept.add(dependency);
+        pending.push(dependency);
+      }
+  }
+  return {
+    findings: findings.map((finding) => {
+      const { remediation } = finding;
+      if (remediation.status !== 'planned' || remediation.actionIds.some((id) => kept.has(id)))
+        return finding;
+      return {
+        ...finding,
+        remediation: {
+          status: 'disabled',
+          actionIds: [],
+          reason: `remediation.minSeverity is ${minSeverity}: a ${finding.severity} finding is reported, not fixed`,
+        },
+      };
+    }),
+    actions: actions.filter((action) => kept.has(action.id)),
   };
 }
 
@@ -272,8 +321,14 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
     (a, b) => a.rank - b.rank || a.region.localeCompare(b.region) || a.vpcId.localeCompare(b.vpcId),
   );
   const { maxActionsPerRun, maxEndpointsCreatedPerRun } = config.limits;
+  const { maxAddedMonthlyCostUsdPerRun: runBudget, maxAddedMonthlyCostUsdPerVpc: vpcBudget } = config.limits;
   const admitted = new Set<string>();
   let endpointsCreated = 0;
+  // The monthly cost the admitted fixes add, in the run and per VPC (cents, to add exactly).
+  let runCents = 0;
+  const vpcCents = new Map<string, number>();
+  const costOf = (action: Action) =>
+    Math.round(('monthlyCostUsd' in action ? action.monthlyCostUsd : 0) * 100);
   const planned: PlannedAction[] = [];
   const all = ordered.flatMap((result) => result.actions);
   const usersOf = (id: string): Action[] => all.filter((user) => user.dependsOn.includes(id));
@@ -293,8 +348,18 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
       // A group made only for endpoints the cap holds back would serve nothing this run.
       deferredReason = `limits.maxEndpointsCreatedPerRun (${maxEndpointsCreatedPerRun}) reached: its endpoints wait`;
     }
+    const cents = costOf(action);
+    const vpcKey = `${action.region}/${action.vpcId}`;
+    if (deferredReason === undefined && cents > 0) {
+      if (runBudget !== undefined && runCents + cents > Math.round(runBudget * 100))
+        deferredReason = `limits.maxAddedMonthlyCostUsdPerRun ($${runBudget.toFixed(2)}) reached`;
+      else if (vpcBudget !== undefined && (vpcCents.get(vpcKey) ?? 0) + cents > Math.round(vpcBudget * 100))
+        deferredReason = `limits.maxAddedMonthlyCostUsdPerVpc ($${vpcBudget.toFixed(2)}) reached`;
+    }
     if (deferredReason === undefined) {
       admitted.add(action.id);
+      runCents += cents;
+      vpcCents.set(vpcKey, (vpcCents.get(vpcKey) ?? 0) + cents);
       if (createsEndpoint(action)) endpointsCreated += 1;
       planned.push({ ...action, status: 'planned' });
     } else {

@@ -38,6 +38,8 @@ export const RUN_RETAIN_SECONDS = 24 * 3600;
 export interface LedgerBalance {
   readonly endpoints: number;
   readonly actions: number;
+  /** The monthly cost (cents) fixes may still add (`limits.maxAddedMonthlyCostUsdPerRun`); absent: no budget. */
+  readonly costCents?: number;
 }
 
 /** A part marked done: how many parts of its phase are done, of how many. */
@@ -316,6 +318,7 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
               ...ledgerKey(runId),
               endpointsLeft: N(limits.endpoints),
               actionsLeft: N(limits.actions),
+              ...(limits.costCents === undefined ? {} : { costCentsLeft: N(limits.costCents) }),
               [TTL_ATTRIBUTE]: expires(),
             },
             ConditionExpression: 'attribute_not_exists(#pk)',
@@ -334,18 +337,28 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
       return {
         endpoints: Number(out.Item.endpointsLeft?.N ?? 0),
         actions: Number(out.Item.actionsLeft?.N ?? 0),
+        ...(out.Item.costCentsLeft?.N === undefined ? {} : { costCents: Number(out.Item.costCentsLeft.N) }),
       };
     },
     async take(runId, amount) {
-      if (amount.endpoints === 0 && amount.actions === 0) return true;
+      if (amount.endpoints === 0 && amount.actions === 0 && !amount.costCents) return true;
       try {
         await client.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: ledgerKey(runId),
-            UpdateExpression: 'SET endpointsLeft = endpointsLeft - :e, actionsLeft = actionsLeft - :a',
-            ConditionExpression: 'endpointsLeft >= :e AND actionsLeft >= :a',
-            ExpressionAttributeValues: { ':e': N(amount.endpoints), ':a': N(amount.actions) },
+            // The cost is taken only under a budget (the ledger was opened with costCentsLeft then).
+            UpdateExpression:
+              'SET endpointsLeft = endpointsLeft - :e, actionsLeft = actionsLeft - :a' +
+              (amount.costCents === undefined ? '' : ', costCentsLeft = costCentsLeft - :c'),
+            ConditionExpression:
+              'endpointsLeft >= :e AND actionsLeft >= :a' +
+              (amount.costCents === undefined ? '' : ' AND costCentsLeft >= :c'),
+            ExpressionAttributeValues: {
+              ':e': N(amount.endpoints),
+              ':a': N(amount.actions),
+              ...(amount.costCents === undefined ? {} : { ':c': N(amount.costCents) }),
+            },
           }),
         );
         return true;

@@ -128,9 +128,11 @@ export async function openRunLedger(
   runs: RunStore,
   runId: string,
 ): Promise<RunLedger> {
+  const budget = deps.config.limits.maxAddedMonthlyCostUsdPerRun;
   await runs.openLedger(runId, {
     endpoints: deps.config.limits.maxEndpointsCreatedPerRun,
     actions: deps.config.limits.maxActionsPerRun,
+    ...(budget === undefined ? {} : { costCents: Math.round(budget * 100) }),
   });
   return ledgerOf(runs, runId);
 }

@@ -24,6 +24,7 @@ describe('parseConfig', () => {
         enableVpcDnsAttributes: false,
         deleteWrongRegionEndpoints: 'never',
         resetOwnedEndpointPolicies: false,
+        minSeverity: 'low',
       },
       limits: { maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 100 },
       agentRestart: {
@@ -75,6 +76,7 @@ describe('parseConfig', () => {
       enableVpcDnsAttributes: false,
       deleteWrongRegionEndpoints: 'owned',
       resetOwnedEndpointPolicies: false,
+      minSeverity: 'low',
     });
     expect(config.limits).toEqual({ maxEndpointsCreatedPerRun: 20, maxActionsPerRun: 5 });
   });

@@ -195,34 +195,49 @@ describe('a sweep of a Region larger than one unit', () => {
     expect(await remembered(acct, stack)).toEqual((await wholePlan(acct, config)).findings);
   });
 
-  it('keeps the run-wide caps over every unit: one ledger, not a cap per unit', async () => {
-    const acct = newAccount();
-    await largeRegion(acct);
-    const config = {
-      workUnits: UNITS,
-      limits: { maxEndpointsCreatedPerRun: 4, maxActionsPerRun: 100 },
-      agentRestart: { enabled: false },
-    };
-    const stack = await createStack(acct, 'enforce');
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
-    await sendSweep(stack, 'sweep-capped');
-    const summaries = await pollUntilEmpty(acct, stack, deps);
-    const results = summaries.flatMap((s) => s.outcomes).flatMap((o) => o.results ?? []);
-    const created = results.filter((r) => r.kind === 'CREATE_ENDPOINT' && r.outcome === 'succeeded');
-    expect(created).toHaveLength(4);
-    const live = (await acct.ec2.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints ?? [];
-    expect(live.filter((e) => e.VpcEndpointType === 'Interface')).toHaveLength(4);
-    // The rest waits, deferred by the cap, in the units after the ledger ran dry.
-    const deferred = summaries
-      .flatMap((s) => s.outcomes)
-      .flatMap((o) => o.plan.actions)
-      .filter((a) => a.status === 'deferred');
-    expect(deferred.length).toBeGreaterThan(0);
-    expect(deferred.some((a) => a.deferredReason?.startsWith('limits.maxEndpointsCreatedPerRun'))).toBe(true);
-    expect(deferred.every((a) => /^(limits\.|waits for deferred action)/.test(a.deferredReason ?? ''))).toBe(
-      true,
-    );
-  });
+  it.each([
+    [
+      'four endpoints',
+      { maxEndpointsCreatedPerRun: 4, maxActionsPerRun: 100 },
+      'limits.maxEndpointsCreatedPerRun',
+    ],
+    // Each endpoint in one AZ: $0.01 x 730 h = $7.30 a month; four fit in $30.
+    [
+      '$30 a month',
+      { maxEndpointsCreatedPerRun: 100, maxActionsPerRun: 100, maxAddedMonthlyCostUsdPerRun: 30 },
+      'limits.maxAddedMonthlyCostUsdPerRun',
+    ],
+  ])(
+    'keeps a run-wide cap of %s over every unit: one ledger, not a cap per unit',
+    async (_name, limits, reason) => {
+      const acct = newAccount();
+      await largeRegion(acct);
+      const config = {
+        workUnits: UNITS,
+        limits,
+        agentRestart: { enabled: false },
+      };
+      const stack = await createStack(acct, 'enforce');
+      const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
+      await sendSweep(stack, `sweep-capped-${reason}`);
+      const summaries = await pollUntilEmpty(acct, stack, deps);
+      const results = summaries.flatMap((s) => s.outcomes).flatMap((o) => o.results ?? []);
+      const created = results.filter((r) => r.kind === 'CREATE_ENDPOINT' && r.outcome === 'succeeded');
+      expect(created).toHaveLength(4);
+      const live = (await acct.ec2.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints ?? [];
+      expect(live.filter((e) => e.VpcEndpointType === 'Interface')).toHaveLength(4);
+      // The rest waits, deferred by the cap, in the units after the ledger ran dry.
+      const deferred = summaries
+        .flatMap((s) => s.outcomes)
+        .flatMap((o) => o.plan.actions)
+        .filter((a) => a.status === 'deferred');
+      expect(deferred.length).toBeGreaterThan(0);
+      expect(deferred.some((a) => a.deferredReason?.startsWith(reason))).toBe(true);
+      expect(
+        deferred.every((a) => /^(limits\.|waits for deferred action)/.test(a.deferredReason ?? '')),
+      ).toBe(true);
+    },
+  );
 
   it('a failing unit returns only its own message', async () => {
     const acct = newAccount();
