@@ -227,15 +227,23 @@ function isValidationError(error: unknown): boolean {
   return error instanceof Error && error.name === 'ValidationException';
 }
 
-function readRecord<T>(schema: z.ZodMiniType<T>, item: Record<string, AttributeValue>): T {
+/**
+ * The JSON an item holds in `attribute` (`record` by default), read with `schema`; a
+ * {@link StateRecordError} naming the item when it is absent, not JSON or not of that shape.
+ */
+export function readRecord<T>(
+  schema: z.ZodMiniType<T>,
+  item: Record<string, AttributeValue>,
+  attribute = 'record',
+): T {
   const key = `${item[KEY.partition]?.S ?? '?'}/${item[KEY.sort]?.S ?? '?'}`;
-  const text = item.record?.S;
-  if (text === undefined) throw new StateRecordError(key, 'no record attribute');
+  const text = item[attribute]?.S;
+  if (text === undefined) throw new StateRecordError(key, `no ${attribute} attribute`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new StateRecordError(key, 'record is not JSON');
+    throw new StateRecordError(key, `${attribute} is not JSON`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new StateRecordError(key, parsed.error.issues.map((i) => i.message).join('; '));

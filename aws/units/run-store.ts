@@ -29,7 +29,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { ClusterIndexEntries } from '../discover/cluster-index.ts';
 import { collectPages } from '../pagination.ts';
-import { KEY, StateRecordError, TTL_ATTRIBUTE, eventKeyId } from '../state.ts';
+import { KEY, StateRecordError, TTL_ATTRIBUTE, eventKeyId, readRecord } from '../state.ts';
 
 /** How long a run's records are kept: a sweep's units finish in minutes, the next sweep starts anew. */
 export const RUN_RETAIN_SECONDS = 24 * 3600;
@@ -118,21 +118,6 @@ const shardEntries = z.record(z.string(), z.array(z.string()));
 /** The part number of a `SHARD#<part>` item. */
 function partOf(item: Record<string, AttributeValue>): number {
   return Number(item[KEY.sort]?.S?.slice('SHARD#'.length) ?? -1);
-}
-
-function read<T>(schema: z.ZodMiniType<T>, item: Record<string, AttributeValue>, attribute: string): T {
-  const key = `${item[KEY.partition]?.S ?? '?'}/${item[KEY.sort]?.S ?? '?'}`;
-  const text = item[attribute]?.S;
-  if (text === undefined) throw new StateRecordError(key, `no ${attribute} attribute`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new StateRecordError(key, `${attribute} is not JSON`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new StateRecordError(key, parsed.error.issues.map((i) => i.message).join('; '));
-  return parsed.data;
 }
 
 export function createRunStore(client: DynamoDBClient, tableName: string): RunStore {
@@ -263,7 +248,7 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
         });
       }
       const all = have.size === parts ? recorded : await shardItems(runId, region);
-      return all.map((item) => read(shardClusters, item, 'record').clusterArns);
+      return all.map((item) => readRecord(shardClusters, item).clusterArns);
     },
     async saveShard(runId, region, part, entries) {
       try {
@@ -287,7 +272,7 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
       return { done: item.shardsDone?.SS?.length ?? 0, parts: Number(item.shards?.N ?? 0) };
     },
     async loadShards(runId, region) {
-      return (await shardItems(runId, region)).map((item) => read(shardEntries, item, 'entries'));
+      return (await shardItems(runId, region)).map((item) => readRecord(shardEntries, item, 'entries'));
     },
     async recordPlan(runId, region, units) {
       await client.send(
