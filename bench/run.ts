@@ -17,7 +17,7 @@
  *    the ECS inventory a user would need to tell which VPCs need what (ecs-inventory.yml).
  * (`--full-plan-only`: the first two only. `--units`, with `--throttle aws`: instead of all this, the
  * sweep split into work units as the deployed reconciler splits it, each unit measured on moto and
- * replayed behind AWS's buckets at 150 ms: bench/units.ts.)
+ * replayed behind AWS's buckets at 150 ms: bench/units.ts. `--size XL --throttle aws` implies it.)
  * API calls are counted by the server for every client alike (and by our own counter as a cross-check).
  * Once per run: every Lambda handler bundled as deployed, its size and cold import time.
  * `--size all` also rewrites the figures and the chart in docs/benchmarks.md.
@@ -141,6 +141,9 @@ function parseArgs(argv: readonly string[]): Args {
   if (throttleScale !== 1 && throttle === 'off') throw new Error('--throttle-scale needs --throttle aws');
   if (units && throttle === 'off')
     throw new Error('--units needs --throttle aws (units are judged behind the buckets)');
+  // An XL Region is never planned whole by the deployed reconciler: with AWS's buckets it is measured
+  // as it runs, in work units (a whole XL plan cannot fit one invocation: docs/benchmarks.md).
+  if (sizes.length === 1 && sizes[0] === 'XL' && throttle === 'aws') units = true;
   return {
     units,
     sizes,

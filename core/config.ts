@@ -164,11 +164,11 @@ export const configSchema = z.strictObject({
        */
       clustersPerShard: z._default(count(1, 1000), 100),
       /** ... or more VPCs with ECS work than this: plan units hold at most this many VPCs each. */
-      vpcsPerUnit: z._default(count(1, 1000), 100),
+      vpcsPerUnit: z._default(count(1, 1000), 40),
       /** VPCs a plan unit reconciles between two looks at the invocation's remaining time. */
-      vpcsPerStep: z._default(count(1, 1000), 25),
+      vpcsPerStep: z._default(count(1, 1000), 20),
     }),
-    () => ({ clustersPerShard: 100, vpcsPerUnit: 100, vpcsPerStep: 25 }),
+    () => ({ clustersPerShard: 100, vpcsPerUnit: 40, vpcsPerStep: 20 }),
   ),
   checks: z._default(
     z.strictObject({

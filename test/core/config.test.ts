@@ -39,7 +39,7 @@ describe('parseConfig', () => {
       },
       timeouts: { connectSeconds: 5, requestSeconds: 10 },
       rateLimits: { share: 0.5, throttleBudgetSeconds: 300, buckets: {} },
-      workUnits: { clustersPerShard: 100, vpcsPerUnit: 100, vpcsPerStep: 25 },
+      workUnits: { clustersPerShard: 100, vpcsPerUnit: 40, vpcsPerStep: 20 },
       checks: { disabled: [] },
       mutelist: [],
       pricing: { interfaceEndpointHourlyUsd: 0.01, hoursPerMonth: 730 },
