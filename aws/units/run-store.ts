@@ -76,8 +76,12 @@ export interface RunStore {
   ): Promise<string[][]>;
   /** Records what an index shard found, unless recorded already (a retried shard keeps the first). */
   saveShard(runId: string, region: string, part: number, entries: ClusterIndexEntries): Promise<void>;
-  /** Marks an index shard done (once, however often it is called). */
-  markShardDone(runId: string, region: string, part: number): Promise<PartsDone>;
+  /** Marks an index shard done (once, however often it is called); `startedAt`: when the run was split. */
+  markShardDone(
+    runId: string,
+    region: string,
+    part: number,
+  ): Promise<PartsDone & { readonly startedAt: string }>;
   /** Every shard's entries (all shards are done when this is called). */
   loadShards(runId: string, region: string): Promise<ClusterIndexEntries[]>;
   /** Records how many plan units the run has. */
@@ -269,7 +273,11 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
     },
     async markShardDone(runId, region, part) {
       const item = await markDone(runId, region, 'shardsDone', part);
-      return { done: item.shardsDone?.SS?.length ?? 0, parts: Number(item.shards?.N ?? 0) };
+      return {
+        done: item.shardsDone?.SS?.length ?? 0,
+        parts: Number(item.shards?.N ?? 0),
+        startedAt: item.startedAt?.S ?? new Date(0).toISOString(),
+      };
     },
     async loadShards(runId, region) {
       return (await shardItems(runId, region)).map((item) => readRecord(shardEntries, item, 'entries'));

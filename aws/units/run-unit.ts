@@ -169,7 +169,7 @@ async function runIndexShard(
     },
   );
   await runs.saveShard(shard.runId, region, shard.part, entries);
-  const { done, parts } = await runs.markShardDone(shard.runId, region, shard.part);
+  const { done, parts, startedAt } = await runs.markShardDone(shard.runId, region, shard.part);
   deps.log('index shard done', { region, runId: shard.runId, part: shard.part, done, parts });
   if (done < parts) return { region, unit: shard, outcomes: [], sent: 0 };
   // The last shard in: the merged index is the Region's, and the plan units go out.
@@ -187,7 +187,7 @@ async function runIndexShard(
   }
   const units = planUnits(shard.runId, merged, deps.config.workUnits);
   await runs.recordPlan(shard.runId, region, units.length);
-  if (units.length === 0) await finishRun(deps, runs, shard.runId, region, [], deps.now().toISOString());
+  if (units.length === 0) await finishRun(deps, runs, shard.runId, region, [], startedAt);
   await send(deps, queues, region, units);
   deps.log('plan units sent', {
     region,
