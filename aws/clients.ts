@@ -344,6 +344,20 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
     onRequest: (operation) => {
       calls.record('route53resolver', operation);
     },
+    // Paced like the SDK clients (an assumed bucket per action: Resolver's are not published).
+    ...(limiter
+      ? {
+          pace: (operation: string) => {
+            const until = options.deadline?.();
+            return limiter.acquire({
+              region,
+              service: 'route53resolver',
+              operation,
+              ...(until === undefined ? {} : { deadline: until }),
+            });
+          },
+        }
+      : {}),
   });
   return { region, ec2, ecs, ssm, route53, resolver, iam, calls, ...(limiter ? { limiter } : {}) };
 }

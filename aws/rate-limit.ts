@@ -200,6 +200,7 @@ export const RATE_LIMIT_FAMILIES: Readonly<Record<string, FamilyDefinition>> = {
   // Not published (that we could find): assumed, a bucket per action.
   'ssm:action': assumedPerAction(20, 5),
   'iam:action': assumedPerAction(20, 5),
+  'route53resolver:action': assumedPerAction(20, 5),
 };
 
 /** Services whose buckets are per account, not per Region. */
@@ -291,6 +292,7 @@ export function classifyOperation(
       return classification('route53', 'account', 'route53:account');
     case 'ssm':
     case 'iam':
+    case 'route53resolver':
       return classification(service, 'action', `${service}:${operation}`);
     default:
       return undefined;

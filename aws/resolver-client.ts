@@ -15,6 +15,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SourceData } from '@smithy/types';
+import type { Permit } from './rate-limit.ts';
 import type { ClientTimeouts } from './timeouts.ts';
 import { DEFAULT_TIMEOUTS, EndpointTimeoutError, originOf, timeoutsExhausted } from './timeouts.ts';
 
@@ -55,6 +56,13 @@ class Sha256 {
 const MAX_ATTEMPTS = 5;
 /** The connect timeout of Node's fetch (undici's default), which fetch does not let us set. */
 const FETCH_CONNECT_SECONDS = 10;
+/** Throttling answers: they slow the limiter's bucket down. */
+const THROTTLED: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+]);
+
 const RETRYABLE = new Set([
   'ThrottlingException',
   'Throttling',
@@ -71,6 +79,11 @@ export interface ResolverClientOptions {
   readonly onRequest?: (operation: ResolverOperation) => void;
   /** Timeouts of each attempt: `requestSeconds` bounds the whole attempt. Default: the config's. */
   readonly timeouts?: ClientTimeouts;
+  /**
+   * Waits for the rate limiter's token before each attempt (the other clients' rate limit middleware);
+   * the permit is released with the attempt's outcome. Absent: not paced.
+   */
+  readonly pace?: (operation: ResolverOperation) => Promise<Permit | undefined>;
 }
 
 export interface ResolverClient {
@@ -130,11 +143,15 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
       let timedOut = 0;
       for (let tries = 1; ; tries += 1) {
         let error: ResolverServiceError | EndpointTimeoutError;
+        const permit = await options.pace?.(operation);
         try {
           const response = await attempt(operation, body);
           const text = await response.text();
           const parsed = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-          if (response.ok) return parsed as T;
+          if (response.ok) {
+            permit?.release('success');
+            return parsed as T;
+          }
           const type =
             stringOf(parsed.__type) ?? response.headers.get('x-amzn-errortype') ?? `HTTP${response.status}`;
           const code = type.slice(type.lastIndexOf('#') + 1).split(':')[0] ?? type;
@@ -171,6 +188,7 @@ export function createResolverClient(options: ResolverClientOptions): ResolverCl
             );
           }
         }
+        permit?.release(THROTTLED.has(error.name) ? 'throttled' : 'failed');
         const retryable =
           error instanceof EndpointTimeoutError
             ? !timeoutsExhausted(error)

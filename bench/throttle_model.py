@@ -15,8 +15,9 @@ buckets a request takes its token from mirror `classifyOperation` of aws/rate-li
   Get*), a non-mutating one, or an unfiltered and unpaginated request of the few actions that have a
   smaller bucket for those (`ec2:DescribeInstances (unfiltered)`).
 - Route 53: one bucket for the account, every action and Region together.
-- SSM and IAM: a bucket per action (sizes assumed: AWS publishes none we could find); IAM's global.
-- Any other service (Route 53 Resolver, DynamoDB, ...): not throttled.
+- SSM, IAM and Route 53 Resolver: a bucket per action (sizes assumed: AWS publishes none we could
+  find); IAM's global.
+- Any other service (DynamoDB, ...): not throttled.
 
 Usage alone: `python bench/throttle_model.py --classify` reads {"families": {...}, "requests":
 [{"service", "operation", "params"}]} on stdin and prints the classification of each request (JSON).
@@ -95,7 +96,7 @@ class Families:
             return of("nonMutating", bucket)
         if service == "route53":
             return of("account", "route53:account")
-        if service in ("ssm", "iam"):
+        if service in ("ssm", "iam", "route53resolver"):
             return of("action", f"{service}:{operation}")
         return None
 

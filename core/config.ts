@@ -141,8 +141,8 @@ export const configSchema = z.strictObject({
             .string()
             .check(
               z.regex(
-                /^(ec2|ecs|ssm|route53|iam):[A-Za-z0-9]+$/,
-                'expected `service:family` or `service:Action` (ec2, ecs, ssm, route53, iam)',
+                /^(ec2|ecs|ssm|route53|route53resolver|iam):[A-Za-z0-9]+$/,
+                'expected `service:family` or `service:Action` (ec2, ecs, ssm, route53, route53resolver, iam)',
               ),
             ),
           z.strictObject({

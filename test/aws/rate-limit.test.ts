@@ -278,6 +278,8 @@ describe('rate-aware calls', () => {
     });
     for (const bucket of stats)
       expect(bucket.peakInFlight, bucket.key).toBeLessThanOrEqual(bucket.maxInFlight);
+    // The Route 53 Resolver client (our own, not the SDK's) draws on the limiter too.
+    expect(stats.map((b) => b.key)).toContain(`${acct.region}/route53resolver:ListResolverRuleAssociations`);
   });
 
   it('the Lambda retries throttling until its invocation’s end less the safety margin, read per invocation', async () => {

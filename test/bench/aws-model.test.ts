@@ -113,14 +113,15 @@ for scale in (1, 0.5):
     now[0] = 1.0
     after_a_second = sum(m.admit("1", "us-east-1", "ecs", "DescribeTaskDefinition", {}) for _ in range(200))
     route53 = sum(m.admit("1", region, "route53", "ListHostedZonesByVPC", {}) for region in ("us-east-1", "eu-west-1") for _ in range(100))
-    unthrottled = all(m.admit("1", "us-east-1", "route53resolver", "ListResolverRuleAssociations", {}) for _ in range(500))
-    out[str(scale)] = [burst, other_region, after_a_second, route53, unthrottled]
+    resolver = sum(m.admit("1", "us-east-1", "route53resolver", "ListResolverRuleAssociations", {}) for _ in range(500))
+    dynamodb = all(m.admit("1", "us-east-1", "dynamodb", "GetItem", {}) for _ in range(500))
+    out[str(scale)] = [burst, other_region, after_a_second, route53, resolver, dynamodb]
 print(json.dumps(out))`;
     expect(python(code, { families: serverThrottleFamilies() })).toEqual({
       // ECS task definition reads: 50 at once, 20 a second after; per Region. Route 53: one bucket
-      // of 50 for every Region. Route 53 Resolver: no bucket.
-      '1': [50, true, 20, 50, true],
-      '0.5': [25, true, 10, 25, true],
+      // of 50 for every Region. Route 53 Resolver: an assumed 20 per action. DynamoDB: no bucket.
+      '1': [50, true, 20, 50, 20, true],
+      '0.5': [25, true, 10, 25, 10, true],
     });
   });
 
@@ -146,7 +147,8 @@ describe('throttleFloor', () => {
       'ecs:ListTaskDefinitions': 10, // the same bucket: +0.5 s
       'ec2:DescribeVpcAttribute': 120, // 100, then 20 at 20/s: 1 s
       'route53:ListHostedZonesByVPC': 40, // within the burst
-      'route53resolver:ListResolverRuleAssociations': 1000, // no bucket
+      'route53resolver:ListResolverRuleAssociations': 15, // within its (assumed) burst
+      'dynamodb:GetItem': 1000, // no bucket
     });
     expect(floor.seconds).toBe(10.5);
     expect(floor.buckets[0]).toMatchObject({ bucket: 'ecs:taskDefinitionRead', calls: 260 });

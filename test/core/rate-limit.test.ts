@@ -181,6 +181,11 @@ describe('classifier: which bucket a request takes its token from', () => {
       bucket: 'ssm:DescribeInstanceInformation',
       source: ASSUMED,
     });
+    expect(classifyOperation('route53resolver', 'ListResolverRuleAssociations')).toMatchObject({
+      global: false,
+      bucket: 'route53resolver:ListResolverRuleAssociations',
+      source: ASSUMED,
+    });
     expect(classifyOperation('dynamodb', 'GetItem')).toBeUndefined();
   });
 
@@ -254,7 +259,7 @@ describe('bucket sizes: the configured share of the published ones', () => {
       /^rateLimits\.throttleBudgetSeconds: Too small/,
     );
     expect(problems({ rateLimits: { buckets: { DescribeVpcs: {} } } })).toBe(
-      'rateLimits.buckets.DescribeVpcs: expected `service:family` or `service:Action` (ec2, ecs, ssm, route53, iam)',
+      'rateLimits.buckets.DescribeVpcs: expected `service:family` or `service:Action` (ec2, ecs, ssm, route53, route53resolver, iam)',
     );
     expect(problems({ rateLimits: { buckets: { 'ecs:taskDefinitionRead': { burst: 5 } } } })).toContain(
       'burst',
