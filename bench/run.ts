@@ -1482,34 +1482,37 @@ async function benchUnitsSize(
   }
 }
 
+/**
+ * Runs `work` with the plan child bundled ({@link bundlePlanChild}) in a directory of its own: not
+ * under .esbuild/, which packaging (osls) empties whenever it runs; removed when the work ends.
+ */
+async function withPlanChild(work: (child: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-plan-child-'));
+  try {
+    await work(await bundlePlanChild(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.units) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-plan-child-'));
-    try {
-      const child = await bundlePlanChild(dir);
+    await withPlanChild(async (child) => {
       for (const [index, size] of args.sizes.entries())
         process.stdout.write(await benchUnitsSize(size, index + 1, args, child));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
     return;
   }
   const c7n = args.custodian ? ensureCustodian() : undefined;
   log('bundling the Lambda handlers');
   const bundles = await measureBundles();
-  // Not under .esbuild/, which packaging (osls) empties whenever it runs: the bundle holds everything
-  // it needs and lives as long as the bench.
-  const childDir = mkdtempSync(path.join(os.tmpdir(), 'bench-plan-child-'));
   const results: SizeResult[] = [];
-  try {
-    const child = await bundlePlanChild(childDir);
+  await withPlanChild(async (child) => {
     for (const [index, size] of args.sizes.entries()) {
       results.push(await benchSize(size, index + 1, bundles, c7n, args, child));
     }
-  } finally {
-    rmSync(childDir, { recursive: true, force: true });
-  }
+  });
   if (args.output === 'json') {
     const out = results.length === 1 ? results[0] : results;
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

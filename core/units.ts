@@ -68,20 +68,23 @@ const vpcId = z.string().check(z.regex(/^vpc-[0-9a-f]+$/, 'expected a VPC id'));
 const runId = z.string().check(z.minLength(1), z.maxLength(600));
 const position = z.number().check(z.int(), z.gte(0));
 
+/** The fields every unit has: its run and its place among the run's units of its phase. */
+const unitPlace = {
+  runId,
+  part: position,
+  parts: z.number().check(z.int(), z.gte(1)),
+};
+
 /** A work unit's detail: ours, so nothing else is expected in it. */
 export const workUnitDetail = z.union([
   z.strictObject({
     phase: z.literal('index'),
-    runId,
-    part: position,
-    parts: z.number().check(z.int(), z.gte(1)),
+    ...unitPlace,
     clusterArns: z.array(clusterArn).check(z.minLength(1), z.maxLength(UNIT_MAX_CLUSTERS)),
   }),
   z.strictObject({
     phase: z.literal('plan'),
-    runId,
-    part: position,
-    parts: z.number().check(z.int(), z.gte(1)),
+    ...unitPlace,
     vpcIds: z.array(vpcId).check(z.minLength(1), z.maxLength(UNIT_MAX_VPCS)),
     clusterArns: z.array(clusterArn).check(z.maxLength(UNIT_MAX_CLUSTERS * 10)),
     clustersOf: z.array(z.array(position)),

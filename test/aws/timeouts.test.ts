@@ -1,7 +1,6 @@
 // Timeouts and heartbeats: an endpoint that accepts connections and never answers (what a private
 // subnet without some VPC endpoints looks like) fails in seconds, naming the service and the endpoint;
 // long restart waits report their progress.
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
@@ -19,8 +18,8 @@ import { applyAccountPlan, createClientPool, planAccount } from '../../aws/recon
 import { DEFAULT_TIMEOUTS, EndpointTimeoutError, TIMEOUT_ATTEMPTS } from '../../aws/timeouts.ts';
 import { ConfigError, defaultConfig, parseConfig } from '../../core/config.ts';
 import { newAccount } from '../harness/aws.ts';
-import { repoRoot } from '../harness/moto.ts';
 import { addContainerInstance, createCluster, createNetwork } from '../harness/seed.ts';
+import { runCli } from '../cli/cli-harness.ts';
 
 interface SilentServer {
   readonly url: string;
@@ -157,34 +156,14 @@ describe('connection and request timeouts', () => {
   it('plan against an endpoint that never answers exits 1 in seconds, naming the timeout and the endpoint', async () => {
     const { url, connections } = await silent();
     const home = await mkdtemp(path.join(tmpdir(), 'eer-home-'));
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [path.join(repoRoot, 'cli/bin.ts'), 'plan', '--region', 'us-east-1'],
-          {
-            cwd: repoRoot,
-            env: {
-              PATH: process.env.PATH ?? '',
-              HOME: home,
-              AWS_ENDPOINT_URL: url,
-              AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-              AWS_EC2_METADATA_DISABLED: 'true',
-            },
-          },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => {
-          resolve({ code, stdout, stderr });
-        });
-        child.stdin.end();
-      },
-    );
+    const run = await runCli(['plan', '--region', 'us-east-1'], {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      AWS_ENDPOINT_URL: url,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
     expect(connections()).toBeGreaterThan(0);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(

@@ -13,11 +13,12 @@ export interface Run {
   readonly stderr: string;
 }
 
-export function cli(acct: Account | undefined, args: readonly string[], input = ''): Promise<Run> {
+/** Runs `cli/bin.ts` with `args` in an environment of exactly `env`, `input` on its stdin. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, input = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'cli/bin.ts'), ...args], {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(acct?.env ?? {}) },
+      env,
     });
     let stdout = '';
     let stderr = '';
@@ -29,6 +30,15 @@ export function cli(acct: Account | undefined, args: readonly string[], input = 
     });
     child.stdin.end(input);
   });
+}
+
+/** Runs the CLI against `acct` (none: no credentials at all). */
+export function cli(acct: Account | undefined, args: readonly string[], input = ''): Promise<Run> {
+  return runCli(
+    args,
+    { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(acct?.env ?? {}) },
+    input,
+  );
 }
 
 /** A Fargate service logging with awslogs in one private subnet: one finding, a group and an endpoint to make. */
