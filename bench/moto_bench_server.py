@@ -35,11 +35,16 @@ key id, paging, ECS limits, ...); nothing of it is changed here. On top of it:
                        (record), then answers the same requests from them after N ms without calling moto
                        (replay): the client alone, at an AWS-like latency (see Replay below).
   GET  /_bench/replay  what is kept and how the replay went (answers served, misses per operation).
+  GET  /_bench/replay/kept the answers kept since the last GET of it (bodies in base64), which it forgets;
+  POST /_bench/replay/kept body {"answers": [...]} as that GET gives them: adds them to what is kept.
+                       Together they hand answers from a recording server to a replaying one, so a unit is
+                       replayed on the second while the first records the next (bench/units.ts).
   GET  /_bench/cpu     this server's CPU seconds and peak RSS so far.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -210,13 +215,15 @@ class Replay:
         self.served: dict[str, int] = {}
         self.misses: dict[str, int] = {}
         self.bytes = 0
+        # Kept since the last hand-over (GET /_bench/replay/kept), in the order kept.
+        self.handed: list[tuple[str, tuple[str, list[tuple[str, str]], bytes]]] = []
 
     def configure(self, mode: str, latency_ms: float) -> dict[str, Any]:
         if mode not in ("record", "replay", "off"):
             raise ValueError(f"mode record|replay|off, got {mode}")
         with self._lock:
             if mode == "record":
-                self.store, self.bytes = {}, 0
+                self.store, self.bytes, self.handed = {}, 0, []
             if mode == "replay":
                 self.served, self.misses = {}, {}
             self.mode = mode
@@ -239,7 +246,23 @@ class Replay:
         kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "date", "server", "connection")]
         with self._lock:
             self.store.setdefault(request.key, []).append((status, kept, body))
+            self.handed.append((request.key, (status, kept, body)))
             self.bytes += len(body)
+
+    def hand_over(self) -> list[list[Any]]:
+        """The answers kept since the last hand-over, as JSON can carry them; forgotten here."""
+        with self._lock:
+            handed, self.handed = self.handed, []
+        return [[key, status, headers, base64.b64encode(body).decode()] for key, (status, headers, body) in handed]
+
+    def take_over(self, answers: list[list[Any]]) -> int:
+        """Adds answers another server handed over (hand_over), after its own of the same identity."""
+        with self._lock:
+            for key, status, headers, body in answers:
+                raw = base64.b64decode(body)
+                self.store.setdefault(key, []).append((status, [(k, v) for k, v in headers], raw))
+                self.bytes += len(raw)
+        return len(answers)
 
     def answer(self, request: Request) -> tuple[str, list[tuple[str, str]], bytes] | None:
         with self._lock:
@@ -695,6 +718,10 @@ def control(path: str, environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("REQUEST_METHOD") == "POST":
             return _json(start_response, "200 OK", _IN_FLIGHT.reset())
         return _json(start_response, "200 OK", dict(_IN_FLIGHT.peak))
+    if path == "/_bench/replay/kept":
+        if environ.get("REQUEST_METHOD") == "POST":
+            return _json(start_response, "200 OK", {"added": _REPLAY.take_over(_body(environ)["answers"])})
+        return _json(start_response, "200 OK", {"answers": _REPLAY.hand_over()})
     if path == "/_bench/replay":
         if environ.get("REQUEST_METHOD") == "POST":
             request = _body(environ)

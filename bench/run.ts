@@ -1443,12 +1443,16 @@ async function benchUnitsSize(
   const spec = buildSpec(size, `31000000000${accountIndex}`, REGION);
   log(`${size}: starting a fresh moto server (load average ${round1(os.loadavg()[0] ?? 0)})`);
   const server = await startServer();
+  let replaying: MotoServer | undefined;
   try {
+    // The replays' server: moto empty, answering from what the recording server hands it (bench/units.ts).
+    const replayer = (replaying = await startServer());
     await seed(server.endpoint, spec);
     const none: LowerBound = { total: 0, byOperation: {}, byService: {} };
     const result = await benchUnits({
       measure: async (run, how) => {
-        const { figures, result: child_ } = await measurePlan(server.endpoint, spec, none, {
+        const endpoint = how === 'served' ? server.endpoint : replayer.endpoint;
+        const { figures, result: child_ } = await measurePlan(endpoint, spec, none, {
           ...(run.mode === 'plan' ? {} : { mode: run.mode }),
           ...(run.vpcIds ? { vpcIds: run.vpcIds } : {}),
           ...(run.clusterArns ? { clusterArns: run.clusterArns } : {}),
@@ -1463,13 +1467,21 @@ async function benchUnitsSize(
       record: async () => {
         await setReplay(server.endpoint, 'record');
       },
+      handOver: async () => {
+        const { answers } = await get<{ answers: unknown[] }>(server.endpoint, '/_bench/replay/kept');
+        await post(replayer.endpoint, '/_bench/replay/kept', { answers });
+        return answers.length;
+      },
+      stopRecording: async () => {
+        await setReplay(server.endpoint, 'off');
+      },
       replay: async (latencyMs, throttle) => {
-        await setThrottle(server.endpoint, throttle, args.throttleScale);
-        await setReplay(server.endpoint, 'replay', latencyMs);
+        await setThrottle(replayer.endpoint, throttle, args.throttleScale);
+        await setReplay(replayer.endpoint, 'replay', latencyMs);
       },
       off: async () => {
-        const stats = await setReplay(server.endpoint, 'off');
-        await setThrottle(server.endpoint, false);
+        const stats = await setReplay(replayer.endpoint, 'off');
+        await setThrottle(replayer.endpoint, false);
         return Object.values(stats.misses).reduce((a, b) => a + b, 0);
       },
       log,
@@ -1478,7 +1490,7 @@ async function benchUnitsSize(
       ? `${JSON.stringify({ size, ...result }, null, 2)}\n`
       : unitsText(size, result);
   } finally {
-    await server.stop();
+    await Promise.all([server.stop(), replaying?.stop()]);
   }
 }
 

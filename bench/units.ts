@@ -12,8 +12,11 @@
  *    the Lambda projection (bench/aws-model.ts), judged against the 300 s timeout and the memory with
  *    2x headroom.
  *
- * Units run one after another, as the Region's lease runs them. The run's state table items, queue
- * messages and ledger are not modelled (a few DynamoDB and SQS calls per unit).
+ * Units run one after another, as the Region's lease runs them. The replays run on a second server,
+ * handed each unit's answers as soon as it is recorded, so a unit replays while the next one records:
+ * the replay shares this machine's cores with moto (its wall time errs high, not low), and the whole
+ * run takes about as long as the recording instead of the sum of both. The run's state table items,
+ * queue messages and ledger are not modelled (a few DynamoDB and SQS calls per unit).
  */
 import { mergeEntries } from '../aws/discover/cluster-index.ts';
 import type { ClusterIndexEntries } from '../aws/discover/cluster-index.ts';
@@ -37,12 +40,21 @@ export interface UnitMeasure {
   readonly failedCalls: number;
 }
 
-/** What the bench gives this module: measuring one run, and the server's replay and throttling. */
+/**
+ * What the bench gives this module: two servers, one recording moto's answers (`served` runs), one
+ * replaying them (`replayed` runs), and the hand-over of answers from the first to the second.
+ */
 export interface UnitBenchDeps {
   readonly measure: (run: UnitRun, how: 'served' | 'replayed') => Promise<UnitMeasure>;
+  /** The recording server keeps moto's answers from now on. */
   readonly record: () => Promise<void>;
+  /** The answers it kept since the last hand-over, given to the replaying server; how many. */
+  readonly handOver: () => Promise<number>;
+  /** The recording server stops keeping answers. */
+  readonly stopRecording: () => Promise<void>;
+  /** The replaying server answers from what it was handed, at `latencyMs`, behind the buckets or not. */
   readonly replay: (latencyMs: number, throttle: boolean) => Promise<void>;
-  /** Back to serving by moto; the requests the replay just made that it had not kept. */
+  /** The replaying server back to serving by moto; the requests the replay just made that it had not kept. */
   readonly off: () => Promise<number>;
   readonly log: (message: string) => void;
 }
@@ -82,15 +94,30 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 /** Splits the seeded account as a sweep would and measures every unit (see the module comment). */
 export async function benchUnits(deps: UnitBenchDeps, latencyMs = 150): Promise<UnitsResult> {
   const sizes = parseConfig({}).workUnits;
-  const runs: Array<{ run: UnitRun; part: number; served: UnitMeasure }> = [];
-  await deps.record();
+  const units: UnitFigures[] = [];
+  // Replays run one after another (they share the replaying server's buckets), each as soon as its
+  // unit is recorded, while the recording server goes on with the next unit.
+  let replays = Promise.resolve();
+  let replayFailure: { error: unknown } | undefined;
+  const served = async (run: UnitRun, part: number): Promise<UnitMeasure> => {
+    const measured = await deps.measure(run, 'served');
+    const answers = await deps.handOver();
+    deps.log(`units: ${run.mode} ${part + 1} recorded (${answers} answers handed to the replaying server)`);
+    replays = replays
+      .then(async () => {
+        if (!replayFailure) units.push(await replayUnit(deps, run, part, measured, latencyMs));
+      })
+      .catch((error: unknown) => {
+        replayFailure ??= { error };
+      });
+    return measured;
+  };
   let merged: ClusterIndexEntries;
   let clusters: readonly string[];
+  await deps.record();
   try {
     deps.log('units: the split (ListClusters), on moto');
-    const listRun: UnitRun = { mode: 'list-clusters' };
-    const listed = await deps.measure(listRun, 'served');
-    runs.push({ run: listRun, part: 0, served: listed });
+    const listed = await served({ mode: 'list-clusters' }, 0);
     clusters = listed.result.clusterArns ?? [];
     const shards = indexShards('bench', clusters, sizes);
     const found: ClusterIndexEntries[] = [];
@@ -98,62 +125,71 @@ export async function benchUnits(deps: UnitBenchDeps, latencyMs = 150): Promise<
       deps.log(
         `units: index shard ${shard.part + 1} of ${shard.parts} (${shard.clusterArns.length} clusters), on moto`,
       );
-      const run: UnitRun = { mode: 'shard', clusterArns: shard.clusterArns };
-      const served = await deps.measure(run, 'served');
-      runs.push({ run, part: shard.part, served });
-      found.push(served.result.clusterIndex);
+      const measured = await served({ mode: 'shard', clusterArns: shard.clusterArns }, shard.part);
+      found.push(measured.result.clusterIndex);
     }
     merged = mergeEntries(found);
     for (const unit of planUnits('bench', merged, sizes)) {
       deps.log(`units: plan unit ${unit.part + 1} of ${unit.parts} (${unit.vpcIds.length} VPCs), on moto`);
-      const run: UnitRun = { mode: 'plan', vpcIds: unit.vpcIds, clusterArns: unit.clusterArns };
-      runs.push({ run, part: unit.part, served: await deps.measure(run, 'served') });
+      await served({ mode: 'plan', vpcIds: unit.vpcIds, clusterArns: unit.clusterArns }, unit.part);
     }
   } finally {
-    await deps.off();
+    await deps.stopRecording();
+    await replays;
   }
-  const units: UnitFigures[] = [];
-  for (const { run, part, served } of runs) {
-    deps.log(`units: ${run.mode} ${part + 1} replayed at ${latencyMs} ms, AWS's buckets, paced`);
-    await deps.replay(latencyMs, true);
-    let replayed: UnitMeasure;
-    try {
-      replayed = await deps.measure(run, 'replayed');
-    } catch (error) {
-      await deps.off();
-      throw error;
-    }
-    const replayMisses = await deps.off();
-    const { result } = replayed;
-    const seconds = Object.fromEntries(
-      LAMBDA_MEMORY_MB.map((mb) => [String(mb), round1(lambdaSeconds(result.wallMs, result.cpuMs, mb))]),
-    );
-    units.push({
-      kind: run.mode,
-      part,
-      clusters: run.clusterArns?.length ?? 0,
-      vpcs: run.vpcIds?.length ?? 0,
-      calls: result.apiCalls,
-      motoWallMs: served.result.wallMs,
-      wallMs: result.wallMs,
-      cpuMs: result.cpuMs,
-      peakRssMb: result.peakRssMb,
-      throttledAnswers: replayed.throttledAnswers,
-      failedCalls: replayed.failedCalls,
-      replayMisses,
-      lambdaSeconds: seconds,
-      fits: Object.fromEntries(
-        LAMBDA_MEMORY_MB.map((mb) => [
-          String(mb),
-          (seconds[String(mb)] ?? Infinity) * BUDGET_HEADROOM <= LAMBDA_TIMEOUT_SECONDS &&
-            result.peakRssMb * BUDGET_HEADROOM <= mb &&
-            replayed.failedCalls === 0,
-        ]),
-      ),
-      findings: result.findings.length,
-    });
-  }
+  if (replayFailure) throw replayFailure.error;
   return { sizes, latencyMs, units, vpcsIndexed: Object.keys(merged).length, clusters: clusters.length };
+}
+
+/** One unit replayed behind AWS's buckets at `latencyMs`, and its verdict. */
+async function replayUnit(
+  deps: UnitBenchDeps,
+  run: UnitRun,
+  part: number,
+  served: UnitMeasure,
+  latencyMs: number,
+): Promise<UnitFigures> {
+  deps.log(`units: ${run.mode} ${part + 1} replayed at ${latencyMs} ms, AWS's buckets, paced`);
+  await deps.replay(latencyMs, true);
+  let replayed: UnitMeasure;
+  let replayMisses: number;
+  try {
+    replayed = await deps.measure(run, 'replayed');
+  } finally {
+    replayMisses = await deps.off();
+  }
+  const { result } = replayed;
+  const seconds = Object.fromEntries(
+    LAMBDA_MEMORY_MB.map((mb) => [String(mb), round1(lambdaSeconds(result.wallMs, result.cpuMs, mb))]),
+  );
+  deps.log(
+    `units: ${run.mode} ${part + 1}: ${round1(result.wallMs / 1000)} s wall, ${round1(result.cpuMs / 1000)} s CPU, ` +
+      `${result.peakRssMb} MB, Lambda 512 MB ${seconds['512'] ?? '?'} s, ${replayed.failedCalls} failed calls`,
+  );
+  return {
+    kind: run.mode,
+    part,
+    clusters: run.clusterArns?.length ?? 0,
+    vpcs: run.vpcIds?.length ?? 0,
+    calls: result.apiCalls,
+    motoWallMs: served.result.wallMs,
+    wallMs: result.wallMs,
+    cpuMs: result.cpuMs,
+    peakRssMb: result.peakRssMb,
+    throttledAnswers: replayed.throttledAnswers,
+    failedCalls: replayed.failedCalls,
+    replayMisses,
+    lambdaSeconds: seconds,
+    fits: Object.fromEntries(
+      LAMBDA_MEMORY_MB.map((mb) => [
+        String(mb),
+        (seconds[String(mb)] ?? Infinity) * BUDGET_HEADROOM <= LAMBDA_TIMEOUT_SECONDS &&
+          result.peakRssMb * BUDGET_HEADROOM <= mb &&
+          replayed.failedCalls === 0,
+      ]),
+    ),
+    findings: result.findings.length,
+  };
 }
 
 /** The units as a table, and the verdict. */
