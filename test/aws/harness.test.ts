@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
+  CreateTagsCommand,
   DeleteVpcEndpointsCommand,
   DescribeDhcpOptionsCommand,
   DescribeInstancesCommand,
@@ -434,6 +435,47 @@ describe('DescribeVpcEndpoints filters', () => {
     expect(await ids('vpc-endpoint-type', ['Interface'])).toHaveLength(2);
     await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [local] }));
     expect(await ids('vpc-endpoint-state', ['available'])).toEqual([remote]);
+  });
+});
+
+describe('endpoint states (P14)', () => {
+  it('a VPC tagged eer-test:endpoint-pending-seconds keeps its new endpoints pending that long after creation', async () => {
+    const acct = newAccount();
+    const { vpcId } = await vpcWithSubnets(acct);
+    const before = await createEndpoint(acct, { vpcId, service: 'logs' });
+    await acct.ec2.send(
+      new CreateTagsCommand({
+        Resources: [vpcId],
+        Tags: [{ Key: 'eer-test:endpoint-pending-seconds', Value: '3600' }],
+      }),
+    );
+    const created = await acct.ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcId: vpcId,
+        ServiceName: serviceName(acct.region, 'ecs'),
+        VpcEndpointType: 'Interface',
+      }),
+    );
+    const id = created.VpcEndpoint?.VpcEndpointId ?? '';
+    expect(created.VpcEndpoint?.State).toBe('pending');
+    const inState = async (state: string) =>
+      (
+        await acct.ec2.send(
+          new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-endpoint-state', Values: [state] }] }),
+        )
+      ).VpcEndpoints?.map((e) => e.VpcEndpointId);
+    // Made before the tag: available at once, as moto has it; the new one pending, filters included.
+    expect(await inState('available')).toEqual([before]);
+    expect(await inState('pending')).toEqual([id]);
+    // Its time passes (the tag lowered to 0 s): available, and no longer pending to the filters.
+    await acct.ec2.send(
+      new CreateTagsCommand({
+        Resources: [vpcId],
+        Tags: [{ Key: 'eer-test:endpoint-pending-seconds', Value: '0' }],
+      }),
+    );
+    expect((await endpoint(acct, id)).State).toBe('available');
+    expect(await inState('pending')).toEqual([]);
   });
 });
 

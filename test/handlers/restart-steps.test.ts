@@ -3,7 +3,7 @@
 // continued by a delayed message to its own events queue, and each later delivery resumes it from its
 // claim in the state table. Commands take time here as on AWS (test/harness/moto_ssm.py S8:
 // eer-test:command-seconds keeps an invocation InProgress that long).
-import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -270,6 +270,73 @@ describe('agent restarts across invocations (steps and continuations)', () => {
     expect((await restartedAt(acct, cluster, instances)).every(Boolean)).toBe(true);
     const alerts = await drainAlerts(stack);
     expect(alerts.some((a) => a.content.title.includes('failed'))).toBe(false);
+  });
+
+  it('endpoints still pending when the step ends: a later invocation restarts once they are available', async () => {
+    const acct = newAccount();
+    // Commands finish at once; the endpoints the sweep creates stay pending (moto patch P14) until
+    // the test lets their time pass by lowering the VPC's tag.
+    const { vpcId, instances } = await fleet(acct, '10.65.0.0/16', 1, 0);
+    const pendingFor = (seconds: number) =>
+      acct.ec2.send(
+        new CreateTagsCommand({
+          Resources: [vpcId],
+          Tags: [{ Key: 'eer-test:endpoint-pending-seconds', Value: String(seconds) }],
+        }),
+      );
+    await pendingFor(3600);
+    const deployed = await deploy(acct);
+    const { deps, requeued } = deployed;
+
+    // 1. The sweep creates the endpoints; they are pending when the step ends: nothing sent, and
+    //    the restart continues by a delayed message for the VPC.
+    const one = await deliver(acct, deps, [sampleText('scheduled-sweep')], ['sweep-1']);
+    expect(one.messages.map((m) => m.status)).toEqual(['processed']);
+    const [waiting] = restartResults(one);
+    expect(waiting?.outcome).toBe('skipped');
+    expect(waiting?.message).toMatch(/the ECS endpoints are not available yet; a later invocation continues/);
+    expect(waiting?.continueAfterSeconds).toBeGreaterThan(0);
+    expect(one.continuations).toEqual([expect.objectContaining({ region: acct.region, vpcId })]);
+    expect(requeued).toHaveLength(1);
+    expect(await sendsPerInstance(acct, instances)).toEqual([0]);
+    expect(await claims(deployed)).toEqual(new Map());
+
+    // 2. Delivered once they are available: the agent restarted and verified in that invocation.
+    const endpointsPending = async () =>
+      (
+        await acct.ec2.send(
+          new DescribeVpcEndpointsCommand({
+            Filters: [
+              { Name: 'vpc-id', Values: [vpcId] },
+              { Name: 'vpc-endpoint-state', Values: ['pending'] },
+            ],
+          }),
+        )
+      ).VpcEndpoints?.length ?? 0;
+    expect(await endpointsPending()).toBeGreaterThan(0);
+    await pendingFor(0);
+    expect(await endpointsPending()).toBe(0);
+    const two = await deliver(acct, deps, [requeued[0]?.body ?? ''], ['continuation-1']);
+    expect(outcomesOf(two)).toEqual([[instances[0]?.instanceId, 'restarted']]);
+    expect(two.continuations).toEqual([]);
+    expect(await sendsPerInstance(acct, instances)).toEqual([1]);
+
+    // 3. The continuation delivered again (SQS at least once) and the next sweep restart nothing more.
+    const again = await deliver(
+      acct,
+      deps,
+      [requeued[0]?.body ?? '', withEventId(sampleText('scheduled-sweep'), 'sweep-2')],
+      ['continuation-1-again', 'sweep-2'],
+    );
+    expect(again.messages.map((m) => m.status)).toEqual(['ignored', 'processed']);
+    // The sweep still sees agents registered before the cutoff; their claims answer for them.
+    expect(
+      restartResults(again)
+        .flatMap((r) => r.instances ?? [])
+        .map((i) => [i.outcome, i.message]),
+    ).toEqual([['skipped', expect.stringMatching(/^already restarted for this endpoint change/)]]);
+    expect(await sendsPerInstance(acct, instances)).toEqual([1]);
+    expect((await claims(deployed)).get(instances[0]?.instanceId ?? '')?.status?.S).toBe('done');
   });
 
   it('a command that never finishes is failed once its time is up, and no further continuation is sent', async () => {

@@ -60,6 +60,14 @@ process only; nothing in site-packages is modified.
       joined by `and`. Anything else is InvalidParameterException naming the harness, so a test never
       mistakes an unsupported filter for an empty result. `status` is still honoured; paging (P4) applies
       to the filtered list. An unknown cluster is ClusterNotFoundException, as in AWS (moto: empty list).
+  P14 A new endpoint is on its way before it is usable, as on AWS: CreateVpcEndpoint answers with the
+      endpoint `pending` (an interface endpoint's network interfaces are still being created), and
+      DescribeVpcEndpoints shows it `available` once they are
+      (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html, State: PendingAcceptance,
+      Pending, Available, ...; moto made every endpoint available at once). In a VPC tagged
+      eer-test:endpoint-pending-seconds=N, an endpoint created there stays `pending` until N seconds after its
+      creation (filters and all), N read from the tag at each DescribeVpcEndpoints, so a test ends the wait
+      by lowering it; elsewhere an endpoint is available at once, as moto had it.
 
   S1-S4 SSM DescribeInstanceInformation / SendCommand outcomes / ListCommandInvocations and ECS
       UpdateContainerAgent, steered per instance by tags: test/harness/moto_ssm.py.
@@ -82,6 +90,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from moto.core.responses import ActionResult, BaseResponse
@@ -350,7 +359,35 @@ def _create_vpc_endpoint_locked(self: Any) -> ActionResult:
             backend.enis.pop(eni_id, None)
         ep.network_interface_ids = [_add_eni(backend, ep, sid) for sid in ep.subnet_ids or []]
     _refresh_dns_entries(backend, ep)
+    _start_pending(backend, ep)
     return ActionResult({"VpcEndpoint": ep, "ClientToken": token} if token else {"VpcEndpoint": ep})
+
+
+# P14: eer-test:endpoint-pending-seconds on the VPC keeps its new endpoints pending that long.
+_PENDING_TAG = "eer-test:endpoint-pending-seconds"
+
+
+def _pending_seconds(backend: Any, vpc_id: str) -> float:
+    tags = {t["key"]: t["value"] for t in backend.get_vpc(vpc_id).get_tags()}
+    return float(tags.get(_PENDING_TAG) or 0)
+
+
+def _start_pending(backend: Any, ep: Any) -> None:
+    if _pending_seconds(backend, ep.vpc_id) > 0:
+        ep.state = "pending"
+        ep.harness_created_at = time.time()
+
+
+def _settle_pending(backend: Any) -> None:
+    # The tag is read again each time, so a test ends the wait by lowering it (time passing, at once).
+    now = time.time()
+    for ep in backend.vpc_end_points.values():
+        created_at = getattr(ep, "harness_created_at", None)
+        if created_at is None or ep.state != "pending":
+            continue
+        if now >= created_at + _pending_seconds(backend, ep.vpc_id):
+            ep.state = "available"
+            ep.harness_created_at = None
 
 
 VPCs.create_vpc_endpoint = _create_vpc_endpoint  # type: ignore[method-assign]
@@ -463,6 +500,7 @@ _orig_describe_vpc_endpoints = VPCs.describe_vpc_endpoints
 
 def _describe_vpc_endpoints(self: Any) -> ActionResult:
     # AWS: MaxResults is capped at 1000 (also the default); NextToken continues.
+    _settle_pending(self.ec2_backend)  # P14: before the filters see the state
     result = _orig_describe_vpc_endpoints(self)
     max_results = self._get_int_param("MaxResults") or 1000
     max_results = min(max(max_results, 1), 1000)
