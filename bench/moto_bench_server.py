@@ -63,6 +63,9 @@ sys.path.insert(0, os.path.join(ROOT, "test", "harness"))
 
 import moto_server  # noqa: E402,F401  (applies the harness patches on import)
 from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.ec2.models.subnets import Subnet  # noqa: E402
+from moto.ec2.models.tags import TagBackend  # noqa: E402
+from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix  # noqa: E402
 from moto.ecs.models import ecs_backends  # noqa: E402
 from throttle_model import ThrottleModel, throttle_answer  # noqa: E402  (bench/, next to this file)
 
@@ -296,6 +299,58 @@ MANAGED_TAG = {"Key": "ecs-endpoint-remediator/managed", "Value": "true"}
 def _vpc_cidr(index: int) -> str:
     # /20 VPCs carved out of 10.0.0.0/8: 4096 of them, never overlapping.
     return f"10.{index >> 4}.{(index & 15) << 4}.0/20"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Serving shortcuts: moto's answers, computed in less time
+# ---------------------------------------------------------------------------------------------------
+# Two lookups made moto's serving of an XL account quadratic (py-spy on the recording server of
+# `npm run bench -- --size XL --throttle aws`): a resource's tags, which moto finds by scanning every tag
+# of the Region (each DescribeVpcEndpoints filter reads every endpoint's tags: 10,000 endpoints), and a
+# subnet's AvailableIpAddressCount, which it counts by scanning every network interface of the Region
+# for each subnet it describes (a DescribeSubnets of a shard's subnets took about a minute). Both give
+# the same answers here, from the backend's own dicts. They change what the recording costs moto, not
+# what is recorded, and the replays never call moto.
+_orig_describe_tags = TagBackend.describe_tags
+_WILDCARD = re.compile(r"[*?\\]")
+
+
+def _describe_tags(self: Any, filters: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
+    ids = (filters or {}).get("resource-id")
+    if filters and set(filters) == {"resource-id"} and ids and len(ids) == 1 and not _WILDCARD.search(ids[0]):
+        resource_id = ids[0]
+        resource_type = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
+        return [
+            {"resource_id": resource_id, "key": key, "value": value, "resource_type": resource_type}
+            for key, value in dict(self.tags.get(resource_id, {})).items()
+        ]
+    return _orig_describe_tags(self, filters)
+
+
+TagBackend.describe_tags = _describe_tags  # type: ignore[method-assign]
+
+# Addresses taken per subnet, per backend, counted in one pass; kept while the Region's number of
+# network interfaces stays the same (the bench's runs only plan: they create and delete none).
+_TAKEN: dict[int, tuple[int, dict[str, int]]] = {}
+_harness_available_ips = Subnet.available_ip_address_count
+
+
+def _available_ip_address_count(self: Any) -> int:
+    if not self.cidr_block:
+        return int(_harness_available_ips.fget(self))  # type: ignore[attr-defined]
+    enis = self.ec2_backend.enis
+    cached = _TAKEN.get(id(self.ec2_backend))
+    if cached is None or cached[0] != len(enis):
+        taken: dict[str, int] = {}
+        for eni in list(enis.values()):
+            if eni.subnet is not None and eni.private_ip_addresses:
+                taken[eni.subnet.id] = taken.get(eni.subnet.id, 0) + len(eni.private_ip_addresses)
+        cached = (len(enis), taken)
+        _TAKEN[id(self.ec2_backend)] = cached
+    return int(self._available_ip_addresses - cached[1].get(self.id, 0))
+
+
+Subnet.available_ip_address_count = property(_available_ip_address_count)  # type: ignore[assignment,method-assign]
 
 
 def _subnet_cidr(index: int, k: int) -> str:
