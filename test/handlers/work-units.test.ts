@@ -239,6 +239,87 @@ describe('a sweep of a Region larger than one unit', () => {
     },
   );
 
+  it('at least once: every message delivered twice, and a shard killed before it marks itself done, make one clean run', async () => {
+    const acct = newAccount();
+    await largeRegion(acct);
+    // Caps above what the Region needs: the run fixes everything, so the sweep after it has nothing to do.
+    const config = {
+      workUnits: UNITS,
+      agentRestart: { enabled: false },
+      limits: { maxEndpointsCreatedPerRun: 100, maxActionsPerRun: 100 },
+    };
+    const stack = await createStack(acct, 'enforce');
+    const base = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(config) } });
+    const runs = base.runs;
+    if (!runs) throw new Error('the run store expected');
+    // The crash, injected at our own store (no AWS call fails): the first index shard has stored its
+    // entries when its invocation dies, before its part is marked done.
+    let killed = false;
+    const deps = {
+      ...base,
+      runs: {
+        ...runs,
+        markShardDone: (runId: string, region: string, part: number) => {
+          if (!killed && part === 0) {
+            killed = true;
+            return Promise.reject(new Error('invocation killed'));
+          }
+          return runs.markShardDone(runId, region, part);
+        },
+      },
+    };
+    await sendSweep(stack, 'sweep-twice');
+    const summaries: BatchSummary[] = [];
+    for (let n = 0; n < 40; n += 1) {
+      const messages = await drainQueue(stack, stack.eventsQueueUrl);
+      if (messages.length === 0) break;
+      const event = () =>
+        sqsEvent(
+          messages.map((m) => m.Body ?? ''),
+          acct,
+          messages.map((m) => m.MessageId ?? ''),
+        );
+      // Delivered, then delivered again whole: its deletes lost, its failures retried (SQS after the
+      // visibility timeout).
+      for (let delivery = 0; delivery < 2; delivery += 1)
+        summaries.push((await reconcileSqsBatch(event(), deps)).summary);
+    }
+    expect(killed).toBe(true);
+
+    // The killed shard failed alone and was done on its redelivery; every other second delivery was
+    // recognised as the occurrence already processed.
+    const statuses = summaries.flatMap((s) => s.messages.map((m) => m.status));
+    expect(statuses.filter((status) => status === 'retry')).toHaveLength(1);
+    const units = summaries.flatMap((s) => s.units);
+    const ids = units.map((u) => `${u.unit.phase}:${u.unit.part}`).sort();
+    // Each unit completed once: the killed shard on its redelivery, the others on their first.
+    expect(ids).toEqual(['index:0', 'index:1', 'plan:0', 'plan:1', 'plan:2']);
+    expect(summaries.flatMap((s) => s.splits)).toHaveLength(1);
+    expect(summaries.reduce((n, s) => n + s.deadLettered, 0)).toBe(0);
+
+    // Side effects once: one endpoint per VPC and service; a clean sweep after it creates nothing.
+    const live = (await acct.ec2.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints ?? [];
+    const keys = live.map((e) => `${e.VpcId} ${e.ServiceName}`);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(new Set(keys).size).toBe(keys.length);
+    const created = summaries
+      .flatMap((s) => s.outcomes)
+      .flatMap((o) => o.results ?? [])
+      .filter((r) => r.kind === 'CREATE_ENDPOINT' && r.outcome === 'succeeded');
+    expect(created).toHaveLength(live.length);
+    await sendSweep(stack, 'sweep-after');
+    const after = await pollUntilEmpty(acct, stack, base);
+    const again = after
+      .flatMap((s) => s.outcomes)
+      .flatMap((o) => o.results ?? [])
+      .filter((r) => r.kind === 'CREATE_ENDPOINT');
+    expect(again).toEqual([]);
+    expect(((await acct.ec2.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints ?? []).length).toBe(
+      live.length,
+    );
+    // Two deliveries of every batch and a clean sweep after: three sweeps' work.
+  }, 180_000);
+
   it('a failing unit returns only its own message', async () => {
     const acct = newAccount();
     await largeRegion(acct);
