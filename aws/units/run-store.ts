@@ -50,8 +50,9 @@ export interface PartsDone {
 
 export interface RunStore {
   /**
-   * Claims the Region for a run: refused (returns the run under way) while another run, started less
-   * than `staleSeconds` ago, has not finished; a run's own claim is granted again (a retried split).
+   * Claims the Region for a run: refused (returns the run under way) while another run has not
+   * finished and made progress ({@link RunStore.progress}, or began) less than `staleSeconds` before
+   * `startedAt`; a run's own claim is granted again (a retried split).
    */
   claimRegion(
     runId: string,
@@ -64,6 +65,11 @@ export interface RunStore {
   >;
   /** Ends the run's claim on the Region (a claim another run took over is left alone). */
   releaseRegion(runId: string, region: string): Promise<void>;
+  /**
+   * Records that the run made progress at `at` (a unit done, a checkpoint sent): its claim on the
+   * Region stays fresh however long the run takes (a claim another run took over is left alone).
+   */
+  progress(runId: string, region: string, at: Date): Promise<void>;
   /**
    * Records the run's split of `region` into index shards, unless recorded already (a retried split):
    * returns each shard's clusters as recorded (the first writer of each wins).
@@ -188,9 +194,14 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
               ...activeKey(region),
               runId: S(runId),
               startedAt: S(startedAt.toISOString()),
+              progressAt: S(startedAt.toISOString()),
               [TTL_ATTRIBUTE]: expires(),
             },
-            ConditionExpression: 'attribute_not_exists(#pk) OR runId = :run OR startedAt < :stale',
+            // Stale: no progress for `staleSeconds` (a claim written before progress was kept: since
+            // it began).
+            ConditionExpression:
+              'attribute_not_exists(#pk) OR runId = :run OR progressAt < :stale OR ' +
+              '(attribute_not_exists(progressAt) AND startedAt < :stale)',
             ExpressionAttributeNames: { '#pk': KEY.partition },
             ExpressionAttributeValues: {
               ':run': S(runId),
@@ -220,6 +231,22 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
           }),
         );
       } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+    async progress(runId, region, at) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: activeKey(region),
+            UpdateExpression: 'SET progressAt = :at',
+            ConditionExpression: 'runId = :run AND progressAt < :at',
+            ExpressionAttributeValues: { ':run': S(runId), ':at': S(at.toISOString()) },
+          }),
+        );
+      } catch (error) {
+        // Taken over, finished, or a later progress recorded already.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     },

@@ -55,7 +55,11 @@ export interface SplitOutcome {
   readonly leftTo?: string;
 }
 
-/** How long a run may hold its Region before a sweep takes over: a run that never finished. */
+/**
+ * How long a run may hold its Region without progress (a unit done, a checkpoint sent) before a sweep
+ * takes over: a run that will never finish. Longer than a unit's retry after a failure (the queue's
+ * 1,800 s visibility timeout) plus its own run; a large Region's run may take longer in all.
+ */
 export const RUN_STALE_SECONDS = 3600;
 
 /**
@@ -170,6 +174,7 @@ async function runIndexShard(
   );
   await runs.saveShard(shard.runId, region, shard.part, entries);
   const { done, parts, startedAt } = await runs.markShardDone(shard.runId, region, shard.part);
+  await runs.progress(shard.runId, region, deps.now());
   deps.log('index shard done', { region, runId: shard.runId, part: shard.part, done, parts });
   if (done < parts) return { region, unit: shard, outcomes: [], sent: 0 };
   // The last shard in: the merged index is the Region's, and the plan units go out.
@@ -224,6 +229,7 @@ async function runPlanUnit(
     if (!hasTime()) {
       // The checkpoint: the rest of the unit, as a message of its own.
       await send(deps, queues, region, [current]);
+      await runs.progress(unit.runId, region, deps.now());
       deps.log('plan unit short of time: its rest is sent on', {
         region,
         runId: unit.runId,
@@ -235,6 +241,7 @@ async function runPlanUnit(
     }
   }
   const { done, parts, startedAt } = await runs.markUnitDone(unit.runId, region, unit.part);
+  await runs.progress(unit.runId, region, deps.now());
   deps.log('plan unit done', { region, runId: unit.runId, part: unit.part, done, parts });
   if (done >= parts) {
     const covered = Object.keys(mergeEntries(await runs.loadShards(unit.runId, region)));

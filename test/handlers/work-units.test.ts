@@ -14,7 +14,8 @@ import { clustersByVpc } from '../../aws/discover/cluster-index.ts';
 import { createClientPool, discoverAndPlanAccount } from '../../aws/reconcile.ts';
 import { createStateStore } from '../../aws/state.ts';
 import type { UnitOutcome } from '../../aws/units/run-unit.ts';
-import { runUnit } from '../../aws/units/run-unit.ts';
+import { RUN_STALE_SECONDS, runUnit } from '../../aws/units/run-unit.ts';
+import { createRunStore } from '../../aws/units/run-store.ts';
 import { reconcileSqsBatch } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
 import { newAccount } from '../harness/aws.ts';
@@ -319,6 +320,29 @@ describe('a sweep of a Region larger than one unit', () => {
     );
     // Two deliveries of every batch and a clean sweep after: three sweeps' work.
   }, 180_000);
+
+  it('a run keeps its Region while it makes progress, however long it takes; an hour without progress and a sweep takes over', async () => {
+    const acct = newAccount();
+    const stack = await createStack(acct, 'report');
+    const runs = createRunStore(
+      new DynamoDBClient({ endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials }),
+      stack.tableName,
+    );
+    const began = Date.parse('2026-11-30T00:00:00Z');
+    const at = (minutes: number) => new Date(began + minutes * 60_000);
+    const claim = (runId: string, minutes: number) =>
+      runs.claimRegion(runId, acct.region, at(minutes), RUN_STALE_SECONDS);
+    expect(await claim('run-a', 0)).toEqual({ granted: true });
+    // Three hours of units, one done every 40 minutes: the run is never stale.
+    for (let minutes = 40; minutes <= 160; minutes += 40) {
+      await runs.progress('run-a', acct.region, at(minutes));
+      expect(await claim('run-b', minutes + 30)).toMatchObject({ granted: false, runId: 'run-a' });
+    }
+    // An hour after its last progress: taken over; the old run's progress no longer counts.
+    expect(await claim('run-b', 221)).toEqual({ granted: true });
+    await runs.progress('run-a', acct.region, at(222));
+    expect(await claim('run-c', 230)).toMatchObject({ granted: false, runId: 'run-b' });
+  });
 
   it('a failing unit returns only its own message', async () => {
     const acct = newAccount();
