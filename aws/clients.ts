@@ -285,6 +285,23 @@ const COUNTER_OPTIONS = {
   override: true,
 } as const;
 
+/**
+ * Paces a client made beside `clients` (SendCommand's: aws/restart-guard.ts) by their limiter, if
+ * they have one: a token of the request's bucket before each attempt. Without a work deadline: such
+ * a client sends a few requests, each waiting at most one refill.
+ */
+export function paceBeside<Input extends object, Output extends object>(
+  stack: MiddlewareStack<Input, Output>,
+  clients: Pick<AwsClients, 'region' | 'limiter'>,
+  service: string,
+): void {
+  if (clients.limiter)
+    stack.addRelativeTo(
+      rateLimitMiddleware(service, clients.region, clients.limiter, undefined),
+      RATE_LIMIT_OPTIONS,
+    );
+}
+
 export function createClients(region: string, options: ClientOptions = {}): AwsClients {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const clock = systemClock;

@@ -16,7 +16,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClients } from './clients.ts';
-import { requestHandlerOptions } from './clients.ts';
+import { paceBeside, requestHandlerOptions } from './clients.ts';
 import type { RestartClaims } from './restart-claims.ts';
 import { createRestartClaims } from './restart-claims.ts';
 
@@ -80,7 +80,7 @@ const senders = new WeakMap<AwsClients, SSMClient>();
 /**
  * The SSM client of `clients` for SendCommand only: the same Region, credentials, endpoint and
  * timeouts, `maxAttempts` 1 (aws/restart.ts recovers an ambiguous failure by looking the command up
- * before sending again). Its requests are counted with the other SSM calls.
+ * before sending again). Its requests are counted with the other SSM calls and paced by their limiter.
  */
 export function sendCommandClient(clients: AwsClients): SSMClient {
   let client = senders.get(clients);
@@ -100,6 +100,8 @@ export function sendCommandClient(clients: AwsClients): SSMClient {
     },
     { step: 'finalizeRequest', priority: 'low', name: 'ecsEndpointRemediatorSendCounter' },
   );
+  // SSM's bucket (an assumed one: aws/rate-limit.ts), shared with the other SSM calls of the Region.
+  paceBeside(client.middlewareStack, clients, 'ssm');
   senders.set(clients, client);
   return client;
 }

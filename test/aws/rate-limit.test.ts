@@ -13,7 +13,9 @@
 // what happens, not how long the published rates take.
 import type { MiddlewareStack } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SendCommandCommand } from '@aws-sdk/client-ssm';
 import { parseConfig } from '../../core/config.ts';
+import { sendCommandClient } from '../../aws/restart-guard.ts';
 import type { Plan } from '../../core/plan.ts';
 import type { ClientOptions } from '../../aws/clients.ts';
 import type { ClientPool } from '../../aws/reconcile.ts';
@@ -312,5 +314,18 @@ describe('rate-aware calls', () => {
     const next = await reconcileSqsBatch(sweep('rate-limit-2'), deps, undefined, invocation(900_000));
     expect(next.summary.failedRegions).toEqual([]);
     expect(next.summary.outcomes.map((o) => o.region)).toEqual([acct.region]);
+  });
+
+  it('SendCommand, through a client of its own, takes a token of SSM’s bucket from the same limiter', async () => {
+    const pool = proxied({ rateLimits: parseConfig({}).rateLimits });
+    const clients = pool.clientsFor(acct.region);
+    // No such instance: moto refuses the command, after the token was taken (the attempt was made).
+    await expect(
+      sendCommandClient(clients).send(
+        new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: ['i-0123456789abcdef0'] }),
+      ),
+    ).rejects.toThrow();
+    const bucket = clients.limiter?.stats().find((b) => b.key === `${acct.region}/ssm:SendCommand`);
+    expect(bucket).toMatchObject({ family: 'ssm:action', granted: 1 });
   });
 });
