@@ -102,8 +102,14 @@ export interface AwsClients {
 export const ROUTE53_MAX_ATTEMPTS = 10;
 
 export interface ClientOptions {
-  /** Explicit credentials (tests); default: the SDK's default provider chain. */
+  /** Explicit credentials (tests, an assumed role); default: the SDK's default provider chain. */
   readonly credentials?: EC2ClientConfig['credentials'];
+  /**
+   * A profile of the shared config and credentials files (`--profile`): the default provider chain
+   * reads its credentials (keys, SSO, role_arn with source_profile, credential_process) as it does
+   * for `AWS_PROFILE`. Ignored with `credentials`.
+   */
+  readonly profile?: string;
   /** Explicit endpoint for every service (tests); default: the SDK's resolution, incl. `AWS_ENDPOINT_URL*`. */
   readonly endpoint?: string;
   /** Connection and request timeouts (the config's `timeouts`); default: the config's defaults. */
@@ -297,6 +303,9 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
     region,
     requestHandler: requestHandlerOptions(timeouts),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.credentials === undefined && options.profile !== undefined
+      ? { profile: options.profile }
+      : {}),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   };
   // Each client its own strategy (the SDK's default too): the standard retry quota is per client.

@@ -8,6 +8,8 @@ export const USAGE = `Usage: ecs-endpoint-remediator <plan|apply> [options]
 
 Options:
   --region R        Region to sweep (repeatable). Default: config "regions", else the SDK's default Region.
+  --regions all|R,R every Region enabled for the account (ec2:DescribeRegions), or a comma-separated list.
+  --profile NAME    the shared config/credentials profile to use (as AWS_PROFILE does).
   --config FILE     JSON config file (see docs/config.md). Default: built-in safe defaults.
   --output FORMAT   text (default) or json (schema: schema/plan-output.schema.json).
   --yes             apply without asking.
@@ -26,6 +28,10 @@ skipped; 1 error (bad arguments or config, AWS error during discovery, apply can
 export interface CliArgs {
   readonly command: 'plan' | 'apply';
   readonly regions: readonly string[];
+  /** --regions all: every Region enabled for the account (opt-in Regions only when opted in). */
+  readonly allRegions: boolean;
+  /** --profile: the shared config and credentials files' profile, for credentials and the default Region. */
+  readonly profile?: string;
   readonly configFile?: string;
   readonly output: 'text' | 'json';
   readonly yes: boolean;
@@ -38,6 +44,9 @@ export interface CliArgs {
   /** --no-color: no ANSI colours even on a terminal. */
   readonly noColor: boolean;
 }
+
+/** A Region name as AWS spells them: `us-east-1`, `ap-southeast-4`, `us-gov-west-1`. */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** A usage mistake: reported with the usage text and exit code 1. */
 export class UsageError extends Error {
@@ -60,6 +69,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
       strict: true,
       options: {
         region: { type: 'string', multiple: true },
+        regions: { type: 'string' },
+        profile: { type: 'string' },
         config: { type: 'string' },
         output: { type: 'string', default: 'text' },
         yes: { type: 'boolean', default: false },
@@ -92,10 +103,26 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
   if (values.output !== 'text' && values.output !== 'json') {
     throw new UsageError(`--output must be text or json, not "${values.output}"`);
   }
-  for (const region of values.region ?? []) {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
-      throw new UsageError(`--region "${region}" is not a Region name like us-east-1`);
+  const allRegions = values.regions?.trim() === 'all';
+  const listed = allRegions
+    ? []
+    : (values.regions ?? '')
+        .split(',')
+        .map((region) => region.trim())
+        .filter((region) => region !== '');
+  if (values.regions !== undefined && !allRegions && listed.length === 0)
+    throw new UsageError('--regions takes all or a comma-separated list of Regions');
+  if (allRegions && values.region !== undefined)
+    throw new UsageError('--regions all sweeps every enabled Region: leave out --region');
+  for (const [flag, region] of [
+    ...(values.region ?? []).map((region) => ['--region', region] as const),
+    ...listed.map((region) => ['--regions', region] as const),
+  ]) {
+    if (!REGION_NAME.test(region))
+      throw new UsageError(`${flag} "${region}" is not a Region name like us-east-1`);
   }
+  const profile = values.profile?.trim();
+  if (profile === '') throw new UsageError('--profile needs a profile name');
   if (values.out !== undefined && command !== 'plan') throw new UsageError('--out goes with plan');
   if (values.plan !== undefined && command !== 'apply') throw new UsageError('--plan goes with apply');
   const maxAge = values['max-plan-age'] === undefined ? 60 : Number(values['max-plan-age']);
@@ -107,7 +134,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
     ...(values.plan === undefined ? {} : { planFile: values.plan }),
     maxPlanAgeMinutes: maxAge,
     noColor: values['no-color'],
-    regions: values.region ?? [],
+    regions: [...(values.region ?? []), ...listed],
+    allRegions,
+    ...(profile === undefined ? {} : { profile }),
     ...(values.config === undefined ? {} : { configFile: values.config }),
     output: values.output,
     yes: values.yes,

@@ -20,6 +20,7 @@ import {
   toPlanFile,
 } from './saved-plan.ts';
 import { prepareRestarts } from '../aws/restart-discovery.ts';
+import { enabledRegions } from '../aws/regions.ts';
 import type { CliArgs } from './args.ts';
 import { USAGE, UsageError, parseCliArgs } from './args.ts';
 import { TEXT_WIDTH, renderText, table, wrap } from './render.ts';
@@ -96,15 +97,56 @@ async function loadConfig(file: string | undefined): Promise<Config> {
   return parseConfig(document);
 }
 
-/** --region, else the config's regions, else the SDK's default Region (AWS_REGION, profile, …). */
-async function resolveRegions(args: CliArgs, config: Config): Promise<string[]> {
+/** Resolves the credentials of `--profile` once (any Region's clients share the chain's answer). */
+async function profileCredentials(profile: string, pool: ReturnType<typeof createClientPool>): Promise<void> {
+  try {
+    await pool.clientsFor((await defaultRegion(profile)) ?? 'us-east-1').ec2.config.credentials();
+  } catch (error) {
+    throw new UsageError(`--profile ${profile}: no credentials (${errorMessage(error)})`);
+  }
+}
+
+/** The SDK's default Region (AWS_REGION, the profile's `region`, …), if any. */
+async function defaultRegion(profile: string | undefined): Promise<string | undefined> {
+  try {
+    return await new EC2Client(profile === undefined ? {} : { profile }).config.region();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * --region / --regions, else the config's regions, else the SDK's default Region (AWS_REGION,
+ * profile, …). `--regions all` asks EC2 (in the default Region, else us-east-1) which Regions the
+ * account has enabled: `ec2` gives the client of a Region.
+ */
+async function resolveRegions(
+  args: CliArgs,
+  config: Config,
+  ec2Of: (region: string) => EC2Client,
+): Promise<string[]> {
+  if (args.allRegions) {
+    const home = (await defaultRegion(args.profile)) ?? config.regions[0] ?? 'us-east-1';
+    let regions: string[];
+    try {
+      regions = await enabledRegions(ec2Of(home));
+    } catch (error) {
+      throw new Error(`--regions all: ec2:DescribeRegions in ${home} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (regions.length === 0)
+      throw new Error(`--regions all: ec2:DescribeRegions in ${home} listed no Region`);
+    return regions;
+  }
   if (args.regions.length > 0) return [...new Set(args.regions)];
   if (config.regions.length > 0) return [...new Set(config.regions)];
-  try {
-    return [await new EC2Client({}).config.region()];
-  } catch {
-    throw new UsageError('no Region: pass --region, list "regions" in the config, or set AWS_REGION');
-  }
+  const region = await defaultRegion(args.profile);
+  if (region === undefined)
+    throw new UsageError(
+      'no Region: pass --region or --regions, list "regions" in the config, or set AWS_REGION (or the profile\'s region)',
+    );
+  return [region];
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -151,9 +193,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   const text = (report: Parameters<typeof renderText>[0]) => renderText(report, { color });
   try {
     const config = await loadConfig(args.configFile);
-    const regions = await resolveRegions(args, config);
     // Paced by the config's rate limits; a throttled request is retried for throttleBudgetSeconds.
-    const pool = createClientPool({ timeouts: config.timeouts, rateLimits: config.rateLimits });
+    const pool = createClientPool({
+      timeouts: config.timeouts,
+      rateLimits: config.rateLimits,
+      ...(args.profile === undefined ? {} : { profile: args.profile }),
+    });
+    // A profile that yields no credentials stops here, named, before any Region is read.
+    if (args.profile !== undefined) await profileCredentials(args.profile, pool);
+    const regions = await resolveRegions(args, config, (region) => pool.clientsFor(region).ec2);
     // A saved plan is checked before anything is read: a stale or foreign file stops here.
     const saved =
       args.planFile === undefined

@@ -60,6 +60,9 @@ process only; nothing in site-packages is modified.
       joined by `and`. Anything else is InvalidParameterException naming the harness, so a test never
       mistakes an unsupported filter for an empty result. `status` is still honoured; paging (P4) applies
       to the filtered list. An unknown cluster is ClusterNotFoundException, as in AWS (moto: empty list).
+  P14 EC2 DescribeRegions lists what AWS lists: without AllRegions only the Regions enabled for the account
+      (opt-in-not-required or opted-in; moto also listed the not-opted-in ones), and only the Regions of the
+      partition the request went to (moto also listed every aws-cn and aws-us-gov Region as enabled).
 
   S1-S4 SSM DescribeInstanceInformation / SendCommand outcomes / ListCommandInvocations and ECS
       UpdateContainerAgent, steered per instance by tags: test/harness/moto_ssm.py.
@@ -92,6 +95,7 @@ from moto.ec2.exceptions import (
 )
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 from moto.ec2.models.vpcs import VPCBackend, VPCEndPoint
+from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
 from moto.ec2.responses.vpcs import VPCs
 from moto.ec2.utils import random_private_ip
 from moto.ecs.exceptions import InvalidParameterException
@@ -757,6 +761,35 @@ def _modify_vpc_attribute(self: Any) -> Any:
 
 
 VPCs.modify_vpc_attribute = _modify_vpc_attribute  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P14 DescribeRegions: enabled Regions of the request's partition
+# ---------------------------------------------------------------------------------------------------
+_orig_describe_regions = AvailabilityZonesAndRegions.describe_regions
+
+
+def _partition_of(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _describe_regions(self: Any) -> Any:
+    # AWS (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html): "Describes the
+    # Regions that are enabled for your account, or all Regions" (AllRegions=true); an endpoint answers for
+    # its own partition. moto listed every Region of every partition, disabled ones included.
+    self.error_on_dryrun()
+    all_regions = str(self._get_param("AllRegions", False)).lower() == "true"
+    names = self._get_param("RegionNames", [])
+    partition = _partition_of(self.region)
+    regions = [
+        r
+        for r in self.ec2_backend.describe_regions(names)
+        if _partition_of(r.name) == partition and (all_regions or names or r.opt_in_status != "not-opted-in")
+    ]
+    return ActionResult({"Regions": regions})
+
+
+AvailabilityZonesAndRegions.describe_regions = _describe_regions  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------------------------------
