@@ -221,9 +221,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(progress ? { onProgress: progress } : {}),
     });
     writer?.stop();
-    const accounts = [
-      ...new Set(discovered.snapshots.flatMap((s) => (s.accountId ? [s.accountId] : []))),
-    ].sort();
+    // The accounts discovery saw (the ECS ARNs): a saved plan is bound to them.
+    const accounts = discovered.plan.accounts;
     let plan = discovered.plan;
     let savedSkipped: ReturnType<typeof narrowToSaved>['skipped'] = [];
     if (saved && args.planFile !== undefined) {
