@@ -291,6 +291,18 @@ const COUNTER_OPTIONS = {
   override: true,
 } as const;
 
+/**
+ * Counts the requests `stack`'s client sends in `counter`, as the pool's clients count theirs (the
+ * CLI's STS and Organizations clients of a run over several accounts).
+ */
+export function countRequests<Input extends object, Output extends object>(
+  stack: MiddlewareStack<Input, Output>,
+  service: string,
+  counter: ApiCallCounter,
+): void {
+  stack.add(countingMiddleware(service, counter), COUNTER_OPTIONS);
+}
+
 export function createClients(region: string, options: ClientOptions = {}): AwsClients {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const clock = systemClock;

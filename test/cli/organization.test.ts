@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 import schema from '../../schema/plan-output.schema.json' with { type: 'json' };
 import type { RunReport } from '../../core/report.ts';
 import { motoEndpoint } from '../harness/aws.ts';
-import { driftedAccount, runCli } from './cli-harness.ts';
+import type { Account } from '../harness/aws.ts';
+import { startFaultProxy } from '../harness/fault-proxy.ts';
+import { accountFor } from '../harness/seed.ts';
+import { createOrganization } from '../harness/organization.ts';
+import { cli, driftedAccount, endpointCount, runCli, seedDrift } from './cli-harness.ts';
 
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 
@@ -101,6 +105,173 @@ describe('--profile and --regions all', () => {
       const run = await runCli(['plan', ...args], bareEnv(acct.env));
       expect(run.code, args.join(' ')).toBe(1);
       expect(run.stderr).toMatch(/^error: .*(--regions|--profile)/);
+    }
+  });
+});
+
+describe('several accounts: --role-name with --accounts or --organization', () => {
+  it('--accounts: one report over every account and Region, accountId on every VPC, finding and action; a failing Region keeps the rest', async () => {
+    const { acct: caller } = await driftedAccount();
+    const { acct: b, vpcId: vpcB } = await driftedAccount();
+    const { acct: c, vpcId: vpcC } = await driftedAccount();
+    const json = await cli(caller, [
+      'plan',
+      '--role-name',
+      'EcsEndpointReadOnly',
+      '--accounts',
+      `${b.accountId},${c.accountId}`,
+      '--region',
+      'us-east-1',
+      '--region',
+      'zz-nowhere-9',
+      '--output',
+      'json',
+      '--quiet',
+    ]);
+    expect(json.code, json.stderr).toBe(1); // a Region failed: an error, after the report
+    const report = reportOf(json.stdout);
+    expect(report.accounts).toEqual([b.accountId, c.accountId].sort());
+    expect(report.failedAccounts).toEqual([]);
+    expect(report.failedRegions.map((f) => [f.accountId, f.region]).sort()).toEqual(
+      [
+        [b.accountId, 'zz-nowhere-9'],
+        [c.accountId, 'zz-nowhere-9'],
+      ].sort(),
+    );
+    expect(report.vpcs.map((vpc) => [vpc.accountId, vpc.vpcId]).sort()).toEqual(
+      [
+        [b.accountId, vpcB],
+        [c.accountId, vpcC],
+      ].sort(),
+    );
+    expect(report.findings.map((f) => [f.accountId, f.vpcId, f.code]).sort()).toEqual(
+      [
+        [b.accountId, vpcB, 'ENDPOINT_MISSING'],
+        [c.accountId, vpcC, 'ENDPOINT_MISSING'],
+      ].sort(),
+    );
+    for (const finding of report.findings) expect(finding.id).toContain(`/${finding.accountId}/us-east-1/`);
+    expect(report.actions.length).toBeGreaterThan(0);
+    for (const action of report.actions)
+      expect(action.accountId).toBe(action.vpcId === vpcB ? b.accountId : c.accountId);
+    expect(report.stats.apiCalls.byOperation['sts:AssumeRole']).toBe(2);
+    expect(json.stderr).toContain(`error: ${b.accountId} zz-nowhere-9:`);
+
+    // The text summary: a line per account and Region.
+    const text = await cli(caller, [
+      'plan',
+      '--role-name',
+      'EcsEndpointReadOnly',
+      '--accounts',
+      b.accountId,
+      c.accountId,
+    ]);
+    expect(text.code).toBe(2);
+    const summary = text.stdout.split('\n\n')[0] ?? '';
+    expect(summary).toMatch(
+      new RegExp(`^  ${b.accountId} us-east-1  1 VPC\\(s\\) in scope, 1 with findings`, 'm'),
+    );
+    expect(summary).toMatch(
+      new RegExp(`^  ${c.accountId} us-east-1  1 VPC\\(s\\) in scope, 1 with findings`, 'm'),
+    );
+    expect(text.stderr).toContain(`[${b.accountId} us-east-1]`);
+  });
+
+  it("apply with --accounts makes each account's fix with that account's role", async () => {
+    const { acct: caller } = await driftedAccount();
+    const { acct: b, vpcId: vpcB } = await driftedAccount();
+    const run = await cli(caller, [
+      'apply',
+      '--yes',
+      '--quiet',
+      '--role-name',
+      'Remediator',
+      '--accounts',
+      b.accountId,
+      '--output',
+      'json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = reportOf(run.stdout);
+    expect(
+      report.actions.every(
+        (action) => action.accountId === b.accountId && action.result?.outcome === 'succeeded',
+      ),
+    ).toBe(true);
+    expect(await endpointCount(b, vpcB)).toBeGreaterThan(0);
+    // The caller's own account was not touched.
+    const again = await cli(caller, ['plan', '--quiet', '--output', 'json']);
+    expect(reportOf(again.stdout).findings.map((f) => f.accountId)).toEqual([caller.accountId]);
+  });
+
+  it('--organization: every ACTIVE account; one whose role is refused is reported with the others intact; the management account is read with its own credentials', async () => {
+    const { acct: management, vpcId: managementVpc } = await driftedAccount();
+    const { memberIds } = await createOrganization(management, 2);
+    const [reachable = '', refused = ''] = memberIds;
+    const member: Account = accountFor(management.endpoint, reachable, management.region);
+    const { vpcId: memberVpc } = await seedDrift(member, '10.21.0.0/16');
+    // The refused member's role trusts someone else: AWS answers AccessDenied (moto assumes any role).
+    const proxy = await startFaultProxy({
+      target: management.endpoint,
+      rules: [
+        {
+          service: 'sts',
+          operation: 'AssumeRole',
+          when: (request) => request.body.includes(refused),
+          fault: {
+            kind: 'denied',
+            message: `not authorized to perform: sts:AssumeRole on arn:aws:iam::${refused}:role/EcsEndpointReadOnly`,
+          },
+        },
+      ],
+    });
+    try {
+      const run = await runCli(
+        ['plan', '--role-name', 'EcsEndpointReadOnly', '--organization', '--output', 'json', '--quiet'],
+        bareEnv({ ...management.env, AWS_ENDPOINT_URL: proxy.endpoint }),
+      );
+      expect(run.code, run.stderr).toBe(1);
+      const report = reportOf(run.stdout);
+      expect(report.accounts).toEqual([management.accountId, ...memberIds].sort());
+      expect(report.failedAccounts.map((failed) => failed.accountId)).toEqual([refused]);
+      expect(report.failedAccounts[0]?.error).toMatch(
+        new RegExp(`^sts:AssumeRole arn:aws:iam::${refused}:role/EcsEndpointReadOnly failed: not authorized`),
+      );
+      expect(report.findings.map((f) => [f.accountId, f.vpcId]).sort()).toEqual(
+        [
+          [management.accountId, managementVpc],
+          [reachable, memberVpc],
+        ].sort(),
+      );
+      expect(run.stderr).toContain(`error: account ${refused}: sts:AssumeRole`);
+      // One AssumeRole per member (the refused one once: AccessDenied is not retried), none for itself.
+      expect(report.stats.apiCalls.byOperation['sts:AssumeRole']).toBe(2);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('--organization from an account that may not list it says it needs the management account or a delegated administrator; bad account lists are refused', async () => {
+    const { acct } = await driftedAccount();
+    const run = await cli(acct, ['plan', '--role-name', 'EcsEndpointReadOnly', '--organization']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/AWSOrganizationsNotInUseException/);
+    expect(run.stderr).toMatch(
+      /management account or from a member account that is a delegated administrator/,
+    );
+    for (const [args, message] of [
+      [['--role-name', 'R', '--accounts', '12345'], /"12345" is not a 12-digit account id/],
+      [['--role-name', 'R'], /--role-name needs the accounts/],
+      [['--accounts', '123456789012'], /--accounts needs --role-name/],
+      [['--role-name', 'R', '--organization', '--accounts', '123456789012'], /exclude each other/],
+      [['--role-name', 'no spaces', '--organization'], /is not an IAM role name/],
+      [['--role-name', 'R', '--organization', '--parallel-accounts', '0'], /--parallel-accounts takes/],
+    ] as const) {
+      const bad = await cli(acct, ['plan', ...args]);
+      expect(bad.code, args.join(' ')).toBe(1);
+      expect(bad.stderr).toMatch(message);
+      expect(bad.stdout).toBe('');
     }
   });
 });

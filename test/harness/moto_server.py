@@ -101,6 +101,8 @@ from moto.ec2.utils import random_private_ip
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api import state_manager
+from moto.organizations.exceptions import AWSOrganizationsNotInUseException
+from moto.organizations.models import OrganizationsBackend
 from moto.moto_api._internal import mock_random
 
 # ---------------------------------------------------------------------------------------------------
@@ -790,6 +792,24 @@ def _describe_regions(self: Any) -> Any:
 
 
 AvailabilityZonesAndRegions.describe_regions = _describe_regions  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P15 ListAccounts outside an organization
+# ---------------------------------------------------------------------------------------------------
+_orig_list_accounts = OrganizationsBackend.list_accounts
+
+
+def _list_accounts(self: Any, *args: Any, **kwargs: Any) -> Any:
+    # AWS (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html):
+    # AWSOrganizationsNotInUseException when the account is not a member of an organization. moto
+    # answered an empty list, which reads as an organization without accounts.
+    if self.org is None:
+        raise AWSOrganizationsNotInUseException
+    return _orig_list_accounts(self, *args, **kwargs)
+
+
+OrganizationsBackend.list_accounts = _list_accounts  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,161 @@
+/**
+ * A CLI run over several accounts (`--role-name` with `--accounts` or `--organization`): the accounts
+ * are listed, each is entered by assuming the role (the caller's own account with the caller's
+ * credentials), its Regions resolved (`--regions all`: its own enabled Regions), then each is
+ * discovered, at most `parallel` accounts at a time. The snapshots of every account are planned
+ * together (core/plan.ts), so one report covers every account and Region and a shared VPC's owner and
+ * participants meet in one plan. An account that cannot be entered is in `failedAccounts`, a Region
+ * that fails in `failedRegions` with its account; the others are planned as usual.
+ */
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Config } from '../core/config.ts';
+import type { FailedAccount, FailedRegion } from '../core/plan.ts';
+import type { RegionSnapshot } from '../core/model.ts';
+import type { ApiCallCounts } from '../core/report.ts';
+import type { ClientOptions } from './clients.ts';
+import { countRequests, createApiCallCounter, requestHandlerOptions } from './clients.ts';
+import { errorMessage } from './errors.ts';
+import { assumeRole, organizationAccounts, partitionOf, roleArn } from './organization.ts';
+import { mapConcurrent } from './pagination.ts';
+import type { ClientPool } from './reconcile.ts';
+import { createClientPool, discoverSnapshots } from './reconcile.ts';
+import { enabledRegions } from './regions.ts';
+
+export interface OrganizationRunOptions {
+  readonly roleName: string;
+  /** `--accounts`: these; absent: the organization's ACTIVE accounts (`--organization`). */
+  readonly accountIds?: readonly string[];
+  /** The Regions to read in every account, or `all`: each account's enabled Regions. */
+  readonly regions: readonly string[] | 'all';
+  /** Where the caller's STS and Organizations calls go (and `--regions all` asks each account). */
+  readonly homeRegion: string;
+  /** `--profile`: the caller's credentials. */
+  readonly profile?: string;
+  readonly config: Config;
+  readonly parallel: number;
+  readonly onProgress?: (message: string) => void;
+}
+
+/** An account entered: its clients (the role's credentials) and its Regions. */
+export interface EnteredAccount {
+  readonly accountId: string;
+  readonly pool: ClientPool;
+  readonly regions: readonly string[];
+}
+
+export interface OrganizationRun {
+  /** Every account of the run, entered or not, sorted. */
+  readonly accounts: readonly string[];
+  readonly entered: readonly EnteredAccount[];
+  readonly failedAccounts: readonly FailedAccount[];
+  /** Every API call of the run so far: the caller's (STS, Organizations) and each account's. */
+  readonly apiCalls: () => ApiCallCounts;
+}
+
+function sumCounts(all: readonly ApiCallCounts[]): ApiCallCounts {
+  const byService: Record<string, number> = {};
+  const byOperation: Record<string, number> = {};
+  let total = 0;
+  for (const counts of all) {
+    total += counts.total;
+    for (const [key, count] of Object.entries(counts.byService))
+      byService[key] = (byService[key] ?? 0) + count;
+    for (const [key, count] of Object.entries(counts.byOperation))
+      byOperation[key] = (byOperation[key] ?? 0) + count;
+  }
+  return { total, byService, byOperation };
+}
+
+/**
+ * Lists the run's accounts and enters each (see the module comment). Throws only when the accounts
+ * cannot be listed (aws/organization.ts OrganizationAccessError) or the caller has no identity.
+ */
+export async function enterAccounts(options: OrganizationRunOptions): Promise<OrganizationRun> {
+  const { config, homeRegion } = options;
+  const callerCalls = createApiCallCounter();
+  const caller = {
+    region: homeRegion,
+    requestHandler: requestHandlerOptions(config.timeouts),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+  };
+  const sts = new STSClient(caller);
+  countRequests(sts.middlewareStack, 'sts', callerCalls);
+  const identity = await sts.send(new GetCallerIdentityCommand({}));
+  const callerAccount = identity.Account;
+  let accounts: string[];
+  if (options.accountIds === undefined) {
+    const organizations = new OrganizationsClient(caller);
+    countRequests(organizations.middlewareStack, 'organizations', callerCalls);
+    accounts = await organizationAccounts(organizations);
+    options.onProgress?.(`organizations: ${accounts.length} ACTIVE account(s)`);
+  } else accounts = [...options.accountIds];
+  accounts = [...new Set(accounts)].sort();
+
+  const poolOptions: ClientOptions = { timeouts: config.timeouts, rateLimits: config.rateLimits };
+  const partition = partitionOf(homeRegion);
+  const pools: ClientPool[] = [];
+  const entered: EnteredAccount[] = [];
+  const failedAccounts: FailedAccount[] = [];
+  await mapConcurrent(accounts, options.parallel, async (accountId) => {
+    let pool: ClientPool;
+    const arn = roleArn(partition, accountId, options.roleName);
+    try {
+      // The caller's own account is read with the caller's credentials: the role need not exist there
+      // (StackSets, for one, do not deploy to the management account).
+      pool =
+        accountId === callerAccount
+          ? createClientPool({
+              ...poolOptions,
+              ...(options.profile === undefined ? {} : { profile: options.profile }),
+            })
+          : createClientPool({ ...poolOptions, credentials: await assumeRole(sts, arn) });
+    } catch (error) {
+      failedAccounts.push({ accountId, error: `sts:AssumeRole ${arn} failed: ${errorMessage(error)}` });
+      options.onProgress?.(`[${accountId}] cannot be entered: ${errorMessage(error)}`);
+      return;
+    }
+    pools.push(pool);
+    let regions: readonly string[];
+    if (options.regions === 'all') {
+      try {
+        regions = await enabledRegions(pool.clientsFor(homeRegion).ec2);
+      } catch (error) {
+        failedAccounts.push({
+          accountId,
+          error: `ec2:DescribeRegions in ${homeRegion} failed (--regions all): ${errorMessage(error)}`,
+        });
+        return;
+      }
+    } else regions = options.regions;
+    entered.push({ accountId, pool, regions });
+  });
+  return {
+    accounts,
+    entered: entered.sort((a, b) => a.accountId.localeCompare(b.accountId)),
+    failedAccounts: failedAccounts.sort((a, b) => a.accountId.localeCompare(b.accountId)),
+    apiCalls: () => sumCounts([callerCalls.snapshot(), ...pools.map((pool) => pool.apiCalls())]),
+  };
+}
+
+/** Discovers every entered account's Regions, at most `parallel` accounts at a time. */
+export async function discoverAccounts(
+  run: OrganizationRun,
+  config: Config,
+  parallel: number,
+  onProgress?: (message: string) => void,
+): Promise<{ snapshots: RegionSnapshot[]; failedRegions: FailedRegion[] }> {
+  const discovered = await mapConcurrent(run.entered, parallel, (account) =>
+    discoverSnapshots({
+      accountId: account.accountId,
+      regions: account.regions,
+      config,
+      pool: account.pool,
+      ...(onProgress ? { onProgress } : {}),
+    }),
+  );
+  return {
+    snapshots: discovered.flatMap((d) => d.snapshots),
+    failedRegions: discovered.flatMap((d) => d.failedRegions),
+  };
+}
