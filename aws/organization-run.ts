@@ -21,6 +21,9 @@ import { mapConcurrent } from './pagination.ts';
 import type { ClientPool } from './reconcile.ts';
 import { createClientPool, discoverSnapshots } from './reconcile.ts';
 import { enabledRegions } from './regions.ts';
+import { createContext } from './discover/context.ts';
+import { describeEndpoints } from './discover/endpoints.ts';
+import type { OwnerEndpoints } from '../core/shared-vpcs.ts';
 
 export interface OrganizationRunOptions {
   readonly roleName: string;
@@ -158,4 +161,51 @@ export async function discoverAccounts(
     snapshots: discovered.flatMap((d) => d.snapshots),
     failedRegions: discovered.flatMap((d) => d.failedRegions),
   };
+}
+
+/**
+ * The owners' endpoints of the VPCs shared with other accounts of the run: for each participant's VPC
+ * owned by an entered account, that owner's DescribeVpcEndpoints of it (a participant cannot see them:
+ * docs/architecture.md, Shared VPCs). A read that fails leaves that VPC's needs unverifiable, as
+ * without the owner, and is reported through `onProgress`.
+ */
+export async function readOwnerEndpoints(
+  run: OrganizationRun,
+  snapshots: readonly RegionSnapshot[],
+  parallel: number,
+  onProgress?: (message: string) => void,
+): Promise<OwnerEndpoints[]> {
+  const owners = new Map(run.entered.map((account) => [account.accountId, account]));
+  const wanted = new Map<string, { ownerId: string; region: string; vpcIds: Set<string> }>();
+  for (const snapshot of snapshots)
+    for (const vpc of snapshot.vpcs) {
+      const ownerId = vpc.ownerId;
+      if (ownerId === undefined || ownerId === snapshot.accountId || !owners.has(ownerId)) continue;
+      const key = `${ownerId}/${snapshot.region}`;
+      const entry = wanted.get(key) ?? { ownerId, region: snapshot.region, vpcIds: new Set<string>() };
+      entry.vpcIds.add(vpc.vpcId);
+      wanted.set(key, entry);
+    }
+  const read = await mapConcurrent([...wanted.values()], parallel, async ({ ownerId, region, vpcIds }) => {
+    const owner = owners.get(ownerId);
+    if (!owner) return [];
+    const ctx = createContext(owner.pool.clientsFor(region), region, (message) =>
+      onProgress?.(`[${ownerId} ${region}] shared VPCs: ${message}`),
+    );
+    try {
+      const endpoints = await describeEndpoints(ctx, 'vpc-id', [...vpcIds]);
+      return [...vpcIds].map((vpcId) => ({
+        ownerId,
+        region,
+        vpcId,
+        endpoints: endpoints.filter((endpoint) => endpoint.vpcId === vpcId),
+      }));
+    } catch (error) {
+      onProgress?.(
+        `[${ownerId} ${region}] the endpoints of shared VPCs could not be read: ${errorMessage(error)}`,
+      );
+      return [];
+    }
+  });
+  return read.flat();
 }

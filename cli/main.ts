@@ -12,7 +12,7 @@ import type { ActionResult } from '../core/report.ts';
 import type { Plan } from '../core/plan.ts';
 import { buildPlan } from '../core/plan.ts';
 import { readAccountIds } from '../aws/organization.ts';
-import { discoverAccounts, enterAccounts } from '../aws/organization-run.ts';
+import { discoverAccounts, enterAccounts, readOwnerEndpoints } from '../aws/organization-run.ts';
 import { errorMessage } from '../aws/errors.ts';
 import { applyAccountPlan, createClientPool, discoverAndPlanAccount } from '../aws/reconcile.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -248,10 +248,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         args.parallelAccounts,
         progress,
       );
+      // A VPC shared between accounts of the run: the owner's endpoints meet the participants' needs.
+      const ownerEndpoints = await readOwnerEndpoints(
+        organizationRun,
+        snapshots,
+        args.parallelAccounts,
+        progress,
+      );
       plan = buildPlan(snapshots, config, new Date(), {
         accounts: organizationRun.accounts,
         failedAccounts: organizationRun.failedAccounts,
         failedRegions,
+        ownerEndpoints,
       });
     } else
       plan = (

@@ -16,6 +16,8 @@ import { draftId, planVpc } from './planner.ts';
 import { planRestarts } from './restarts.ts';
 import { vpcScope } from './scope.ts';
 import { applyMutelist } from './mutelist.ts';
+import type { OwnerEndpoints } from './shared-vpcs.ts';
+import { joinSharedVpc } from './shared-vpcs.ts';
 import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
 import { isUnknownNeed } from './needs.ts';
@@ -156,6 +158,11 @@ export interface RunScope {
   /** Accounts named by the run (`--accounts`, the organisation), read or not. */
   readonly accounts?: readonly string[];
   readonly failedAccounts?: readonly FailedAccount[];
+  /**
+   * The owners' endpoints of VPCs shared with other accounts of the run (read with the owners'
+   * credentials): the participants' needs meet them (core/shared-vpcs.ts).
+   */
+  readonly ownerEndpoints?: readonly OwnerEndpoints[];
 }
 
 /** Plans every Region's snapshot: findings, actions within the config's caps, and stats. */
@@ -165,11 +172,11 @@ export function buildPlan(
   now: Date,
   failedRegionsOrScope: readonly FailedRegion[] | RunScope = [],
 ): Plan {
-  const scope: RunScope = Array.isArray(failedRegionsOrScope)
+  const run: RunScope = Array.isArray(failedRegionsOrScope)
     ? { failedRegions: failedRegionsOrScope as readonly FailedRegion[] }
     : (failedRegionsOrScope as RunScope);
-  const failedRegions = scope.failedRegions ?? [];
-  const failedAccounts = scope.failedAccounts ?? [];
+  const failedRegions = run.failedRegions ?? [];
+  const failedAccounts = run.failedAccounts ?? [];
   const vpcs: VpcReport[] = [];
   const results: VpcResult[] = [];
   for (const snapshot of snapshots) {
@@ -221,7 +228,19 @@ export function buildPlan(
       if (!scope.inScope) continue;
       const context = vpcContext(snapshot, workload);
       // Disabled checks: their findings are neither reported nor remedied (config `checks.disabled`).
-      const drafts = runChecks(context).filter((draft) => isChecked(config, draft.code));
+      // A VPC shared with this account whose owner is in the run: its needs meet the owner's endpoints.
+      const owner =
+        context.sharedBy === undefined
+          ? undefined
+          : run.ownerEndpoints?.find(
+              (o) =>
+                o.ownerId === context.sharedBy &&
+                o.region === snapshot.region &&
+                o.vpcId === workload.vpc.vpcId,
+            );
+      const drafts = joinSharedVpc(context, runChecks(context), owner).filter((draft) =>
+        isChecked(config, draft.code),
+      );
       const vpcPlan = planVpc({ context, drafts, config, now, ...(recorded ? { recorded } : {}) });
       // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
       const restarts = planRestarts({
@@ -296,7 +315,7 @@ export function buildPlan(
     ],
     accounts: [
       ...new Set([
-        ...(scope.accounts ?? []),
+        ...(run.accounts ?? []),
         ...snapshots.filter((snapshot) => snapshot.accountId !== undefined).map(accountOfSnapshot),
         ...vpcs.map((vpc) => vpc.accountId),
       ]),

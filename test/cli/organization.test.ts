@@ -10,7 +10,17 @@ import type { RunReport } from '../../core/report.ts';
 import { motoEndpoint } from '../harness/aws.ts';
 import type { Account } from '../harness/aws.ts';
 import { startFaultProxy } from '../harness/fault-proxy.ts';
-import { accountFor } from '../harness/seed.ts';
+import {
+  accountFor,
+  createCluster,
+  createEndpoint,
+  createNetwork,
+  createSecurityGroup,
+  createService,
+  registerTaskDefinition,
+} from '../harness/seed.ts';
+import { shareSubnets } from '../harness/seed-network.ts';
+import { newAccount } from '../harness/aws.ts';
 import { createOrganization } from '../harness/organization.ts';
 import { cli, driftedAccount, endpointCount, runCli, seedDrift } from './cli-harness.ts';
 
@@ -273,5 +283,68 @@ describe('several accounts: --role-name with --accounts or --organization', () =
       expect(bad.stderr).toMatch(message);
       expect(bad.stdout).toBe('');
     }
+  });
+});
+
+describe('shared VPCs in a run over several accounts', () => {
+  it("a participant's needs meet the owner's endpoints: unverifiable alone, ENDPOINT_MISSING (manual) while the owner lacks it, nothing once it has it", async () => {
+    // The owner shares a subnet of its VPC (AWS RAM, moto_network.py N12); the participant runs a
+    // Fargate service logging with awslogs there. The owner runs no ECS work of its own.
+    const owner = newAccount();
+    const participant = newAccount();
+    const net = await createNetwork(owner, { cidr: '10.29.0.0/16', azs: ['a'], name: 'shared' });
+    await shareSubnets(owner, participant, { subnetIds: net.subnetIds });
+    const cluster = await createCluster(participant, 'apps');
+    const taskDefinition = await registerTaskDefinition(participant, {
+      family: 'api',
+      images: ['nginx:1'],
+      logDriver: 'awslogs',
+    });
+    await createService(participant, {
+      cluster,
+      name: 'api',
+      taskDefinition,
+      launchType: 'FARGATE',
+      subnets: net.subnetIds,
+    });
+
+    const alone = await cli(participant, ['plan', '--output', 'json', '--quiet']);
+    expect(reportOf(alone.stdout).findings.map((f) => [f.code, f.status])).toEqual([
+      ['SHARED_VPC_UNVERIFIABLE', 'unknown'],
+    ]);
+
+    const together = [
+      'plan',
+      '--role-name',
+      'EcsEndpointReadOnly',
+      '--accounts',
+      owner.accountId,
+      participant.accountId,
+      '--output',
+      'json',
+      '--quiet',
+    ];
+    const missing = reportOf((await cli(owner, together)).stdout);
+    expect(
+      missing.findings.map((f) => [f.accountId, f.code, f.service, f.status, f.remediation.status]),
+    ).toEqual([[participant.accountId, 'ENDPOINT_MISSING', 'logs', 'drift', 'manual']]);
+    expect(missing.findings[0]?.message).toContain(`shared by account ${owner.accountId}`);
+    expect(missing.findings[0]?.remediation.reason).toContain(`account ${owner.accountId}`);
+    expect(missing.actions).toEqual([]); // only the owner can create it, and its own plan has no need of it
+
+    const group = await createSecurityGroup(owner, { vpcId: net.vpcId, name: 'endpoints' });
+    await createEndpoint(owner, {
+      vpcId: net.vpcId,
+      service: 'logs',
+      subnetIds: net.subnetIds,
+      securityGroupIds: [group],
+    });
+    const met = await cli(owner, together);
+    expect(met.code, met.stderr).toBe(0);
+    const report = reportOf(met.stdout);
+    expect(report.findings).toEqual([]);
+    expect(report.vpcs.map((vpc) => [vpc.accountId, vpc.vpcId, vpc.ownerId, vpc.shared])).toEqual([
+      [participant.accountId, net.vpcId, owner.accountId, true],
+    ]);
   });
 });
