@@ -102,8 +102,14 @@ export interface AwsClients {
 export const ROUTE53_MAX_ATTEMPTS = 10;
 
 export interface ClientOptions {
-  /** Explicit credentials (tests); default: the SDK's default provider chain. */
+  /** Explicit credentials (tests, an assumed role); default: the SDK's default provider chain. */
   readonly credentials?: EC2ClientConfig['credentials'];
+  /**
+   * A profile of the shared config and credentials files (`--profile`): the default provider chain
+   * reads its credentials (keys, SSO, role_arn with source_profile, credential_process) as it does
+   * for `AWS_PROFILE`. Ignored with `credentials`.
+   */
+  readonly profile?: string;
   /** Explicit endpoint for every service (tests); default: the SDK's resolution, incl. `AWS_ENDPOINT_URL*`. */
   readonly endpoint?: string;
   /** Connection and request timeouts (the config's `timeouts`); default: the config's defaults. */
@@ -302,6 +308,18 @@ export function paceBeside<Input extends object, Output extends object>(
     );
 }
 
+/**
+ * Counts the requests `stack`'s client sends in `counter`, as the pool's clients count theirs (the
+ * CLI's STS and Organizations clients of a run over several accounts).
+ */
+export function countRequests<Input extends object, Output extends object>(
+  stack: MiddlewareStack<Input, Output>,
+  service: string,
+  counter: ApiCallCounter,
+): void {
+  stack.add(countingMiddleware(service, counter), COUNTER_OPTIONS);
+}
+
 export function createClients(region: string, options: ClientOptions = {}): AwsClients {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const clock = systemClock;
@@ -314,6 +332,9 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
     region,
     requestHandler: requestHandlerOptions(timeouts),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.credentials === undefined && options.profile !== undefined
+      ? { profile: options.profile }
+      : {}),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   };
   // Each client its own strategy (the SDK's default too): the standard retry quota is per client.

@@ -5,7 +5,7 @@
 import type { Config } from '../core/config.ts';
 import type { RegionSnapshot } from '../core/model.ts';
 import { defaultConfig } from '../core/config.ts';
-import type { Plan } from '../core/plan.ts';
+import type { FailedRegion, Plan } from '../core/plan.ts';
 import { buildPlan } from '../core/plan.ts';
 import type { ActionResult, ApiCallCounts } from '../core/report.ts';
 import { applyPlan } from './apply.ts';
@@ -84,6 +84,11 @@ export interface ReconcileRequest {
   readonly ownedResourceIds?: (region: string) => ReadonlySet<string> | undefined;
   /** Task definition revisions read before, per Region (the deployed remediator's state table). */
   readonly taskDefinitionCache?: (region: string) => TaskDefinitionCache | undefined;
+  /**
+   * The account the pool's credentials are in, when the run knows it (a role it assumed there): its
+   * snapshots and failed Regions name it, and progress lines read `[<account> <region>]`.
+   */
+  readonly accountId?: string;
 }
 
 /** Discovers every Region (concurrently) and plans. Read-only. A failed Region is in `failedRegions`. */
@@ -105,6 +110,28 @@ export interface AccountDiscovery {
  * in the plan's `failedRegions`, the other Regions' findings and actions are planned as usual.
  */
 export async function discoverAndPlanAccount(request: ReconcileRequest): Promise<AccountDiscovery> {
+  const { snapshots, failures, failedRegions } = await discoverSnapshots(request);
+  return {
+    plan: buildPlan(snapshots, request.config, request.now ?? new Date(), failedRegions),
+    snapshots,
+    failures,
+  };
+}
+
+/** What discovery read of one account's Regions: a snapshot per Region read, and the ones that failed. */
+export interface SnapshotDiscovery {
+  readonly snapshots: readonly RegionSnapshot[];
+  readonly failures: ReadonlyArray<{ readonly region: string; readonly error: unknown }>;
+  /** The failures as the report lists them (the Region named once; the account when known). */
+  readonly failedRegions: readonly FailedRegion[];
+}
+
+/**
+ * Discovers every Region of `request` (concurrently), without planning: a run over several accounts
+ * plans their snapshots together (aws/organization-run.ts). One Region failing does not hide the others.
+ */
+export async function discoverSnapshots(request: ReconcileRequest): Promise<SnapshotDiscovery> {
+  const label = request.accountId === undefined ? '' : `${request.accountId} `;
   const settled = await Promise.allSettled(
     request.regions.map((region) => {
       const taskDefinitionCache = request.taskDefinitionCache?.(region);
@@ -112,7 +139,7 @@ export async function discoverAndPlanAccount(request: ReconcileRequest): Promise
         ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
         ...(request.vpcIds && request.clusterArns ? { clusterArns: request.clusterArns } : {}),
         ...(taskDefinitionCache ? { taskDefinitionCache } : {}),
-        onProgress: (message) => request.onProgress?.(`[${region}] ${message}`),
+        onProgress: (message) => request.onProgress?.(`[${label}${region}] ${message}`),
       });
     }),
   );
@@ -121,20 +148,19 @@ export async function discoverAndPlanAccount(request: ReconcileRequest): Promise
   settled.forEach((outcome, index) => {
     const region = request.regions[index] ?? '';
     const owned = request.ownedResourceIds?.(region);
-    if (outcome.status === 'fulfilled')
-      snapshots.push(owned ? { ...outcome.value, ownedResourceIds: [...owned].sort() } : outcome.value);
-    else failures.push({ region, error: outcome.reason });
+    if (outcome.status === 'fulfilled') {
+      const snapshot =
+        request.accountId === undefined ? outcome.value : { ...outcome.value, accountId: request.accountId };
+      snapshots.push(owned ? { ...snapshot, ownedResourceIds: [...owned].sort() } : snapshot);
+    } else failures.push({ region, error: outcome.reason });
   });
   // A discovery error names its Region already: the report names it once.
   const failedRegions = failures.map(({ region, error }) => ({
+    ...(request.accountId === undefined ? {} : { accountId: request.accountId }),
     region,
     error: errorMessage(error).replace(`${region}: `, ''),
   }));
-  return {
-    plan: buildPlan(snapshots, request.config, request.now ?? new Date(), failedRegions),
-    snapshots,
-    failures,
-  };
+  return { snapshots, failures, failedRegions };
 }
 
 /**

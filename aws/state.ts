@@ -24,6 +24,10 @@
  * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}
  * (DynamoDB refuses a partition key over 2,048 bytes): {@link eventKeyId}.
  *
+ * An open finding's id names its account since report schema 2; items stored before have the id without
+ * it (and no `accountId`): core/alerts.ts `decideAlerts` matches them to the same findings, and they
+ * are stored again under the new id, their old item deleted (a migration on read).
+ *
  * Findings of a Region share a partition, so a Region sweep reads them with one query and an event's
  * VPC with a `begins_with` on the sort key. Whether an agent owes a restart lives in AWS (core/restarts.ts:
  * a cutoff tag on the endpoints, an attribute on each restarted instance); the restart items make each
@@ -86,6 +90,9 @@ export class StateRecordError extends Error {
 
 const openFindingSchema = z.object({
   id: z.string(),
+  // Records stored before finding ids named the account have neither it nor an account in their id:
+  // core/alerts.ts decideAlerts matches them to the same findings and stores them again.
+  accountId: z.optional(z.string()),
   code: z.string(),
   severity: z.enum(['high', 'medium', 'low']),
   region: z.string(),

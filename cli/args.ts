@@ -1,5 +1,9 @@
 /** Command-line arguments of `ecs-endpoint-remediator`. Documented in docs/cli.md. */
 import { parseArgs } from 'node:util';
+import { ROLE_NAME } from '../aws/organization.ts';
+
+/** Accounts entered and read at once by default (`--parallel-accounts`). */
+export const DEFAULT_PARALLEL_ACCOUNTS = 4;
 
 export const USAGE = `Usage: ecs-endpoint-remediator <plan|apply> [options]
 
@@ -8,6 +12,13 @@ export const USAGE = `Usage: ecs-endpoint-remediator <plan|apply> [options]
 
 Options:
   --region R        Region to sweep (repeatable). Default: config "regions", else the SDK's default Region.
+  --regions all|R,R every Region enabled for the account (ec2:DescribeRegions), or a comma-separated list.
+  --profile NAME    the shared config/credentials profile to use (as AWS_PROFILE does).
+  --role-name ROLE  several accounts: assume ROLE in each (with --accounts or --organization).
+  --accounts A…     with --role-name: account ids (12 digits; separated by spaces or commas) or a file of them.
+  --organization    with --role-name: every ACTIVE account of the organization (management account or a
+                    delegated administrator only).
+  --parallel-accounts N  accounts entered and read at once (default 4).
   --config FILE     JSON config file (see docs/config.md). Default: built-in safe defaults.
   --output FORMAT   text (default) or json (schema: schema/plan-output.schema.json).
   --yes             apply without asking.
@@ -26,6 +37,18 @@ skipped; 1 error (bad arguments or config, AWS error during discovery, apply can
 export interface CliArgs {
   readonly command: 'plan' | 'apply';
   readonly regions: readonly string[];
+  /** --regions all: every Region enabled for the account (opt-in Regions only when opted in). */
+  readonly allRegions: boolean;
+  /** --profile: the shared config and credentials files' profile, for credentials and the default Region. */
+  readonly profile?: string;
+  /** --role-name: a run over several accounts, entered by assuming this role in each. */
+  readonly roleName?: string;
+  /** --accounts values (ids, lists of ids, or files of ids: aws/organization.ts readAccountIds). */
+  readonly accounts?: readonly string[];
+  /** --organization: the organization's ACTIVE accounts. */
+  readonly organization: boolean;
+  /** --parallel-accounts: accounts entered and discovered at once. */
+  readonly parallelAccounts: number;
   readonly configFile?: string;
   readonly output: 'text' | 'json';
   readonly yes: boolean;
@@ -39,12 +62,33 @@ export interface CliArgs {
   readonly noColor: boolean;
 }
 
+/** A Region name as AWS spells them: `us-east-1`, `ap-southeast-4`, `us-gov-west-1`. */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
 /** A usage mistake: reported with the usage text and exit code 1. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * `--accounts A B C`: the ids that follow `--accounts` (or its value) are more of its values, as
+ * `--accounts A --accounts B --accounts C`; only 12-digit ids (or comma-separated lists of them) are
+ * taken so, never a command or a file.
+ */
+function expandAccounts(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] ?? '';
+    out.push(arg);
+    if (arg !== '--accounts' && !arg.startsWith('--accounts=')) continue;
+    if (arg === '--accounts' && index + 1 < argv.length) out.push(argv[++index] ?? '');
+    while (index + 1 < argv.length && /^\d{12}(,\d{12})*$/.test(argv[index + 1] ?? ''))
+      out.push('--accounts', argv[++index] ?? '');
+  }
+  return out;
 }
 
 /**
@@ -55,11 +99,17 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: expandAccounts(argv),
       allowPositionals: true,
       strict: true,
       options: {
         region: { type: 'string', multiple: true },
+        regions: { type: 'string' },
+        profile: { type: 'string' },
+        'role-name': { type: 'string' },
+        accounts: { type: 'string', multiple: true },
+        organization: { type: 'boolean', default: false },
+        'parallel-accounts': { type: 'string' },
         config: { type: 'string' },
         output: { type: 'string', default: 'text' },
         yes: { type: 'boolean', default: false },
@@ -92,10 +142,47 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
   if (values.output !== 'text' && values.output !== 'json') {
     throw new UsageError(`--output must be text or json, not "${values.output}"`);
   }
-  for (const region of values.region ?? []) {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
-      throw new UsageError(`--region "${region}" is not a Region name like us-east-1`);
+  const allRegions = values.regions?.trim() === 'all';
+  const listed = allRegions
+    ? []
+    : (values.regions ?? '')
+        .split(',')
+        .map((region) => region.trim())
+        .filter((region) => region !== '');
+  if (values.regions !== undefined && !allRegions && listed.length === 0)
+    throw new UsageError('--regions takes all or a comma-separated list of Regions');
+  if (allRegions && values.region !== undefined)
+    throw new UsageError('--regions all sweeps every enabled Region: leave out --region');
+  for (const [flag, region] of [
+    ...(values.region ?? []).map((region) => ['--region', region] as const),
+    ...listed.map((region) => ['--regions', region] as const),
+  ]) {
+    if (!REGION_NAME.test(region))
+      throw new UsageError(`${flag} "${region}" is not a Region name like us-east-1`);
   }
+  const profile = values.profile?.trim();
+  if (profile === '') throw new UsageError('--profile needs a profile name');
+  const roleName = values['role-name']?.trim();
+  if (roleName !== undefined && !ROLE_NAME.test(roleName))
+    throw new UsageError(`--role-name "${roleName}" is not an IAM role name (or path/name)`);
+  if (values.accounts !== undefined && values.organization)
+    throw new UsageError(
+      '--accounts and --organization exclude each other: name the accounts, or list the organization',
+    );
+  if (roleName !== undefined && values.accounts === undefined && !values.organization)
+    throw new UsageError('--role-name needs the accounts: --accounts FILE|ID… or --organization');
+  if (roleName === undefined && (values.accounts !== undefined || values.organization))
+    throw new UsageError(
+      `${values.organization ? '--organization' : '--accounts'} needs --role-name: the role to assume in each account`,
+    );
+  const parallelAccounts =
+    values['parallel-accounts'] === undefined
+      ? DEFAULT_PARALLEL_ACCOUNTS
+      : Number(values['parallel-accounts']);
+  if (!Number.isInteger(parallelAccounts) || parallelAccounts < 1 || parallelAccounts > 32)
+    throw new UsageError(
+      `--parallel-accounts takes a whole number from 1 to 32, not "${values['parallel-accounts']}"`,
+    );
   if (values.out !== undefined && command !== 'plan') throw new UsageError('--out goes with plan');
   if (values.plan !== undefined && command !== 'apply') throw new UsageError('--plan goes with apply');
   const maxAge = values['max-plan-age'] === undefined ? 60 : Number(values['max-plan-age']);
@@ -107,7 +194,13 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
     ...(values.plan === undefined ? {} : { planFile: values.plan }),
     maxPlanAgeMinutes: maxAge,
     noColor: values['no-color'],
-    regions: values.region ?? [],
+    regions: [...(values.region ?? []), ...listed],
+    allRegions,
+    ...(profile === undefined ? {} : { profile }),
+    ...(roleName === undefined ? {} : { roleName }),
+    ...(values.accounts === undefined ? {} : { accounts: values.accounts }),
+    organization: values.organization,
+    parallelAccounts,
     ...(values.config === undefined ? {} : { configFile: values.config }),
     output: values.output,
     yes: values.yes,

@@ -8,6 +8,11 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Config } from '../core/config.ts';
 import { ConfigError, parseConfig } from '../core/config.ts';
 import { applySucceeded, toReport } from '../core/report.ts';
+import type { ActionResult } from '../core/report.ts';
+import type { Plan } from '../core/plan.ts';
+import { buildPlan } from '../core/plan.ts';
+import { readAccountIds } from '../aws/organization.ts';
+import { discoverAccounts, enterAccounts, readOwnerEndpoints } from '../aws/organization-run.ts';
 import { errorMessage } from '../aws/errors.ts';
 import { applyAccountPlan, createClientPool, discoverAndPlanAccount } from '../aws/reconcile.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -20,6 +25,7 @@ import {
   toPlanFile,
 } from './saved-plan.ts';
 import { prepareRestarts } from '../aws/restart-discovery.ts';
+import { enabledRegions } from '../aws/regions.ts';
 import type { CliArgs } from './args.ts';
 import { USAGE, UsageError, parseCliArgs } from './args.ts';
 import { TEXT_WIDTH, renderText, table, wrap } from './render.ts';
@@ -96,15 +102,56 @@ async function loadConfig(file: string | undefined): Promise<Config> {
   return parseConfig(document);
 }
 
-/** --region, else the config's regions, else the SDK's default Region (AWS_REGION, profile, …). */
-async function resolveRegions(args: CliArgs, config: Config): Promise<string[]> {
+/** Resolves the credentials of `--profile` once (any Region's clients share the chain's answer). */
+async function profileCredentials(profile: string, pool: ReturnType<typeof createClientPool>): Promise<void> {
+  try {
+    await pool.clientsFor((await defaultRegion(profile)) ?? 'us-east-1').ec2.config.credentials();
+  } catch (error) {
+    throw new UsageError(`--profile ${profile}: no credentials (${errorMessage(error)})`);
+  }
+}
+
+/** The SDK's default Region (AWS_REGION, the profile's `region`, …), if any. */
+async function defaultRegion(profile: string | undefined): Promise<string | undefined> {
+  try {
+    return await new EC2Client(profile === undefined ? {} : { profile }).config.region();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * --region / --regions, else the config's regions, else the SDK's default Region (AWS_REGION,
+ * profile, …). `--regions all` asks EC2 (in the default Region, else us-east-1) which Regions the
+ * account has enabled: `ec2` gives the client of a Region.
+ */
+async function resolveRegions(
+  args: CliArgs,
+  config: Config,
+  ec2Of: (region: string) => EC2Client,
+): Promise<string[]> {
+  if (args.allRegions) {
+    const home = (await defaultRegion(args.profile)) ?? config.regions[0] ?? 'us-east-1';
+    let regions: string[];
+    try {
+      regions = await enabledRegions(ec2Of(home));
+    } catch (error) {
+      throw new Error(`--regions all: ec2:DescribeRegions in ${home} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (regions.length === 0)
+      throw new Error(`--regions all: ec2:DescribeRegions in ${home} listed no Region`);
+    return regions;
+  }
   if (args.regions.length > 0) return [...new Set(args.regions)];
   if (config.regions.length > 0) return [...new Set(config.regions)];
-  try {
-    return [await new EC2Client({}).config.region()];
-  } catch {
-    throw new UsageError('no Region: pass --region, list "regions" in the config, or set AWS_REGION');
-  }
+  const region = await defaultRegion(args.profile);
+  if (region === undefined)
+    throw new UsageError(
+      'no Region: pass --region or --regions, list "regions" in the config, or set AWS_REGION (or the profile\'s region)',
+    );
+  return [region];
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -151,9 +198,36 @@ export async function main(argv: readonly string[]): Promise<number> {
   const text = (report: Parameters<typeof renderText>[0]) => renderText(report, { color });
   try {
     const config = await loadConfig(args.configFile);
-    const regions = await resolveRegions(args, config);
     // Paced by the config's rate limits; a throttled request is retried for throttleBudgetSeconds.
-    const pool = createClientPool({ timeouts: config.timeouts, rateLimits: config.rateLimits });
+    const pool = createClientPool({
+      timeouts: config.timeouts,
+      rateLimits: config.rateLimits,
+      ...(args.profile === undefined ? {} : { profile: args.profile }),
+    });
+    // A profile that yields no credentials stops here, named, before any Region is read.
+    if (args.profile !== undefined) await profileCredentials(args.profile, pool);
+    // Several accounts: each entered with the role (its Regions its own with --regions all).
+    const accountIds = args.accounts === undefined ? undefined : await readAccountIds(args.accounts);
+    const organizationRun =
+      args.roleName === undefined
+        ? undefined
+        : await enterAccounts({
+            roleName: args.roleName,
+            ...(accountIds === undefined ? {} : { accountIds }),
+            regions: args.allRegions
+              ? 'all'
+              : await resolveRegions(args, config, (region) => pool.clientsFor(region).ec2),
+            homeRegion:
+              (await defaultRegion(args.profile)) ?? args.regions[0] ?? config.regions[0] ?? 'us-east-1',
+            ...(args.profile === undefined ? {} : { profile: args.profile }),
+            config,
+            parallel: args.parallelAccounts,
+            ...(progress ? { onProgress: progress } : {}),
+          });
+    const regions = organizationRun
+      ? [...new Set(organizationRun.entered.flatMap((account) => account.regions))].sort()
+      : await resolveRegions(args, config, (region) => pool.clientsFor(region).ec2);
+    const apiCalls = organizationRun ? organizationRun.apiCalls : pool.apiCalls;
     // A saved plan is checked before anything is read: a stale or foreign file stops here.
     const saved =
       args.planFile === undefined
@@ -166,17 +240,39 @@ export async function main(argv: readonly string[]): Promise<number> {
             now: new Date(),
           });
     writer?.start();
-    const discovered = await discoverAndPlanAccount({
-      regions,
-      config,
-      pool,
-      ...(progress ? { onProgress: progress } : {}),
-    });
+    let plan: Plan;
+    if (organizationRun) {
+      const { snapshots, failedRegions } = await discoverAccounts(
+        organizationRun,
+        config,
+        args.parallelAccounts,
+        progress,
+      );
+      // A VPC shared between accounts of the run: the owner's endpoints meet the participants' needs.
+      const ownerEndpoints = await readOwnerEndpoints(
+        organizationRun,
+        snapshots,
+        args.parallelAccounts,
+        progress,
+      );
+      plan = buildPlan(snapshots, config, new Date(), {
+        accounts: organizationRun.accounts,
+        failedAccounts: organizationRun.failedAccounts,
+        failedRegions,
+        ownerEndpoints,
+      });
+    } else
+      plan = (
+        await discoverAndPlanAccount({
+          regions,
+          config,
+          pool,
+          ...(progress ? { onProgress: progress } : {}),
+        })
+      ).plan;
     writer?.stop();
-    const accounts = [
-      ...new Set(discovered.snapshots.flatMap((s) => (s.accountId ? [s.accountId] : []))),
-    ].sort();
-    let plan = discovered.plan;
+    // The accounts of the run (named, or seen by discovery): a saved plan is bound to them.
+    const accounts = plan.accounts;
     let savedSkipped: ReturnType<typeof narrowToSaved>['skipped'] = [];
     if (saved && args.planFile !== undefined) {
       const foreign = accountProblems(saved, accounts);
@@ -204,14 +300,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     }
     const runnable = plan.actions.filter((action) => action.status === 'planned').length;
-    // A Region that could not be read is an error whatever the others show (exit 1), after the report.
+    // An account or a Region that could not be read is an error whatever the others show (exit 1),
+    // after the report.
     const failed = (): boolean => {
-      for (const { region, error } of plan.failedRegions)
-        process.stderr.write(`error: ${region}: ${error}\n`);
-      return plan.failedRegions.length > 0;
+      for (const { accountId, error } of plan.failedAccounts)
+        process.stderr.write(`error: account ${accountId}: ${error}\n`);
+      for (const { accountId, region, error } of plan.failedRegions)
+        process.stderr.write(`error: ${accountId === undefined ? '' : `${accountId} `}${region}: ${error}\n`);
+      return plan.failedRegions.length + plan.failedAccounts.length > 0;
     };
     if (args.command === 'plan' || runnable === 0) {
-      const report = toReport(args.command, plan, pool.apiCalls(), args.command === 'apply' ? [] : undefined);
+      const report = toReport(args.command, plan, apiCalls(), args.command === 'apply' ? [] : undefined);
       print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
       if (failed()) return EXIT.error;
       // Nothing runnable: an apply whose every action a cap held back has still left the fix undone.
@@ -222,19 +321,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     // A saved plan was reviewed when it was made: it is not asked about again.
     if (!args.yes && saved === undefined) {
-      if (args.output === 'text') print(text(toReport('plan', plan, pool.apiCalls())));
+      if (args.output === 'text') print(text(toReport('plan', plan, apiCalls())));
       if (!(await confirm(`Apply ${runnable} action(s)? Only 'yes' is accepted: `))) {
         process.stderr.write('Apply cancelled: nothing changed.\n');
         return EXIT.error;
       }
     }
-    // Agent restarts use the deployed stack's document and claims table where the account has them;
-    // say which, and whether concurrent runs are guarded (aws/restart-discovery.ts).
-    for (const { note } of await prepareRestarts(plan, pool)) process.stderr.write(`${note}\n`);
-    writer?.start();
-    const results = await applyAccountPlan(plan, pool, progress, config);
-    writer?.stop();
-    const report = toReport('apply', plan, pool.apiCalls(), results);
+    // Each account's actions run with its own clients, one account after the other. Agent restarts
+    // use the deployed stack's document and claims table where the account has them; say which, and
+    // whether concurrent runs are guarded (aws/restart-discovery.ts).
+    const parts = organizationRun
+      ? organizationRun.entered.map((account) => ({
+          pool: account.pool,
+          plan: { ...plan, actions: plan.actions.filter((action) => action.accountId === account.accountId) },
+        }))
+      : [{ pool, plan }];
+    const results: ActionResult[] = [];
+    for (const part of parts) {
+      if (!part.plan.actions.some((action) => action.status === 'planned')) continue;
+      for (const { note } of await prepareRestarts(part.plan, part.pool)) process.stderr.write(`${note}\n`);
+      writer?.start();
+      results.push(...(await applyAccountPlan(part.plan, part.pool, progress, config)));
+      writer?.stop();
+    }
+    const report = toReport('apply', plan, apiCalls(), results);
     print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
     if (failed()) return EXIT.error;
     // A saved action that changed or is held back now leaves the saved plan undone.

@@ -97,26 +97,53 @@ export function renderText(report: RunReport, options: RenderOptions = {}): stri
   const push = (line: string, indent = '      ') => lines.push(...wrap(line, width, indent));
   const applied = report.command === 'apply' && report.stats.applied !== undefined;
 
-  // The summary first: per Region, what is in scope, what is broken, and what the fix costs.
-  const regions = [...new Set([...report.vpcs.map((v) => v.region), ...report.regions])];
-  if (regions.length > 0) {
+  // The summary first: per account and Region (the account named once a run covers several), what is
+  // in scope, what is broken, and what the fix costs.
+  const several = report.accounts.length > 1 || report.failedAccounts.length > 0;
+  const where = (accountId: string | undefined, region: string) =>
+    several && accountId !== undefined ? `${accountId} ${region}` : region;
+  const sameAccount = (a: string | undefined, b: string | undefined) =>
+    a === undefined || b === undefined || a === b;
+  const places = new Map<string, { accountId?: string; region: string }>();
+  const addPlace = (accountId: string | undefined, region: string) => {
+    const key = `${accountId ?? ''}/${region}`;
+    if (!places.has(key)) places.set(key, { ...(accountId === undefined ? {} : { accountId }), region });
+  };
+  for (const vpc of report.vpcs) addPlace(vpc.accountId, vpc.region);
+  for (const failed of report.failedRegions) addPlace(failed.accountId, failed.region);
+  // Regions read without any ECS work: once per account read (or once, without accounts).
+  const readAccounts = report.accounts.filter((id) => !report.failedAccounts.some((f) => f.accountId === id));
+  for (const region of report.regions)
+    if (![...places.values()].some((place) => place.region === region)) {
+      if (several) for (const accountId of readAccounts) addPlace(accountId, region);
+      else addPlace(undefined, region);
+    }
+  const orderedPlaces = [...places.values()].sort(
+    (a, b) => (a.accountId ?? '').localeCompare(b.accountId ?? '') || a.region.localeCompare(b.region),
+  );
+  if (orderedPlaces.length + report.failedAccounts.length > 0) {
     lines.push(paint('bold', applied ? 'Summary (after apply)' : 'Summary'));
-    for (const region of regions) {
-      const failed = report.failedRegions.find((f) => f.region === region);
+    for (const failed of report.failedAccounts)
+      push(`  ${failed.accountId}  ${paint('red', 'FAILED')}: ${failed.error}`);
+    for (const { accountId, region } of orderedPlaces) {
+      const label = where(accountId, region);
+      const here = (item: { accountId?: string; region: string }) =>
+        item.region === region && sameAccount(item.accountId, accountId);
+      const failed = report.failedRegions.find(here);
       if (failed) {
-        push(`  ${region}  ${paint('red', 'FAILED')}: ${failed.error}`);
+        push(`  ${label}  ${paint('red', 'FAILED')}: ${failed.error}`);
         continue;
       }
-      const vpcs = report.vpcs.filter((v) => v.region === region && v.inScope);
-      const findings = report.findings.filter((f) => f.region === region);
+      const vpcs = report.vpcs.filter((v) => here(v) && v.inScope);
+      const findings = report.findings.filter(here);
       const counting = findings.filter((f) => f.muted === undefined);
       const broken = new Set(counting.map((f) => f.vpcId)).size;
       const count = (severity: string) => counting.filter((f) => f.severity === severity).length;
       const muted = findings.length - counting.length;
-      const fixes = report.actions.filter((a) => a.region === region && a.status === 'planned');
+      const fixes = report.actions.filter((a) => here(a) && a.status === 'planned');
       const cost = fixes.reduce((sum, a) => sum + ('monthlyCostUsd' in a ? a.monthlyCostUsd : 0), 0);
       push(
-        `  ${region}  ${vpcs.length} VPC(s) in scope, ${broken} with findings: ${count('high')} high, ` +
+        `  ${label}  ${vpcs.length} VPC(s) in scope, ${broken} with findings: ${count('high')} high, ` +
           `${count('medium')} medium, ${count('low')} low${muted > 0 ? `, ${muted} muted` : ''}; ` +
           `${applied ? 'actions run' : 'fix'}: ${fixes.length} action(s), +$${cost.toFixed(2)}/month`,
       );
@@ -125,22 +152,28 @@ export function renderText(report: RunReport, options: RenderOptions = {}): stri
   }
 
   // Then the VPCs, worst first.
+  // A VPC is the account's view of it: a shared VPC is listed once per account that sees it.
+  const ofVpc =
+    (vpc: RunReport['vpcs'][number]) => (item: { accountId?: string; region: string; vpcId: string }) =>
+      item.region === vpc.region && item.vpcId === vpc.vpcId && sameAccount(item.accountId, vpc.accountId);
   const ordered = [...report.vpcs].sort((a, b) => {
-    const rank = (vpc: typeof a) =>
-      vpc.inScope
-        ? worstRank(report.findings.filter((f) => f.region === vpc.region && f.vpcId === vpc.vpcId))
-        : 4;
-    return rank(a) - rank(b) || a.region.localeCompare(b.region) || a.vpcId.localeCompare(b.vpcId);
+    const rank = (vpc: typeof a) => (vpc.inScope ? worstRank(report.findings.filter(ofVpc(vpc))) : 4);
+    return (
+      rank(a) - rank(b) ||
+      a.accountId.localeCompare(b.accountId) ||
+      a.region.localeCompare(b.region) ||
+      a.vpcId.localeCompare(b.vpcId)
+    );
   });
   for (const vpc of ordered) {
-    const title = `${vpc.region} ${vpc.vpcId}${vpc.name ? ` (${vpc.name})` : ''}`;
+    const title = `${where(vpc.accountId, vpc.region)} ${vpc.vpcId}${vpc.name ? ` (${vpc.name})` : ''}${vpc.shared ? ` (shared by ${vpc.ownerId ?? 'another account'})` : ''}`;
     if (!vpc.inScope) {
       push(`${title}: out of scope (${vpc.outOfScopeReason ?? ''})`);
       lines.push('');
       continue;
     }
-    const findings = report.findings.filter((f) => f.region === vpc.region && f.vpcId === vpc.vpcId);
-    const actions = report.actions.filter((a) => a.region === vpc.region && a.vpcId === vpc.vpcId);
+    const findings = report.findings.filter(ofVpc(vpc));
+    const actions = report.actions.filter(ofVpc(vpc));
     const egress =
       vpc.exposure === 'high'
         ? 'some workload subnets have no internet egress'
@@ -193,12 +226,15 @@ export function renderText(report: RunReport, options: RenderOptions = {}): stri
     lines.push(`No VPC in ${report.regions.join(', ')} runs ECS work: nothing to check.`, '');
   for (const read of report.skippedReads) {
     push(
-      `skipped read: ${read.region} ${read.operation}${read.resourceId ? ` (${read.resourceId})` : ''}: ${read.reason}`,
+      `skipped read: ${where(read.accountId, read.region)} ${read.operation}${read.resourceId ? ` (${read.resourceId})` : ''}: ${read.reason}`,
     );
   }
+  for (const failed of report.failedAccounts)
+    push(`${paint('red', 'FAILED')} account ${failed.accountId}: ${failed.error}`);
   for (const failed of report.failedRegions)
-    push(`${paint('red', 'FAILED')} Region ${failed.region}: ${failed.error}`);
-  if (report.skippedReads.length + report.failedRegions.length > 0) lines.push('');
+    push(`${paint('red', 'FAILED')} Region ${where(failed.accountId, failed.region)}: ${failed.error}`);
+  if (report.skippedReads.length + report.failedRegions.length + report.failedAccounts.length > 0)
+    lines.push('');
   const { stats } = report;
   const unknown = report.findings.filter((finding) => finding.status === 'unknown').length;
   const bySeverity = `${stats.findingsBySeverity.high} high, ${stats.findingsBySeverity.medium} medium, ${stats.findingsBySeverity.low} low${unknown > 0 ? `; ${unknown} cannot be verified` : ''}`;

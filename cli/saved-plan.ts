@@ -16,14 +16,18 @@ import { fnv1a64 } from '../core/hash.ts';
 import type { Plan, PlannedAction } from '../core/plan.ts';
 
 export const PLAN_FILE_KIND = 'ecs-endpoint-remediator/plan';
-export const PLAN_FILE_VERSION = 1;
+/** 2: the plan is report schema 2 (each action names its account, finding ids the account). */
+export const PLAN_FILE_VERSION = 2;
 
 export interface PlanFile {
   readonly kind: typeof PLAN_FILE_KIND;
   readonly version: typeof PLAN_FILE_VERSION;
   readonly toolVersion: string;
   readonly createdAt: string;
-  /** The accounts the plan was made in (from the ECS ARNs discovery read; empty when none showed). */
+  /**
+   * The accounts the plan was made in: those the run named (`--accounts`, the organisation) and those
+   * discovery saw (the ECS ARNs); empty when none showed. Each action names its own (`accountId`).
+   */
   readonly accounts: readonly string[];
   readonly regions: readonly string[];
   /** {@link configHash} of the config the plan was made with. */
@@ -69,6 +73,7 @@ const planFileSchema = z.strictObject({
     actions: z.array(
       z.looseObject({
         id: z.string().check(z.minLength(1)),
+        accountId: z.string().check(z.regex(/^\d{12}$/)),
         kind: z.string(),
         region: z.string(),
         vpcId: z.string(),
@@ -99,6 +104,17 @@ export function readPlanFile(file: string, text: string, expected: PlanFileExpec
       `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
     ]);
   }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (
+    typeof json === 'object' &&
+    json !== null &&
+    (json as { kind?: unknown }).kind === PLAN_FILE_KIND &&
+    typeof version === 'number' &&
+    version !== PLAN_FILE_VERSION
+  )
+    throw new PlanFileError(file, [
+      `a plan file of version ${version}, this tool reads version ${PLAN_FILE_VERSION} (actions name their account since 2): plan again`,
+    ]);
   const parsed = planFileSchema.safeParse(json);
   if (!parsed.success)
     throw new PlanFileError(
@@ -134,7 +150,7 @@ export function accountProblems(saved: PlanFile, accounts: readonly string[]): s
 
 /** A saved action `apply --plan` does not run, and why. */
 export interface SkippedSavedAction {
-  readonly action: Pick<PlannedAction, 'id' | 'kind' | 'region' | 'vpcId'>;
+  readonly action: Pick<PlannedAction, 'id' | 'accountId' | 'kind' | 'region' | 'vpcId'>;
   /** `gone`: a fresh plan no longer needs it (fixed meanwhile); `changed`: needed, but not as saved. */
   readonly why: 'gone' | 'changed' | 'deferred';
   readonly message: string;
@@ -168,12 +184,14 @@ export function narrowToSaved(
   fresh: Plan,
   saved: Plan,
 ): { readonly plan: Plan; readonly skipped: readonly SkippedSavedAction[]; readonly notSaved: number } {
-  const savedById = new Map(saved.actions.map((action) => [action.id, action]));
-  const freshById = new Map(fresh.actions.map((action) => [action.id, action]));
+  // Action ids are unique within an account: keyed by both.
+  const keyOf = (action: Pick<PlannedAction, 'accountId' | 'id'>) => `${action.accountId}/${action.id}`;
+  const savedById = new Map(saved.actions.map((action) => [keyOf(action), action]));
+  const freshById = new Map(fresh.actions.map((action) => [keyOf(action), action]));
   const skipped: SkippedSavedAction[] = [];
   for (const action of saved.actions) {
     if (action.status !== 'planned') continue;
-    const now = freshById.get(action.id);
+    const now = freshById.get(keyOf(action));
     if (!now)
       skipped.push({ action, why: 'gone', message: 'no longer needed: a fresh plan does not have it' });
     else if (comparable(now) !== comparable(action))
@@ -185,17 +203,17 @@ export function narrowToSaved(
     else if (now.status !== 'planned')
       skipped.push({ action, why: 'deferred', message: `deferred now: ${now.deferredReason ?? ''}` });
   }
-  const skippedIds = new Set(skipped.map((s) => s.action.id));
+  const skippedIds = new Set(skipped.map((s) => keyOf(s.action)));
   let notSaved = 0;
   const actions = fresh.actions.map((action): PlannedAction => {
     if (action.status !== 'planned') return action;
-    const was = savedById.get(action.id);
-    if (was?.status === 'planned' && !skippedIds.has(action.id)) return action;
+    const was = savedById.get(keyOf(action));
+    if (was?.status === 'planned' && !skippedIds.has(keyOf(action))) return action;
     notSaved += 1;
     return {
       ...action,
       status: 'deferred',
-      deferredReason: skippedIds.has(action.id)
+      deferredReason: skippedIds.has(keyOf(action))
         ? 'changed since the plan was saved'
         : 'not in the saved plan: plan again to review it',
     };

@@ -7,7 +7,7 @@
  * digest interval the findings that are still open. An unchanged finding is not re-sent every sweep.
  */
 import type { Finding, Severity } from './findings.ts';
-import { SEVERITY_RANK } from './findings.ts';
+import { SEVERITY_RANK, legacyFindingId } from './findings.ts';
 import type { Plan } from './plan.ts';
 import type { ActionOutcome, ActionResult } from './report.ts';
 
@@ -16,7 +16,10 @@ export type Mode = 'report' | 'enforce';
 
 /** A finding remembered as open between reconciles (the state table's record). */
 export interface OpenFinding {
+  /** The finding's id; a record stored before ids named the account has the old id (no account). */
   readonly id: string;
+  /** The finding's account (absent in records stored before ids named it). */
+  readonly accountId?: string;
   readonly code: string;
   readonly severity: Severity;
   readonly region: string;
@@ -138,7 +141,23 @@ export function decideAlerts(input: AlertInput): AlertDecision {
   const nowIso = now.toISOString();
   const digestMs = input.digestIntervalMs ?? DEFAULT_DIGEST_INTERVAL_MS;
   const due = (iso: string | undefined) => iso === undefined || now.getTime() - Date.parse(iso) >= digestMs;
-  const open = new Map(input.open.filter((f) => inScope(scope, f)).map((f) => [f.id, f]));
+  // Open findings stored before finding ids named the account (report schema 1) are the same findings
+  // under their old ids: matched to this plan's by the id without the account, judged as remembered
+  // (not alerted as new), and stored again under the new id, their old record removed.
+  const currentByLegacyId = new Map(
+    plan.findings.filter((f) => inScope(scope, f)).map((f) => [legacyFindingId(f.id), f.id]),
+  );
+  const legacyRecords: OpenFinding[] = [];
+  const open = new Map<string, OpenFinding>();
+  for (const record of input.open.filter((f) => inScope(scope, f))) {
+    const renamed = legacyFindingId(record.id) === record.id ? currentByLegacyId.get(record.id) : undefined;
+    if (renamed === undefined || renamed === record.id) {
+      if (!open.has(record.id)) open.set(record.id, record);
+      continue;
+    }
+    legacyRecords.push(record);
+    if (!open.has(renamed)) open.set(renamed, { ...record, id: renamed });
+  }
   const results = new Map((input.results ?? []).map((r) => [r.actionId, r]));
   const summaries = new Map(plan.actions.map((a) => [a.id, a.summary]));
   // A muted finding is accepted: never alerted, and one muted since it was alerted closes quietly.
@@ -199,6 +218,7 @@ export function decideAlerts(input: AlertInput): AlertDecision {
     const alerted = isNew || digest || tellFailure;
     put.push({
       id: finding.id,
+      accountId: finding.accountId,
       code: finding.code,
       severity: finding.severity,
       region: finding.region,
@@ -224,6 +244,7 @@ export function decideAlerts(input: AlertInput): AlertDecision {
     if (!mutedIds.has(before.id)) draftOf(before.vpcId).resolved.push(before);
     remove.push(before);
   }
+  remove.push(...legacyRecords);
 
   // Actions that fix no finding (a wrong-Region delete) are told when they change or fail.
   for (const result of results.values()) {

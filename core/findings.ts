@@ -102,8 +102,15 @@ export const FINDING_STATUSES = ['drift', 'unknown'] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
 export interface Finding {
-  /** Stable across runs while the same problem persists: `<code>/<region>/<vpcId>/<subject>`. */
+  /**
+   * Stable across runs while the same problem persists: `<code>/<accountId>/<region>/<vpcId>/<subject>`.
+   * The account is part of it since report schema 2: a VPC shared through AWS RAM is seen from its owner
+   * and from each participant, and each sees findings of its own there. Schema 1's ids had no account
+   * ({@link legacyFindingId}).
+   */
   readonly id: string;
+  /** The account whose view the finding is (the account discovered, not the VPC's owner). */
+  readonly accountId: string;
   readonly code: FindingCode;
   readonly status: FindingStatus;
   /** With status `unknown`: what could not be verified, and why. */
@@ -127,12 +134,41 @@ export interface Finding {
   readonly exceptionExpired?: { readonly rule: number; readonly reason: string; readonly expires: string };
 }
 
-/** The stable id of a finding. */
-export function findingId(
+/**
+ * A finding's key within its account: `<code>/<region>/<vpcId>/<subject>`. The planner links findings
+ * and actions by it; {@link qualifiedFindingId} makes it the finding's id. It is also what report
+ * schema 1 called the id.
+ */
+export function findingKey(
   code: FindingCode,
   region: string,
   vpcId: string,
   subject: string | undefined,
 ): string {
   return [code, region, vpcId, subject ?? '-'].join('/');
+}
+
+/** The stable id of a finding: `<code>/<accountId>/<region>/<vpcId>/<subject>`. */
+export function findingId(
+  code: FindingCode,
+  accountId: string,
+  region: string,
+  vpcId: string,
+  subject: string | undefined,
+): string {
+  return qualifiedFindingId(findingKey(code, region, vpcId, subject), accountId);
+}
+
+/** A {@link findingKey} with the account after the code: the finding's id. */
+export function qualifiedFindingId(key: string, accountId: string): string {
+  const slash = key.indexOf('/');
+  return `${key.slice(0, slash)}/${accountId}${key.slice(slash)}`;
+}
+
+/**
+ * The id the same finding had before ids named the account (report schema 1, and the open findings the
+ * deployed stack stored then): the id without its account. An id without an account is returned as is.
+ */
+export function legacyFindingId(id: string): string {
+  return id.replace(/^([A-Z0-9_]+)\/\d{12}\//, '$1/');
 }

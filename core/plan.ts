@@ -9,22 +9,31 @@ import type { DraftFinding, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import { isChecked } from './config.ts';
 import type { Finding, FindingCode, Remediation, Severity } from './findings.ts';
-import { SEVERITY_RANK, findingId } from './findings.ts';
+import { SEVERITY_RANK, findingId, qualifiedFindingId } from './findings.ts';
 import type { RegionSnapshot, SkippedRead } from './model.ts';
 import type { Egress } from './network.ts';
 import { draftId, planVpc } from './planner.ts';
 import { planRestarts } from './restarts.ts';
 import { vpcScope } from './scope.ts';
 import { applyMutelist } from './mutelist.ts';
+import type { OwnerEndpoints } from './shared-vpcs.ts';
+import { joinSharedVpc } from './shared-vpcs.ts';
 import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
 import { isUnknownNeed } from './needs.ts';
 import { isManagedService } from './services.ts';
 import { NEED_SERVICES, analyseWorkloads, callersOf } from './workloads.ts';
 
-export const PLAN_SCHEMA_VERSION = 1;
+/**
+ * The JSON report's schema version (schema/plan-output.schema.json). 2: every VPC, finding and action
+ * carries its `accountId`, finding ids name the account, and a run covers several accounts (`accounts`,
+ * `failedAccounts`).
+ */
+export const PLAN_SCHEMA_VERSION = 2;
 
 export interface VpcReport {
+  /** The account whose view this is (the account discovered; `ownerId` owns the VPC). */
+  readonly accountId: string;
   readonly region: string;
   readonly vpcId: string;
   readonly name?: string;
@@ -57,8 +66,12 @@ export interface VpcReport {
   readonly shared?: true;
 }
 
-/** An action with its place in this run: `deferred` when a blast-radius cap held it back. */
+/**
+ * An action with its account (whose credentials run it) and its place in this run: `deferred` when a
+ * blast-radius cap held it back.
+ */
 export type PlannedAction = Action & {
+  readonly accountId: string;
   readonly status: 'planned' | 'deferred';
   readonly deferredReason?: string;
 };
@@ -80,17 +93,35 @@ export interface PlanStats {
 
 /** A read that failed without failing its Region; the checks that needed it report `unknown`. */
 export interface SkippedReadReport extends SkippedRead {
+  readonly accountId?: string;
   readonly region: string;
+}
+
+/** A Region of an account whose discovery failed (`accountId` when the run named accounts). */
+export interface FailedRegion {
+  readonly accountId?: string;
+  readonly region: string;
+  readonly error: string;
+}
+
+/** An account a run could not enter (its role could not be assumed): none of its Regions was read. */
+export interface FailedAccount {
+  readonly accountId: string;
+  readonly error: string;
 }
 
 export interface Plan {
   readonly schemaVersion: typeof PLAN_SCHEMA_VERSION;
   readonly generatedAt: string;
   readonly regions: readonly string[];
+  /** The accounts read (discovered, or named by the run), sorted. */
+  readonly accounts: readonly string[];
+  /** Accounts the run could not enter: nothing of them is planned; the other accounts are. */
+  readonly failedAccounts: readonly FailedAccount[];
   /** Reads that failed (access denied, not supported) without failing their Region. */
   readonly skippedReads: readonly SkippedReadReport[];
   /** Regions whose discovery failed: nothing of them is planned; the other Regions are. */
-  readonly failedRegions: ReadonlyArray<{ readonly region: string; readonly error: string }>;
+  readonly failedRegions: readonly FailedRegion[];
   readonly vpcs: readonly VpcReport[];
   readonly findings: readonly Finding[];
   readonly actions: readonly PlannedAction[];
@@ -98,12 +129,40 @@ export interface Plan {
 }
 
 interface VpcResult {
+  readonly accountId: string;
   readonly region: string;
   readonly vpcId: string;
   readonly findings: Finding[];
-  readonly actions: readonly Action[];
+  readonly actions: ReadonlyArray<Action & { readonly accountId: string }>;
   /** Where the VPC's fixes go in the caps' order: what is broken now for running work first. */
   readonly rank: number;
+}
+
+/**
+ * The account a snapshot is of: discovery's (the ECS ARNs, or the account the run entered), else the
+ * account of its clusters' ARNs, else the owner of its VPCs (an account sees its own VPCs with its id).
+ */
+export function accountOfSnapshot(snapshot: RegionSnapshot): string {
+  if (snapshot.accountId !== undefined) return snapshot.accountId;
+  const arn = [...snapshot.containerInstances, ...snapshot.services, ...snapshot.tasks][0]?.clusterArn;
+  const fromArn = arn === undefined ? undefined : /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
+  return fromArn ?? snapshot.vpcs[0]?.ownerId ?? UNKNOWN_ACCOUNT;
+}
+
+/** The account of a snapshot with no ECS work and no VPC: it has nothing to report either. */
+const UNKNOWN_ACCOUNT = '000000000000';
+
+/** What a run over several accounts adds to the snapshots: who it read, and whom it could not enter. */
+export interface RunScope {
+  readonly failedRegions?: readonly FailedRegion[];
+  /** Accounts named by the run (`--accounts`, the organisation), read or not. */
+  readonly accounts?: readonly string[];
+  readonly failedAccounts?: readonly FailedAccount[];
+  /**
+   * The owners' endpoints of VPCs shared with other accounts of the run (read with the owners'
+   * credentials): the participants' needs meet them (core/shared-vpcs.ts).
+   */
+  readonly ownerEndpoints?: readonly OwnerEndpoints[];
 }
 
 /** Plans every Region's snapshot: findings, actions within the config's caps, and stats. */
@@ -111,8 +170,13 @@ export function buildPlan(
   snapshots: readonly RegionSnapshot[],
   config: Config,
   now: Date,
-  failedRegions: Plan['failedRegions'] = [],
+  failedRegionsOrScope: readonly FailedRegion[] | RunScope = [],
 ): Plan {
+  const run: RunScope = Array.isArray(failedRegionsOrScope)
+    ? { failedRegions: failedRegionsOrScope as readonly FailedRegion[] }
+    : (failedRegionsOrScope as RunScope);
+  const failedRegions = run.failedRegions ?? [];
+  const failedAccounts = run.failedAccounts ?? [];
   const vpcs: VpcReport[] = [];
   const results: VpcResult[] = [];
   for (const snapshot of snapshots) {
@@ -128,9 +192,11 @@ export function buildPlan(
     const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
       a.vpc.vpcId.localeCompare(b.vpc.vpcId),
     );
+    const accountId = accountOfSnapshot(snapshot);
     for (const workload of workloads) {
       const scope = vpcScope(workload.vpc, config);
       vpcs.push({
+        accountId,
         region: snapshot.region,
         vpcId: workload.vpc.vpcId,
         ...(workload.vpc.tags.Name ? { name: workload.vpc.tags.Name } : {}),
@@ -162,7 +228,19 @@ export function buildPlan(
       if (!scope.inScope) continue;
       const context = vpcContext(snapshot, workload);
       // Disabled checks: their findings are neither reported nor remedied (config `checks.disabled`).
-      const drafts = runChecks(context).filter((draft) => isChecked(config, draft.code));
+      // A VPC shared with this account whose owner is in the run: its needs meet the owner's endpoints.
+      const owner =
+        context.sharedBy === undefined
+          ? undefined
+          : run.ownerEndpoints?.find(
+              (o) =>
+                o.ownerId === context.sharedBy &&
+                o.region === snapshot.region &&
+                o.vpcId === workload.vpc.vpcId,
+            );
+      const drafts = joinSharedVpc(context, runChecks(context), owner).filter((draft) =>
+        isChecked(config, draft.code),
+      );
       const vpcPlan = planVpc({ context, drafts, config, now, ...(recorded ? { recorded } : {}) });
       // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
       const restarts = planRestarts({
@@ -177,6 +255,7 @@ export function buildPlan(
       const findingsBefore = [
         ...drafts.map((draft) =>
           toFinding(
+            accountId,
             snapshot.region,
             draft,
             vpcPlan.remediation.get(draftId(snapshot.region, draft)) ?? unplanned,
@@ -184,12 +263,18 @@ export function buildPlan(
         ),
         ...restarts.findings
           .filter((finding) => isChecked(config, finding.code))
-          .map((finding) => toFinding(snapshot.region, finding, finding.remediation)),
+          .map((finding) => toFinding(accountId, snapshot.region, finding, finding.remediation)),
       ];
+      // The planner names the findings an action fixes by their key within the account.
+      const accountActions = [...vpcPlan.actions, ...restarts.actions].map((action) => ({
+        ...action,
+        accountId,
+        fixes: action.fixes.map((key) => qualifiedFindingId(key, accountId)),
+      }));
       // The mutelist: accepted findings marked, their fixes (and what waits for them) left out.
       const { findings: accepted, actions: actionsMuted } = applyMutelist(
         findingsBefore,
-        [...vpcPlan.actions, ...restarts.actions],
+        accountActions,
         config.mutelist,
         {
           ...(snapshot.accountId === undefined ? {} : { accountId: snapshot.accountId }),
@@ -204,7 +289,14 @@ export function buildPlan(
         ...drafts.map((draft) => SEVERITY_RANK[draft.severity] + (isLive(context, draft) ? 0 : LIVE_OFFSET)),
         ...restarts.findings.map((finding) => SEVERITY_RANK[finding.severity]),
       );
-      results.push({ region: snapshot.region, vpcId: workload.vpc.vpcId, findings, actions, rank });
+      results.push({
+        accountId,
+        region: snapshot.region,
+        vpcId: workload.vpc.vpcId,
+        findings,
+        actions,
+        rank,
+      });
     }
   }
   const actions = applyCaps(results, config);
@@ -216,12 +308,26 @@ export function buildPlan(
     schemaVersion: PLAN_SCHEMA_VERSION,
     generatedAt: now.toISOString(),
     regions: [
-      ...snapshots.map((snapshot) => snapshot.region),
-      ...failedRegions.map((failed) => failed.region),
+      ...new Set([
+        ...snapshots.map((snapshot) => snapshot.region),
+        ...failedRegions.map((failed) => failed.region),
+      ]),
     ],
+    accounts: [
+      ...new Set([
+        ...(run.accounts ?? []),
+        ...snapshots.filter((snapshot) => snapshot.accountId !== undefined).map(accountOfSnapshot),
+        ...vpcs.map((vpc) => vpc.accountId),
+      ]),
+    ].sort(),
+    failedAccounts,
     failedRegions,
     skippedReads: snapshots.flatMap((snapshot) =>
-      (snapshot.skippedReads ?? []).map((read) => ({ region: snapshot.region, ...read })),
+      (snapshot.skippedReads ?? []).map((read) => ({
+        ...(snapshot.accountId === undefined ? {} : { accountId: snapshot.accountId }),
+        region: snapshot.region,
+        ...read,
+      })),
     ),
     vpcs,
     findings,
@@ -294,9 +400,15 @@ function isLive(context: VpcContext, draft: DraftFinding): boolean {
   return callers.some((caller) => caller.live);
 }
 
-function toFinding(region: string, draft: FindingDraft, remediation: Remediation): Finding {
+function toFinding(
+  accountId: string,
+  region: string,
+  draft: FindingDraft,
+  remediation: Remediation,
+): Finding {
   return {
-    id: findingId(draft.code, region, draft.vpcId, draft.subject),
+    id: findingId(draft.code, accountId, region, draft.vpcId, draft.subject),
+    accountId,
     code: draft.code,
     status: draft.unknown === undefined ? 'drift' : 'unknown',
     ...(draft.unknown === undefined ? {} : { statusReason: draft.unknown }),
@@ -318,7 +430,11 @@ function toFinding(region: string, draft: FindingDraft, remediation: Remediation
  */
 function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction[] {
   const ordered = [...results].sort(
-    (a, b) => a.rank - b.rank || a.region.localeCompare(b.region) || a.vpcId.localeCompare(b.vpcId),
+    (a, b) =>
+      a.rank - b.rank ||
+      a.accountId.localeCompare(b.accountId) ||
+      a.region.localeCompare(b.region) ||
+      a.vpcId.localeCompare(b.vpcId),
   );
   const { maxActionsPerRun, maxEndpointsCreatedPerRun } = config.limits;
   const { maxAddedMonthlyCostUsdPerRun: runBudget, maxAddedMonthlyCostUsdPerVpc: vpcBudget } = config.limits;
@@ -331,9 +447,13 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
     Math.round(('monthlyCostUsd' in action ? action.monthlyCostUsd : 0) * 100);
   const planned: PlannedAction[] = [];
   const all = ordered.flatMap((result) => result.actions);
-  const usersOf = (id: string): Action[] => all.filter((user) => user.dependsOn.includes(id));
+  // Action ids are unique within an account (a VPC shared with another account has the same id in
+  // both): the caps key them by account.
+  const key = (accountId: string, id: string) => `${accountId}/${id}`;
+  const usersOf = (action: Action & { readonly accountId: string }): Action[] =>
+    all.filter((user) => user.accountId === action.accountId && user.dependsOn.includes(action.id));
   for (const action of all) {
-    const waitingFor = action.dependsOn.find((id) => !admitted.has(id));
+    const waitingFor = action.dependsOn.find((id) => !admitted.has(key(action.accountId, id)));
     let deferredReason: string | undefined;
     if (waitingFor !== undefined) deferredReason = `waits for deferred action ${waitingFor}`;
     else if (admitted.size >= maxActionsPerRun)
@@ -343,13 +463,13 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
     } else if (
       GROUP_KINDS.has(action.kind) &&
       endpointsCreated >= maxEndpointsCreatedPerRun &&
-      usersOf(action.id).every(createsEndpoint)
+      usersOf(action).every(createsEndpoint)
     ) {
       // A group made only for endpoints the cap holds back would serve nothing this run.
       deferredReason = `limits.maxEndpointsCreatedPerRun (${maxEndpointsCreatedPerRun}) reached: its endpoints wait`;
     }
     const cents = costOf(action);
-    const vpcKey = `${action.region}/${action.vpcId}`;
+    const vpcKey = `${action.accountId}/${action.region}/${action.vpcId}`;
     if (deferredReason === undefined && cents > 0) {
       if (runBudget !== undefined && runCents + cents > Math.round(runBudget * 100))
         deferredReason = `limits.maxAddedMonthlyCostUsdPerRun ($${runBudget.toFixed(2)}) reached`;
@@ -357,7 +477,7 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
         deferredReason = `limits.maxAddedMonthlyCostUsdPerVpc ($${vpcBudget.toFixed(2)}) reached`;
     }
     if (deferredReason === undefined) {
-      admitted.add(action.id);
+      admitted.add(key(action.accountId, action.id));
       runCents += cents;
       vpcCents.set(vpcKey, (vpcCents.get(vpcKey) ?? 0) + cents);
       if (createsEndpoint(action)) endpointsCreated += 1;
@@ -376,12 +496,12 @@ const GROUP_KINDS: ReadonlySet<ActionKind> = new Set([
 
 /** A finding whose every fixing action was deferred is itself deferred. */
 function markDeferred(findings: readonly Finding[], actions: readonly PlannedAction[]): Finding[] {
-  const byId = new Map(actions.map((action) => [action.id, action]));
+  const byId = new Map(actions.map((action) => [`${action.accountId}/${action.id}`, action]));
   return findings.map((finding) => {
     const { remediation } = finding;
     if (remediation.status !== 'planned') return finding;
     const deferred = remediation.actionIds
-      .map((id) => byId.get(id))
+      .map((id) => byId.get(`${finding.accountId}/${id}`))
       .filter((action) => action?.status === 'deferred');
     if (deferred.length === 0 || deferred.length < remediation.actionIds.length) return finding;
     return {

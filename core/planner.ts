@@ -11,7 +11,7 @@ import { MANAGED_TAG, isManaged, ownedTags } from './actions.ts';
 import type { DraftFinding, Remedy, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import type { Remediation } from './findings.ts';
-import { findingId } from './findings.ts';
+import { findingKey } from './findings.ts';
 import { fnv1a64 } from './hash.ts';
 import type { SecurityGroup } from './model.ts';
 import { allowsHttps, cidrContains } from './network.ts';
@@ -66,8 +66,9 @@ export function notRecordedReason(id: string): string {
   return `${id} carries the ${MANAGED_TAG.key}=${MANAGED_TAG.value} tag, but the deployed remediator has no record of creating it (a tag anyone with ec2:CreateTags can copy is not proof): it is treated as not the remediator's until adopted (docs/deploy.md, Ownership)`;
 }
 
+/** The draft's finding key within its account (core/findings.ts `findingKey`): actions' `fixes` name it. */
 export function draftId(region: string, draft: DraftFinding): string {
-  return findingId(draft.code, region, draft.vpcId, draft.subject);
+  return findingKey(draft.code, region, draft.vpcId, draft.subject);
 }
 
 /** The remediator's own security group in the VPC, if it made one earlier (see {@link ownershipOf}). */

@@ -17,7 +17,7 @@ import { serviceSeverity } from './context.ts';
 import type { Config } from './config.ts';
 import { isChecked } from './config.ts';
 import type { Remediation, Severity } from './findings.ts';
-import { findingId } from './findings.ts';
+import { findingKey } from './findings.ts';
 import type { ContainerInstance, RegionSnapshot, SsmManagedInstance, VpcEndpoint } from './model.ts';
 import { ECS_AGENT_SERVICES, parseServiceName, serviceNameOf } from './services.ts';
 import { isAgentOutdated } from './version.ts';
@@ -348,7 +348,7 @@ export function planRestarts({
       vpcId,
       fixes: findings
         .filter((finding) => finding.remediation.actionIds.includes(id))
-        .map((finding) => findingId(finding.code, region, vpcId, finding.subject)),
+        .map((finding) => findingKey(finding.code, region, vpcId, finding.subject)),
       dependsOn,
       summary: `restart the ECS agent on ${instances.length} instance(s) of cluster ${resourceName(clusterArn)}, ${waveSize} at a time`,
       clusterArn,

@@ -438,7 +438,7 @@ describe('DescribeVpcEndpoints filters', () => {
   });
 });
 
-describe('endpoint states (P14)', () => {
+describe('endpoint states (P16)', () => {
   it('a VPC tagged eer-test:endpoint-pending-seconds keeps its new endpoints pending that long after creation', async () => {
     const acct = newAccount();
     const { vpcId } = await vpcWithSubnets(acct);

@@ -459,7 +459,7 @@ describe('concurrent endpoint creates', () => {
     const plan = await planAccount({ regions: [acct.region], config, pool });
     const creates = new Map(
       plan.actions
-        .filter((a): a is CreateEndpointAction & { status: 'planned' } => a.kind === 'CREATE_ENDPOINT')
+        .filter((a): a is CreateEndpointAction & { accountId: string; status: 'planned' } => a.kind === 'CREATE_ENDPOINT')
         .map((a) => [a.service as string, a]),
     );
     const replayed = creates.get('ecs-agent');

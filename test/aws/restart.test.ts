@@ -113,7 +113,7 @@ describe('agent restarts after the ECS endpoints are created', () => {
     const { plan: made, results } = await apply(acct, config);
 
     const restart = made.actions.find(
-      (action): action is RestartAgentAction & { status: 'planned' } => action.kind === 'RESTART_AGENT',
+      (action): action is RestartAgentAction & { accountId: string; status: 'planned' } => action.kind === 'RESTART_AGENT',
     );
     expect(restart?.vpcId).toBe(changed.vpcId);
     // It waits for the ECS endpoints and for the Run Command endpoints made in the same run.
@@ -193,7 +193,7 @@ describe('agent restarts after the ECS endpoints are created', () => {
     expect(status(mystery.instanceId)?.status).toBe('manual');
     expect(status(mystery.instanceId)?.reason).toMatch(/unknown platform/);
     const restart = made.actions.find(
-      (a): a is RestartAgentAction & { status: 'planned' } => a.kind === 'RESTART_AGENT',
+      (a): a is RestartAgentAction & { accountId: string; status: 'planned' } => a.kind === 'RESTART_AGENT',
     );
     expect(restart?.instances.map((i) => [i.ec2InstanceId, i.method]).sort()).toEqual(
       [
@@ -260,7 +260,7 @@ describe('agent restarts after the ECS endpoints are created', () => {
     await acct.ec2.send(new DeleteTagsCommand({ Resources: [second], Tags: [{ Key: 'eer-test:command' }] }));
     const next = await apply(acct, fast({ waveSize: 1 }));
     const owed = next.plan.actions.find(
-      (a): a is RestartAgentAction & { status: 'planned' } => a.kind === 'RESTART_AGENT',
+      (a): a is RestartAgentAction & { accountId: string; status: 'planned' } => a.kind === 'RESTART_AGENT',
     );
     expect(owed?.instances.map((i) => i.ec2InstanceId)).toEqual(instances.slice(1).map((i) => i.instanceId));
     expect(owed?.refreshCutoff).toBe(false);

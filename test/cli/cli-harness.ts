@@ -44,7 +44,12 @@ export function cli(acct: Account | undefined, args: readonly string[], input = 
 /** A Fargate service logging with awslogs in one private subnet: one finding, a group and an endpoint to make. */
 export async function driftedAccount(): Promise<{ acct: Account; vpcId: string }> {
   const acct = newAccount();
-  const network = await createNetwork(acct, { cidr: '10.11.0.0/16', azs: ['a'] });
+  return { acct, ...(await seedDrift(acct)) };
+}
+
+/** Seeds {@link driftedAccount}'s drift in `acct` (a network at `cidr`). */
+export async function seedDrift(acct: Account, cidr = '10.11.0.0/16'): Promise<{ vpcId: string }> {
+  const network = await createNetwork(acct, { cidr, azs: ['a'] });
   const cluster = await createCluster(acct, 'c');
   const td = await registerTaskDefinition(acct, { family: 'app', images: ['nginx:1'], logDriver: 'awslogs' });
   await createService(acct, {
@@ -54,7 +59,7 @@ export async function driftedAccount(): Promise<{ acct: Account; vpcId: string }
     launchType: 'FARGATE',
     subnets: network.subnetIds,
   });
-  return { acct, vpcId: network.vpcId };
+  return { vpcId: network.vpcId };
 }
 
 export async function endpointCount(acct: Account, vpcId: string): Promise<number> {

@@ -42,7 +42,7 @@ describe('ecs-endpoint-remediator CLI', () => {
     expect(json.stderr).toBe('');
     const report = JSON.parse(json.stdout) as RunReport;
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
-    expect(report).toMatchObject({ schemaVersion: 1, command: 'plan', regions: ['us-east-1'] });
+    expect(report).toMatchObject({ schemaVersion: 2, command: 'plan', regions: ['us-east-1'] });
     expect(report.findings.map((f) => f.code)).toEqual(['ENDPOINT_MISSING']);
     expect(report.stats.apiCalls.total).toBeGreaterThan(0);
     expect(report.stats.apiCalls.byService.ec2).toBeGreaterThan(0);

@@ -33,7 +33,7 @@ describe('saved plans', () => {
     const { acct, vpcId, file, saved } = await savedPlan();
     expect(saved).toMatchObject({
       kind: 'ecs-endpoint-remediator/plan',
-      version: 1,
+      version: 2,
       toolVersion: packageJson.version,
       accounts: [acct.accountId],
       regions: [acct.region],
@@ -102,6 +102,25 @@ describe('saved plans', () => {
     await writeFile(file, '{ half');
     await refused([], /not valid JSON/);
     expect(await endpointCount(acct, vpcId)).toBe(0);
+  });
+
+  it('refuses a plan file of version 1, or one whose actions do not name their account', async () => {
+    const { acct, file } = await savedPlan();
+    const refused = async (expected: RegExp) => {
+      const run = await cli(acct, ['apply', '--region', acct.region, '--plan', file]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(expected);
+    };
+    await tamper(file, (saved) => {
+      (saved.plan as unknown as { actions: Array<Record<string, unknown>> }).actions.forEach((action) => {
+        delete action.accountId;
+      });
+    });
+    await refused(/plan\.actions\.0\.accountId/);
+    await tamper(file, (saved) => {
+      (saved as Record<string, unknown>).version = 1;
+    });
+    await refused(/a plan file of version 1, this tool reads version 2 .*: plan again/);
   });
 
   it('--out goes with plan, --plan with apply; --version prints the version, --list-checks the codes', async () => {

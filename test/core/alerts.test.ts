@@ -6,6 +6,7 @@ import {
   toChatbotNotification,
   MAX_LINES_PER_SECTION,
 } from '../../core/chatbot.ts';
+import { legacyFindingId } from '../../core/findings.ts';
 import type { Finding } from '../../core/findings.ts';
 import type { Plan, PlannedAction } from '../../core/plan.ts';
 import type { ActionResult } from '../../core/report.ts';
@@ -13,6 +14,7 @@ import { toSlackMessage } from '../../core/slack.ts';
 
 const region = 'us-east-1';
 const vpcId = 'vpc-1';
+const ACCOUNT = '123456789012';
 const t0 = new Date('2026-11-28T10:00:00Z');
 const later = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
@@ -21,7 +23,8 @@ function finding(
   remediation: Finding['remediation'] = { status: 'manual', actionIds: [] },
 ): Finding {
   return {
-    id: `ENDPOINT_MISSING/${region}/${vpcId}/${service}`,
+    id: `ENDPOINT_MISSING/${ACCOUNT}/${region}/${vpcId}/${service}`,
+    accountId: ACCOUNT,
     code: 'ENDPOINT_MISSING',
     status: 'drift',
     severity: 'high',
@@ -47,7 +50,8 @@ function action(service: string): PlannedAction {
     kind: 'CREATE_ENDPOINT',
     region,
     vpcId,
-    fixes: [`ENDPOINT_MISSING/${region}/${vpcId}/${service}`],
+    fixes: [`ENDPOINT_MISSING/${ACCOUNT}/${region}/${vpcId}/${service}`],
+    accountId: ACCOUNT,
     dependsOn: [],
     summary: `create ${service}`,
     status: 'planned',
@@ -154,7 +158,7 @@ describe('decideAlerts', () => {
     const other: OpenFinding = {
       ...finding('logs'),
       vpcId: 'vpc-2',
-      id: 'ENDPOINT_MISSING/us-east-1/vpc-2/logs',
+      id: `ENDPOINT_MISSING/${ACCOUNT}/us-east-1/vpc-2/logs`,
       firstSeen: t0.toISOString(),
       lastSeen: t0.toISOString(),
       lastAlerted: t0.toISOString(),
@@ -197,5 +201,41 @@ describe('Chatbot and Slack rendering', () => {
         { type: 'section', text: { type: 'plain_text', text: 'hello' } },
       ],
     });
+  });
+
+  it('an open finding stored under its schema-1 id (no account) is the same finding: not alerted again, stored anew, its old record removed', () => {
+    const f = finding('ecs-agent');
+    const g = finding('logs');
+    const stored = (id: string): OpenFinding => ({
+      id,
+      code: 'ENDPOINT_MISSING',
+      severity: 'high',
+      region,
+      vpcId,
+      message: 'no endpoint',
+      firstSeen: t0.toISOString(),
+      lastSeen: t0.toISOString(),
+      lastAlerted: t0.toISOString(),
+    });
+    // As the deployed stack stored them before ids named the account.
+    const oldF = stored(`ENDPOINT_MISSING/${region}/${vpcId}/ecs-agent`);
+    const oldGone = stored(`ENDPOINT_MISSING/${region}/${vpcId}/ssm`);
+    expect(legacyFindingId(f.id)).toBe(oldF.id);
+    const decision = decideAlerts(base({ plan: plan([f, g]), open: [oldF, oldGone], now: later(15) }));
+    // Only g is new; the ssm finding, gone, is resolved as before.
+    expect(
+      decision.alerts.map((a) => [a.kind, a.newFindings.map((n) => n.id), a.resolved.map((r) => r.id)]),
+    ).toEqual([['drift-detected', [g.id], [oldGone.id]]]);
+    const putF = decision.put.find((p) => p.id === f.id);
+    expect(putF).toMatchObject({
+      accountId: ACCOUNT,
+      firstSeen: t0.toISOString(),
+      lastAlerted: t0.toISOString(),
+    });
+    expect(decision.remove.map((r) => r.id).sort()).toEqual([oldF.id, oldGone.id].sort());
+    // The next reconcile sees only the new records: quiet.
+    const next = decideAlerts(base({ plan: plan([f, g]), open: decision.put, now: later(30) }));
+    expect(next.alerts).toEqual([]);
+    expect(next.remove).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FINDING_CODES } from '../../core/findings.ts';
 import type { ManagedService } from '../../core/services.ts';
 import {
+  ACCOUNT_ID,
   NOW,
   OTHER_REGION,
   account,
@@ -54,7 +55,8 @@ describe('ENDPOINT_MISSING', () => {
     const { a, vpc } = ec2Vpc({ skip: ['ecs-telemetry'] });
     const finding = findingOf(planOf(a.snapshot()), 'ENDPOINT_MISSING');
     expect(finding).toMatchObject({
-      id: `ENDPOINT_MISSING/us-east-1/${vpc}/ecs-telemetry`,
+      id: `ENDPOINT_MISSING/${ACCOUNT_ID}/us-east-1/${vpc}/ecs-telemetry`,
+      accountId: ACCOUNT_ID,
       code: 'ENDPOINT_MISSING',
       severity: 'high',
       region: 'us-east-1',
@@ -491,7 +493,7 @@ describe('every finding', () => {
       expect(FINDING_CODES).toContain(finding.code);
       expect(finding.region).toBe('us-east-1');
       expect(finding.vpcId).toBe(vpc);
-      expect(finding.id).toMatch(new RegExp(`^${finding.code}/us-east-1/${vpc}/.+`));
+      expect(finding.id).toMatch(new RegExp(`^${finding.code}/${ACCOUNT_ID}/us-east-1/${vpc}/.+`));
       expect(finding.message.length).toBeGreaterThan(0);
       expect(finding.message).not.toMatch(/\n/);
       expect(['planned', 'deferred', 'blocked', 'disabled', 'manual']).toContain(finding.remediation.status);

@@ -9,6 +9,7 @@ import { ACTION_KINDS } from '../../core/actions.ts';
 import { defaultConfig } from '../../core/config.ts';
 import { FINDING_CODES } from '../../core/findings.ts';
 import { NEEDS } from '../../core/needs.ts';
+import { USAGE } from '../../cli/args.ts';
 
 const doc = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
 
@@ -33,6 +34,13 @@ describe('docs', () => {
   it('config.md documents every config field', () => {
     const keys = new Set(tableKeys(doc('config.md')));
     expect(leaves(defaultConfig).filter((path) => !keys.has(path))).toEqual([]);
+  });
+
+  it('cli.md has a row for every flag of the usage text', () => {
+    const rows = new Set(tableKeys(doc('cli.md')).map((key) => key.split(' ')[0]));
+    const flags = [...new Set([...USAGE.matchAll(/^\s+(--[a-z-]+)/gm)].map((match) => match[1] ?? ''))];
+    expect(flags.length).toBeGreaterThan(10);
+    expect(flags.filter((flag) => !rows.has(flag))).toEqual([]);
   });
 
   it('architecture.md lists every need', () => {

@@ -397,6 +397,7 @@ describe('central endpoints behind private hosted zones (hub and spoke)', () => 
     expect(createdServices(plan)).toEqual([]);
     expect(plan.skippedReads).toEqual([
       {
+        accountId: ACCOUNT_ID,
         region: 'us-east-1',
         operation: 'route53:ListHostedZonesByVPC',
         reason: 'AccessDenied: denied',

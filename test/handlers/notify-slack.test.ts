@@ -65,7 +65,8 @@ const alert = toChatbotNotification(
     newFindings: [],
     fixed: [
       {
-        id: 'ENDPOINT_MISSING/us-east-1/vpc-0a11110000000001/ecs-agent',
+        id: 'ENDPOINT_MISSING/123456789012/us-east-1/vpc-0a11110000000001/ecs-agent',
+        accountId: '123456789012',
         code: 'ENDPOINT_MISSING',
         status: 'drift',
         severity: 'high',

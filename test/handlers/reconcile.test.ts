@@ -10,7 +10,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { legacyFindingId } from '../../core/findings.ts';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
@@ -725,6 +731,81 @@ describe('report mode', () => {
     now = new Date('2026-11-29T12:00:00Z');
     await batch(deps, acct, [sweep('s4')]);
     expect(await stackAlerts(stack)).toEqual([]);
+  });
+});
+
+describe('open findings stored before finding ids named the account', () => {
+  /** The state table's open-finding items of the Region: sort key, id and account of each. */
+  async function openFindingItems(acct: Account, stack: Stack) {
+    const dynamodb = new DynamoDBClient({
+      endpoint: acct.endpoint,
+      region: acct.region,
+      credentials: acct.credentials,
+    });
+    const out = await dynamodb.send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `FINDINGS#${acct.region}` } },
+      }),
+    );
+    return { dynamodb, items: out.Items ?? [] };
+  }
+
+  it('are recognised as the same findings: not alerted again, stored anew under the new id, the old items gone', async () => {
+    const { acct, vpc, stack } = await ready('report');
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const sweep = (id: string) => withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), id);
+    let now = new Date('2026-11-28T11:15:00Z');
+    const deps = depsFor(acct, stack, { now: () => now });
+    await batch(deps, acct, [
+      sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+    ]);
+    expect((await stackAlerts(stack)).map((a) => a.metadata?.eventType)).toEqual(['drift-detected']);
+
+    // Rewrite the stored findings in the shape the stack wrote before (id without the account, no
+    // accountId), as a deployment upgraded from that version finds its table.
+    const { dynamodb, items } = await openFindingItems(acct, stack);
+    expect(items.length).toBeGreaterThan(0);
+    const oldShape = items.map((item) => {
+      const record = JSON.parse(item.record?.S ?? '{}') as Record<string, unknown>;
+      const id = legacyFindingId(String(record.id));
+      delete record.accountId;
+      return {
+        ...item,
+        sk: { S: `${String(record.vpcId)}#${id}` },
+        record: { S: JSON.stringify({ ...record, id }) },
+      };
+    });
+    expect(oldShape.map((item) => item.sk.S)).not.toEqual(items.map((item) => item.sk?.S));
+    await dynamodb.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [stack.tableName]: [
+            ...items.map((item) => ({
+              DeleteRequest: { Key: { pk: item.pk ?? { S: '' }, sk: item.sk ?? { S: '' } } },
+            })),
+            ...oldShape.map((item) => ({ PutRequest: { Item: item } })),
+          ],
+        },
+      }),
+    );
+
+    now = new Date('2026-11-28T11:30:00Z');
+    await batch(deps, acct, [sweep('m1')]);
+    expect(await stackAlerts(stack)).toEqual([]); // the same drift, already alerted: quiet
+    const after = (await openFindingItems(acct, stack)).items;
+    expect(after.map((item) => item.sk?.S).sort()).toEqual(items.map((item) => item.sk?.S).sort());
+    for (const item of after) {
+      const record = JSON.parse(item.record?.S ?? '{}') as Record<string, unknown>;
+      expect(record).toMatchObject({ accountId: acct.accountId, firstSeen: '2026-11-28T11:15:00.000Z' });
+      expect(String(record.id)).toContain(`/${acct.accountId}/`);
+    }
+
+    // A day after the first alert, the digest names it: it was kept, not forgotten.
+    now = new Date('2026-11-29T11:31:00Z');
+    await batch(deps, acct, [sweep('m2')]);
+    expect((await stackAlerts(stack)).map((a) => a.metadata?.eventType)).toEqual(['drift-digest']);
   });
 });
 

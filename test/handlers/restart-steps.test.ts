@@ -274,7 +274,7 @@ describe('agent restarts across invocations (steps and continuations)', () => {
 
   it('endpoints still pending when the step ends: a later invocation restarts once they are available', async () => {
     const acct = newAccount();
-    // Commands finish at once; the endpoints the sweep creates stay pending (moto patch P14) until
+    // Commands finish at once; the endpoints the sweep creates stay pending (moto patch P16) until
     // the test lets their time pass by lowering the VPC's tag.
     const { vpcId, instances } = await fleet(acct, '10.65.0.0/16', 1, 0);
     const pendingFor = (seconds: number) =>

@@ -182,6 +182,11 @@ export type Fault =
   | { readonly kind: 'throttle'; readonly code?: string }
   /** Answered without forwarding: InternalError (500) or ServiceUnavailable (503). */
   | { readonly kind: '5xx'; readonly status?: 500 | 503 }
+  /**
+   * Answered without forwarding as AWS refuses a caller: 403 with `code` (default `AccessDenied`) and
+   * `message`, in the protocol's shape (an IAM policy, SCP or trust policy that does not allow it).
+   */
+  | { readonly kind: 'denied'; readonly code?: string; readonly message?: string }
   /** Delays the request, then goes on (other rules still apply). */
   | { readonly kind: 'latency'; readonly ms: number }
   /**
@@ -268,7 +273,7 @@ const xmlEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&
 export function errorAnswer(
   request: Pick<RequestInfo, 'protocol' | 'service'> & { readonly contentType?: string },
   kind: 'throttle' | 'server',
-  options: { status?: number; code?: string } = {},
+  options: { status?: number; code?: string; message?: string } = {},
 ): { status: number; headers: Record<string, string>; body: string } {
   const { protocol, service } = request;
   const throttle = kind === 'throttle';
@@ -292,7 +297,8 @@ export function errorAnswer(
             : protocol === 'json' || protocol === 'restJson'
               ? 'InternalServerError'
               : 'InternalFailure');
-  const message = throttle ? 'Rate exceeded' : 'We encountered an internal error. Please try again.';
+  const message =
+    options.message ?? (throttle ? 'Rate exceeded' : 'We encountered an internal error. Please try again.');
   const id = requestId();
   if (protocol === 'ec2') {
     return {
@@ -504,11 +510,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       res.end(data);
     };
     const fault = chosen?.fault;
-    if (fault?.kind === 'throttle' || fault?.kind === '5xx') {
+    if (fault?.kind === 'throttle' || fault?.kind === '5xx' || fault?.kind === 'denied') {
       const error =
         fault.kind === 'throttle'
           ? errorAnswer(info, 'throttle', fault.code === undefined ? {} : { code: fault.code })
-          : errorAnswer(info, 'server', { status: fault.status ?? 500 });
+          : fault.kind === 'denied'
+            ? errorAnswer(info, 'server', {
+                status: 403,
+                code: fault.code ?? 'AccessDenied',
+                message: fault.message ?? 'User is not authorized to perform this operation',
+              })
+            : errorAnswer(info, 'server', { status: fault.status ?? 500 });
       record({ answered: error.status });
       answer(error.status, error.headers, error.body);
       return;

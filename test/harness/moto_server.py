@@ -60,7 +60,12 @@ process only; nothing in site-packages is modified.
       joined by `and`. Anything else is InvalidParameterException naming the harness, so a test never
       mistakes an unsupported filter for an empty result. `status` is still honoured; paging (P4) applies
       to the filtered list. An unknown cluster is ClusterNotFoundException, as in AWS (moto: empty list).
-  P14 A new endpoint is on its way before it is usable, as on AWS: CreateVpcEndpoint answers with the
+  P14 EC2 DescribeRegions lists what AWS lists: without AllRegions only the Regions enabled for the account
+      (opt-in-not-required or opted-in; moto also listed the not-opted-in ones), and only the Regions of the
+      partition the request went to (moto also listed every aws-cn and aws-us-gov Region as enabled).
+  P15 Organizations ListAccounts from an account in no organization is AWSOrganizationsNotInUseException, as
+      in AWS (moto answered an empty list, which reads as an organization without accounts).
+  P16 A new endpoint is on its way before it is usable, as on AWS: CreateVpcEndpoint answers with the
       endpoint `pending` (an interface endpoint's network interfaces are still being created), and
       DescribeVpcEndpoints shows it `available` once they are
       (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html, State: PendingAcceptance,
@@ -101,11 +106,14 @@ from moto.ec2.exceptions import (
 )
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 from moto.ec2.models.vpcs import VPCBackend, VPCEndPoint
+from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
 from moto.ec2.responses.vpcs import VPCs
 from moto.ec2.utils import random_private_ip
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api import state_manager
+from moto.organizations.exceptions import AWSOrganizationsNotInUseException
+from moto.organizations.models import OrganizationsBackend
 from moto.moto_api._internal import mock_random
 
 # ---------------------------------------------------------------------------------------------------
@@ -363,7 +371,7 @@ def _create_vpc_endpoint_locked(self: Any) -> ActionResult:
     return ActionResult({"VpcEndpoint": ep, "ClientToken": token} if token else {"VpcEndpoint": ep})
 
 
-# P14: eer-test:endpoint-pending-seconds on the VPC keeps its new endpoints pending that long.
+# P16: eer-test:endpoint-pending-seconds on the VPC keeps its new endpoints pending that long.
 _PENDING_TAG = "eer-test:endpoint-pending-seconds"
 
 
@@ -500,7 +508,7 @@ _orig_describe_vpc_endpoints = VPCs.describe_vpc_endpoints
 
 def _describe_vpc_endpoints(self: Any) -> ActionResult:
     # AWS: MaxResults is capped at 1000 (also the default); NextToken continues.
-    _settle_pending(self.ec2_backend)  # P14: before the filters see the state
+    _settle_pending(self.ec2_backend)  # P16: before the filters see the state
     result = _orig_describe_vpc_endpoints(self)
     max_results = self._get_int_param("MaxResults") or 1000
     max_results = min(max(max_results, 1), 1000)
@@ -795,6 +803,53 @@ def _modify_vpc_attribute(self: Any) -> Any:
 
 
 VPCs.modify_vpc_attribute = _modify_vpc_attribute  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P14 DescribeRegions: enabled Regions of the request's partition
+# ---------------------------------------------------------------------------------------------------
+_orig_describe_regions = AvailabilityZonesAndRegions.describe_regions
+
+
+def _partition_of(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _describe_regions(self: Any) -> Any:
+    # AWS (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html): "Describes the
+    # Regions that are enabled for your account, or all Regions" (AllRegions=true); an endpoint answers for
+    # its own partition. moto listed every Region of every partition, disabled ones included.
+    self.error_on_dryrun()
+    all_regions = str(self._get_param("AllRegions", False)).lower() == "true"
+    names = self._get_param("RegionNames", [])
+    partition = _partition_of(self.region)
+    regions = [
+        r
+        for r in self.ec2_backend.describe_regions(names)
+        if _partition_of(r.name) == partition and (all_regions or names or r.opt_in_status != "not-opted-in")
+    ]
+    return ActionResult({"Regions": regions})
+
+
+AvailabilityZonesAndRegions.describe_regions = _describe_regions  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P15 ListAccounts outside an organization
+# ---------------------------------------------------------------------------------------------------
+_orig_list_accounts = OrganizationsBackend.list_accounts
+
+
+def _list_accounts(self: Any, *args: Any, **kwargs: Any) -> Any:
+    # AWS (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html):
+    # AWSOrganizationsNotInUseException when the account is not a member of an organization. moto
+    # answered an empty list, which reads as an organization without accounts.
+    if self.org is None:
+        raise AWSOrganizationsNotInUseException
+    return _orig_list_accounts(self, *args, **kwargs)
+
+
+OrganizationsBackend.list_accounts = _list_accounts  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------------------------------
