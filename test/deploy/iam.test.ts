@@ -559,6 +559,22 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
       expect(await allows(reconciler('enforce'), deleteEndpoint(REGION, false))).toBe(false);
     });
 
+    it('reclaims (ENDPOINT_UNUSED) only endpoints carrying the managed tag, of any service, in any Region; report mode none', async () => {
+      // A reclaim deletes an endpoint of this Region's own service: the grant is the resource tag alone.
+      const reclaim = (region: string, tags: Record<string, string>): Authorization[] => [
+        {
+          action: 'ec2:DeleteVpcEndpoints',
+          resource: ec2(region, 'vpc-endpoint/vpce-0d4e5f6a'),
+          context: { 'ec2:VpceServiceName': serviceNameOf(region, 'logs'), ...tags },
+        },
+      ];
+      expect(await refusals(reconciler('enforce'), reclaim(REGION, OWNED))).toEqual([]);
+      expect(await refusals(reconciler('enforce'), reclaim(OTHER_REGION, OWNED))).toEqual([]);
+      for (const tags of [{}, { 'aws:ResourceTag/ecs-endpoint-remediator/managed': 'false' }])
+        expect(await allows(reconciler('enforce'), reclaim(REGION, tags))).toBe(false);
+      expect(await allows(reconciler('report'), reclaim(REGION, OWNED))).toBe(false);
+    });
+
     it('creates its security group only tagged as managed', async () => {
       expect(await allows(reconciler('enforce'), createGroup(REGION))).toBe(true);
       expect(await allows(reconciler('enforce'), createGroup(REGION, {}))).toBe(false);
