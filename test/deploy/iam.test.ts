@@ -278,15 +278,17 @@ const REQUESTS: Readonly<
   'ssm:GetDocument': (region) =>
     SEND_COMMAND_DOCUMENTS(region).map((document) => ({ action: 'ssm:GetDocument', resource: document })),
   ...Object.fromEntries(
-    ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'].map((op) => [
-      `dynamodb:${op}`,
-      (_region: string, env: Readonly<Record<string, string>>): Authorization[] => [
-        {
-          action: `dynamodb:${op}`,
-          resource: `arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/${env.TABLE_NAME ?? ''}`,
-        },
+    ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'].map(
+      (op) => [
+        `dynamodb:${op}`,
+        (_region: string, env: Readonly<Record<string, string>>): Authorization[] => [
+          {
+            action: `dynamodb:${op}`,
+            resource: `arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/${env.TABLE_NAME ?? ''}`,
+          },
+        ],
       ],
-    ]),
+    ),
   ),
   // To a topic under a KMS key of the stack's, SNS asks KMS for a data key as the publisher.
   'sns:Publish': (_region, env, template) => {
