@@ -572,7 +572,11 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
       ];
       expect(await refusals(reconciler('enforce'), reclaim(REGION, OWNED))).toEqual([]);
       expect(await refusals(reconciler('enforce'), reclaim(OTHER_REGION, OWNED))).toEqual([]);
-      for (const tags of [{}, { 'aws:ResourceTag/ecs-endpoint-remediator/managed': 'false' }])
+      const notOwned: Array<Record<string, string>> = [
+        {},
+        { [`aws:ResourceTag/${MANAGED_TAG.key}`]: 'false' },
+      ];
+      for (const tags of notOwned)
         expect(await allows(reconciler('enforce'), reclaim(REGION, tags))).toBe(false);
       expect(await allows(reconciler('report'), reclaim(REGION, OWNED))).toBe(false);
     });
