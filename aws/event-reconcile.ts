@@ -152,7 +152,10 @@ export async function reconcileRegionWork(
   const config = options.ledger ? withinBalance(deps.config, await options.ledger.balance()) : deps.config;
   // Only a whole-Region sweep read in one go may count toward the reclaim's grace period, or delete.
   const wholeRegion = work.whole && vpcIds === undefined && options.clusterArns === undefined;
-  const clock = deps.reclaim ? await deps.reclaim.load(region) : undefined;
+  // With the reclaim off, only whole-Region reconciles read the clock (to clear what an earlier
+  // setting left): event-scoped ones, the many, then cost no read.
+  const reclaimOn = deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined;
+  const clock = deps.reclaim && (reclaimOn || work.whole) ? await deps.reclaim.load(region) : undefined;
   const discovered = await discoverAndPlanAccount({
     regions: [region],
     config,
