@@ -171,7 +171,7 @@ function execute(
     case 'MODIFY_ENDPOINT':
       return modifyEndpoint(ec2, action, action.addSecurityGroups.map(resolveGroup));
     case 'DELETE_ENDPOINT':
-      return deleteEndpoint(ec2, action);
+      return deleteEndpoint(ec2, action, run.recorder);
   }
 }
 
@@ -496,7 +496,17 @@ async function modifyEndpoint(
   return { outcome: 'succeeded', resourceId: action.vpcEndpointId, message: action.summary };
 }
 
-async function deleteEndpoint(ec2: EC2Client, action: DeleteEndpointAction): Promise<Execution> {
+/**
+ * Deletes the endpoint unless it is gone or now serves another service. A reclaim (an unneeded owned
+ * endpoint) is deleted only if, read right before, it still carries the managed tag and (with the
+ * deployed remediator's records) is still recorded as its own: someone may have taken it over since
+ * the plan was made. The role's policy refuses the delete without the tag anyway (serverless.yml).
+ */
+async function deleteEndpoint(
+  ec2: EC2Client,
+  action: DeleteEndpointAction,
+  recorder: CreationRecorder | undefined,
+): Promise<Execution> {
   const current = (
     await ec2.send(
       new DescribeVpcEndpointsCommand({
@@ -511,6 +521,13 @@ async function deleteEndpoint(ec2: EC2Client, action: DeleteEndpointAction): Pro
     throw new Error(
       `${action.vpcEndpointId} now serves ${current.ServiceName ?? '?'}, not ${action.serviceName}: not deleted`,
     );
+  }
+  if (action.reclaim) {
+    const tags = Object.fromEntries((current.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    if (!isManaged(tags) || (recorder !== undefined && !recorder.owns(action.vpcEndpointId)))
+      throw new Error(
+        `${action.vpcEndpointId} is no longer the remediator's (managed tag or record gone): not deleted`,
+      );
   }
   const response = await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [action.vpcEndpointId] }));
   // DeleteVpcEndpoints reports per-endpoint failures in Unsuccessful[] rather than failing the call.

@@ -26,6 +26,9 @@ import { applyPlan } from './apply.ts';
 import type { ClientPool } from './reconcile.ts';
 import { discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
+import type { UnusedEndpoint } from '../core/reclaim.ts';
+import { nextClock, reclaimBlockerOf } from '../core/reclaim.ts';
+import type { ReclaimStore } from './reclaim.ts';
 import type { LedgerBalance } from './units/run-store.ts';
 import type { ClusterIndexWrite, StateStore, StoredClusterIndex } from './state.ts';
 
@@ -42,6 +45,11 @@ export interface RemediatorDeps {
    * and groups both tagged and recorded there.
    */
   readonly ownership: OwnershipDeps;
+  /**
+   * The reclaim clock of unneeded owned endpoints (aws/reclaim.ts); absent: none is kept, and nothing
+   * is deleted for being unneeded.
+   */
+  readonly reclaim?: ReclaimStore;
   readonly publisher: AlertPublisher;
   /** Task definition revisions read before (aws/task-definition-cache.ts): not described again. */
   readonly taskDefinitionCache?: TaskDefinitionCache;
@@ -142,6 +150,12 @@ export async function reconcileRegionWork(
       ]),
   });
   const config = options.ledger ? withinBalance(deps.config, await options.ledger.balance()) : deps.config;
+  // Only a whole-Region sweep read in one go may count toward the reclaim's grace period, or delete.
+  const wholeRegion = work.whole && vpcIds === undefined && options.clusterArns === undefined;
+  // With the reclaim off, only whole-Region reconciles read the clock (to clear what an earlier
+  // setting left): event-scoped ones, the many, then cost no read.
+  const reclaimOn = deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined;
+  const clock = deps.reclaim && (reclaimOn || work.whole) ? await deps.reclaim.load(region) : undefined;
   const discovered = await discoverAndPlanAccount({
     regions: [region],
     config,
@@ -150,6 +164,14 @@ export async function reconcileRegionWork(
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
     ownedResourceIds: () => ownership.owned,
+    ...(clock === undefined
+      ? {}
+      : {
+          reclaim: () => ({
+            unusedSince: Object.fromEntries(clock.map((entry) => [entry.vpcEndpointId, entry.since])),
+            wholeRegion,
+          }),
+        }),
     ...(deps.taskDefinitionCache ? { taskDefinitionCache: () => deps.taskDefinitionCache } : {}),
   });
   const { snapshots, failures } = discovered;
@@ -172,6 +194,16 @@ export async function reconcileRegionWork(
           restartStepSeconds: deps.restartStepSeconds ?? DEFAULT_RESTART_STEP_SECONDS,
         })
       : undefined;
+  if (deps.reclaim && clock !== undefined)
+    await moveReclaimClock(deps, deps.reclaim, {
+      region,
+      plan,
+      snapshot: snapshots[0],
+      clock,
+      vpcIds,
+      results,
+      now,
+    });
   const alerts = await rememberAndAlert(
     deps,
     { region, ...(vpcIds === undefined ? {} : { vpcIds }) },
@@ -189,6 +221,46 @@ export async function reconcileRegionWork(
     results,
     alerts,
   };
+}
+
+/**
+ * Moves the Region's reclaim clock after a reconcile (core/reclaim.ts `nextClock`): a counting sweep
+ * starts the clocks of endpoints newly seen unneeded; any reconcile stops those of endpoints it saw
+ * needed again, gone or deleted.
+ */
+async function moveReclaimClock(
+  deps: RemediatorDeps,
+  store: ReclaimStore,
+  input: {
+    readonly region: string;
+    readonly plan: Plan;
+    readonly snapshot: RegionSnapshot | undefined;
+    readonly clock: readonly UnusedEndpoint[];
+    readonly vpcIds: readonly string[] | undefined;
+    readonly results: readonly ActionResult[] | undefined;
+    readonly now: Date;
+  },
+): Promise<void> {
+  const { region, plan, snapshot, clock, vpcIds, results, now } = input;
+  const enabled = deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined;
+  const counts = enabled && snapshot !== undefined && reclaimBlockerOf(snapshot, deps.config) === undefined;
+  const deleted = new Set(
+    (results ?? []).flatMap((result) =>
+      result.kind === 'DELETE_ENDPOINT' &&
+      (result.outcome === 'succeeded' || result.outcome === 'already-satisfied') &&
+      result.resourceId !== undefined
+        ? [result.resourceId]
+        : [],
+    ),
+  );
+  const change = nextClock({ plan, region, previous: clock, counts, vpcIds, deleted, enabled, now });
+  if (change.start.length + change.stop.length === 0) return;
+  await store.save(region, change.start, change.stop);
+  deps.log('reclaim clock', {
+    region,
+    started: change.start.map((entry) => entry.vpcEndpointId),
+    stopped: change.stop.map((entry) => entry.vpcEndpointId),
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
  * handlers are thin shells over these two functions.
  */
 import type { Config } from '../core/config.ts';
-import type { RegionSnapshot } from '../core/model.ts';
+import type { ReclaimClock, RegionSnapshot } from '../core/model.ts';
 import { defaultConfig } from '../core/config.ts';
 import type { FailedRegion, Plan } from '../core/plan.ts';
 import { buildPlan } from '../core/plan.ts';
@@ -82,6 +82,11 @@ export interface ReconcileRequest {
    * Region: the managed tag alone decides (the CLI).
    */
   readonly ownedResourceIds?: (region: string) => ReadonlySet<string> | undefined;
+  /**
+   * The deployed remediator's reclaim clock of a Region (aws/reclaim.ts, core/reclaim.ts); absent (the
+   * CLI): no clock, so nothing is deleted for being unneeded.
+   */
+  readonly reclaim?: (region: string) => ReclaimClock | undefined;
   /** Task definition revisions read before, per Region (the deployed remediator's state table). */
   readonly taskDefinitionCache?: (region: string) => TaskDefinitionCache | undefined;
   /**
@@ -148,10 +153,15 @@ export async function discoverSnapshots(request: ReconcileRequest): Promise<Snap
   settled.forEach((outcome, index) => {
     const region = request.regions[index] ?? '';
     const owned = request.ownedResourceIds?.(region);
+    const reclaim = request.reclaim?.(region);
     if (outcome.status === 'fulfilled') {
       const snapshot =
         request.accountId === undefined ? outcome.value : { ...outcome.value, accountId: request.accountId };
-      snapshots.push(owned ? { ...snapshot, ownedResourceIds: [...owned].sort() } : snapshot);
+      snapshots.push({
+        ...snapshot,
+        ...(owned ? { ownedResourceIds: [...owned].sort() } : {}),
+        ...(reclaim ? { reclaim } : {}),
+      });
     } else failures.push({ region, error: outcome.reason });
   });
   // A discovery error names its Region already: the report names it once.

@@ -11,6 +11,7 @@
  * | owned resource        | `OWNED#<region>`    | `<vpce-… or sg-… id>`  | no                 |
  * | create intent         | `OWNED#<region>`    | `INTENT#<key>`         | 7 days             |
  * | adoption done         | `OWNED#<region>`    | `ADOPTION#<label>`     | no                 |
+ * | endpoint unneeded since | `UNUSED#<region>` | `<vpce-… id>`          | no                 |
  * | agent restart claim   | `RESTART#<region>#<clusterArn>` | `CLAIM#<instanceId>#<cutoff>` | 30 days |
  * | agent restart failures| `RESTART#<region>#<clusterArn>` | `FAILURES#<instanceId>` | 30 days     |
  * | restart cutoff refresh| `RESTART#<region>#<vpcId>` | `CUTOFF`        | 30 days            |
@@ -48,6 +49,9 @@
  * The `OWNED#` items are aws/ownership.ts's: the endpoints and groups the remediator made (the only
  * ones it changes or deletes), the intents written ahead of each create, and the one-time adoptions
  * done. Losing them loses ownership until an adoption: point-in-time recovery restores them.
+ *
+ * The `UNUSED#` items are aws/reclaim.ts's: the reclaim clock, when a counting sweep first saw each
+ * owned endpoint serve no need (core/reclaim.ts); removed when it is needed again, gone or deleted.
  *
  * The cluster index is one item per Region (one GetItem per reconcile; an item holds one consistent
  * version): each cluster ARN once, each VPC with the positions of its clusters in that list. It is

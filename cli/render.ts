@@ -246,7 +246,10 @@ export function renderText(report: RunReport, options: RenderOptions = {}): stri
       (stats.applied
         ? `${stats.actions} action(s) attempted`
         : `${stats.actions} action(s)${stats.deferredActions > 0 ? `, ${stats.deferredActions} deferred by caps` : ''}; ` +
-          `${stats.endpointsToCreate} endpoint(s) to create, est. +$${stats.estimatedMonthlyCostUsd.toFixed(2)}/month`) +
+          `${stats.endpointsToCreate} endpoint(s) to create, est. +$${stats.estimatedMonthlyCostUsd.toFixed(2)}/month` +
+          (stats.estimatedMonthlySavingUsd > 0
+            ? `, -$${stats.estimatedMonthlySavingUsd.toFixed(2)}/month deleting unneeded endpoints`
+            : '')) +
       `; API calls ${stats.apiCalls.total}${calls ? ` (${calls})` : ''}`,
     '  ',
   );

@@ -79,6 +79,13 @@ export interface DeleteEndpointAction extends ActionBase {
   readonly kind: 'DELETE_ENDPOINT';
   readonly vpcEndpointId: string;
   readonly serviceName: string;
+  /**
+   * An owned endpoint no longer needed (ENDPOINT_UNUSED): deleted only if it still carries the
+   * managed tag (and, for the deployed remediator, is still recorded as its own) right before.
+   */
+  readonly reclaim?: true;
+  /** What deleting it saves a month (`pricing.*`: one endpoint-hour per AZ; a gateway costs nothing). */
+  readonly monthlySavingUsd?: number;
 }
 
 export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';

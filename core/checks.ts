@@ -513,6 +513,52 @@ const agentVersionCheck: Check = (context) =>
       }),
     );
 
+/**
+ * Endpoints the remediator made (the managed tag; the planner also asks for its records where it keeps
+ * them) for a service none of the VPC's ECS work needs any more: the same needs the other checks
+ * answer. Only `available` endpoints of this Region's managed services; never in a shared VPC (its
+ * endpoints are out of sight). In a VPC with a need whose endpoints cannot be known (NEED_UNKNOWN),
+ * the endpoint may serve it: `unknown`, never a candidate.
+ */
+const unusedEndpointsCheck: Check = (context) => {
+  if (context.sharedBy !== undefined) return [];
+  const unknownNeeds = [...context.workload.needs.keys()].filter(isUnknownNeed);
+  return context.endpoints.flatMap((endpoint) => {
+    const parsed = parseServiceName(endpoint.serviceName);
+    if (
+      !isManaged(endpoint.tags) ||
+      endpoint.state !== 'available' ||
+      parsed?.region !== context.region ||
+      !isManagedService(parsed.service) ||
+      context.required.has(parsed.service)
+    )
+      return [];
+    const service = parsed.service;
+    const fields = {
+      service,
+      resourceId: endpoint.vpcEndpointId,
+      subject: endpoint.vpcEndpointId,
+      message: `${endpoint.vpcEndpointId} (${service}) was made by the remediator, and no ECS work in ${context.workload.vpc.vpcId} needs ${endpoint.serviceName} any more: it costs money for nothing`,
+    };
+    if (unknownNeeds.length > 0)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `${unknownNeeds.join(', ')}: what some work of the VPC calls cannot be known, so the endpoint may still serve it`,
+        ),
+      ];
+    return [
+      draft(context, 'ENDPOINT_UNUSED', {
+        ...fields,
+        severity: 'low',
+        remedy: { kind: 'reclaim', endpoint },
+      }),
+    ];
+  });
+};
+
 /** Every check, run in this order for each VPC in scope. */
 export const CHECKS: readonly Check[] = [
   vpcDnsCheck,
@@ -521,6 +567,7 @@ export const CHECKS: readonly Check[] = [
   wrongRegionCheck,
   agentVersionCheck,
   unknownNeedsCheck,
+  unusedEndpointsCheck,
 ];
 
 /** Runs every check on one VPC. */

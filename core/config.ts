@@ -53,6 +53,12 @@ export const configSchema = z.strictObject({
        * (a fix another finding's needs is still made). `low`: everything is fixed.
        */
       minSeverity: z._default(z.enum(['high', 'medium', 'low']), 'low'),
+      /**
+       * Delete an endpoint the remediator owns once whole-Region sweeps have seen it serve no need of
+       * its VPC's ECS work for this many days (ENDPOINT_UNUSED; the deployed stack only, which keeps
+       * the clock). Absent: never deleted for being unneeded.
+       */
+      reclaimUnusedOwnedEndpointsAfterDays: z.optional(count(1, 3650)),
     }),
     () => ({
       enableVpcDnsAttributes: false,

@@ -43,6 +43,8 @@ export type Remedy =
       readonly resetPolicy?: boolean;
     }
   | { readonly kind: 'delete'; readonly endpoint: VpcEndpoint }
+  /** Delete an owned endpoint no workload needs, once its grace period is over (core/reclaim.ts). */
+  | { readonly kind: 'reclaim'; readonly endpoint: VpcEndpoint }
   | {
       readonly kind: 'reset-policy';
       readonly endpoint: VpcEndpoint;

@@ -25,6 +25,7 @@ export const FINDING_CODES = [
   'SHARED_VPC_UNVERIFIABLE',
   'NEED_UNKNOWN',
   'WORKLOAD_SG_NO_HTTPS_EGRESS',
+  'ENDPOINT_UNUSED',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -61,6 +62,8 @@ export const FINDING_SUMMARIES: Readonly<Record<FindingCode, string>> = {
     "the VPC is shared by another account: its endpoints are out of this account's sight",
   NEED_UNKNOWN: 'what a need calls cannot be known (a FireLens config file): its endpoints cannot be checked',
   WORKLOAD_SG_NO_HTTPS_EGRESS: "a workload's security groups do not allow outbound TCP 443 to the endpoints",
+  ENDPOINT_UNUSED:
+    "an endpoint the remediator owns serves no need of the VPC's ECS work: it costs money for nothing",
 };
 
 /** `high`: the workload breaks (no internet egress); `medium`: traffic leaves the AWS network; `low`: advisory. */

@@ -403,4 +403,21 @@ export interface RegionSnapshot {
    * tag and is listed here. Absent: the managed tag alone decides (the CLI). Not read by discovery.
    */
   readonly ownedResourceIds?: readonly string[];
+  /**
+   * The deployed remediator's clock of owned endpoints no longer needed (its state table:
+   * aws/reclaim.ts; core/reclaim.ts). Absent: no clock is kept (the CLI), so nothing is ever deleted
+   * for being unneeded. Not read by discovery.
+   */
+  readonly reclaim?: ReclaimClock;
+}
+
+/** When owned endpoints were first seen unneeded, and whether this reconcile may count toward it. */
+export interface ReclaimClock {
+  /** Owned endpoint id → when a counting sweep first saw it serve no need (ISO-8601). */
+  readonly unusedSince: Readonly<Record<string, string>>;
+  /**
+   * This reconcile read the whole Region in one go (a sweep, not an event's VPCs nor a work unit of a
+   * split sweep): only such a reconcile may count toward the grace period, or delete.
+   */
+  readonly wholeRegion: boolean;
 }

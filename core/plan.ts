@@ -12,7 +12,9 @@ import type { Finding, FindingCode, Remediation, Severity } from './findings.ts'
 import { SEVERITY_RANK, findingId, qualifiedFindingId } from './findings.ts';
 import type { RegionSnapshot, SkippedRead } from './model.ts';
 import type { Egress } from './network.ts';
+import type { ReclaimInput } from './planner.ts';
 import { draftId, planVpc } from './planner.ts';
+import { reclaimBlocker, unknownNeedVpcs } from './reclaim.ts';
 import { planRestarts } from './restarts.ts';
 import { vpcScope } from './scope.ts';
 import { applyMutelist } from './mutelist.ts';
@@ -89,6 +91,8 @@ export interface PlanStats {
   readonly endpointsToCreate: number;
   /** Endpoint-hours of the endpoints and AZs the plan adds, at the configured price. */
   readonly estimatedMonthlyCostUsd: number;
+  /** Endpoint-hours of the unneeded owned endpoints the plan deletes (ENDPOINT_UNUSED), at that price. */
+  readonly estimatedMonthlySavingUsd: number;
 }
 
 /** A read that failed without failing its Region; the checks that needed it report `unknown`. */
@@ -193,6 +197,18 @@ export function buildPlan(
       a.vpc.vpcId.localeCompare(b.vpc.vpcId),
     );
     const accountId = accountOfSnapshot(snapshot);
+    // Whether this Region's reconcile may count toward the reclaim's grace period, or delete.
+    const reclaim: ReclaimInput = {
+      ...(snapshot.reclaim ? { unusedSince: snapshot.reclaim.unusedSince } : {}),
+      ...optional(
+        'blocker',
+        reclaimBlocker(
+          snapshot,
+          failedRegions.map((failed) => failed.region),
+          unknownNeedVpcs(workloads, config),
+        ),
+      ),
+    };
     for (const workload of workloads) {
       const scope = vpcScope(workload.vpc, config);
       vpcs.push({
@@ -241,7 +257,7 @@ export function buildPlan(
       const drafts = joinSharedVpc(context, runChecks(context), owner).filter((draft) =>
         isChecked(config, draft.code),
       );
-      const vpcPlan = planVpc({ context, drafts, config, now, ...(recorded ? { recorded } : {}) });
+      const vpcPlan = planVpc({ context, drafts, config, now, reclaim, ...(recorded ? { recorded } : {}) });
       // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
       const restarts = planRestarts({
         context,
@@ -511,6 +527,11 @@ function markDeferred(findings: readonly Finding[], actions: readonly PlannedAct
   });
 }
 
+/** `{ [key]: value }`, or nothing for an undefined value (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
 function countBy<K extends string>(keys: readonly K[]): Partial<Record<K, number>> {
   const counts: Partial<Record<K, number>> = {};
   for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
@@ -540,5 +561,12 @@ function statsOf(all: readonly Finding[], actions: readonly PlannedAction[]): Pl
     deferredActions: actions.length - planned.length,
     endpointsToCreate: planned.filter(createsEndpoint).length,
     estimatedMonthlyCostUsd: Math.round(cost * 100) / 100,
+    estimatedMonthlySavingUsd:
+      Math.round(
+        planned.reduce(
+          (sum, action) => sum + ('monthlySavingUsd' in action ? (action.monthlySavingUsd ?? 0) : 0),
+          0,
+        ) * 100,
+      ) / 100,
   };
 }

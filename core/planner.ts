@@ -40,6 +40,15 @@ export interface PlanningInput {
    * absent: the managed tag alone decides (the CLI). See {@link ownershipOf}.
    */
   readonly recorded?: ReadonlySet<string>;
+  /** The reclaim clock of unneeded owned endpoints, and whether this reconcile may count (core/reclaim.ts). */
+  readonly reclaim?: ReclaimInput;
+}
+
+export interface ReclaimInput {
+  /** Owned endpoint id → when a counting sweep first saw it unneeded; absent: no clock is kept (the CLI). */
+  readonly unusedSince?: Readonly<Record<string, string>>;
+  /** Why this reconcile may neither count toward the grace period nor delete, if so. */
+  readonly blocker?: string;
 }
 
 /**
@@ -131,10 +140,11 @@ export class VpcPlanBuilder {
   readonly recorded: ReadonlySet<string> | undefined;
   /** Without an own group: a group that holds its name and is not the remediator's. */
   readonly squattedGroup: SecurityGroup | undefined;
+  readonly reclaim: ReclaimInput;
   readonly #fixes = new Map<string, string[]>(); // action id → finding ids
   #groupUsed = false;
 
-  constructor({ context, drafts, config, now, recorded }: PlanningInput) {
+  constructor({ context, drafts, config, now, recorded, reclaim }: PlanningInput) {
     this.context = context;
     this.config = config;
     this.now = now;
@@ -142,6 +152,7 @@ export class VpcPlanBuilder {
     this.vpcId = context.workload.vpc.vpcId;
     this.dnsReady = !drafts.some((draft) => draft.remedy.kind === 'enable-vpc-dns');
     this.recorded = recorded;
+    this.reclaim = reclaim ?? {};
     this.existingGroup = managedGroupOf(context, recorded);
     this.squattedGroup = this.existingGroup ? undefined : squattedGroupOf(context, recorded);
   }

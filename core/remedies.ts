@@ -9,6 +9,7 @@ import { endpointPlacement } from './context.ts';
 import { ownedTags } from './actions.ts';
 import type { ModifyDraft, VpcPlanBuilder } from './planner.ts';
 import { notRecordedReason } from './planner.ts';
+import { daysSince } from './reclaim.ts';
 import { canUpdateAgent, cutoffTag } from './restarts.ts';
 import { ECS_AGENT_SERVICES, serviceNameOf } from './services.ts';
 import { resourceName } from './workloads.ts';
@@ -286,6 +287,80 @@ const resetPolicy: Handler<'reset-policy'> = (plan, draft, remedy) => {
   });
 };
 
+/**
+ * An owned endpoint no workload needs (ENDPOINT_UNUSED): deleted only by the deployed remediator, with
+ * the reclaim on, from a reconcile that counts (core/reclaim.ts), once its clock is past the grace
+ * period. Otherwise the finding says what it waits for, and what deleting it would save.
+ */
+const reclaim: Handler<'reclaim'> = (plan, draft, remedy) => {
+  const { endpoint } = remedy;
+  const id = endpoint.vpcEndpointId;
+  // A gateway endpoint has no hourly charge; an interface endpoint one per AZ (subnet).
+  const saving = endpoint.type === 'Interface' ? plan.monthlyCost(endpoint.subnetIds.length) : 0;
+  const savingText = `deleting it saves $${saving.toFixed(2)} a month (pricing.*)`;
+  const ownership = plan.ownership(endpoint, id);
+  if (ownership !== 'owned') {
+    const why = ownership === 'not-recorded' ? notRecordedReason(id) : 'not created by the remediator';
+    plan.settle(draft, plan.manual(`${why}: never deleted; delete it by hand if nothing uses it`));
+    return;
+  }
+  const days = plan.config.remediation.reclaimUnusedOwnedEndpointsAfterDays;
+  if (days === undefined) {
+    plan.settle(
+      draft,
+      plan.disabled(`remediation.reclaimUnusedOwnedEndpointsAfterDays is not set; ${savingText}`),
+    );
+    return;
+  }
+  const { unusedSince, blocker } = plan.reclaim;
+  if (unusedSince === undefined) {
+    plan.settle(
+      draft,
+      plan.manual(
+        `reported only: the CLI keeps no record of how long the endpoint has been unneeded and never deletes; the deployed remediator deletes it after ${days} day(s) unneeded; ${savingText}`,
+      ),
+    );
+    return;
+  }
+  const waiting = (why: string): void => {
+    plan.settle(draft, { status: 'deferred', actionIds: [], reason: `${why}; ${savingText}` });
+  };
+  if (blocker !== undefined) {
+    waiting(`this reconcile does not count toward the ${days}-day grace period: ${blocker}`);
+    return;
+  }
+  const since = unusedSince[id];
+  if (since === undefined) {
+    waiting(
+      `grace period: first seen unneeded now; deleted after ${days} day(s) if no work needs it by then`,
+    );
+    return;
+  }
+  const elapsed = daysSince(since, plan.now);
+  if (elapsed < days) {
+    waiting(`grace period: unneeded since ${since} (${elapsed} of ${days} day(s))`);
+    return;
+  }
+  const actionId = plan.idOf('DELETE_ENDPOINT', id);
+  plan.deletes.push({
+    service: draft.service,
+    action: {
+      kind: 'DELETE_ENDPOINT',
+      id: actionId,
+      region: plan.region,
+      vpcId: plan.vpcId,
+      fixes: [],
+      dependsOn: [],
+      summary: `delete ${id} (${endpoint.serviceName}): unneeded since ${since}, saves $${saving.toFixed(2)} a month`,
+      vpcEndpointId: id,
+      serviceName: endpoint.serviceName,
+      reclaim: true,
+      monthlySavingUsd: saving,
+    },
+  });
+  plan.settle(draft, { actionId });
+};
+
 export const REMEDY_HANDLERS: { readonly [K in Remedy['kind']]: Handler<K> } = {
   'reset-policy': resetPolicy,
   manual,
@@ -295,4 +370,5 @@ export const REMEDY_HANDLERS: { readonly [K in Remedy['kind']]: Handler<K> } = {
   modify,
   'update-agent': updateAgent,
   delete: deleteEndpoint,
+  reclaim,
 };

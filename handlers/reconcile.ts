@@ -23,6 +23,7 @@ import { MAX_ATTEMPTS, RETRY_MODE, requestHandlerOptions } from '../aws/clients.
 import type { ClientOptions } from '../aws/clients.ts';
 import { createClientPool } from '../aws/reconcile.ts';
 import { adoptionLabelSetting, createOwnershipStore } from '../aws/ownership.ts';
+import { createReclaimStore } from '../aws/reclaim.ts';
 import { createStateStore } from '../aws/state.ts';
 import { createTaskDefinitionCache } from '../aws/task-definition-cache.ts';
 import { createRunStore } from '../aws/units/run-store.ts';
@@ -151,6 +152,7 @@ export function remediatorDeps(
       store: createOwnershipStore(dynamodb, settings.tableName),
       ...(adoptionLabel === undefined ? {} : { adoptionLabel }),
     },
+    reclaim: createReclaimStore(dynamodb, settings.tableName),
     publisher: createSnsPublisher(new SNSClient(sdk), settings.topicArn),
     taskDefinitionCache: createTaskDefinitionCache(dynamodb, settings.tableName),
     runs: createRunStore(dynamodb, settings.tableName),

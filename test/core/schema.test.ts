@@ -81,4 +81,21 @@ describe('schema/plan-output.schema.json', () => {
     const old = JSON.parse(JSON.stringify({ ...report, schemaVersion: 1 })) as unknown;
     expect(validate(old)).toBe(false);
   });
+
+  it('validates a report that reclaims an unneeded owned endpoint (DELETE_ENDPOINT with reclaim and its saving)', () => {
+    const a = account();
+    const vpc = a.vpc({ egress: 'nat' });
+    a.containerInstance(a.subnet(vpc, { az: 'a' }));
+    const logs = a.endpoint(vpc, 'logs', { managed: true });
+    const snapshot = {
+      ...a.snapshot(),
+      reclaim: { unusedSince: { [logs]: '2024-01-01T00:00:00.000Z' }, wholeRegion: true },
+    };
+    const plan = planOf(snapshot, { remediation: { reclaimUnusedOwnedEndpointsAfterDays: 7 } });
+    const report = toReport('plan', plan, { total: 0, byService: {}, byOperation: {} });
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(JSON.parse(JSON.stringify(report))) ? [] : validate.errors).toEqual([]);
+    expect(report.actions.some((action) => action.kind === 'DELETE_ENDPOINT' && action.reclaim)).toBe(true);
+    expect(report.stats.estimatedMonthlySavingUsd).toBeGreaterThan(0);
+  });
 });

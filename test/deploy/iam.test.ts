@@ -278,15 +278,17 @@ const REQUESTS: Readonly<
   'ssm:GetDocument': (region) =>
     SEND_COMMAND_DOCUMENTS(region).map((document) => ({ action: 'ssm:GetDocument', resource: document })),
   ...Object.fromEntries(
-    ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'].map((op) => [
-      `dynamodb:${op}`,
-      (_region: string, env: Readonly<Record<string, string>>): Authorization[] => [
-        {
-          action: `dynamodb:${op}`,
-          resource: `arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/${env.TABLE_NAME ?? ''}`,
-        },
+    ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'].map(
+      (op) => [
+        `dynamodb:${op}`,
+        (_region: string, env: Readonly<Record<string, string>>): Authorization[] => [
+          {
+            action: `dynamodb:${op}`,
+            resource: `arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/${env.TABLE_NAME ?? ''}`,
+          },
+        ],
       ],
-    ]),
+    ),
   ),
   // To a topic under a KMS key of the stack's, SNS asks KMS for a data key as the publisher.
   'sns:Publish': (_region, env, template) => {
@@ -557,6 +559,26 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
 
     it('cannot delete an endpoint it does not own', async () => {
       expect(await allows(reconciler('enforce'), deleteEndpoint(REGION, false))).toBe(false);
+    });
+
+    it('reclaims (ENDPOINT_UNUSED) only endpoints carrying the managed tag, of any service, in any Region; report mode none', async () => {
+      // A reclaim deletes an endpoint of this Region's own service: the grant is the resource tag alone.
+      const reclaim = (region: string, tags: Record<string, string>): Authorization[] => [
+        {
+          action: 'ec2:DeleteVpcEndpoints',
+          resource: ec2(region, 'vpc-endpoint/vpce-0d4e5f6a'),
+          context: { 'ec2:VpceServiceName': serviceNameOf(region, 'logs'), ...tags },
+        },
+      ];
+      expect(await refusals(reconciler('enforce'), reclaim(REGION, OWNED))).toEqual([]);
+      expect(await refusals(reconciler('enforce'), reclaim(OTHER_REGION, OWNED))).toEqual([]);
+      const notOwned: Array<Record<string, string>> = [
+        {},
+        { [`aws:ResourceTag/${MANAGED_TAG.key}`]: 'false' },
+      ];
+      for (const tags of notOwned)
+        expect(await allows(reconciler('enforce'), reclaim(REGION, tags))).toBe(false);
+      expect(await allows(reconciler('report'), reclaim(REGION, OWNED))).toBe(false);
     });
 
     it('creates its security group only tagged as managed', async () => {

@@ -1,0 +1,141 @@
+/**
+ * Reclaiming owned endpoints no longer needed (ENDPOINT_UNUSED, config
+ * `remediation.reclaimUnusedOwnedEndpointsAfterDays`): which reconciles may count toward the grace
+ * period, and how the clock moves. The clock itself lives in the deployed remediator's state table
+ * (aws/reclaim.ts) and reaches core as `RegionSnapshot.reclaim`; the CLI keeps none, so it only reports.
+ *
+ * A view that may be partial never starts a clock and never deletes: only a reconcile of the whole
+ * Region in one go (a sweep), with no failed Region, no skipped read and no need whose endpoints cannot
+ * be known, counts. Anything seeing an endpoint needed again stops its clock: that only ever delays a
+ * delete.
+ */
+import type { Config } from './config.ts';
+import type { Plan } from './plan.ts';
+import type { RegionSnapshot } from './model.ts';
+import { isUnknownNeed } from './needs.ts';
+import { vpcScope } from './scope.ts';
+import type { VpcWorkload } from './workloads.ts';
+import { analyseWorkloads } from './workloads.ts';
+
+export const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Why this Region's reconcile may neither count toward the grace period nor delete; undefined when it
+ * may. `failedRegions`: Regions of the same run whose discovery failed; `unknownNeedVpcs`: VPCs in
+ * scope with a need whose endpoints cannot be known (NEED_UNKNOWN).
+ */
+export function reclaimBlocker(
+  snapshot: RegionSnapshot,
+  failedRegions: readonly string[],
+  unknownNeedVpcs: readonly string[],
+): string | undefined {
+  const clock = snapshot.reclaim;
+  if (clock === undefined)
+    return 'no clock is kept here (the CLI keeps no state): only the deployed remediator deletes, after its grace period';
+  if (!clock.wholeRegion)
+    return 'this reconcile read part of the Region (an event, or a work unit of a split sweep): only a whole-Region sweep counts';
+  if (failedRegions.length > 0) return `the discovery of ${failedRegions.join(', ')} failed in this run`;
+  const skipped = snapshot.skippedReads?.[0];
+  if (skipped !== undefined)
+    return `a read was skipped (${skipped.operation}${skipped.resourceId ? ` of ${skipped.resourceId}` : ''}: ${skipped.reason})`;
+  if (unknownNeedVpcs.length > 0)
+    return `what some work needs cannot be known (NEED_UNKNOWN in ${unknownNeedVpcs.join(', ')})`;
+  return undefined;
+}
+
+/** The VPCs in scope with a need whose endpoints cannot be known (NEED_UNKNOWN). */
+export function unknownNeedVpcs(workloads: Iterable<VpcWorkload>, config: Config): string[] {
+  return [...workloads]
+    .filter(
+      (workload) => vpcScope(workload.vpc, config).inScope && [...workload.needs.keys()].some(isUnknownNeed),
+    )
+    .map((workload) => workload.vpc.vpcId)
+    .sort();
+}
+
+/** {@link reclaimBlocker} of a snapshot, as buildPlan judges it (core/plan.ts). */
+export function reclaimBlockerOf(
+  snapshot: RegionSnapshot,
+  config: Config,
+  failedRegions: readonly string[] = [],
+): string | undefined {
+  return reclaimBlocker(
+    snapshot,
+    failedRegions,
+    unknownNeedVpcs(analyseWorkloads(snapshot).values(), config),
+  );
+}
+
+/** A clock entry: an owned endpoint a counting sweep saw serve no need, and since when. */
+export interface UnusedEndpoint {
+  readonly vpcEndpointId: string;
+  readonly vpcId: string;
+  /** ISO-8601. */
+  readonly since: string;
+}
+
+export interface ClockChange {
+  /** Clocks started by this reconcile (a counting sweep saw these unneeded for the first time). */
+  readonly start: readonly UnusedEndpoint[];
+  /** Clocks stopped: needed again, gone, deleted, no longer owned, or the reclaim turned off. */
+  readonly stop: readonly UnusedEndpoint[];
+}
+
+/**
+ * How one reconcile of `region` moves the clock. Endpoints it reports unneeded are the ENDPOINT_UNUSED
+ * findings of owned endpoints (`drift`, not muted; their fix planned, waiting for its grace period, or
+ * held back by `remediation.minSeverity`).
+ *
+ * - A counting reconcile (`counts`, whole Region) starts a clock for each such endpoint without one and
+ *   stops every other clock of the Region.
+ * - Any other reconcile starts none; it stops the clocks of the VPCs it read (`vpcIds`; every VPC for a
+ *   whole-Region one) whose endpoint it did not report unneeded.
+ * - `deleted`: endpoints this reconcile deleted; `enabled` false stops every clock.
+ */
+export function nextClock(input: {
+  readonly plan: Plan;
+  readonly region: string;
+  readonly previous: readonly UnusedEndpoint[];
+  readonly counts: boolean;
+  readonly vpcIds: readonly string[] | undefined;
+  readonly deleted: ReadonlySet<string>;
+  readonly enabled: boolean;
+  readonly now: Date;
+}): ClockChange {
+  const { plan, region, previous, counts, vpcIds, deleted, enabled, now } = input;
+  if (!enabled) return { start: [], stop: [...previous] };
+  const unused = new Map(
+    plan.findings
+      .filter(
+        (finding) =>
+          finding.code === 'ENDPOINT_UNUSED' &&
+          finding.region === region &&
+          finding.status === 'drift' &&
+          finding.muted === undefined &&
+          finding.resourceId !== undefined &&
+          !deleted.has(finding.resourceId) &&
+          // `disabled`: below remediation.minSeverity; `manual`: not recorded as the remediator's.
+          ['planned', 'deferred', 'disabled'].includes(finding.remediation.status),
+      )
+      .map((finding) => [finding.resourceId ?? '', finding.vpcId]),
+  );
+  const covered = vpcIds === undefined ? undefined : new Set(vpcIds);
+  const known = new Set(previous.map((entry) => entry.vpcEndpointId));
+  const start = counts
+    ? [...unused]
+        .filter(([id]) => !known.has(id))
+        .map(([vpcEndpointId, vpcId]) => ({ vpcEndpointId, vpcId, since: now.toISOString() }))
+        .sort((a, b) => a.vpcEndpointId.localeCompare(b.vpcEndpointId))
+    : [];
+  const stop = previous.filter(
+    (entry) =>
+      deleted.has(entry.vpcEndpointId) ||
+      (!unused.has(entry.vpcEndpointId) && (covered === undefined || covered.has(entry.vpcId))),
+  );
+  return { start, stop };
+}
+
+/** Whole days from `since` to `now`, rounded down. */
+export function daysSince(since: string, now: Date): number {
+  return Math.floor((now.getTime() - Date.parse(since)) / DAY_MS);
+}

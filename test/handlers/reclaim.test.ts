@@ -1,0 +1,362 @@
+// Reclaiming owned endpoints no longer needed (ENDPOINT_UNUSED), through the deployed reconciler's
+// real handler code against moto: the clock in the state table, sweeps days apart (the reconciler's
+// clock is injected, never slept on), an endpoint needed again inside its grace period, endpoints not
+// the remediator's, reconciles that must not count, report mode, and the CLI's plan.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTagsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
+import { applyPlan } from '../../aws/apply.ts';
+import type { BatchSummary } from '../../aws/event-batch.ts';
+import type { ReclaimStore } from '../../aws/reclaim.ts';
+import { createReclaimStore } from '../../aws/reclaim.ts';
+import { createClientPool, planAccount } from '../../aws/reconcile.ts';
+import { parseConfig } from '../../core/config.ts';
+import type { Finding } from '../../core/findings.ts';
+import type { Plan } from '../../core/plan.ts';
+import { runReconcile } from '../../handlers/reconcile.ts';
+import type { Account } from '../harness/aws.ts';
+import { newAccount } from '../harness/aws.ts';
+import {
+  addContainerInstance,
+  createCluster,
+  createEndpoint,
+  createNetwork,
+  createService,
+  registerTaskDefinition,
+} from '../harness/seed.ts';
+import type { Stack } from './stack.ts';
+import { createStack, depsFor, sampleText, withEventId } from './stack.ts';
+
+const MANAGED = { 'ecs-endpoint-remediator/managed': 'true' };
+const DAY_MS = 24 * 3600 * 1000;
+const GRACE_DAYS = 7;
+const CONFIG = {
+  remediation: { reclaimUnusedOwnedEndpointsAfterDays: GRACE_DAYS },
+  // Not about agent restarts: the ECS endpoints the first sweep creates owe none here.
+  agentRestart: { enabled: false },
+};
+
+/**
+ * A private VPC (no egress) with two EC2 container instances running a service that needs nothing but
+ * the ECS and Run Command endpoints, and endpoints left over from work gone: `logs` and `kms` tagged
+ * as the remediator's (recorded by the stack's adoption), `secretsmanager` someone else's.
+ */
+async function leftovers(acct: Account) {
+  const network = await createNetwork(acct, { cidr: '10.9.0.0/16', name: 'reclaim', azs: ['a', 'b'] });
+  const cluster = await createCluster(acct, 'reclaim');
+  for (const subnetId of network.subnetIds) await addContainerInstance(acct, { cluster, subnetId });
+  const plain = await registerTaskDefinition(acct, {
+    family: 'plain',
+    images: ['public.ecr.aws/nginx/nginx:1'],
+    networkMode: 'bridge',
+    compatibilities: ['EC2'],
+  });
+  await createService(acct, { cluster, name: 'plain', taskDefinition: plain, launchType: 'EC2' });
+  const endpoint = (service: string, tags?: Record<string, string>) =>
+    createEndpoint(acct, {
+      vpcId: network.vpcId,
+      service,
+      subnetIds: network.subnetIds,
+      ...(tags ? { tags } : {}),
+    });
+  return {
+    network,
+    cluster,
+    logs: await endpoint('logs', MANAGED),
+    kms: await endpoint('kms', MANAGED),
+    foreign: await endpoint('secretsmanager'),
+  };
+}
+
+/** The reconciler's clock: `day` days after the start, a minute more at each look (ClientToken windows). */
+function clockFrom(start: number) {
+  let calls = 0;
+  const clock = { day: 0, now: () => new Date(start + clock.day * DAY_MS + (calls += 1) * 11 * 60_000) };
+  return clock;
+}
+
+let occurrences = 0;
+
+async function invoke(deps: ReturnType<typeof depsFor>, text: string): Promise<BatchSummary> {
+  occurrences += 1;
+  const event = JSON.parse(withEventId(text, `reclaim-${occurrences}`)) as Record<string, unknown>;
+  const summary = (await runReconcile(event, deps)) as BatchSummary;
+  expect(summary.failedMessageIds).toEqual([]);
+  return summary;
+}
+
+const sweep = (deps: ReturnType<typeof depsFor>, acct: Account) =>
+  invoke(deps, sampleText('scheduled-sweep', { account: acct.accountId }));
+
+const planOf = (summary: BatchSummary): Plan => {
+  const plan = summary.outcomes[0]?.plan;
+  if (!plan) throw new Error('no Region reconciled');
+  return plan;
+};
+
+const unusedOf = (plan: Plan, endpointId: string): Finding | undefined =>
+  plan.findings.find((f) => f.code === 'ENDPOINT_UNUSED' && f.resourceId === endpointId);
+
+async function liveEndpointIds(acct: Account, vpcId: string): Promise<string[]> {
+  const out = await acct.ec2.send(
+    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  return (out.VpcEndpoints ?? [])
+    .filter((e) => !['deleted', 'deleting'].includes((e.State ?? '').toLowerCase()))
+    .map((e) => e.VpcEndpointId ?? '');
+}
+
+function clockStore(acct: Account, stack: Stack): ReclaimStore {
+  return createReclaimStore(
+    new DynamoDBClient({ endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials }),
+    stack.tableName,
+  );
+}
+
+async function clockOf(store: ReclaimStore, acct: Account): Promise<Record<string, string>> {
+  return Object.fromEntries((await store.load(acct.region)).map((e) => [e.vpcEndpointId, e.since]));
+}
+
+describe('the deployed remediator reclaims what it owns and no longer needs', () => {
+  it('deletes an owned endpoint unneeded past the grace period; keeps one needed again inside it (its clock reset) and any not its own', async () => {
+    const acct = newAccount();
+    const { network, cluster, logs, kms, foreign } = await leftovers(acct);
+    const stack = await createStack(acct, 'enforce');
+    // Tagged as the remediator's after the adoption: no record, so never its own.
+    const copied = await createEndpoint(acct, {
+      vpcId: network.vpcId,
+      service: 'kinesis-firehose',
+      subnetIds: network.subnetIds,
+      tags: MANAGED,
+    });
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+
+    // Day 0: both owned leftovers are seen unneeded; their clocks start. Nothing is deleted.
+    const first = planOf(await sweep(deps, acct));
+    for (const id of [logs, kms]) {
+      expect(unusedOf(first, id)).toMatchObject({ severity: 'low', status: 'drift' });
+      expect(unusedOf(first, id)?.remediation.status).toBe('deferred');
+      expect(unusedOf(first, id)?.remediation.reason).toContain('first seen unneeded now');
+      expect(unusedOf(first, id)?.remediation.reason).toContain('saves $14.60 a month');
+    }
+    expect(unusedOf(first, foreign)).toBeUndefined();
+    expect(unusedOf(first, copied)?.remediation.status).toBe('manual');
+    const started = await clockOf(store, acct);
+    expect(Object.keys(started).sort()).toEqual([kms, logs].sort());
+
+    // Day 3: work that logs with awslogs arrives: logs is needed again, its clock stops.
+    clock.day = 3;
+    const logging = await registerTaskDefinition(acct, {
+      family: 'logging',
+      images: ['public.ecr.aws/nginx/nginx:1'],
+      logDriver: 'awslogs',
+      networkMode: 'bridge',
+      compatibilities: ['EC2'],
+    });
+    await createService(acct, { cluster, name: 'logging', taskDefinition: logging, launchType: 'EC2' });
+    const third = planOf(await sweep(deps, acct));
+    expect(unusedOf(third, logs)).toBeUndefined();
+    expect(unusedOf(third, kms)?.remediation.reason).toContain('(3 of 7 day(s))');
+    expect(await clockOf(store, acct)).toEqual({ [kms]: started[kms] });
+
+    // Day 7: kms has been unneeded for the whole grace period: deleted, with its saving in the plan.
+    clock.day = GRACE_DAYS;
+    const seventh = await sweep(deps, acct);
+    const plan = planOf(seventh);
+    const deletes = plan.actions.filter((a) => a.kind === 'DELETE_ENDPOINT');
+    expect(deletes).toMatchObject([{ vpcEndpointId: kms, reclaim: true, monthlySavingUsd: 14.6 }]);
+    expect(plan.stats.estimatedMonthlySavingUsd).toBe(14.6);
+    expect(seventh.outcomes[0]?.results?.find((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject({
+      outcome: 'succeeded',
+      resourceId: kms,
+    });
+    const live = await liveEndpointIds(acct, network.vpcId);
+    expect(live).not.toContain(kms);
+    expect(live).toEqual(expect.arrayContaining([logs, foreign, copied]));
+    expect(await clockOf(store, acct)).toEqual({});
+
+    // Long after, nothing else goes: logs is needed, the rest is not the remediator's.
+    clock.day = 60;
+    const later = await sweep(deps, acct);
+    expect((later.outcomes[0]?.results ?? []).filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(await liveEndpointIds(acct, network.vpcId)).toEqual(
+      expect.arrayContaining([logs, foreign, copied]),
+    );
+  });
+
+  it('an event-scoped reconcile and a sweep with a need that cannot be known do not count, and delete nothing', async () => {
+    const acct = newAccount();
+    const { network, cluster, logs } = await leftovers(acct);
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+
+    // An event naming the endpoint's VPC sees it unneeded, but starts no clock.
+    const event = sampleText('ec2-modify-vpc-endpoint', {
+      account: acct.accountId,
+      vpcId: network.vpcId,
+      endpointId: logs,
+    });
+    const scoped = planOf(await invoke(deps, event));
+    expect(scoped.vpcs.map((v) => v.vpcId)).toEqual([network.vpcId]);
+    expect(unusedOf(scoped, logs)?.remediation.reason).toContain('read part of the Region');
+    expect(await clockOf(store, acct)).toEqual({});
+
+    // A sweep starts it; then a FireLens router whose config file cannot be read joins another VPC.
+    await sweep(deps, acct);
+    const since = (await clockOf(store, acct))[logs];
+    expect(since).toBeDefined();
+    const other = await createNetwork(acct, { cidr: '10.10.0.0/16', name: 'firelens', azs: ['a'] });
+    const router = await acct.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'router',
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [
+          {
+            name: 'router',
+            image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+            essential: true,
+            firelensConfiguration: {
+              type: 'fluentbit',
+              options: { 'config-file-type': 'file', 'config-file-value': '/extra.conf' },
+            },
+          },
+        ],
+      }),
+    );
+    await createService(acct, {
+      cluster,
+      name: 'router',
+      taskDefinition: router.taskDefinition?.taskDefinitionArn ?? '',
+      launchType: 'FARGATE',
+      subnets: other.subnetIds,
+    });
+    clock.day = 30;
+    const spoiled = await sweep(deps, acct);
+    const plan = planOf(spoiled);
+    expect(plan.findings.some((f) => f.code === 'NEED_UNKNOWN')).toBe(true);
+    expect(plan.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(unusedOf(plan, logs)?.remediation.reason).toContain('NEED_UNKNOWN');
+    expect(await liveEndpointIds(acct, network.vpcId)).toContain(logs);
+    // The clock keeps its start: the sweep neither counted nor saw the endpoint needed.
+    expect((await clockOf(store, acct))[logs]).toBe(since);
+  });
+
+  it('a sweep with a skipped read does not count, one of a failed Region changes nothing; a clear sweep then deletes', async () => {
+    const acct = newAccount();
+    const { network, logs, kms } = await leftovers(acct);
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+    // moto does not enforce IAM, so refusals are made on the client (as test/aws/real-networks.test.ts
+    // does): a middleware answers as AWS answers a caller without the permission.
+    let refuse: { client: 'route53' | 'ec2'; command: string } | undefined;
+    const denial = (client: 'route53' | 'ec2', command: string): Error =>
+      Object.assign(new Error(`not authorized to perform: ${command}`), {
+        name: client === 'ec2' ? 'UnauthorizedOperation' : 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+        $fault: 'client',
+      });
+    const clients = deps.pool.clientsFor(acct.region);
+    clients.route53.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (refuse?.client === 'route53' && context.commandName === refuse.command)
+          throw denial('route53', refuse.command);
+        return next(args);
+      },
+      { step: 'initialize', name: 'testDenyRoute53' },
+    );
+    clients.ec2.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (refuse?.client === 'ec2' && context.commandName === refuse.command)
+          throw denial('ec2', refuse.command);
+        return next(args);
+      },
+      { step: 'initialize', name: 'testDenyEc2' },
+    );
+
+    await sweep(deps, acct);
+    const started = await clockOf(store, acct);
+    expect(Object.keys(started).sort()).toEqual([kms, logs].sort());
+
+    clock.day = 30;
+    refuse = { client: 'route53', command: 'ListHostedZonesByVPCCommand' };
+    const skipped = planOf(await sweep(deps, acct));
+    expect(skipped.skippedReads.map((read) => read.operation)).toContain('route53:ListHostedZonesByVPC');
+    expect(skipped.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(unusedOf(skipped, kms)?.remediation.reason).toContain('a read was skipped');
+    expect(await clockOf(store, acct)).toEqual(started);
+
+    // The Region's discovery fails: the reconcile fails before planning; the clock stays as it was.
+    refuse = { client: 'ec2', command: 'DescribeVpcsCommand' };
+    occurrences += 1;
+    const failing = JSON.parse(
+      withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), `reclaim-${occurrences}`),
+    ) as Record<string, unknown>;
+    await expect(runReconcile(failing, deps)).rejects.toThrow(/DescribeVpcs|not authorized/);
+    expect(await clockOf(store, acct)).toEqual(started);
+    expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([kms, logs]));
+
+    // A clear whole sweep: both are past their grace period.
+    refuse = undefined;
+    const clear = await sweep(deps, acct);
+    expect(
+      (clear.outcomes[0]?.results ?? [])
+        .filter((r) => r.kind === 'DELETE_ENDPOINT')
+        .map((r) => r.resourceId)
+        .sort(),
+    ).toEqual([kms, logs].sort());
+    expect(await clockOf(store, acct)).toEqual({});
+  });
+
+  it('report mode plans the delete and makes none; the CLI reports with the saving and never deletes', async () => {
+    const acct = newAccount();
+    const { network, logs, kms } = await leftovers(acct);
+    const stack = await createStack(acct, 'report');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    await sweep(deps, acct);
+    clock.day = GRACE_DAYS + 1;
+    const report = await sweep(deps, acct);
+    const deletes = planOf(report).actions.flatMap((a) =>
+      a.kind === 'DELETE_ENDPOINT' && a.reclaim ? [a.vpcEndpointId] : [],
+    );
+    expect(deletes.sort()).toEqual([kms, logs].sort());
+    expect(report.outcomes[0]?.results).toBeUndefined();
+    expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([kms, logs]));
+
+    // The CLI's engine: no state, so no clock: reported, never planned.
+    const cli = await planAccount({
+      regions: [acct.region],
+      config: parseConfig(CONFIG),
+      pool: createClientPool({ endpoint: acct.endpoint, credentials: acct.credentials }),
+    });
+    const finding = unusedOf(cli, logs);
+    expect(finding?.remediation.status).toBe('manual');
+    expect(finding?.remediation.reason).toContain('never deletes');
+    expect(finding?.remediation.reason).toContain('saves $14.60 a month');
+    expect(cli.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+
+    // Ownership is read again right before each delete: someone took logs over (removed the managed
+    // tag) after the plan was made. Applied as planned, kms goes and logs stays.
+    await acct.ec2.send(
+      new DeleteTagsCommand({ Resources: [logs], Tags: [{ Key: 'ecs-endpoint-remediator/managed' }] }),
+    );
+    const results = await applyPlan(planOf(report), deps.pool.clientsFor);
+    const outcome = (id: string) =>
+      results.find((r) => r.kind === 'DELETE_ENDPOINT' && r.actionId.endsWith(id));
+    expect(outcome(kms)?.outcome).toBe('succeeded');
+    expect(outcome(logs)).toMatchObject({ outcome: 'failed' });
+    expect(outcome(logs)?.message).toContain("no longer the remediator's");
+    expect(await liveEndpointIds(acct, network.vpcId)).toContain(logs);
+    expect(await liveEndpointIds(acct, network.vpcId)).not.toContain(kms);
+  });
+});
