@@ -1,6 +1,13 @@
 /** Command-line arguments of `ecs-endpoint-remediator`. Documented in docs/cli.md. */
 import { parseArgs } from 'node:util';
 
+/** The values of --output: text for people, the others for machines (docs/cli.md). */
+export const OUTPUT_FORMATS = ['text', 'json', 'asff', 'ocsf', 'csv'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+const isOutputFormat = (value: string): value is OutputFormat =>
+  (OUTPUT_FORMATS as readonly string[]).includes(value);
+
 export const USAGE = `Usage: ecs-endpoint-remediator <plan|apply> [options]
 
   plan    Show the PrivateLink drift of every VPC that runs ECS, and the fix. Changes nothing.
@@ -9,7 +16,11 @@ export const USAGE = `Usage: ecs-endpoint-remediator <plan|apply> [options]
 Options:
   --region R        Region to sweep (repeatable). Default: config "regions", else the SDK's default Region.
   --config FILE     JSON config file (see docs/config.md). Default: built-in safe defaults.
-  --output FORMAT   text (default) or json (schema: schema/plan-output.schema.json).
+  --output FORMAT   text (default); json, the whole report (schema/plan-output.schema.json); or the
+                    findings only: asff (Security Hub's BatchImportFindings body,
+                    schema/asff-output.schema.json), ocsf (OCSF 1.6.0 Compliance Finding events,
+                    schema/ocsf-output.schema.json), csv (a header row, then a row per finding,
+                    schema/findings-csv.schema.json). docs/cli.md describes each.
   --yes             apply without asking.
   --out FILE        plan: also save the plan to FILE, for apply --plan.
   --plan FILE       apply: run exactly that saved plan's actions still needed as saved (no question).
@@ -27,7 +38,7 @@ export interface CliArgs {
   readonly command: 'plan' | 'apply';
   readonly regions: readonly string[];
   readonly configFile?: string;
-  readonly output: 'text' | 'json';
+  readonly output: OutputFormat;
   readonly yes: boolean;
   readonly quiet: boolean;
   /** plan: where to save the plan. */
@@ -89,8 +100,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
     );
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra.join(' ')}"`);
-  if (values.output !== 'text' && values.output !== 'json') {
-    throw new UsageError(`--output must be text or json, not "${values.output}"`);
+  const output = values.output;
+  if (!isOutputFormat(output)) {
+    throw new UsageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')}, not "${output}"`);
   }
   for (const region of values.region ?? []) {
     if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
@@ -109,7 +121,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
     noColor: values['no-color'],
     regions: values.region ?? [],
     ...(values.config === undefined ? {} : { configFile: values.config }),
-    output: values.output,
+    output,
     yes: values.yes,
     quiet: values.quiet,
   };

@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Config } from '../core/config.ts';
 import { ConfigError, parseConfig } from '../core/config.ts';
+import type { ExportContext } from '../core/export.ts';
+import type { RunReport } from '../core/report.ts';
 import { applySucceeded, toReport } from '../core/report.ts';
 import { errorMessage } from '../aws/errors.ts';
 import { applyAccountPlan, createClientPool, discoverAndPlanAccount } from '../aws/reconcile.ts';
@@ -22,7 +24,7 @@ import {
 import { prepareRestarts } from '../aws/restart-discovery.ts';
 import type { CliArgs } from './args.ts';
 import { USAGE, UsageError, parseCliArgs } from './args.ts';
-import { TEXT_WIDTH, renderText, table, wrap } from './render.ts';
+import { TEXT_WIDTH, renderMachine, renderText, table, wrap } from './render.ts';
 import { FINDING_CODES, FINDING_SUMMARIES } from '../core/findings.ts';
 
 export const EXIT = { ok: 0, error: 1, drift: 2, applyIncomplete: 3 } as const;
@@ -210,9 +212,20 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`error: ${region}: ${error}\n`);
       return plan.failedRegions.length > 0;
     };
+    // The machine formats of findings (ASFF, OCSF) name each finding's account: the one discovery saw
+    // in its Region (core/export.ts findingAccount).
+    const exportContext: ExportContext = {
+      generatedAt: plan.generatedAt,
+      toolVersion: TOOL_VERSION,
+      accounts: Object.fromEntries(
+        discovered.snapshots.flatMap((s) => (s.accountId === undefined ? [] : [[s.region, s.accountId]])),
+      ),
+    };
+    const render = (report: RunReport): string =>
+      args.output === 'text' ? text(report) : renderMachine(args.output, report, exportContext);
     if (args.command === 'plan' || runnable === 0) {
       const report = toReport(args.command, plan, pool.apiCalls(), args.command === 'apply' ? [] : undefined);
-      print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
+      print(render(report));
       if (failed()) return EXIT.error;
       // Nothing runnable: an apply whose every action a cap held back has still left the fix undone.
       if (args.command === 'apply')
@@ -235,7 +248,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const results = await applyAccountPlan(plan, pool, progress, config);
     writer?.stop();
     const report = toReport('apply', plan, pool.apiCalls(), results);
-    print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
+    print(render(report));
     if (failed()) return EXIT.error;
     // A saved action that changed or is held back now leaves the saved plan undone.
     const savedUndone = savedSkipped.some((skip) => skip.why !== 'gone');
