@@ -8,7 +8,8 @@
  * - `Compliance.Status` PASSED for a finding sent before that is no longer found in a VPC that was read
  *   (fixed, by this remediator or anyone), or that this reconcile fixed;
  * - `RecordState` ARCHIVED for one whose VPC is gone from the scope (deleted, no ECS work any more,
- *   ignored).
+ *   ignored);
+ * - an unchanged open finding again after {@link REFRESH_MS}, so that it is never left to expire.
  *
  * What was sent lives in the state table (`SECURITYHUB#<region>`, sort key `<vpcId>#<finding id>`, the
  * last finding sent as JSON): unchanged findings are not sent again, `CreatedAt` stays the first
@@ -38,6 +39,12 @@ import { KEY, TTL_ATTRIBUTE, batchWriteItems, readRecord } from './state.ts';
 export const MAX_FINDINGS_PER_IMPORT = 100;
 /** How often a finding refused with a transient error is sent again within one export. */
 export const TRANSIENT_ATTEMPTS = 3;
+/**
+ * An open finding unchanged this long is sent again all the same (only its times change): Security Hub
+ * deletes a finding nobody updated for 90 days (its user guide, "OCSF findings in Security Hub"), and a
+ * long-standing drift must not vanish from it.
+ */
+export const REFRESH_MS = 30 * 24 * 3600 * 1000;
 /** An archived record is kept this long (Security Hub keeps a finding 90 days after its last update). */
 export const ARCHIVED_RETAIN_SECONDS = 90 * 24 * 3600;
 
@@ -224,7 +231,13 @@ export async function exportToSecurityHub(
       const passed = fixed.has(finding.id);
       const document = passed ? resolvedAsff(found, 'passed', at) : found;
       const state = passed ? 'passed' : 'active';
-      if (before?.state === state && before.failure === undefined && sameContent(before.finding, document))
+      const fresh = before !== undefined && now.getTime() - Date.parse(before.finding.UpdatedAt) < REFRESH_MS;
+      if (
+        before?.state === state &&
+        before.failure === undefined &&
+        fresh &&
+        sameContent(before.finding, document)
+      )
         continue;
       pending.push({ region, vpcId: finding.vpcId, findingId: finding.id, state, finding: document });
     }

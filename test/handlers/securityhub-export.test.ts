@@ -290,6 +290,38 @@ describe('exportToSecurityHub', () => {
     expect(calls).toEqual([[badId]]);
   });
 
+  it('sends an unchanged open finding again only once 30 days have passed (only its times change)', async () => {
+    const plan = bigPlan();
+    const sent: AsffFinding[] = [];
+    const client: SecurityHubClient = {
+      batchImportFindings: (findings) => {
+        sent.push(...findings);
+        return Promise.resolve({ FailedCount: 0, SuccessCount: findings.length });
+      },
+    };
+    const store = memoryStore();
+    const at = (iso: string) => ({
+      scope: { region: 'us-east-1' },
+      plan,
+      accountId: ACCOUNT_ID,
+      open: [],
+      now: new Date(iso),
+      log: () => undefined,
+    });
+    await exportToSecurityHub({ client: () => client, store }, at('2026-01-01T00:00:00Z'));
+    expect(sent).toHaveLength(plan.findings.length);
+    await exportToSecurityHub({ client: () => client, store }, at('2026-01-30T00:00:00Z'));
+    expect(sent).toHaveLength(plan.findings.length);
+    await exportToSecurityHub({ client: () => client, store }, at('2026-01-31T00:00:01Z'));
+    expect(sent).toHaveLength(2 * plan.findings.length);
+    const [first, again] = [sent[0], sent[plan.findings.length]];
+    expect(again).toEqual({
+      ...first,
+      UpdatedAt: '2026-01-31T00:00:01.000Z',
+      LastObservedAt: '2026-01-31T00:00:01.000Z',
+    });
+  });
+
   it('records what was sent in the state table (moto DynamoDB), read back by scope', async () => {
     const acct = newAccount();
     const stack = await createStack(acct, 'report', { adopt: false });
