@@ -6,6 +6,7 @@
  * .test.ts builds a JSON Schema from it and validates `--output ocsf` against it.
  *
  *   node scripts/ocsf-fixture.ts <git dir of github.com/ocsf/ocsf-schema> [ref, default v1.6.0]
+ *   prettier --write test/fixtures/ocsf-1.6.0-compliance-finding.json
  *
  * It reads the schema's source files at the ref with git (`git show <ref>:<file>`), and writes only the
  * facts above (no descriptions): the fixture names the repository, ref, commit and files it came from.
