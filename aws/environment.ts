@@ -15,6 +15,8 @@ export interface ReconcilerSettings {
   readonly tableName: string;
   readonly topicArn: string;
   readonly digestIntervalMs: number;
+  /** Param `securityHubExport`: send findings to Security Hub (aws/securityhub-export.ts). */
+  readonly securityHubExport: boolean;
 }
 
 export class SettingsError extends Error {
@@ -36,6 +38,10 @@ const settingsSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1, 'TABLE_NAME is required')),
   TOPIC_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:sns:/, 'TOPIC_ARN must be an SNS topic ARN')),
   DIGEST_HOURS: z._default(z.coerce.number().check(z.positive()), 24),
+  SECURITY_HUB_EXPORT: z._default(
+    z.enum(['true', 'false', ''], 'SECURITY_HUB_EXPORT must be true or false'),
+    'false',
+  ),
 });
 
 /** Reads the reconciler's settings; throws {@link SettingsError} (or the config's ConfigError). */
@@ -67,5 +73,6 @@ export function reconcilerSettings(env: Readonly<Record<string, string | undefin
     tableName: s.TABLE_NAME,
     topicArn: s.TOPIC_ARN,
     digestIntervalMs: s.DIGEST_HOURS * 3600 * 1000,
+    securityHubExport: s.SECURITY_HUB_EXPORT === 'true',
   };
 }

@@ -29,6 +29,8 @@ import { resolveTargets } from './resolve.ts';
 import type { UnusedEndpoint } from '../core/reclaim.ts';
 import { nextClock, reclaimBlockerOf } from '../core/reclaim.ts';
 import type { ReclaimStore } from './reclaim.ts';
+import type { SecurityHubExportDeps } from './securityhub-export.ts';
+import { exportToSecurityHub } from './securityhub-export.ts';
 import type { LedgerBalance } from './units/run-store.ts';
 import type { ClusterIndexWrite, StateStore, StoredClusterIndex } from './state.ts';
 
@@ -61,6 +63,11 @@ export interface RemediatorDeps {
    * what is not done then is continued by a later invocation (aws/restart.ts, "Steps").
    */
   readonly restartStepSeconds?: number;
+  /**
+   * The opt-in export of findings to Security Hub (aws/securityhub-export.ts; param
+   * `securityHubExport`): after the findings are remembered, the scope's changes are sent. Absent: off.
+   */
+  readonly securityHub?: SecurityHubExportDeps;
   readonly log: (message: string, fields: Record<string, unknown>) => void;
 }
 
@@ -210,6 +217,7 @@ export async function reconcileRegionWork(
     plan,
     now,
     results,
+    snapshots[0]?.accountId ?? deps.accountId,
   );
   return {
     region,
@@ -265,7 +273,9 @@ async function moveReclaimClock(
 
 /**
  * Diffs `plan` (of `scope`) against the open findings remembered, puts the alerts in the outbox,
- * remembers the findings, and publishes the Region's outbox. Returns the alerts decided.
+ * remembers the findings, exports the changes to Security Hub when that is on (never failing for it;
+ * `accountId`: the Region's account, the findings' AwsAccountId), and publishes the Region's outbox.
+ * Returns the alerts decided.
  */
 export async function rememberAndAlert(
   deps: RemediatorDeps,
@@ -273,6 +283,7 @@ export async function rememberAndAlert(
   plan: Plan,
   now: Date,
   results?: readonly ActionResult[],
+  accountId: string | undefined = deps.accountId,
 ): Promise<readonly VpcAlert[]> {
   const { region } = scope;
   const open = await deps.state.loadOpenFindings(scope);
@@ -297,6 +308,17 @@ export async function rememberAndAlert(
     })),
   );
   await deps.state.saveOpenFindings(decision.put, decision.remove);
+  if (deps.securityHub) {
+    await exportToSecurityHub(deps.securityHub, {
+      scope,
+      plan,
+      ...(results === undefined ? {} : { results }),
+      ...(accountId === undefined ? {} : { accountId }),
+      open,
+      now,
+      log: deps.log,
+    });
+  }
   await flushOutbox(deps, region);
   return decision.alerts;
 }

@@ -21,6 +21,7 @@
  * | split sweep's run     | `RUN#<runId>#<region>` | `RUN`, `SHARD#<part>` | 1 day           |
  * | Region's run under way| `RUNS#<region>`     | `ACTIVE`               | 1 day              |
  * | run-wide caps ledger  | `RUN#<runId>`       | `LEDGER`               | 1 day              |
+ * | Security Hub export  | `SECURITYHUB#<region>` | `<vpcId>#<findingId>` | 90 days once archived |
  *
  * An event's `keyId` is its id, or a SHA-256 of it when the id is longer than {@link EVENT_ID_MAX_BYTES}
  * (DynamoDB refuses a partition key over 2,048 bytes): {@link eventKeyId}.
@@ -39,6 +40,9 @@
  * several invocations at once (serverless.yml `maximumConcurrency`): the cluster index, the open
  * findings and the alert outbox of a Region each have one writer. It lasts until the holding
  * invocation's own end (its remaining time), so a crashed or timed-out holder frees it by itself.
+ *
+ * The `SECURITYHUB#` items are aws/securityhub-export.ts's: what the opt-in export last sent of each
+ * finding, so that only changes are sent and what is gone can be resolved.
  *
  * The `RUN#` items are aws/units/run-store.ts's: the records of a sweep split into work units, and the
  * ledger of a run's caps.

@@ -5,6 +5,13 @@ import { ROLE_NAME } from '../aws/organization.ts';
 /** Accounts entered and read at once by default (`--parallel-accounts`). */
 export const DEFAULT_PARALLEL_ACCOUNTS = 4;
 
+/** The values of --output: text for people, the others for machines (docs/cli.md). */
+export const OUTPUT_FORMATS = ['text', 'json', 'asff', 'ocsf', 'csv'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+const isOutputFormat = (value: string): value is OutputFormat =>
+  (OUTPUT_FORMATS as readonly string[]).includes(value);
+
 export const USAGE = `Usage: ecs-endpoint-remediator <plan|apply> [options]
 
   plan    Show the PrivateLink drift of every VPC that runs ECS, and the fix. Changes nothing.
@@ -20,7 +27,11 @@ Options:
                     delegated administrator only).
   --parallel-accounts N  accounts entered and read at once (default 4).
   --config FILE     JSON config file (see docs/config.md). Default: built-in safe defaults.
-  --output FORMAT   text (default) or json (schema: schema/plan-output.schema.json).
+  --output FORMAT   text (default); json, the whole report (schema/plan-output.schema.json); or the
+                    findings only: asff (Security Hub's BatchImportFindings body,
+                    schema/asff-output.schema.json), ocsf (OCSF 1.6.0 Compliance Finding events,
+                    schema/ocsf-output.schema.json), csv (a header row, then a row per finding,
+                    schema/findings-csv.schema.json). docs/cli.md describes each.
   --yes             apply without asking.
   --out FILE        plan: also save the plan to FILE, for apply --plan.
   --plan FILE       apply: run exactly that saved plan's actions still needed as saved (no question).
@@ -50,7 +61,7 @@ export interface CliArgs {
   /** --parallel-accounts: accounts entered and discovered at once. */
   readonly parallelAccounts: number;
   readonly configFile?: string;
-  readonly output: 'text' | 'json';
+  readonly output: OutputFormat;
   readonly yes: boolean;
   readonly quiet: boolean;
   /** plan: where to save the plan. */
@@ -139,8 +150,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
     );
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra.join(' ')}"`);
-  if (values.output !== 'text' && values.output !== 'json') {
-    throw new UsageError(`--output must be text or json, not "${values.output}"`);
+  const output = values.output;
+  if (!isOutputFormat(output)) {
+    throw new UsageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')}, not "${output}"`);
   }
   const allRegions = values.regions?.trim() === 'all';
   const listed = allRegions
@@ -202,7 +214,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | 'version' | 'li
     organization: values.organization,
     parallelAccounts,
     ...(values.config === undefined ? {} : { configFile: values.config }),
-    output: values.output,
+    output,
     yes: values.yes,
     quiet: values.quiet,
   };

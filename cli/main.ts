@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Config } from '../core/config.ts';
 import { ConfigError, parseConfig } from '../core/config.ts';
+import type { ExportContext } from '../core/export.ts';
+import type { RunReport } from '../core/report.ts';
 import { applySucceeded, toReport } from '../core/report.ts';
 import type { ActionResult } from '../core/report.ts';
 import type { Plan } from '../core/plan.ts';
@@ -28,7 +30,7 @@ import { prepareRestarts } from '../aws/restart-discovery.ts';
 import { enabledRegions } from '../aws/regions.ts';
 import type { CliArgs } from './args.ts';
 import { USAGE, UsageError, parseCliArgs } from './args.ts';
-import { TEXT_WIDTH, renderText, table, wrap } from './render.ts';
+import { TEXT_WIDTH, renderMachine, renderText, table, wrap } from './render.ts';
 import { FINDING_CODES, FINDING_SUMMARIES } from '../core/findings.ts';
 
 export const EXIT = { ok: 0, error: 1, drift: 2, applyIncomplete: 3 } as const;
@@ -309,9 +311,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`error: ${accountId === undefined ? '' : `${accountId} `}${region}: ${error}\n`);
       return plan.failedRegions.length + plan.failedAccounts.length > 0;
     };
+    // The machine formats of findings (ASFF, OCSF) name each finding's account: every finding carries
+    // it (report schema 2), so no Region's account is needed besides (core/export.ts knownAccount).
+    const exportContext: ExportContext = {
+      generatedAt: plan.generatedAt,
+      toolVersion: TOOL_VERSION,
+      accounts: {},
+    };
+    const render = (report: RunReport): string =>
+      args.output === 'text' ? text(report) : renderMachine(args.output, report, exportContext);
     if (args.command === 'plan' || runnable === 0) {
       const report = toReport(args.command, plan, apiCalls(), args.command === 'apply' ? [] : undefined);
-      print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
+      print(render(report));
       if (failed()) return EXIT.error;
       // Nothing runnable: an apply whose every action a cap held back has still left the fix undone.
       if (args.command === 'apply')
@@ -345,7 +356,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       writer?.stop();
     }
     const report = toReport('apply', plan, apiCalls(), results);
-    print(args.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : text(report));
+    print(render(report));
     if (failed()) return EXIT.error;
     // A saved action that changed or is held back now leaves the saved plan undone.
     const savedUndone = savedSkipped.some((skip) => skip.why !== 'gone');

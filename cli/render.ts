@@ -1,7 +1,16 @@
-/** The text form of a run report: per VPC, what is wrong and what will be (or was) done. */
+/**
+ * The text form of a run report (per VPC, what is wrong and what will be or was done), and its machine
+ * formats ({@link renderMachine}).
+ */
+import { toAsffReport } from '../core/asff.ts';
+import { toCsv } from '../core/csv.ts';
+import type { ExportContext } from '../core/export.ts';
+import { fixedFindingIds } from '../core/export.ts';
+import { toOcsfReport } from '../core/ocsf.ts';
 import type { Finding } from '../core/findings.ts';
 import { SEVERITY_RANK } from '../core/findings.ts';
 import type { ReportedAction, RunReport } from '../core/report.ts';
+import type { OutputFormat } from './args.ts';
 
 const ACTION_MARK: Readonly<Record<ReportedAction['kind'], string>> = {
   ENABLE_VPC_DNS: '~',
@@ -263,4 +272,28 @@ export function renderText(report: RunReport, options: RenderOptions = {}): stri
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A run report in a machine format (`--output`, docs/cli.md): `json` the whole report; `asff`,
+ * `ocsf` and `csv` its findings (muted ones included, marked as such). Throws UnknownAccountError
+ * when ASFF or OCSF would need an account discovery did not see.
+ */
+export function renderMachine(
+  format: Exclude<OutputFormat, 'text'>,
+  report: RunReport,
+  context: ExportContext,
+): string {
+  // After an apply, the findings its actions fixed read as passed (resolved).
+  const fixed = fixedFindingIds(report.findings, report.actions);
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'asff':
+      return `${JSON.stringify(toAsffReport(report.findings, context, fixed), null, 2)}\n`;
+    case 'ocsf':
+      return `${JSON.stringify(toOcsfReport(report.findings, context, fixed), null, 2)}\n`;
+    case 'csv':
+      return toCsv(report.findings, context, fixed);
+  }
 }

@@ -24,6 +24,7 @@ import type { IgnoredClass, TerminalReason } from './errors.ts';
 import { TerminalError } from './errors.ts';
 import type { WorkUnit } from './units.ts';
 import { WORK_UNIT_DETAIL_TYPE, unitProblems, workUnitDetail } from './units.ts';
+import { partitionOf } from './export.ts';
 
 // zod/mini ships no messages ("Invalid input" for every issue): install zod's English ones, which
 // the problems of an EventParseError have always quoted.
@@ -298,13 +299,6 @@ function parseWith<T>(schema: z.ZodMiniType<T>, input: unknown, prefix: string):
 }
 
 const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]+$/;
-
-/** The partition of a Region's ARNs. */
-function partitionOf(regionName: string): string {
-  if (regionName.startsWith('cn-')) return 'aws-cn';
-  if (regionName.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
 
 /**
  * The full ARN of the cluster an ECS call names (by name or ARN; none is the `default` cluster), or

@@ -25,6 +25,8 @@ import { createClientPool } from '../aws/reconcile.ts';
 import { adoptionLabelSetting, createOwnershipStore } from '../aws/ownership.ts';
 import { createReclaimStore } from '../aws/reclaim.ts';
 import { createStateStore } from '../aws/state.ts';
+import { createSecurityHubClient } from '../aws/securityhub-client.ts';
+import { createSecurityHubExportStore } from '../aws/securityhub-export.ts';
 import { createTaskDefinitionCache } from '../aws/task-definition-cache.ts';
 import { createRunStore } from '../aws/units/run-store.ts';
 import type { Telemetry } from '../aws/telemetry.ts';
@@ -116,7 +118,8 @@ function withInvocationBudget<T>(
  * tests pass a moto account's environment and client options. Besides aws/environment.ts's settings:
  * `DEAD_LETTER_QUEUE_URL` and `EVENTS_QUEUE_URL` (where terminal messages and deferred work are sent;
  * without them both are returned for retry instead), `SAFETY_MARGIN_SECONDS` and
- * `ADOPT_TAGGED_RESOURCES` (the one-time adoption's label: aws/ownership.ts).
+ * `ADOPT_TAGGED_RESOURCES` (the one-time adoption's label: aws/ownership.ts). With
+ * `SECURITY_HUB_EXPORT=true`, findings go to Security Hub too (aws/securityhub-export.ts).
  */
 export function remediatorDeps(
   env: Readonly<Record<string, string | undefined>>,
@@ -159,6 +162,22 @@ export function remediatorDeps(
     now: () => new Date(),
     digestIntervalMs: settings.digestIntervalMs,
     ...(env.ACCOUNT_ID ? { accountId: env.ACCOUNT_ID } : {}),
+    // Opt-in (param securityHubExport): each finding's Region's Security Hub, with the SDK's credentials.
+    ...(settings.securityHubExport
+      ? {
+          securityHub: {
+            client: (findingRegion: string) =>
+              createSecurityHubClient({
+                region: findingRegion,
+                credentials:
+                  clientOptions.credentials ?? ((identity) => dynamodb.config.credentials(identity)),
+                ...(clientOptions.endpoint === undefined ? {} : { endpoint: clientOptions.endpoint }),
+                timeouts: settings.config.timeouts,
+              }),
+            store: createSecurityHubExportStore(dynamodb, settings.tableName),
+          },
+        }
+      : {}),
     queues: createEventQueues(new SQSClient(sdk), {
       deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
       eventsQueueUrl: env.EVENTS_QUEUE_URL,

@@ -7,6 +7,10 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import schema from '../../schema/plan-output.schema.json' with { type: 'json' };
+import asffSchema from '../../schema/asff-output.schema.json' with { type: 'json' };
+import ocsfSchema from '../../schema/ocsf-output.schema.json' with { type: 'json' };
+import type { AsffReport } from '../../core/asff.ts';
+import { CSV_COLUMNS } from '../../core/csv.ts';
 import type { RunReport } from '../../core/report.ts';
 import { repoRoot } from '../harness/moto.ts';
 import { MINIMUM_NODE_MAJOR, nodeVersionProblem } from '../../cli/node-version.ts';
@@ -26,6 +30,8 @@ function otherNodes(): Array<{ bin: string; major: number }> {
 }
 
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+const validateAsff = new Ajv2020({ allErrors: true, strict: false }).compile(asffSchema);
+const validateOcsf = new Ajv2020({ allErrors: true, strict: false }).compile(ocsfSchema);
 
 describe('ecs-endpoint-remediator CLI', () => {
   it('plan exits 2 on drift and prints a per-VPC table; JSON output matches the published schema', async () => {
@@ -78,6 +84,38 @@ describe('ecs-endpoint-remediator CLI', () => {
     const again = await cli(acct, ['apply', '--yes', '--output', 'json', '--quiet']);
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as RunReport).actions).toEqual([]);
+  });
+
+  it('plan --output asff, ocsf and csv print the findings in their published schemas; apply --output asff says PASSED', async () => {
+    const { acct, vpcId } = await driftedAccount();
+    const asff = await cli(acct, ['plan', '--output', 'asff', '--quiet']);
+    expect(asff.code).toBe(2);
+    const asffReport = JSON.parse(asff.stdout) as AsffReport;
+    expect(validateAsff(asffReport), JSON.stringify(validateAsff.errors)).toBe(true);
+    expect(asffReport.Findings.map((f) => [f.GeneratorId, f.Compliance.Status, f.AwsAccountId])).toEqual([
+      ['ecs-endpoint-remediator/ENDPOINT_MISSING', 'FAILED', acct.accountId],
+    ]);
+    expect(asffReport.Findings[0]?.ProductArn).toBe(
+      `arn:aws:securityhub:us-east-1:${acct.accountId}:product/${acct.accountId}/default`,
+    );
+    const ocsf = await cli(acct, ['plan', '--output', 'ocsf', '--quiet']);
+    expect(ocsf.code).toBe(2);
+    const events = JSON.parse(ocsf.stdout) as unknown;
+    expect(validateOcsf(events), JSON.stringify(validateOcsf.errors)).toBe(true);
+    const csv = await cli(acct, ['plan', '--output', 'csv', '--quiet']);
+    expect(csv.code).toBe(2);
+    const lines = csv.stdout.split('\r\n');
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines[1]).toContain(vpcId);
+    expect(lines).toHaveLength(3); // header, one finding, and the empty string after the last CRLF
+
+    const applied = await cli(acct, ['apply', '--yes', '--output', 'asff', '--quiet']);
+    expect(applied.code).toBe(0);
+    const after = JSON.parse(applied.stdout) as AsffReport;
+    expect(validateAsff(after), JSON.stringify(validateAsff.errors)).toBe(true);
+    expect(after.Findings.map((f) => [f.Id, f.Compliance.Status])).toEqual([
+      [asffReport.Findings[0]?.Id, 'PASSED'],
+    ]);
   });
 
   it('apply exits 3 when a cap defers part of the fix', async () => {
@@ -161,7 +199,7 @@ describe('ecs-endpoint-remediator CLI', () => {
     expect(unknown.stderr).toContain('Usage:');
     const output = await cli(undefined, ['plan', '--output', 'yaml']);
     expect(output.code).toBe(1);
-    expect(output.stderr).toContain('--output must be text or json');
+    expect(output.stderr).toContain('--output must be one of text, json, asff, ocsf, csv');
     const region = await cli(undefined, ['plan', '--region', 'mars']);
     expect(region.code).toBe(1);
     const help = await cli(undefined, ['--help']);

@@ -9,9 +9,19 @@ import { ACTION_KINDS } from '../../core/actions.ts';
 import { defaultConfig } from '../../core/config.ts';
 import { FINDING_CODES } from '../../core/findings.ts';
 import { NEEDS } from '../../core/needs.ts';
-import { USAGE } from '../../cli/args.ts';
+import { OUTPUT_FORMATS, USAGE } from '../../cli/args.ts';
+import { CSV_COLUMNS } from '../../core/csv.ts';
 
 const doc = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+
+/** The deploy params serverless.yml declares (`params.default`), but those that name the stack's own resources. */
+function deployParams(): string[] {
+  const yml = readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8');
+  const block = /\nparams:\n {2}default:\n((?: {4}.*\n| *#.*\n|\n)+)/.exec(yml)?.[1] ?? '';
+  return [...block.matchAll(/^ {4}(\w+): (.*)$/gm)]
+    .filter(([, , value]) => !/^(!Ref|\$\{)/.test(value ?? ''))
+    .map(([, name]) => name ?? '');
+}
 
 /** The first-column entries of the Markdown table rows that start with a backquoted name. */
 function tableKeys(markdown: string): string[] {
@@ -46,5 +56,24 @@ describe('docs', () => {
   it('architecture.md lists every need', () => {
     const architecture = doc('architecture.md');
     expect(Object.keys(NEEDS).filter((need) => !architecture.includes(`\`${need}\``))).toEqual([]);
+  });
+
+  it('cli.md documents every flag of the usage, every --output format and every CSV column', () => {
+    const cli = doc('cli.md');
+    const flags = [...USAGE.matchAll(/^ {2}(--[a-z-]+)/gm)].map((match) => match[1] ?? '');
+    expect(flags.length).toBeGreaterThan(10);
+    expect(flags.filter((flag) => !cli.includes(`\`${flag}`))).toEqual([]);
+    const keys = new Set(tableKeys(cli));
+    // The formats table has a row for each machine format; the --output row says text is the default.
+    expect(cli).toContain('`text` (default)');
+    expect(OUTPUT_FORMATS.filter((format) => format !== 'text' && !keys.has(format))).toEqual([]);
+    expect(CSV_COLUMNS.filter((column) => !keys.has(column))).toEqual([]);
+  });
+
+  it('deploy.md documents every deploy param', () => {
+    const params = deployParams();
+    expect(params).toEqual(expect.arrayContaining(['mode', 'securityHubExport', 'restartInstanceTag']));
+    const keys = new Set(tableKeys(doc('deploy.md')));
+    expect(params.filter((param) => !keys.has(param))).toEqual([]);
   });
 });

@@ -49,15 +49,16 @@ const WEBHOOK_SECRET = 'ecs-endpoint-remediator/slack-webhook';
 
 /**
  * The packages evaluated. report carries every opt-in (and proves report mode changes nothing even
- * so); enforce is the defaults; enforce-opt-in turns on allowVpcDnsChanges and
- * allowModifyUnownedEndpoints, and scopes restarts to tagged instances (restartInstanceTag). The
- * notifier reads the parameter in enforce, the secret in report.
+ * so); enforce is the defaults; enforce-opt-in turns on allowVpcDnsChanges,
+ * allowModifyUnownedEndpoints and securityHubExport, and scopes restarts to tagged instances
+ * (restartInstanceTag). The notifier reads the parameter in enforce, the secret in report.
  */
 const VARIANTS = {
   report: [
     'mode=report',
     'allowVpcDnsChanges=true',
     'allowModifyUnownedEndpoints=true',
+    'securityHubExport=true',
     `slackWebhookSecretName=${WEBHOOK_SECRET}`,
   ],
   enforce: ['mode=enforce', `slackWebhookParameter=${WEBHOOK_PARAMETER}`],
@@ -65,6 +66,7 @@ const VARIANTS = {
     'mode=enforce',
     'allowVpcDnsChanges=true',
     'allowModifyUnownedEndpoints=true',
+    'securityHubExport=true',
     `restartInstanceTag=${RESTART_TAG.key}=${RESTART_TAG.value}`,
   ],
 } as const;
@@ -73,7 +75,12 @@ type Variant = keyof typeof VARIANTS;
 /** Operations the code sends only where a deploy param grants them (docs/deploy.md, Params). */
 const OPT_IN_OPERATIONS: Readonly<Record<string, string>> = {
   'ec2:ModifyVpcAttribute': 'allowVpcDnsChanges',
+  'securityhub:BatchImportFindings': 'securityHubExport',
 };
+
+/** The account's default Security Hub product in a Region: where the export imports findings. */
+const defaultProduct = (region: string, account = ACCOUNT) =>
+  `arn:${PARTITION}:securityhub:${region}:${account}:product/${account}/default`;
 
 interface Fn {
   readonly id: string;
@@ -275,6 +282,10 @@ const REQUESTS: Readonly<
   // The deployed reconciler sends the stack's document only (aws/restart-guard.ts), and reads it back first.
   'ssm:SendCommand': (region) =>
     SEND_COMMAND_DOCUMENTS(region).flatMap((document) => sendCommand(region, document)),
+  // The export imports into each finding's Region's default product of this account (core/asff.ts).
+  'securityhub:BatchImportFindings': (region) => [
+    { action: 'securityhub:BatchImportFindings', resource: defaultProduct(region) },
+  ],
   'ssm:GetDocument': (region) =>
     SEND_COMMAND_DOCUMENTS(region).map((document) => ({ action: 'ssm:GetDocument', resource: document })),
   ...Object.fromEntries(
@@ -364,7 +375,11 @@ const withResourcePolicies = (template: Template, requests: readonly Authorizati
 
 const isRead = async (action: string) => ['Read', 'List'].includes(await accessLevel(iamActionOf(action)));
 
-/** The stack's own data resources: its queues, table, topic and keys, and the function's log group. */
+/**
+ * The stack's own data resources: its queues, table, topic and keys, the function's log group, and
+ * (the reconciler's, with securityHubExport) the account's own default Security Hub product, which
+ * takes the stack's findings.
+ */
 function ownResources(fn: Fn): Set<string> {
   const { template } = packagedOf(fn);
   const arnAttribute: Record<string, string> = {
@@ -378,7 +393,18 @@ function ownResources(fn: Fn): Set<string> {
     return attribute ? [text(resolve(template, { 'Fn::GetAtt': [id, attribute] }))] : [];
   });
   const name = text(resolve(template, template.Resources[fn.id]?.Properties?.FunctionName ?? null));
-  return new Set([...own, `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${name}:*`]);
+  const products =
+    fn.id === 'ReconcileLambdaFunction' && fn.env.SECURITY_HUB_EXPORT === 'true'
+      ? [
+          ...regionsOf(fn).map((region) => defaultProduct(region)),
+          `arn:${PARTITION}:securityhub:*:${ACCOUNT}:product/${ACCOUNT}/default`,
+        ]
+      : [];
+  return new Set([
+    ...own,
+    ...products,
+    `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${name}:*`,
+  ]);
 }
 
 /**
@@ -700,6 +726,38 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
       const document = SEND_COMMAND_DOCUMENTS(REGION)[0] ?? '';
       const elsewhere = `arn:${PARTITION}:ec2:${REGION}:210987654321:instance/i-0a1b2c3d`;
       expect(await allows(reconciler('enforce'), sendCommand(REGION, document, elsewhere))).toBe(false);
+    });
+  });
+
+  describe('the Security Hub export imports into its own default product only', () => {
+    const importInto = (resource: string): Authorization[] => [
+      { action: 'securityhub:BatchImportFindings', resource },
+    ];
+
+    it('with securityHubExport, in report and enforce mode: this account’s default product, in every Region swept', async () => {
+      for (const variant of ['report', 'enforceOptIn'] as const) {
+        expect(fnOf(variant, 'ReconcileLambdaFunction').env.SECURITY_HUB_EXPORT).toBe('true');
+        for (const region of [REGION, OTHER_REGION])
+          expect(await allows(reconciler(variant), importInto(defaultProduct(region)))).toBe(true);
+      }
+    });
+
+    it('cannot import into another account’s or a partner’s product, nor send any other Security Hub action', async () => {
+      const policies = reconciler('enforceOptIn');
+      for (const resource of [
+        defaultProduct(REGION, '210987654321'),
+        `arn:${PARTITION}:securityhub:${REGION}:210987654321:product/partner/scanner`,
+        `arn:${PARTITION}:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/other`,
+      ])
+        expect(await allows(policies, importInto(resource))).toBe(false);
+      const hub = `arn:${PARTITION}:securityhub:${REGION}:${ACCOUNT}:hub/default`;
+      for (const action of ['securityhub:BatchUpdateFindings', 'securityhub:DisableSecurityHub'])
+        expect(await allows(policies, [{ action, resource: hub }])).toBe(false);
+    });
+
+    it('without it (the default): refused, and the function is told it is off', async () => {
+      expect(fnOf('enforce', 'ReconcileLambdaFunction').env.SECURITY_HUB_EXPORT).toBe('false');
+      expect(await allows(reconciler('enforce'), importInto(defaultProduct(REGION)))).toBe(false);
     });
   });
 

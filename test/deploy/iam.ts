@@ -569,8 +569,10 @@ export async function sourcesOf(entry: string): Promise<string[]> {
 
 /**
  * The operations (`service:Operation`, as the API-call counter names them) the code bundled from
- * `entry` can send: each `new XxxCommand(` of an AWS SDK client, and each `.send('Operation', …)` of
- * the Route 53 Resolver client (aws/resolver-client.ts). `unknown` lists what the scan cannot name.
+ * `entry` can send: each `new XxxCommand(` of an AWS SDK client, each `.send('Operation', …)` of
+ * the Route 53 Resolver client (aws/resolver-client.ts), and each `.batchImportFindings(` (the method
+ * of an operation, lower camel case) of the Security Hub client (aws/securityhub-client.ts). `unknown`
+ * lists what the scan cannot name.
  */
 export async function operationsOf(
   entry: string,
@@ -585,8 +587,18 @@ export async function operationsOf(
       (m) => m[1] ?? '',
     ),
   );
+  const securityHubSource = readFileSync(path.join(repoRoot, 'aws/securityhub-client.ts'), 'utf8');
+  const securityHubOperations = [
+    ...(/export type SecurityHubOperation =([^;]+);/.exec(securityHubSource)?.[1] ?? '').matchAll(/'(\w+)'/g),
+  ].map((m) => m[1] ?? '');
   for (const file of await sourcesOf(entry)) {
     const source = readFileSync(path.join(repoRoot, file), 'utf8');
+    if (file !== 'aws/securityhub-client.ts') {
+      for (const operation of securityHubOperations) {
+        const method = `${operation.charAt(0).toLowerCase()}${operation.slice(1)}`;
+        if (new RegExp(`\\.${method}\\(`).test(source)) add(`securityhub:${operation}`, file);
+      }
+    }
     const packageOf = new Map<string, string>();
     for (const statement of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g)) {
       for (const name of (statement[1] ?? '').split(',')) {

@@ -1,14 +1,7 @@
 // The deployed reconciler, through its real handler code, against moto: events (the events/ samples,
 // with the account's ids) in, the VPC re-read and repaired, alerts out through SNS to a subscribed SQS
 // queue in the Chatbot format, state in DynamoDB.
-import {
-  CreateTagsCommand,
-  DeleteVpcEndpointsCommand,
-  DescribeRouteTablesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeVpcEndpointsCommand,
-} from '@aws-sdk/client-ec2';
-import type { VpcEndpoint } from '@aws-sdk/client-ec2';
+import { DescribeRouteTablesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   BatchWriteItemCommand,
@@ -19,9 +12,7 @@ import {
 import { legacyFindingId } from '../../core/findings.ts';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../core/config.ts';
 import type { BatchSummary } from '../../aws/event-batch.ts';
-import { applyAccountPlan, createClientPool, planAccount } from '../../aws/reconcile.ts';
 import { TerminalError } from '../../core/errors.ts';
 import { STATE_TABLE_KEY_SCHEMA, createStateStore } from '../../aws/state.ts';
 import { reconcileSqsBatch, runReconcile } from '../../handlers/reconcile.ts';
@@ -29,17 +20,21 @@ import type { Account } from '../harness/aws.ts';
 import { motoEndpoint, newAccount } from '../harness/aws.ts';
 import { proxiedAccount, startFaultProxy } from '../harness/fault-proxy.ts';
 import {
-  addContainerInstance,
   createCluster,
   createEndpoint,
   createNetwork,
   createService,
   registerTaskDefinition,
 } from '../harness/seed.ts';
-import type { Stack } from './stack.ts';
+import type { EcsVpc, Stack } from './stack.ts';
 import {
   attributeOf,
+  converge,
   createStack,
+  deleteEndpoint,
+  ecsVpc,
+  endpointOf,
+  liveEndpoints,
   depsFor,
   drainAlerts,
   drainQueue,
@@ -48,66 +43,6 @@ import {
   sqsEvent,
   withEventId,
 } from './stack.ts';
-
-interface EcsVpc {
-  vpcId: string;
-  subnetIds: string[];
-  instanceId: string;
-}
-
-/** A private VPC with two EC2 container instances running a service (awslogs): needs the ECS endpoints. */
-async function ecsVpc(acct: Account, cidr = '10.1.0.0/16', tags?: Record<string, string>): Promise<EcsVpc> {
-  const network = await createNetwork(acct, { cidr, name: 'ec2-private', azs: ['a', 'b'] });
-  if (tags) {
-    await acct.ec2.send(
-      new CreateTagsCommand({
-        Resources: [network.vpcId],
-        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-      }),
-    );
-  }
-  const cluster = await createCluster(acct, `ec2-${cidr.split('.')[1] ?? ''}`);
-  const instances = [];
-  for (const subnetId of network.subnetIds)
-    instances.push(await addContainerInstance(acct, { cluster, subnetId }));
-  const taskDefinition = await registerTaskDefinition(acct, {
-    family: 'api',
-    images: ['public.ecr.aws/nginx/nginx:1'],
-    logDriver: 'awslogs',
-    networkMode: 'bridge',
-    compatibilities: ['EC2'],
-  });
-  await createService(acct, { cluster, name: 'api', taskDefinition, launchType: 'EC2' });
-  return { vpcId: network.vpcId, subnetIds: network.subnetIds, instanceId: instances[0]?.instanceId ?? '' };
-}
-
-/** Brings the account to no drift with the engine itself (the state a deployment starts from). */
-async function converge(acct: Account): Promise<void> {
-  const pool = createClientPool({ endpoint: acct.endpoint, credentials: acct.credentials });
-  const config = parseConfig({});
-  await applyAccountPlan(await planAccount({ regions: [acct.region], config, pool }), pool);
-}
-
-async function liveEndpoints(acct: Account, vpcId: string): Promise<VpcEndpoint[]> {
-  const out = await acct.ec2.send(
-    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
-  );
-  return (out.VpcEndpoints ?? []).filter((e) => (e.State ?? '').toLowerCase() !== 'deleted');
-}
-
-async function endpointOf(acct: Account, vpcId: string, service: string): Promise<VpcEndpoint | undefined> {
-  return (await liveEndpoints(acct, vpcId)).find(
-    (e) => e.ServiceName === `com.amazonaws.${acct.region}.${service}`,
-  );
-}
-
-/** Deletes the VPC's endpoint of `service` as a person would; returns its id. */
-async function deleteEndpoint(acct: Account, vpcId: string, service: string): Promise<string> {
-  const endpoint = await endpointOf(acct, vpcId, service);
-  const id = endpoint?.VpcEndpointId ?? '';
-  await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
-  return id;
-}
 
 async function ready(mode: 'report' | 'enforce' = 'enforce', acct = newAccount()) {
   const vpc = await ecsVpc(acct);

@@ -5,6 +5,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTagsCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
+} from '@aws-sdk/client-ec2';
+import type { VpcEndpoint } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -24,6 +30,15 @@ import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import { reconcileSqsBatch, remediatorDeps } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
+import { parseConfig } from '../../core/config.ts';
+import { applyAccountPlan, createClientPool, planAccount } from '../../aws/reconcile.ts';
+import {
+  addContainerInstance,
+  createCluster,
+  createNetwork,
+  createService,
+  registerTaskDefinition,
+} from '../harness/seed.ts';
 
 export interface Stack {
   readonly tableName: string;
@@ -330,4 +345,74 @@ export function sqsEvent(bodies: readonly string[], acct: Account, ids?: readonl
       awsRegion: acct.region,
     })),
   };
+}
+
+// ---- a workload and its drift, made as a person would -------------------------------------------
+
+export interface EcsVpc {
+  vpcId: string;
+  subnetIds: string[];
+  instanceId: string;
+}
+
+/** A private VPC with two EC2 container instances running a service (awslogs): needs the ECS endpoints. */
+export async function ecsVpc(
+  acct: Account,
+  cidr = '10.1.0.0/16',
+  tags?: Record<string, string>,
+): Promise<EcsVpc> {
+  const network = await createNetwork(acct, { cidr, name: 'ec2-private', azs: ['a', 'b'] });
+  if (tags) {
+    await acct.ec2.send(
+      new CreateTagsCommand({
+        Resources: [network.vpcId],
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+  }
+  const cluster = await createCluster(acct, `ec2-${cidr.split('.')[1] ?? ''}`);
+  const instances = [];
+  for (const subnetId of network.subnetIds)
+    instances.push(await addContainerInstance(acct, { cluster, subnetId }));
+  const taskDefinition = await registerTaskDefinition(acct, {
+    family: 'api',
+    images: ['public.ecr.aws/nginx/nginx:1'],
+    logDriver: 'awslogs',
+    networkMode: 'bridge',
+    compatibilities: ['EC2'],
+  });
+  await createService(acct, { cluster, name: 'api', taskDefinition, launchType: 'EC2' });
+  return { vpcId: network.vpcId, subnetIds: network.subnetIds, instanceId: instances[0]?.instanceId ?? '' };
+}
+
+/** Brings the account to no drift with the engine itself (the state a deployment starts from). */
+export async function converge(acct: Account): Promise<void> {
+  const pool = createClientPool({ endpoint: acct.endpoint, credentials: acct.credentials });
+  const config = parseConfig({});
+  await applyAccountPlan(await planAccount({ regions: [acct.region], config, pool }), pool);
+}
+
+export async function liveEndpoints(acct: Account, vpcId: string): Promise<VpcEndpoint[]> {
+  const out = await acct.ec2.send(
+    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  return (out.VpcEndpoints ?? []).filter((e) => (e.State ?? '').toLowerCase() !== 'deleted');
+}
+
+export async function endpointOf(
+  acct: Account,
+  vpcId: string,
+  service: string,
+): Promise<VpcEndpoint | undefined> {
+  return (await liveEndpoints(acct, vpcId)).find(
+    (e) => e.ServiceName === `com.amazonaws.${acct.region}.${service}`,
+  );
+}
+
+/** Deletes the VPC's endpoint of `service` as a person would; returns its id. */
+export async function deleteEndpoint(acct: Account, vpcId: string, service: string): Promise<string> {
+  const endpoint = await endpointOf(acct, vpcId, service);
+  const id = endpoint?.VpcEndpointId ?? '';
+  await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
+  return id;
 }
