@@ -196,7 +196,8 @@ describe('osls package', () => {
     // Zipped size, SDK included (docs/deploy.md, "Bundles"): far below Lambda's 50 MB limit for a
     // direct upload, and a guard against a dependency ballooning the bundle.
     for (const size of bundles) expect(size).toBeLessThan(600_000);
-  });
+    // osls package, cfn-lint and checkov: each given minutes above (packageStack, lint).
+  }, 300_000);
 
   it('in enforce mode grants each write only under its condition, and lints clean too', async () => {
     const { dir, template } = await packageStack([
@@ -258,7 +259,8 @@ describe('osls package', () => {
       Variables: { SLACK_WEBHOOK_ALLOWED_HOSTS: '' },
     });
     expect(template.Conditions).toMatchObject({ Enforce: { 'Fn::Equals': ['enforce', 'enforce'] } });
-  });
+    // osls package, cfn-lint and checkov: each given minutes above (packageStack, lint).
+  }, 300_000);
 });
 
 /**
