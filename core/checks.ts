@@ -514,11 +514,21 @@ const agentVersionCheck: Check = (context) =>
     );
 
 /**
+ * The services whose need comes only from EC2 container instances in the VPC (the ECS agent's
+ * three): when the capacity scales to zero the need leaves no trace here (its services and clusters
+ * stay, placed nowhere), and instances launched later cannot register without these endpoints. Their
+ * endpoints are never judged unused: `unknown`, never a candidate.
+ */
+const EC2_CAPACITY_SERVICES: ReadonlySet<string> = new Set(['ecs', 'ecs-agent', 'ecs-telemetry']);
+
+/**
  * Endpoints the remediator made (the managed tag; the planner also asks for its records where it keeps
  * them) for a service none of the VPC's ECS work needs any more: the same needs the other checks
- * answer. Only `available` endpoints of this Region's managed services; never in a shared VPC (its
- * endpoints are out of sight). In a VPC with a need whose endpoints cannot be known (NEED_UNKNOWN),
- * the endpoint may serve it: `unknown`, never a candidate.
+ * answer. Only `available` interface endpoints of this Region's managed services (a gateway endpoint
+ * costs nothing, and deleting it takes routes from every subnet of its route tables); never in a
+ * shared VPC (its endpoints are out of sight). In a VPC with a need whose endpoints cannot be known
+ * (NEED_UNKNOWN), the endpoint may serve it: `unknown`, never a candidate; so are the ECS agent's
+ * three ({@link EC2_CAPACITY_SERVICES}).
  */
 const unusedEndpointsCheck: Check = (context) => {
   if (context.sharedBy !== undefined) return [];
@@ -527,6 +537,7 @@ const unusedEndpointsCheck: Check = (context) => {
     const parsed = parseServiceName(endpoint.serviceName);
     if (
       !isManaged(endpoint.tags) ||
+      endpoint.type !== 'Interface' ||
       endpoint.state !== 'available' ||
       parsed?.region !== context.region ||
       !isManagedService(parsed.service) ||
@@ -547,6 +558,15 @@ const unusedEndpointsCheck: Check = (context) => {
           'ENDPOINT_UNUSED',
           fields,
           `${unknownNeeds.join(', ')}: what some work of the VPC calls cannot be known, so the endpoint may still serve it`,
+        ),
+      ];
+    if (EC2_CAPACITY_SERVICES.has(service))
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          'EC2 capacity scaled to zero leaves no trace of its need for the ECS endpoints, and instances launched later could not register without them: never reclaimed',
         ),
       ];
     return [

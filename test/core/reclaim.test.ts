@@ -110,20 +110,28 @@ describe('ENDPOINT_UNUSED: an owned endpoint no ECS work of its VPC needs', () =
     expect(findingsOf(minSeverity, 'ENDPOINT_UNUSED')[0]?.remediation.status).toBe('disabled');
   });
 
-  it('a gateway endpoint saves nothing; a tagged endpoint the deployed remediator has no record of is never deleted', () => {
+  it('a gateway endpoint and the ECS agent’s three are never candidates; a tagged endpoint the deployed remediator has no record of is never deleted', () => {
     const a = account();
     const vpc = a.vpc({ egress: 'nat' });
-    a.containerInstance(a.subnet(vpc, { az: 'a' }));
+    // Fargate work only: no EC2 capacity (it may have scaled to zero) needs the ECS three.
+    a.fargateService([a.subnet(vpc, { az: 'a' })], { taskDefinition: a.taskDefinition({}) });
     const gateway = a.gateway(vpc, { tags: { 'ecs-endpoint-remediator/managed': 'true' } });
+    const agent = a.endpoint(vpc, 'ecs-agent', { managed: true });
     const copied = a.endpoint(vpc, 'kms', { managed: true });
     const snapshot = {
-      ...withClock(a.snapshot(), { [gateway]: daysAgo(30), [copied]: daysAgo(30) }),
-      ownedResourceIds: [gateway],
+      ...withClock(a.snapshot(), {
+        [gateway]: daysAgo(30),
+        [agent]: daysAgo(30),
+        [copied]: daysAgo(30),
+      }),
+      ownedResourceIds: [gateway, agent],
     };
     const plan = planOf(snapshot, ON);
-    expect(actionsOf(plan, 'DELETE_ENDPOINT').map((x) => [x.vpcEndpointId, x.monthlySavingUsd])).toEqual([
-      [gateway, 0],
-    ]);
+    expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
+    expect(findingsOf(plan, 'ENDPOINT_UNUSED').map((f) => f.resourceId)).not.toContain(gateway);
+    const ecsAgent = findingsOf(plan, 'ENDPOINT_UNUSED', 'ecs-agent')[0];
+    expect(ecsAgent?.status).toBe('unknown');
+    expect(ecsAgent?.statusReason).toMatch(/EC2 capacity scaled to zero/);
     const kms = findingsOf(plan, 'ENDPOINT_UNUSED', 'kms')[0];
     expect(kms?.remediation.status).toBe('manual');
     expect(kms?.remediation.reason).toContain('no record of creating it');
