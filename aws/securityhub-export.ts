@@ -260,6 +260,11 @@ export async function exportToSecurityHub(
     const accepted: ExportRecord[] = [];
     const refused: ExportRecord[] = [];
     for (const batch of chunk(pending, MAX_FINDINGS_PER_IMPORT)) {
+      // Each batch's records are kept as soon as Security Hub answered it: a later batch failing (or
+      // the invocation ending) must not lose what was accepted, or a finding fixed meanwhile would
+      // never be sent as PASSED or ARCHIVED.
+      const acceptedBefore = accepted.length;
+      const refusedBefore = refused.length;
       let toSend = batch;
       for (let attempt = 1; toSend.length > 0; attempt += 1) {
         const out = await client.batchImportFindings(toSend.map((record) => record.finding));
@@ -287,6 +292,8 @@ export async function exportToSecurityHub(
         toSend = retry;
         if (retry.length > 0) await sleep(Math.random() * 200 * 2 ** attempt);
       }
+      const answered = [...accepted.slice(acceptedBefore), ...refused.slice(refusedBefore)];
+      if (answered.length > 0) await deps.store.save(answered);
     }
     for (const record of accepted) {
       if (record.state === 'archived') counts.archived += 1;
@@ -294,7 +301,6 @@ export async function exportToSecurityHub(
       else counts.imported += 1;
     }
     counts.failed = refused.length;
-    await deps.store.save([...accepted, ...refused]);
     log('findings exported to Security Hub', { region, ...counts });
     return { region, ...counts };
   } catch (error) {

@@ -108,7 +108,10 @@ describe('the Security Hub export (securityHubExport=true), against moto', () =>
     await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
     expect(await run([sweep(acct, 's1')])).toEqual({ batchItemFailures: [] });
     expect(sent).toHaveLength(1);
-    const id = asffId(`ENDPOINT_MISSING/${acct.region}/${vpc.vpcId}/ecs-agent`, acct.accountId);
+    const id = asffId(
+      `ENDPOINT_MISSING/${acct.accountId}/${acct.region}/${vpc.vpcId}/ecs-agent`,
+      acct.accountId,
+    );
     let hub = await hubFindings(acct);
     // The missing endpoint, and what follows from it (the agents owe a restart once it is back).
     expect([...hub.keys()].sort()).toEqual(sent[0]?.map((f) => f.Id).sort());
@@ -152,7 +155,10 @@ describe('the Security Hub export (securityHubExport=true), against moto', () =>
     await deleteEndpoint(acct, vpc.vpcId, 'ecs-telemetry');
     at('2026-11-28T12:00:00Z');
     await run([sweep(acct, 's4')]);
-    const telemetry = asffId(`ENDPOINT_MISSING/${acct.region}/${vpc.vpcId}/ecs-telemetry`, acct.accountId);
+    const telemetry = asffId(
+      `ENDPOINT_MISSING/${acct.accountId}/${acct.region}/${vpc.vpcId}/ecs-telemetry`,
+      acct.accountId,
+    );
     expect((await hubFindings(acct)).get(telemetry)?.Compliance.Status).toBe('FAILED');
     await acct.ec2.send(
       new CreateTagsCommand({
@@ -179,7 +185,10 @@ describe('the Security Hub export (securityHubExport=true), against moto', () =>
     const { acct, vpc, sent, run } = await exportingStack('enforce');
     await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
     await run([sweep(acct, 'e1')]);
-    const id = asffId(`ENDPOINT_MISSING/${acct.region}/${vpc.vpcId}/ecs-agent`, acct.accountId);
+    const id = asffId(
+      `ENDPOINT_MISSING/${acct.accountId}/${acct.region}/${vpc.vpcId}/ecs-agent`,
+      acct.accountId,
+    );
     expect(sent.flat().map((f) => [f.Id, f.Compliance.Status])).toContainEqual([id, 'PASSED']);
     expect((await hubFindings(acct)).get(id)?.Compliance.Status).toBe('PASSED');
   });
@@ -208,8 +217,9 @@ describe('the Security Hub export (securityHubExport=true), against moto', () =>
     await runReconcile(sqsEvent([sweep(acct, 'n2')], acct), deps);
     const hubNow = await hubFindings(acct);
     expect(
-      hubNow.get(asffId(`ENDPOINT_MISSING/${acct.region}/${vpc.vpcId}/ecs-agent`, acct.accountId))?.Compliance
-        .Status,
+      hubNow.get(
+        asffId(`ENDPOINT_MISSING/${acct.accountId}/${acct.region}/${vpc.vpcId}/ecs-agent`, acct.accountId),
+      )?.Compliance.Status,
     ).toBe('FAILED');
   });
 });
