@@ -21,7 +21,7 @@
  * - `ADOPTION#<label>`: the one-time adoption `label` ran in this Region (`adoptTaggedResources`,
  *   docs/deploy.md, Ownership): every tagged endpoint and group then existing was recorded, once.
  */
-import { DeleteItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateVpcEndpointCommand,
@@ -49,7 +49,7 @@ import { fnv1a64 } from '../core/hash.ts';
 import { SettingsError } from './environment.ts';
 import { errorMessage, errorName } from './errors.ts';
 import { collectPages } from './pagination.ts';
-import { KEY, StateRecordError, TTL_ATTRIBUTE } from './state.ts';
+import { KEY, StateRecordError, TTL_ATTRIBUTE, queryPartition } from './state.ts';
 
 /** The tag a security group gets at creation: the random marker of the intent that made it. */
 export const CREATION_TAG = 'ecs-endpoint-remediator/creation';
@@ -199,24 +199,7 @@ export function createOwnershipStore(client: DynamoDBClient, tableName: string):
     );
   return {
     async load(region) {
-      const items = await collectPages(async (start) => {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': KEY.partition },
-            ExpressionAttributeValues: { ':pk': S(partition(region)) },
-            ConsistentRead: true,
-            ...(start === undefined
-              ? {}
-              : { ExclusiveStartKey: JSON.parse(start) as Record<string, AttributeValue> }),
-          }),
-        );
-        return {
-          items: out.Items,
-          nextToken: out.LastEvaluatedKey ? JSON.stringify(out.LastEvaluatedKey) : undefined,
-        };
-      });
+      const items = await queryPartition(client, tableName, partition(region));
       const owned = new Map<string, OwnedRecord>();
       const intents: CreationIntent[] = [];
       const adoptions = new Set<string>();

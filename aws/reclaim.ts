@@ -4,12 +4,11 @@
  * record `{vpcEndpointId, vpcId, since}` as JSON in `record`. aws/state.ts's header lists every item
  * kind of the table.
  */
-import { DeleteItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { UnusedEndpoint } from '../core/reclaim.ts';
-import { collectPages } from './pagination.ts';
-import { KEY, readRecord } from './state.ts';
+import { KEY, queryPartition, readRecord } from './state.ts';
 
 export interface ReclaimStore {
   /** The Region's clock entries (a consistent read). */
@@ -30,24 +29,7 @@ const partition = (region: string) => `UNUSED#${region}`;
 export function createReclaimStore(client: DynamoDBClient, tableName: string): ReclaimStore {
   return {
     async load(region) {
-      const items = await collectPages(async (start) => {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': KEY.partition },
-            ExpressionAttributeValues: { ':pk': S(partition(region)) },
-            ConsistentRead: true,
-            ...(start === undefined
-              ? {}
-              : { ExclusiveStartKey: JSON.parse(start) as Record<string, AttributeValue> }),
-          }),
-        );
-        return {
-          items: out.Items,
-          nextToken: out.LastEvaluatedKey ? JSON.stringify(out.LastEvaluatedKey) : undefined,
-        };
-      });
+      const items = await queryPartition(client, tableName, partition(region));
       return items.map((item) => readRecord(unusedSchema, item));
     },
     async save(region, start, stop) {

@@ -22,7 +22,6 @@
  * (throttling, internal), else recorded on its item (`failure`) and logged; it is sent again next time.
  */
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { OpenFinding, ReconcileScope } from '../core/alerts.ts';
 import type { AsffFinding } from '../core/asff.ts';
@@ -33,7 +32,7 @@ import type { ActionResult } from '../core/report.ts';
 import { errorMessage, errorName } from './errors.ts';
 import { chunk } from './pagination.ts';
 import type { SecurityHubClient } from './securityhub-client.ts';
-import { KEY, TTL_ATTRIBUTE, batchWriteItems, readRecord } from './state.ts';
+import { KEY, TTL_ATTRIBUTE, batchWriteItems, queryPartition, readRecord } from './state.ts';
 
 /** BatchImportFindings takes at most 100 findings a call. */
 export const MAX_FINDINGS_PER_IMPORT = 100;
@@ -90,32 +89,7 @@ export function createSecurityHubExportStore(
   tableName: string,
   now: () => Date = () => new Date(),
 ): SecurityHubExportStore {
-  const query = async (pk: string, prefix?: string) => {
-    const items: Array<Record<string, AttributeValue>> = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression:
-            prefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: {
-            '#pk': KEY.partition,
-            ...(prefix === undefined ? {} : { '#sk': KEY.sort }),
-          },
-          ExpressionAttributeValues: {
-            ':pk': S(pk),
-            ...(prefix === undefined ? {} : { ':prefix': S(prefix) }),
-          },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  const query = (pk: string, prefix?: string) => queryPartition(client, tableName, pk, prefix);
   return {
     async load(scope) {
       const pk = `SECURITYHUB#${scope.region}`;

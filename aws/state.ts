@@ -290,37 +290,48 @@ export async function batchWriteItems(
   }
 }
 
+/**
+ * Every item of the state table's partition `pk` (those whose sort key begins with `skPrefix`, if
+ * given), all pages, read consistently.
+ */
+export async function queryPartition(
+  client: DynamoDBClient,
+  tableName: string,
+  pk: string,
+  skPrefix?: string,
+): Promise<Array<Record<string, AttributeValue>>> {
+  const items: Array<Record<string, AttributeValue>> = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression:
+          skPrefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: {
+          '#pk': KEY.partition,
+          ...(skPrefix === undefined ? {} : { '#sk': KEY.sort }),
+        },
+        ExpressionAttributeValues: {
+          ':pk': S(pk),
+          ...(skPrefix === undefined ? {} : { ':prefix': S(skPrefix) }),
+        },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
 export function createStateStore(
   client: DynamoDBClient,
   tableName: string,
   now: () => Date = () => new Date(),
 ): StateStore {
-  const query = async (pk: string, skPrefix?: string): Promise<Array<Record<string, AttributeValue>>> => {
-    const items: Array<Record<string, AttributeValue>> = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression:
-            skPrefix === undefined ? '#pk = :pk' : '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: {
-            '#pk': KEY.partition,
-            ...(skPrefix === undefined ? {} : { '#sk': KEY.sort }),
-          },
-          ExpressionAttributeValues: {
-            ':pk': S(pk),
-            ...(skPrefix === undefined ? {} : { ':prefix': S(skPrefix) }),
-          },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  const query = (pk: string, skPrefix?: string) => queryPartition(client, tableName, pk, skPrefix);
 
   const batchWrite = (requests: readonly WriteRequest[]) => batchWriteItems(client, tableName, requests);
 
