@@ -13,6 +13,7 @@ import type { Config } from '../core/config.ts';
 import type { FailedAccount, FailedRegion } from '../core/plan.ts';
 import type { RegionSnapshot } from '../core/model.ts';
 import type { ApiCallCounts } from '../core/report.ts';
+import { sumApiCallCounts } from '../core/report.ts';
 import type { ClientOptions } from './clients.ts';
 import { countRequests, createApiCallCounter, requestHandlerOptions } from './clients.ts';
 import { errorMessage } from './errors.ts';
@@ -54,20 +55,6 @@ export interface OrganizationRun {
   readonly failedAccounts: readonly FailedAccount[];
   /** Every API call of the run so far: the caller's (STS, Organizations) and each account's. */
   readonly apiCalls: () => ApiCallCounts;
-}
-
-function sumCounts(all: readonly ApiCallCounts[]): ApiCallCounts {
-  const byService: Record<string, number> = {};
-  const byOperation: Record<string, number> = {};
-  let total = 0;
-  for (const counts of all) {
-    total += counts.total;
-    for (const [key, count] of Object.entries(counts.byService))
-      byService[key] = (byService[key] ?? 0) + count;
-    for (const [key, count] of Object.entries(counts.byOperation))
-      byOperation[key] = (byOperation[key] ?? 0) + count;
-  }
-  return { total, byService, byOperation };
 }
 
 /**
@@ -137,7 +124,7 @@ export async function enterAccounts(options: OrganizationRunOptions): Promise<Or
     accounts,
     entered: entered.sort((a, b) => a.accountId.localeCompare(b.accountId)),
     failedAccounts: failedAccounts.sort((a, b) => a.accountId.localeCompare(b.accountId)),
-    apiCalls: () => sumCounts([callerCalls.snapshot(), ...pools.map((pool) => pool.apiCalls())]),
+    apiCalls: () => sumApiCallCounts([callerCalls.snapshot(), ...pools.map((pool) => pool.apiCalls())]),
   };
 }
 

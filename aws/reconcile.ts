@@ -8,6 +8,7 @@ import { defaultConfig } from '../core/config.ts';
 import type { FailedRegion, Plan } from '../core/plan.ts';
 import { buildPlan } from '../core/plan.ts';
 import type { ActionResult, ApiCallCounts } from '../core/report.ts';
+import { sumApiCallCounts } from '../core/report.ts';
 import { applyPlan } from './apply.ts';
 import type { AwsClients, ClientOptions } from './clients.ts';
 import { createClients } from './clients.ts';
@@ -46,20 +47,8 @@ export function createClientPool(options: ClientOptions = {}): ClientPool {
     }
     return clients;
   };
-  const apiCalls = (): ApiCallCounts => {
-    const byService: Record<string, number> = {};
-    const byOperation: Record<string, number> = {};
-    let total = 0;
-    for (const clients of pool.values()) {
-      const counts = clients.calls.snapshot();
-      total += counts.total;
-      for (const [key, count] of Object.entries(counts.byService))
-        byService[key] = (byService[key] ?? 0) + count;
-      for (const [key, count] of Object.entries(counts.byOperation))
-        byOperation[key] = (byOperation[key] ?? 0) + count;
-    }
-    return { total, byService, byOperation };
-  };
+  const apiCalls = (): ApiCallCounts =>
+    sumApiCallCounts([...pool.values()].map((clients) => clients.calls.snapshot()));
   return { clientsFor, apiCalls, ...(limiter ? { limiter } : {}) };
 }
 

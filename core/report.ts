@@ -54,6 +54,21 @@ export interface ApiCallCounts {
   readonly byOperation: Readonly<Record<string, number>>;
 }
 
+/** Several counts of API calls as one: totals, and per service and per operation. */
+export function sumApiCallCounts(all: readonly ApiCallCounts[]): ApiCallCounts {
+  const byService: Record<string, number> = {};
+  const byOperation: Record<string, number> = {};
+  let total = 0;
+  for (const counts of all) {
+    total += counts.total;
+    for (const [key, count] of Object.entries(counts.byService))
+      byService[key] = (byService[key] ?? 0) + count;
+    for (const [key, count] of Object.entries(counts.byOperation))
+      byOperation[key] = (byOperation[key] ?? 0) + count;
+  }
+  return { total, byService, byOperation };
+}
+
 export type ReportedAction = PlannedAction & {
   readonly result?: Pick<ActionResult, 'outcome' | 'resourceId' | 'message' | 'instances'>;
 };
