@@ -534,3 +534,17 @@ describe('osls invoke local', () => {
     expect(output).toMatch(/handlers\/reconcile\.ts:\d+/);
   });
 });
+
+describe('osls package after invoke local', () => {
+  it('zips no source map: invoke local builds into a folder of its own', async () => {
+    // The invoke-local tests above ran first (one file, in sequence) and left their build, with its
+    // 6 MB map, in .esbuild/. Before each mode had its own build folder, this package zipped that map.
+    const { dir } = await packageStack();
+    for (const zip of ['reconcile.zip', 'notifySlack.zip']) {
+      const bytes = readFileSync(path.join(dir, zip));
+      // Entry names are stored uncompressed in a zip's headers.
+      expect(bytes.includes('.map'), `${zip} holds a source map`).toBe(false);
+      expect(bytes.length).toBeLessThan(600_000);
+    }
+  });
+});
