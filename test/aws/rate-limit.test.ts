@@ -307,7 +307,7 @@ describe('rate-aware calls', () => {
     );
     expect(summary.failedRegions.map((f) => f.region)).toEqual([acct.region]);
     expect(summary.failedRegions[0]?.error).toMatch(
-      /ecs:DescribeTaskDefinition failed: ThrottledPastDeadline: ecs\.[a-z0-9-]+: DescribeTaskDefinition (still throttled \(ThrottlingException\) after \d+ s and \d+ attempts|waited \d+ s for a token of its rate limit \([^)]+\)): no time left before its deadline$/,
+      /ecs:DescribeTaskDefinition failed: ThrottledPastDeadline: ecs\.[a-z0-9-]+: DescribeTaskDefinition (still throttled \(ThrottlingException\) after \d+ s and \d+ attempts?|waited \d+ s for a token of its rate limit \([^)]+\)): no time left before its deadline$/,
     );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
     // The next invocation of the same container, with time and without throttling, reconciles.
