@@ -449,6 +449,36 @@ describe('shared VPCs in a run over several accounts', () => {
     expect(refused?.remediation.reason).toContain(endpointGroup);
     expect(report.actions).toEqual([]); // the participant cannot change the owner's endpoint
 
+    // The owner's role may not read the endpoint's group: admission cannot be verified (unknown), the
+    // AZ gap stands.
+    const proxy = await startFaultProxy({
+      target: owner.endpoint,
+      rules: [
+        {
+          service: 'ec2',
+          operation: 'DescribeSecurityGroups',
+          when: (request) => request.body.includes(endpointGroup),
+          fault: { kind: 'denied', code: 'UnauthorizedOperation', message: 'You are not authorized.' },
+        },
+      ],
+    });
+    try {
+      const denied = await runCli(together, bareEnv({ ...owner.env, AWS_ENDPOINT_URL: proxy.endpoint }));
+      const unsure = reportOf(denied.stdout);
+      // Neither participant's admission can be verified then; the AZ gap is a fact.
+      expect(unsure.findings.map((f) => [f.accountId, f.code, f.status]).sort()).toEqual(
+        [
+          [participant.accountId, 'ENDPOINT_AZ_GAP', 'drift'],
+          [participant.accountId, 'ENDPOINT_SG_NO_HTTPS', 'unknown'],
+          [covered.accountId, 'ENDPOINT_SG_NO_HTTPS', 'unknown'],
+        ].sort(),
+      );
+      expect(unsure.findings[1]?.statusReason).toContain(endpointGroup);
+      expect(unsure.findings[1]?.statusReason).toContain('UnauthorizedOperation');
+    } finally {
+      await proxy.stop();
+    }
+
     // The owner admits the participant's subnet and adds a subnet in use1-az1: nothing left. (A rule
     // naming the participant's group admits it too, test/core/shared-vpcs.test.ts; moto refuses a rule
     // naming another account's group.)
