@@ -11,7 +11,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Config } from '../core/config.ts';
 import type { FailedAccount, FailedRegion } from '../core/plan.ts';
-import type { RegionSnapshot } from '../core/model.ts';
+import type { PrefixList, RegionSnapshot, SecurityGroup, Subnet, VpcEndpoint } from '../core/model.ts';
 import type { ApiCallCounts } from '../core/report.ts';
 import { sumApiCallCounts } from '../core/report.ts';
 import type { ClientOptions } from './clients.ts';
@@ -22,8 +22,11 @@ import { mapConcurrent } from './pagination.ts';
 import type { ClientPool } from './reconcile.ts';
 import { createClientPool, discoverSnapshots } from './reconcile.ts';
 import { enabledRegions } from './regions.ts';
-import { createContext } from './discover/context.ts';
-import { describeEndpoints } from './discover/endpoints.ts';
+import type { DiscoveryContext } from './discover/context.ts';
+import { createContext, isDegradable } from './discover/context.ts';
+import { describeEndpoints, describeGroups } from './discover/endpoints.ts';
+import { describePrefixLists } from './discover/prefix-lists.ts';
+import { describeSubnetsById } from './discover/vpcs.ts';
 import type { OwnerEndpoints } from '../core/shared-vpcs.ts';
 
 export interface OrganizationRunOptions {
@@ -153,8 +156,9 @@ export async function discoverAccounts(
 /**
  * The owners' endpoints of the VPCs shared with other accounts of the run: for each participant's VPC
  * owned by an entered account, that owner's DescribeVpcEndpoints of it (a participant cannot see them:
- * docs/architecture.md, Shared VPCs). A read that fails leaves that VPC's needs unverifiable, as
- * without the owner, and is reported through `onProgress`.
+ * docs/architecture.md, Shared VPCs), with their subnets, security groups and prefix lists. An
+ * endpoint read that fails leaves that VPC's needs unverifiable, as without the owner, and is reported
+ * through `onProgress`; a refused read of the others makes what it decides `unknown`.
  */
 export async function readOwnerEndpoints(
   run: OrganizationRun,
@@ -181,11 +185,16 @@ export async function readOwnerEndpoints(
     );
     try {
       const endpoints = await describeEndpoints(ctx, 'vpc-id', [...vpcIds]);
-      return [...vpcIds].map((vpcId) => ({
+      const { subnets, securityGroups, prefixLists } = await readEndpointSurroundings(ctx, endpoints);
+      return [...vpcIds].map((vpcId): OwnerEndpoints => ({
         ownerId,
         region,
         vpcId,
         endpoints: endpoints.filter((endpoint) => endpoint.vpcId === vpcId),
+        subnets: subnets.filter((subnet) => subnet.vpcId === vpcId),
+        securityGroups: securityGroups.filter((group) => group.vpcId === vpcId),
+        prefixLists,
+        ...(ctx.skipped.length > 0 ? { skippedReads: [...ctx.skipped] } : {}),
       }));
     } catch (error) {
       onProgress?.(
@@ -195,4 +204,41 @@ export async function readOwnerEndpoints(
     }
   });
   return read.flat();
+}
+
+/**
+ * What judging the owner's endpoints for a participant's work needs besides them, read with the
+ * owner's role: their subnets (AZ IDs), their security groups, and the customer-managed prefix lists
+ * those groups' rules name. A read refused (AccessDenied, …) is recorded as skipped, and the join says
+ * `unknown` where it mattered, rather than failing the owner's endpoints altogether.
+ */
+async function readEndpointSurroundings(
+  ctx: DiscoveryContext,
+  endpoints: readonly VpcEndpoint[],
+): Promise<{ subnets: Subnet[]; securityGroups: SecurityGroup[]; prefixLists: PrefixList[] }> {
+  const subnetIds = [...new Set(endpoints.flatMap((endpoint) => endpoint.subnetIds))].sort();
+  const groupIds = [...new Set(endpoints.flatMap((endpoint) => endpoint.securityGroupIds))].sort();
+  const [subnets, securityGroups] = await Promise.all([
+    degradable(ctx, 'ec2:DescribeSubnets', () => describeSubnetsById(ctx, subnetIds)),
+    degradable(ctx, 'ec2:DescribeSecurityGroups', () => describeGroups(ctx, 'group-id', groupIds)),
+  ]);
+  const listIds = [
+    ...new Set(securityGroups.flatMap((group) => group.ingress.flatMap((rule) => rule.prefixListIds ?? []))),
+  ].sort();
+  return { subnets, securityGroups, prefixLists: await describePrefixLists(ctx, listIds) };
+}
+
+/** The read's result, or none when it is refused in a way that leaves the rest meaningful. */
+async function degradable<T>(
+  ctx: DiscoveryContext,
+  operation: string,
+  read: () => Promise<T[]>,
+): Promise<T[]> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!isDegradable(error)) throw error;
+    ctx.skip(operation, error);
+    return [];
+  }
 }

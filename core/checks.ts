@@ -40,7 +40,7 @@ export type { Check, DraftFinding, Remedy, VpcContext } from './context.ts';
 export { vpcContext } from './context.ts';
 
 /** The endpoint that counts for a service: available with private DNS first, then available, then any. */
-function primaryEndpoint(candidates: readonly VpcEndpoint[]): VpcEndpoint | undefined {
+export function primaryEndpoint(candidates: readonly VpcEndpoint[]): VpcEndpoint | undefined {
   const rank = (endpoint: VpcEndpoint): number =>
     endpoint.state === 'available' ? (endpoint.privateDnsEnabled ? 0 : 1) : 2;
   return [...candidates].sort(
@@ -218,11 +218,17 @@ function interfaceEndpointFindings(context: VpcContext, service: InterfaceServic
   return findings;
 }
 
-/** Whether each caller of the service can open TCP 443 to the endpoint: its IP type, then its groups. */
-function admissionFindings(
+/**
+ * Whether each caller of the service can open TCP 443 to the endpoint: its IP type, then its groups
+ * (those of `context.groupsById`). `groupsUnreadable`: why some of the endpoint's groups could not be
+ * read (another account's, read with its role in a shared VPC); a refusal is then `unknown`, since an
+ * unread group may admit.
+ */
+export function admissionFindings(
   context: VpcContext,
   service: ManagedService,
   endpoint: VpcEndpoint,
+  groupsUnreadable?: string,
 ): DraftFinding[] {
   const resourceId = endpoint.vpcEndpointId;
   const callers = callersFor(context, service);
@@ -247,7 +253,10 @@ function admissionFindings(
   const groups = endpoint.securityGroupIds.flatMap((id) => context.groupsById.get(id) ?? []);
   const verdicts = callers
     .filter((caller) => !noFamily.includes(caller))
-    .map((caller): [Caller, Admission] => [caller, admission(context, groups, caller, endpoint)]);
+    .map((caller): [Caller, Admission] => {
+      const verdict = admission(context, groups, caller, endpoint);
+      return [caller, verdict === 'no' && groupsUnreadable !== undefined ? 'unknown' : verdict];
+    });
   const refused = verdicts.filter(([, verdict]) => verdict === 'no').map(([caller]) => caller);
   const unknown = verdicts.filter(([, verdict]) => verdict === 'unknown').map(([caller]) => caller);
   if (refused.length > 0) {
@@ -271,7 +280,7 @@ function admissionFindings(
           subject: service,
           message: `${resourceId} (${service}): whether its security groups allow TCP 443 from ${describeCallers(unknown)} cannot be verified`,
         },
-        unknownAdmissionReason(context, groups),
+        groupsUnreadable ?? unknownAdmissionReason(context, groups),
       ),
     );
   }
@@ -313,7 +322,11 @@ function unknownAdmissionReason(context: VpcContext, groups: readonly SecurityGr
  * Whether each caller's own groups let it out to the endpoint on TCP 443 (WORKLOAD_SG_NO_HTTPS_EGRESS).
  * Only callers whose groups were all read are judged; the workload's groups are never changed.
  */
-function egressFindings(context: VpcContext, service: ManagedService, endpoint: VpcEndpoint): DraftFinding[] {
+export function egressFindings(
+  context: VpcContext,
+  service: ManagedService,
+  endpoint: VpcEndpoint,
+): DraftFinding[] {
   const endpointSubnets = endpoint.subnetIds.flatMap((id) => context.subnetsById.get(id) ?? []);
   const endpointGroups = new Set(endpoint.securityGroupIds);
   const blocked: Caller[] = [];

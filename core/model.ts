@@ -37,7 +37,14 @@ export interface Vpc {
 export interface Subnet {
   readonly subnetId: string;
   readonly vpcId: string;
+  /** The AZ's name, in the reading account's own mapping of names to zones (it differs per account). */
   readonly availabilityZone: string;
+  /**
+   * The AZ ID (`use1-az2`): the same zone in every account, so the one way to place another account's
+   * subnet relative to this account's (a shared VPC's owner and participants). Absent in snapshots
+   * written before discovery recorded it.
+   */
+  readonly availabilityZoneId?: string;
   /** The IPv4 CIDR; empty for an IPv6-only subnet. */
   readonly cidrBlock: string;
   /** IPv6 CIDR blocks associated with the subnet (dual-stack or IPv6-only). */

@@ -69,6 +69,7 @@ function toSubnet(subnet: SdkSubnet): Subnet[] {
       subnetId: subnet.SubnetId,
       vpcId: subnet.VpcId,
       availabilityZone: subnet.AvailabilityZone ?? '',
+      ...(subnet.AvailabilityZoneId ? { availabilityZoneId: subnet.AvailabilityZoneId } : {}),
       cidrBlock: subnet.CidrBlock ?? '',
       ...(ipv6.length > 0 ? { ipv6CidrBlocks: ipv6 } : {}),
       ...(subnet.Ipv6Native === true ? { ipv6Native: true } : {}),

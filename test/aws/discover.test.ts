@@ -302,6 +302,7 @@ describe('discoverRegion', () => {
       subnetId: fargateNet.subnetIds[1],
       vpcId: fargateNet.vpcId,
       availabilityZone: `${acct.region}b`,
+      availabilityZoneId: 'use1-az1', // moto's mapping of us-east-1b
       cidrBlock: '10.2.1.0/24',
       ownerId: acct.accountId,
     });

@@ -1,4 +1,4 @@
-// Self-test of the network patches of the AWS emulator (test/harness/moto_network.py, N1-N12) and of the seed
+// Self-test of the network patches of the AWS emulator (test/harness/moto_network.py, N1-N12, P17, P18) and of the seed
 // builders of test/harness/seed-network.ts, through the real SDK v3 (EC2, ECS) and the wire protocols (Route 53,
 // Resolver, RAM), each test in accounts of its own.
 import {
@@ -1030,6 +1030,54 @@ describe('N12 shared VPCs (AWS RAM)', () => {
       expect.objectContaining({
         arn: `arn:aws:ec2:us-east-1:${owner.accountId}:subnet/${shared}`,
         type: 'ec2:Subnet',
+      }),
+    ]);
+  });
+
+  it('P17: AZ names are per account: the participant names a shared subnet by its own name for the zone, the AZ ID is the same', async () => {
+    const owner = newAccount();
+    const participant = newAccount();
+    // moto's us-east-1b is use1-az1; the participant's view shifts names by one place (moto_network.py P17).
+    const net = await createNetwork(owner, { azs: ['a', 'b'], name: 'shared' });
+    await shareSubnets(owner, participant, { subnetIds: net.subnetIds });
+    const zones = async (acct: Account): Promise<string[][]> =>
+      ((await acct.ec2.send(new DescribeSubnetsCommand({ SubnetIds: net.subnetIds }))).Subnets ?? []).map(
+        (s) => [s.SubnetId ?? '', s.AvailabilityZone ?? '', s.AvailabilityZoneId ?? ''],
+      );
+    expect(await zones(owner)).toEqual([
+      [net.subnetIds[0], 'us-east-1a', 'use1-az6'],
+      [net.subnetIds[1], 'us-east-1b', 'use1-az1'],
+    ]);
+    expect(await zones(participant)).toEqual([
+      [net.subnetIds[0], 'us-east-1f', 'use1-az6'],
+      [net.subnetIds[1], 'us-east-1a', 'use1-az1'],
+    ]);
+    // The participant's filter by AZ name uses its own names too.
+    const filtered = await participant.ec2.send(
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [net.vpcId] },
+          { Name: 'availability-zone', Values: ['us-east-1a'] },
+        ],
+      }),
+    );
+    expect(filtered.Subnets?.map((s) => s.SubnetId)).toEqual([net.subnetIds[1]]);
+  });
+
+  it("P18: a participant's security group in a shared VPC starts with the allow-all outbound rule", async () => {
+    const owner = newAccount();
+    const participant = newAccount();
+    const net = await createNetwork(owner, { name: 'shared' });
+    await shareSubnets(owner, participant, { subnetIds: net.subnetIds });
+    const group = await createSecurityGroup(participant, { vpcId: net.vpcId, name: 'app' });
+    const read = await participant.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [group] }));
+    expect(read.SecurityGroups?.map((g) => [g.VpcId, g.OwnerId])).toEqual([
+      [net.vpcId, participant.accountId],
+    ]);
+    expect(read.SecurityGroups?.[0]?.IpPermissionsEgress).toEqual([
+      expect.objectContaining({
+        IpProtocol: '-1',
+        IpRanges: [expect.objectContaining({ CidrIp: '0.0.0.0/0' })],
       }),
     ]);
   });

@@ -3,6 +3,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { AuthorizeSecurityGroupIngressCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import schema from '../../schema/plan-output.schema.json' with { type: 'json' };
@@ -287,7 +288,7 @@ describe('several accounts: --role-name with --accounts or --organization', () =
 });
 
 describe('shared VPCs in a run over several accounts', () => {
-  it("a participant's needs meet the owner's endpoints: unverifiable alone, ENDPOINT_MISSING (manual) while the owner lacks it, nothing once it has it", async () => {
+  it("a participant's needs meet the owner's endpoints: unverifiable alone, ENDPOINT_MISSING (manual) while the owner lacks it, nothing once it has one that serves the work", async () => {
     // The owner shares a subnet of its VPC (AWS RAM, moto_network.py N12); the participant runs a
     // Fargate service logging with awslogs there. The owner runs no ECS work of its own.
     const owner = newAccount();
@@ -332,7 +333,11 @@ describe('shared VPCs in a run over several accounts', () => {
     expect(missing.findings[0]?.remediation.reason).toContain(`account ${owner.accountId}`);
     expect(missing.actions).toEqual([]); // only the owner can create it, and its own plan has no need of it
 
-    const group = await createSecurityGroup(owner, { vpcId: net.vpcId, name: 'endpoints' });
+    const group = await createSecurityGroup(owner, {
+      vpcId: net.vpcId,
+      name: 'endpoints',
+      ingress: [{ port: 443, cidr: '10.29.0.0/16' }],
+    });
     await createEndpoint(owner, {
       vpcId: net.vpcId,
       service: 'logs',
@@ -346,5 +351,148 @@ describe('shared VPCs in a run over several accounts', () => {
     expect(report.vpcs.map((vpc) => [vpc.accountId, vpc.vpcId, vpc.ownerId, vpc.shared])).toEqual([
       [participant.accountId, net.vpcId, owner.accountId, true],
     ]);
+  });
+
+  it("the owner's endpoint is judged for the participant's work by AZ ID and security group: ENDPOINT_AZ_GAP and ENDPOINT_SG_NO_HTTPS in the participant's view, the owner's to fix", async () => {
+    // Two subnets of the owner's, both shared. moto's us-east-1a and us-east-1b are use1-az6 and use1-az1;
+    // the participant names them us-east-1f and us-east-1a (each account has its own names: P17).
+    const owner = newAccount();
+    const participant = newAccount();
+    const covered = newAccount(); // a second participant, whose work the endpoint serves
+    const net = await createNetwork(owner, { cidr: '10.31.0.0/16', azs: ['a', 'b'], name: 'shared' });
+    const [inA = '', inB = ''] = net.subnetIds;
+    await shareSubnets(owner, participant, { subnetIds: net.subnetIds });
+    await shareSubnets(owner, covered, { subnetIds: [inA] });
+    // The owner's endpoint: one subnet, in the owner's us-east-1a (use1-az6); its group admits only the
+    // owner's own hosts' group.
+    const hosts = await createSecurityGroup(owner, { vpcId: net.vpcId, name: 'hosts' });
+    const endpointGroup = await createSecurityGroup(owner, {
+      vpcId: net.vpcId,
+      name: 'endpoints',
+      // The owner's hosts, and the subnet the endpoint is in (10.31.0.0/24): not the participant's.
+      ingress: [
+        { port: 443, groupId: hosts },
+        { port: 443, cidr: '10.31.0.0/24' },
+      ],
+    });
+    const endpointId = await createEndpoint(owner, {
+      vpcId: net.vpcId,
+      service: 'logs',
+      subnetIds: [inA],
+      securityGroupIds: [endpointGroup],
+    });
+    // The participant's work: a Fargate service with its own group, in the subnet it calls us-east-1a
+    // (use1-az1), which a comparison of names would take for the endpoint's zone.
+    const app = await createSecurityGroup(participant, { vpcId: net.vpcId, name: 'app' });
+    const cluster = await createCluster(participant, 'apps');
+    const taskDefinition = await registerTaskDefinition(participant, {
+      family: 'api',
+      images: ['nginx:1'],
+      logDriver: 'awslogs',
+    });
+    await createService(participant, {
+      cluster,
+      name: 'api',
+      taskDefinition,
+      launchType: 'FARGATE',
+      subnets: [inB],
+      securityGroups: [app],
+    });
+    // The second participant runs its work in the endpoint's own subnet: covered and admitted.
+    await createCluster(covered, 'jobs');
+    await createService(covered, {
+      cluster: 'jobs',
+      name: 'worker',
+      taskDefinition: await registerTaskDefinition(covered, {
+        family: 'worker',
+        images: ['nginx:1'],
+        logDriver: 'awslogs',
+      }),
+      launchType: 'FARGATE',
+      subnets: [inA],
+      securityGroups: [await createSecurityGroup(covered, { vpcId: net.vpcId, name: 'worker' })],
+    });
+    const together = [
+      'plan',
+      '--role-name',
+      'EcsEndpointReadOnly',
+      '--accounts',
+      owner.accountId,
+      participant.accountId,
+      covered.accountId,
+      '--output',
+      'json',
+      '--quiet',
+    ];
+
+    const run = await cli(owner, together);
+    expect(run.code, run.stderr).toBe(2);
+    const report = reportOf(run.stdout);
+    expect(report.vpcs.map((vpc) => [vpc.accountId, vpc.availabilityZones]).sort()).toEqual(
+      [
+        [participant.accountId, ['us-east-1a']],
+        [covered.accountId, ['us-east-1f']],
+      ].sort(),
+    );
+    expect(
+      report.findings.map((f) => [f.accountId, f.code, f.service, f.status, f.remediation.status]),
+    ).toEqual([
+      [participant.accountId, 'ENDPOINT_AZ_GAP', 'logs', 'drift', 'manual'],
+      [participant.accountId, 'ENDPOINT_SG_NO_HTTPS', 'logs', 'drift', 'manual'],
+    ]);
+    const [gap, refused] = report.findings;
+    expect(gap?.id).toBe(`ENDPOINT_AZ_GAP/${participant.accountId}/us-east-1/${net.vpcId}/logs`);
+    expect(gap?.resourceId).toBe(endpointId);
+    expect(gap?.message).toContain('use1-az1 (us-east-1a in this account)');
+    expect(gap?.remediation.reason).toContain(`only the VPC's owner, account ${owner.accountId}`);
+    expect(refused?.id).toBe(`ENDPOINT_SG_NO_HTTPS/${participant.accountId}/us-east-1/${net.vpcId}/logs`);
+    expect(refused?.remediation.reason).toContain(endpointGroup);
+    expect(report.actions).toEqual([]); // the participant cannot change the owner's endpoint
+
+    // The owner's role may not read the endpoint's group: admission cannot be verified (unknown), the
+    // AZ gap stands.
+    const proxy = await startFaultProxy({
+      target: owner.endpoint,
+      rules: [
+        {
+          service: 'ec2',
+          operation: 'DescribeSecurityGroups',
+          when: (request) => request.body.includes(endpointGroup),
+          fault: { kind: 'denied', code: 'UnauthorizedOperation', message: 'You are not authorized.' },
+        },
+      ],
+    });
+    try {
+      const denied = await runCli(together, bareEnv({ ...owner.env, AWS_ENDPOINT_URL: proxy.endpoint }));
+      const unsure = reportOf(denied.stdout);
+      // Neither participant's admission can be verified then; the AZ gap is a fact.
+      expect(unsure.findings.map((f) => [f.accountId, f.code, f.status]).sort()).toEqual(
+        [
+          [participant.accountId, 'ENDPOINT_AZ_GAP', 'drift'],
+          [participant.accountId, 'ENDPOINT_SG_NO_HTTPS', 'unknown'],
+          [covered.accountId, 'ENDPOINT_SG_NO_HTTPS', 'unknown'],
+        ].sort(),
+      );
+      expect(unsure.findings[1]?.statusReason).toContain(endpointGroup);
+      expect(unsure.findings[1]?.statusReason).toContain('UnauthorizedOperation');
+    } finally {
+      await proxy.stop();
+    }
+
+    // The owner admits the participant's subnet and adds a subnet in use1-az1: nothing left. (A rule
+    // naming the participant's group admits it too, test/core/shared-vpcs.test.ts; moto refuses a rule
+    // naming another account's group.)
+    await owner.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: endpointGroup,
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.31.1.0/24' }] },
+        ],
+      }),
+    );
+    await owner.ec2.send(new ModifyVpcEndpointCommand({ VpcEndpointId: endpointId, AddSubnetIds: [inB] }));
+    const fixed = await cli(owner, together);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(reportOf(fixed.stdout).findings).toEqual([]);
   });
 });

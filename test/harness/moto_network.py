@@ -254,7 +254,9 @@ SubnetBackend.get_subnet = _get_subnet  # type: ignore[method-assign]
 
 def _describe_subnets(self: Any, subnet_ids: list[str] | None = None, filters: Any | None = None) -> list[Any]:
     matches = [s for per_az in list(self.subnets.values()) for s in list(per_az.values())]
-    matches += [_viewed_by(s, self) for s in _shared_subnets(self.account_id, self.region_name)]
+    matches += [
+        _zone_viewed_by(_viewed_by(s, self), self) for s in _shared_subnets(self.account_id, self.region_name)
+    ]
     if subnet_ids:
         matches = [s for s in matches if s.id in subnet_ids]
         unknown = set(subnet_ids) - {s.id for s in matches}
@@ -266,6 +268,60 @@ def _describe_subnets(self: Any, subnet_ids: list[str] | None = None, filters: A
 
 
 SubnetBackend.describe_subnets = _describe_subnets  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P18 A security group a participant creates in a shared VPC allows all outbound traffic, as every new group
+# does. https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html (security group basics: "When
+# you create a security group, it has an outbound rule that allows all outbound traffic"); participants create
+# security groups in a shared VPC (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-share-limitations.html,
+# "Participant resources"). moto added the default outbound rules only when the VPC was in the creating
+# account's own backend, so a participant's group had no outbound rule at all.
+# ---------------------------------------------------------------------------------------------------
+_orig_group_init = SecurityGroup.__init__
+
+
+def _group_init(
+    self: Any, ec2_backend: Any, group_id: str, name: str, description: str, *args: Any, **kwargs: Any
+) -> None:
+    _orig_group_init(self, ec2_backend, group_id, name, description, *args, **kwargs)
+    vpc_id = self.vpc_id
+    if not vpc_id or self.egress_rules or ec2_backend.vpcs.get(vpc_id) is not None:
+        return
+    vpc = next((v for v in _shared_vpcs(ec2_backend.account_id, ec2_backend.region_name) if v.id == vpc_id), None)
+    if vpc is None:
+        return
+    self.egress_rules.append(SecurityGroupRule(ec2_backend, "-1", self.id, None, None, {"CidrIp": "0.0.0.0/0"}))
+    if len(vpc.get_cidr_block_association_set(ipv6=True)) > 0:
+        self.egress_rules.append(SecurityGroupRule(ec2_backend, "-1", self.id, None, None, {"CidrIpv6": "::/0"}))
+
+
+SecurityGroup.__init__ = _group_init  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P17 AZ names are each account's own: a participant sees a subnet shared with it under its own name
+# for the subnet's zone. https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-share-subnet-working-with.html
+# ("Map subnets across Availability Zones"): "we independently map Availability Zones to names for each
+# account. For example, the Availability Zone us-east-1a for your AWS account might not have the same
+# location as us-east-1a for another AWS account. ... you must use an AZ ID ... Use AZ IDs to determine the
+# location of resources in one account relative to another account." moto maps names to zones the same way
+# in every account, so a join of two accounts' views by AZ name looked right. Here the viewer of another
+# account's subnet sees moto's zone names shifted by one place (the zone moto names us-east-1b is the
+# viewer's us-east-1a, ...), with AvailabilityZoneId unchanged. An account's own subnets keep moto's names:
+# only the cross-account view differs, which is what a join of two accounts' reads meets.
+# ---------------------------------------------------------------------------------------------------
+def _zone_viewed_by(subnet: Any, viewer: Any) -> Any:
+    """The view `subnet` (already a copy) with its zone named as the viewer names it (see P17)."""
+    zones = list(viewer.describe_availability_zones())
+    index = next((i for i, zone in enumerate(zones) if zone.zone_id == subnet.availability_zone_id), None)
+    if index is None:
+        return subnet
+    own = zones[(index - 1) % len(zones)]
+    subnet._availability_zone = type(own)(
+        name=own.name, region_name=own.region_name, zone_id=subnet.availability_zone_id
+    )
+    return subnet
 
 _orig_get_vpc = VPCBackend.get_vpc
 

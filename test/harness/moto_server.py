@@ -74,6 +74,16 @@ process only; nothing in site-packages is modified.
       creation (filters and all), N read from the tag at each DescribeVpcEndpoints, so a test ends the wait
       by lowering it; elsewhere an endpoint is available at once, as moto had it.
 
+  P17 AZ names are each account's own: a participant's DescribeSubnets names a subnet shared with it by the
+      participant's name for the subnet's zone (moto's names shifted by one place), AvailabilityZoneId
+      unchanged (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-share-subnet-working-with.html,
+      "Map subnets across Availability Zones"; moto named every account's zones alike):
+      test/harness/moto_network.py, beside N12.
+  P18 A security group a participant creates in a shared VPC starts with the allow-all outbound rules every new
+      group has (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html; moto added them only
+      for a VPC of the creating account, so the participant's group allowed nothing out):
+      test/harness/moto_network.py, beside N12.
+
   S1-S4 SSM DescribeInstanceInformation / SendCommand outcomes / ListCommandInvocations and ECS
       UpdateContainerAgent, steered per instance by tags: test/harness/moto_ssm.py.
   N1-N12 IPv6 subnets, prefix lists, ECS task ENIs / services / Exec, endpoint IP address types, private
