@@ -3,7 +3,7 @@
  * `buildPlan` is the whole decision: a pure function of the discovered state, the config and the time.
  */
 import type { Action, ActionKind } from './actions.ts';
-import { createsEndpoint } from './actions.ts';
+import { actionKey, createsEndpoint } from './actions.ts';
 import { runChecks, vpcContext } from './checks.ts';
 import type { DraftFinding, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
@@ -465,11 +465,10 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
   const all = ordered.flatMap((result) => result.actions);
   // Action ids are unique within an account (a VPC shared with another account has the same id in
   // both): the caps key them by account.
-  const key = (accountId: string, id: string) => `${accountId}/${id}`;
   const usersOf = (action: Action & { readonly accountId: string }): Action[] =>
     all.filter((user) => user.accountId === action.accountId && user.dependsOn.includes(action.id));
   for (const action of all) {
-    const waitingFor = action.dependsOn.find((id) => !admitted.has(key(action.accountId, id)));
+    const waitingFor = action.dependsOn.find((id) => !admitted.has(actionKey(action.accountId, id)));
     let deferredReason: string | undefined;
     if (waitingFor !== undefined) deferredReason = `waits for deferred action ${waitingFor}`;
     else if (admitted.size >= maxActionsPerRun)
@@ -493,7 +492,7 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
         deferredReason = `limits.maxAddedMonthlyCostUsdPerVpc ($${vpcBudget.toFixed(2)}) reached`;
     }
     if (deferredReason === undefined) {
-      admitted.add(key(action.accountId, action.id));
+      admitted.add(actionKey(action.accountId, action.id));
       runCents += cents;
       vpcCents.set(vpcKey, (vpcCents.get(vpcKey) ?? 0) + cents);
       if (createsEndpoint(action)) endpointsCreated += 1;
@@ -512,12 +511,12 @@ const GROUP_KINDS: ReadonlySet<ActionKind> = new Set([
 
 /** A finding whose every fixing action was deferred is itself deferred. */
 function markDeferred(findings: readonly Finding[], actions: readonly PlannedAction[]): Finding[] {
-  const byId = new Map(actions.map((action) => [`${action.accountId}/${action.id}`, action]));
+  const byId = new Map(actions.map((action) => [actionKey(action.accountId, action.id), action]));
   return findings.map((finding) => {
     const { remediation } = finding;
     if (remediation.status !== 'planned') return finding;
     const deferred = remediation.actionIds
-      .map((id) => byId.get(`${finding.accountId}/${id}`))
+      .map((id) => byId.get(actionKey(finding.accountId, id)))
       .filter((action) => action?.status === 'deferred');
     if (deferred.length === 0 || deferred.length < remediation.actionIds.length) return finding;
     return {

@@ -61,6 +61,7 @@ function action(service: string): PlannedAction {
 function result(service: string, outcome: ActionResult['outcome'], message = 'ok'): ActionResult {
   return {
     actionId: `CREATE_ENDPOINT/${region}/${vpcId}/${service}`,
+    accountId: ACCOUNT,
     kind: 'CREATE_ENDPOINT',
     region,
     vpcId,
