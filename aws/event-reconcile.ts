@@ -314,7 +314,8 @@ export async function rememberAndAlert(
       plan,
       ...(results === undefined ? {} : { results }),
       ...(accountId === undefined ? {} : { accountId }),
-      open,
+      // Under the findings' current ids: a record stored under a schema-1 id keeps its firstSeen.
+      open: decision.remembered,
       now,
       log: deps.log,
     });

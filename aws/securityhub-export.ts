@@ -147,7 +147,11 @@ export interface ExportInput {
   readonly results?: readonly ActionResult[];
   /** The account discovered in the Region (the findings' AwsAccountId). */
   readonly accountId?: string;
-  /** The open findings remembered before this reconcile: their `firstSeen` becomes `CreatedAt`. */
+  /**
+   * The open findings remembered before this reconcile, under the findings' current ids (core/alerts.ts
+   * `AlertDecision.remembered`: one stored under a schema-1 id is matched to its finding): their
+   * `firstSeen` becomes `CreatedAt` and `FirstObservedAt` of a finding not sent before.
+   */
   readonly open: readonly OpenFinding[];
   readonly now: Date;
   readonly log: (message: string, fields: Record<string, unknown>) => void;

@@ -3,13 +3,7 @@
 // queue in the Chatbot format, state in DynamoDB.
 import { DescribeRouteTablesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DynamoDBClient,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
-import { legacyFindingId } from '../../core/findings.ts';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../aws/event-batch.ts';
@@ -38,9 +32,11 @@ import {
   depsFor,
   drainAlerts,
   drainQueue,
+  openFindingItems,
   pollOnce,
   sampleText,
   sqsEvent,
+  storeOpenFindingsInSchema1Shape,
   withEventId,
 } from './stack.ts';
 
@@ -670,23 +666,6 @@ describe('report mode', () => {
 });
 
 describe('open findings stored before finding ids named the account', () => {
-  /** The state table's open-finding items of the Region: sort key, id and account of each. */
-  async function openFindingItems(acct: Account, stack: Stack) {
-    const dynamodb = new DynamoDBClient({
-      endpoint: acct.endpoint,
-      region: acct.region,
-      credentials: acct.credentials,
-    });
-    const out = await dynamodb.send(
-      new QueryCommand({
-        TableName: stack.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `FINDINGS#${acct.region}` } },
-      }),
-    );
-    return { dynamodb, items: out.Items ?? [] };
-  }
-
   it('are recognised as the same findings: not alerted again, stored anew under the new id, the old items gone', async () => {
     const { acct, vpc, stack } = await ready('report');
     const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
@@ -698,38 +677,13 @@ describe('open findings stored before finding ids named the account', () => {
     ]);
     expect((await stackAlerts(stack)).map((a) => a.metadata?.eventType)).toEqual(['drift-detected']);
 
-    // Rewrite the stored findings in the shape the stack wrote before (id without the account, no
-    // accountId), as a deployment upgraded from that version finds its table.
-    const { dynamodb, items } = await openFindingItems(acct, stack);
-    expect(items.length).toBeGreaterThan(0);
-    const oldShape = items.map((item) => {
-      const record = JSON.parse(item.record?.S ?? '{}') as Record<string, unknown>;
-      const id = legacyFindingId(String(record.id));
-      delete record.accountId;
-      return {
-        ...item,
-        sk: { S: `${String(record.vpcId)}#${id}` },
-        record: { S: JSON.stringify({ ...record, id }) },
-      };
-    });
-    expect(oldShape.map((item) => item.sk.S)).not.toEqual(items.map((item) => item.sk?.S));
-    await dynamodb.send(
-      new BatchWriteItemCommand({
-        RequestItems: {
-          [stack.tableName]: [
-            ...items.map((item) => ({
-              DeleteRequest: { Key: { pk: item.pk ?? { S: '' }, sk: item.sk ?? { S: '' } } },
-            })),
-            ...oldShape.map((item) => ({ PutRequest: { Item: item } })),
-          ],
-        },
-      }),
-    );
+    // As a deployment upgraded from the version that stored them so finds its table.
+    const items = await storeOpenFindingsInSchema1Shape(acct, stack);
 
     now = new Date('2026-11-28T11:30:00Z');
     await batch(deps, acct, [sweep('m1')]);
     expect(await stackAlerts(stack)).toEqual([]); // the same drift, already alerted: quiet
-    const after = (await openFindingItems(acct, stack)).items;
+    const after = await openFindingItems(acct, stack);
     expect(after.map((item) => item.sk?.S).sort()).toEqual(items.map((item) => item.sk?.S).sort());
     for (const item of after) {
       const record = JSON.parse(item.record?.S ?? '{}') as Record<string, unknown>;

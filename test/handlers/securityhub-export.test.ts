@@ -33,6 +33,7 @@ import {
   liveEndpoints,
   sampleText,
   sqsEvent,
+  storeOpenFindingsInSchema1Shape,
   withEventId,
 } from './stack.ts';
 import { runReconcile } from '../../handlers/reconcile.ts';
@@ -191,6 +192,40 @@ describe('the Security Hub export (securityHubExport=true), against moto', () =>
     );
     expect(sent.flat().map((f) => [f.Id, f.Compliance.Status])).toContainEqual([id, 'PASSED']);
     expect((await hubFindings(acct)).get(id)?.Compliance.Status).toBe('PASSED');
+  });
+
+  it('a finding remembered under its schema-1 id keeps its first sighting: CreatedAt and FirstObservedAt are its firstSeen', async () => {
+    // A stack upgraded from the version that stored open findings under ids without the account, the
+    // export turned on with the upgrade: the first export of a finding seen long before names then.
+    const acct = newAccount();
+    const vpc = await ecsVpc(acct);
+    await converge(acct);
+    const stack = await createStack(acct, 'report');
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const before = depsFor(acct, stack, { now: () => new Date('2026-11-01T08:00:00Z') });
+    expect(await runReconcile(sqsEvent([sweep(acct, 'o1')], acct), before)).toEqual({
+      batchItemFailures: [],
+    });
+    const stored = await storeOpenFindingsInSchema1Shape(acct, stack);
+
+    const after = depsFor(acct, stack, {
+      now: () => new Date('2026-11-28T11:15:00Z'),
+      env: { SECURITY_HUB_EXPORT: 'true' },
+    });
+    expect(await runReconcile(sqsEvent([sweep(acct, 'o2')], acct), after)).toEqual({ batchItemFailures: [] });
+    const hub = await hubFindings(acct);
+    expect(hub.size).toBe(stored.length);
+    const id = asffId(
+      `ENDPOINT_MISSING/${acct.accountId}/${acct.region}/${vpc.vpcId}/ecs-agent`,
+      acct.accountId,
+    );
+    expect(hub.get(id)).toMatchObject({
+      CreatedAt: '2026-11-01T08:00:00.000Z',
+      FirstObservedAt: '2026-11-01T08:00:00.000Z',
+      UpdatedAt: '2026-11-28T11:15:00.000Z',
+      Compliance: { Status: 'FAILED' },
+    });
+    for (const finding of hub.values()) expect(finding.CreatedAt).toBe('2026-11-01T08:00:00.000Z');
   });
 
   it('Security Hub not enabled (InvalidAccessException): a clear log line; the reconcile, its alerts and its state go on', async () => {
