@@ -168,6 +168,8 @@ export async function reconcileRegionWork(
     config,
     pool: deps.pool,
     now,
+    // The stack's account (ACCOUNT_ID): the snapshot names it whether or not ECS ARNs were read.
+    ...(deps.accountId === undefined ? {} : { accountId: deps.accountId }),
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
     ownedResourceIds: () => ownership.owned,

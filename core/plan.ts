@@ -144,17 +144,28 @@ interface VpcResult {
 
 /**
  * The account a snapshot is of: discovery's (the ECS ARNs, or the account the run entered), else the
- * account of its clusters' ARNs, else the owner of its VPCs (an account sees its own VPCs with its id).
+ * account its ECS work's ARNs name; undefined for a snapshot without either (it has no ECS work, so
+ * nothing to report). Never a VPC's owner: a VPC shared with the account is another account's.
  */
-export function accountOfSnapshot(snapshot: RegionSnapshot): string {
+export function accountOfSnapshot(snapshot: RegionSnapshot): string | undefined {
   if (snapshot.accountId !== undefined) return snapshot.accountId;
   const arn = [...snapshot.containerInstances, ...snapshot.services, ...snapshot.tasks][0]?.clusterArn;
-  const fromArn = arn === undefined ? undefined : /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
-  return fromArn ?? snapshot.vpcs[0]?.ownerId ?? UNKNOWN_ACCOUNT;
+  return arn === undefined ? undefined : /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
 }
 
-/** The account of a snapshot with no ECS work and no VPC: it has nothing to report either. */
-const UNKNOWN_ACCOUNT = '000000000000';
+/**
+ * A snapshot with ECS work whose account is not known: its findings, actions and ids would name no
+ * account (or a made-up one), so it is not planned.
+ */
+export class UnknownSnapshotAccountError extends Error {
+  constructor(region: string) {
+    super(
+      `the account of the snapshot of ${region} is not known: discovery named none and its ECS work's ARNs ` +
+        'name no 12-digit account; findings and actions cannot be attributed',
+    );
+    this.name = 'UnknownSnapshotAccountError';
+  }
+}
 
 /** What a run over several accounts adds to the snapshots: who it read, and whom it could not enter. */
 export interface RunScope {
@@ -196,7 +207,10 @@ export function buildPlan(
     const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
       a.vpc.vpcId.localeCompare(b.vpc.vpcId),
     );
+    // A snapshot without ECS work has nothing to report; one with work names its account everywhere.
+    if (workloads.length === 0) continue;
     const accountId = accountOfSnapshot(snapshot);
+    if (accountId === undefined) throw new UnknownSnapshotAccountError(snapshot.region);
     // Whether this Region's reconcile may count toward the reclaim's grace period, or delete.
     const reclaim: ReclaimInput = {
       ...(snapshot.reclaim ? { unusedSince: snapshot.reclaim.unusedSince } : {}),
@@ -332,7 +346,7 @@ export function buildPlan(
     accounts: [
       ...new Set([
         ...(run.accounts ?? []),
-        ...snapshots.filter((snapshot) => snapshot.accountId !== undefined).map(accountOfSnapshot),
+        ...snapshots.flatMap((snapshot) => snapshot.accountId ?? []),
         ...vpcs.map((vpc) => vpc.accountId),
       ]),
     ].sort(),

@@ -1,5 +1,6 @@
-// Results meet their actions by account and id: action ids (`<kind>/<region>/<vpcId>/<subject>`) are
-// unique only within an account. A VPC shared through AWS RAM has one id in its owner's and its
+// Whose a run's findings and actions are: each snapshot's account, never made up; and an apply's
+// results, which meet their actions by account and id. Action ids (`<kind>/<region>/<vpcId>/<subject>`)
+// are unique only within an account: a VPC shared through AWS RAM has one id in its owner's and its
 // participants' views, so two accounts of one run can plan actions of one id.
 //
 // Why fixtures, not two moto accounts: moto gives every VPC a random id, as AWS does, and a
@@ -9,7 +10,9 @@
 // account for; the apply side is checked here against it.
 import { describe, expect, it } from 'vitest';
 import { fixedFindingIds } from '../../core/export.ts';
+import type { RegionSnapshot } from '../../core/model.ts';
 import type { Plan } from '../../core/plan.ts';
+import { UnknownSnapshotAccountError } from '../../core/plan.ts';
 import type { ActionOutcome, ActionResult } from '../../core/report.ts';
 import { applySucceeded, toReport } from '../../core/report.ts';
 import { ACCOUNT_ID, NO_CAPS, account, ecrImage, planOf } from './fixtures.ts';
@@ -18,7 +21,7 @@ const OTHER_ACCOUNT = '210987654321';
 const NO_CALLS = { total: 0, byService: {}, byOperation: {} };
 
 /** One isolated VPC with a Fargate service logging with awslogs: a group and endpoints to make. */
-function snapshotOf(accountId: string) {
+function snapshotOf(accountId: string): RegionSnapshot & { accountId: string } {
   const a = account();
   const vpc = a.vpc({ egress: 'none', ownerId: accountId });
   a.fargateService([a.subnet(vpc, { az: 'a' })], {
@@ -99,5 +102,37 @@ describe('results of a run over several accounts whose action ids collide', () =
         .map((finding) => finding.id)
         .sort(),
     );
+  });
+});
+
+describe('the account of a snapshot', () => {
+  /** A snapshot with ECS work (a Fargate service in an isolated VPC) that discovery named no account. */
+  function unnamed(): RegionSnapshot {
+    const snapshot: { -readonly [K in keyof RegionSnapshot]: RegionSnapshot[K] } = snapshotOf(ACCOUNT_ID);
+    delete snapshot.accountId;
+    return snapshot;
+  }
+
+  it('without one from discovery, is the account its ECS ARNs name', () => {
+    const plan = planOf(unnamed(), NO_CAPS);
+    expect(plan.findings.length).toBeGreaterThan(0);
+    expect(new Set([...plan.vpcs, ...plan.findings, ...plan.actions].map((item) => item.accountId))).toEqual(
+      new Set([ACCOUNT_ID]),
+    );
+  });
+
+  it('is never made up, nor taken from a VPC owner: ECS work whose account cannot be known is not planned', () => {
+    // ARNs without the account (AWS's never are): only the VPC's owner would be left to guess from.
+    const snapshot = JSON.parse(
+      JSON.stringify(unnamed()).replaceAll(`:${ACCOUNT_ID}:`, '::'),
+    ) as RegionSnapshot;
+    expect(snapshot.vpcs.map((vpc) => vpc.ownerId)).toEqual([ACCOUNT_ID]);
+    expect(() => planOf(snapshot, NO_CAPS)).toThrow(UnknownSnapshotAccountError);
+    expect(() => planOf(snapshot, NO_CAPS)).toThrow(/account of the snapshot of us-east-1 is not known/);
+  });
+
+  it('a snapshot without ECS work and without an account plans nothing and names no account', () => {
+    const plan = planOf({ ...unnamed(), containerInstances: [], services: [], tasks: [] }, NO_CAPS);
+    expect([plan.accounts, plan.vpcs, plan.findings, plan.actions]).toEqual([[], [], [], []]);
   });
 });
