@@ -166,8 +166,6 @@ describe('osls package', () => {
         DEAD_LETTER_QUEUE_URL: { Ref: 'EventsDeadLetterQueue' },
         EVENTS_QUEUE_URL: { Ref: 'EventsQueue' },
         SAFETY_MARGIN_SECONDS: '60',
-        // The account the stack runs in, from CloudFormation: never guessed by the code.
-        ACCOUNT_ID: { Ref: 'AWS::AccountId' },
       },
     });
     const sends = statements(template).filter((st) => actionsOf(st).includes('sqs:SendMessage'));

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../aws/event-batch.ts';
 import { TerminalError } from '../../core/errors.ts';
 import { STATE_TABLE_KEY_SCHEMA, createStateStore } from '../../aws/state.ts';
-import { reconcileSqsBatch, runReconcile } from '../../handlers/reconcile.ts';
+import { reconcileSqsBatch, runReconcile, withAccountId } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
 import { motoEndpoint, newAccount } from '../harness/aws.ts';
 import { proxiedAccount, startFaultProxy } from '../harness/fault-proxy.ts';
@@ -613,6 +613,37 @@ describe('the time budget', () => {
     await expect(runReconcile(sweep, deps, undefined, contextOf(300_000, 290_000, 1_000))).rejects.toThrow(
       `reconcile failed: ${OTHER}: not started, too little time left`,
     );
+  });
+});
+
+describe('the account the stack runs in', () => {
+  it("is the invoked function's ARN's when ACCOUNT_ID is not set: alerts name it", async () => {
+    const { acct, vpc, stack } = await ready('report');
+    const context = {
+      invokedFunctionArn: `arn:aws:lambda:${acct.region}:${acct.accountId}:function:reconcile`,
+    };
+    expect(withAccountId({ TABLE_NAME: 't' }, context)).toEqual({
+      TABLE_NAME: 't',
+      ACCOUNT_ID: acct.accountId,
+    });
+    // Set (tests, invoke local): kept. No account in the ARN (an invoke-local stand-in): none made up.
+    expect(withAccountId({ ACCOUNT_ID: '111122223333' }, context).ACCOUNT_ID).toBe('111122223333');
+    expect(withAccountId({}, { invokedFunctionArn: 'arn:aws:lambda:us-east-1:account:function:x' })).toEqual(
+      {},
+    );
+    expect(withAccountId({}, undefined)).toEqual({});
+
+    const env = withAccountId({ ...stack.env, ACCOUNT_ID: '' }, context);
+    const deps = depsFor(acct, stack, { env: { ...env } as Record<string, string> });
+    expect(deps.accountId).toBe(acct.accountId);
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    await batch(deps, acct, [
+      sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+    ]);
+    const alerts = await stackAlerts(stack);
+    expect(alerts.map((a) => [a.metadata?.eventType, a.metadata?.additionalContext?.accountId])).toEqual([
+      ['drift-detected', acct.accountId],
+    ]);
   });
 });
 
