@@ -2,13 +2,13 @@
 // cfn-lint and checkov pass with no errors, holding what the deployment needs; then the bundled
 // reconciler run by `osls invoke local` against moto. One file, in sequence: osls builds into .esbuild/.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcEndpointsCommand, DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RESTART_CUTOFF_TAG } from '../../core/restarts.ts';
 import { RESTART_DOCUMENT_CONTENT, RESTART_DOCUMENT_HASH } from '../../aws/restart-document.ts';
 import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
@@ -423,6 +423,13 @@ describe('the EventBridge rules', () => {
 });
 
 describe('osls invoke local', () => {
+  // invoke local leaves its build (with source maps: EER_SOURCEMAP=linked) in the repository's
+  // .esbuild; the next `osls package` there would zip those maps too (the bundle-size check failed on
+  // every second run).
+  afterAll(() => {
+    rmSync(path.join(repoRoot, '.esbuild'), { recursive: true, force: true });
+  });
+
   it('runs the bundled reconciler on a DeleteVpcEndpoints sample: the endpoint is recreated, one alert', async () => {
     const acct = newAccount();
     // Container instances behind an internet gateway need the three ECS endpoints; the ecs-agent one
