@@ -109,7 +109,13 @@ async function applyVpc(
     return groupId;
   };
   for (const action of actions) {
-    const base = { actionId: action.id, kind: action.kind, region: action.region, vpcId: action.vpcId };
+    const base = {
+      actionId: action.id,
+      accountId: action.accountId,
+      kind: action.kind,
+      region: action.region,
+      vpcId: action.vpcId,
+    };
     const blocker = action.dependsOn.find((id) => {
       const outcome = results.get(id)?.outcome;
       return outcome !== 'succeeded' && outcome !== 'already-satisfied';

@@ -168,6 +168,8 @@ export async function reconcileRegionWork(
     config,
     pool: deps.pool,
     now,
+    // The stack's account (ACCOUNT_ID): the snapshot names it whether or not ECS ARNs were read.
+    ...(deps.accountId === undefined ? {} : { accountId: deps.accountId }),
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
     ownedResourceIds: () => ownership.owned,
@@ -314,7 +316,8 @@ export async function rememberAndAlert(
       plan,
       ...(results === undefined ? {} : { results }),
       ...(accountId === undefined ? {} : { accountId }),
-      open,
+      // Under the findings' current ids: a record stored under a schema-1 id keeps its firstSeen.
+      open: decision.remembered,
       now,
       log: deps.log,
     });

@@ -29,6 +29,7 @@ import { resolvedAsff, toAsffFinding } from '../core/asff.ts';
 import { fixedFindingIds, knownAccount } from '../core/export.ts';
 import type { Plan } from '../core/plan.ts';
 import type { ActionResult } from '../core/report.ts';
+import { actionKey } from '../core/actions.ts';
 import { errorMessage, errorName } from './errors.ts';
 import { chunk } from './pagination.ts';
 import type { SecurityHubClient } from './securityhub-client.ts';
@@ -146,7 +147,11 @@ export interface ExportInput {
   readonly results?: readonly ActionResult[];
   /** The account discovered in the Region (the findings' AwsAccountId). */
   readonly accountId?: string;
-  /** The open findings remembered before this reconcile: their `firstSeen` becomes `CreatedAt`. */
+  /**
+   * The open findings remembered before this reconcile, under the findings' current ids (core/alerts.ts
+   * `AlertDecision.remembered`: one stored under a schema-1 id is matched to its finding): their
+   * `firstSeen` becomes `CreatedAt` and `FirstObservedAt` of a finding not sent before.
+   */
   readonly open: readonly OpenFinding[];
   readonly now: Date;
   readonly log: (message: string, fields: Record<string, unknown>) => void;
@@ -180,13 +185,16 @@ export async function exportToSecurityHub(
   try {
     const records = new Map((await deps.store.load(scope)).map((record) => [record.findingId, record]));
     const firstSeen = new Map(input.open.map((finding) => [finding.id, finding.firstSeen]));
-    const outcomes = new Map((input.results ?? []).map((result) => [result.actionId, result.outcome]));
+    const outcomes = new Map(
+      (input.results ?? []).map((result) => [actionKey(result.accountId, result.actionId), result.outcome]),
+    );
     const current = plan.findings.filter((finding) => inScope(scope, finding));
     const fixed = fixedFindingIds(
       current,
       plan.actions.map((action) => {
-        const outcome = outcomes.get(action.id);
-        return outcome === undefined ? { id: action.id } : { id: action.id, result: { outcome } };
+        const outcome = outcomes.get(actionKey(action.accountId, action.id));
+        const { id, accountId } = action;
+        return outcome === undefined ? { id, accountId } : { id, accountId, result: { outcome } };
       }),
     );
     const context = { accounts: input.accountId === undefined ? {} : { [region]: input.accountId } };

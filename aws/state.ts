@@ -79,7 +79,6 @@ import type { OpenFinding, ReconcileScope } from '../core/alerts.ts';
 import { TerminalError } from '../core/errors.ts';
 import type { ClusterIndexEntries } from './discover/cluster-index.ts';
 import { normalise, sameEntries } from './discover/cluster-index.ts';
-import { chunk } from './pagination.ts';
 
 // zod/mini ships no messages ("Invalid input" for every issue): install zod's English ones, which
 // a StateRecordError has always quoted.
@@ -268,9 +267,43 @@ export function readRecord<T>(
 /** Most attempts at a BatchWriteItem's unprocessed items (DynamoDB returns them when throttled). */
 const BATCH_ATTEMPTS = 8;
 
+/** BatchWriteItem takes at most 25 requests. */
+export const MAX_BATCH_WRITE_REQUESTS = 25;
+
+/** The state table key a put or delete request writes. */
+function requestKey(request: WriteRequest): string {
+  const attributes = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
+  return JSON.stringify([attributes[KEY.partition], attributes[KEY.sort]]);
+}
+
 /**
- * Writes `requests` to `tableName`, 25 a BatchWriteItem, sending the items DynamoDB leaves unprocessed
- * (when throttled) again with a growing pause; throws once a batch still has some after `attempts`.
+ * `requests` in order, as BatchWriteItem calls: at most {@link MAX_BATCH_WRITE_REQUESTS} each, and a
+ * request on a key already in the batch starts the next one. DynamoDB refuses a whole batch with two
+ * operations on one item (its API reference, BatchWriteItem); in separate batches, sent one after the
+ * other, the later request wins, as it would written one by one.
+ */
+export function writeBatches(requests: readonly WriteRequest[]): WriteRequest[][] {
+  const batches: WriteRequest[][] = [];
+  let batch: WriteRequest[] = [];
+  let keys = new Set<string>();
+  for (const request of requests) {
+    const key = requestKey(request);
+    if (batch.length === MAX_BATCH_WRITE_REQUESTS || keys.has(key)) {
+      batches.push(batch);
+      batch = [];
+      keys = new Set();
+    }
+    batch.push(request);
+    keys.add(key);
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/**
+ * Writes `requests` to `tableName` in order, in the batches of {@link writeBatches}, sending the items
+ * DynamoDB leaves unprocessed (when throttled) again with a growing pause; throws once a batch still
+ * has some after `attempts`. A batch is done before the next is sent.
  */
 export async function batchWriteItems(
   client: DynamoDBClient,
@@ -278,7 +311,7 @@ export async function batchWriteItems(
   requests: readonly WriteRequest[],
   attempts = BATCH_ATTEMPTS,
 ): Promise<void> {
-  for (const batch of chunk(requests, 25)) {
+  for (const batch of writeBatches(requests)) {
     let pending: WriteRequest[] = batch;
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > attempts)
@@ -346,14 +379,16 @@ export function createStateStore(
     },
 
     async saveOpenFindings(put, remove) {
-      const putIds = new Set(put.map((f) => `${f.region}/${f.id}`));
+      const keyOf = (finding: OpenFinding) => JSON.stringify(findingKey(finding));
+      const putKeys = new Set(put.map(keyOf));
+      // The puts first, then the deletes (batchWriteItems keeps the order). A finding both put and
+      // removed (decideAlerts makes none) is kept: its delete, sent after, would undo the put.
       await batchWrite([
         ...put.map((finding): WriteRequest => ({
           PutRequest: { Item: { ...findingKey(finding), record: S(JSON.stringify(finding)) } },
         })),
-        // A finding both removed and put (cannot happen from decideAlerts) would be one key twice in a batch.
         ...remove
-          .filter((f) => !putIds.has(`${f.region}/${f.id}`))
+          .filter((finding) => !putKeys.has(keyOf(finding)))
           .map((finding): WriteRequest => ({ DeleteRequest: { Key: findingKey(finding) } })),
       ]);
     },

@@ -141,6 +141,14 @@ export type Action =
 
 export type ActionKind = Action['kind'];
 
+/**
+ * What names an action within a run over several accounts: its account and its id (`<kind>/<region>/
+ * <vpcId>/<subject>`, unique only within the account). Results, caps and fixes are matched by it.
+ */
+export function actionKey(accountId: string, actionId: string): string {
+  return `${accountId}/${actionId}`;
+}
+
 export const ACTION_KINDS: readonly ActionKind[] = [
   'ENABLE_VPC_DNS',
   'CREATE_SECURITY_GROUP',

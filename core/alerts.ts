@@ -97,6 +97,12 @@ export interface AlertDecision {
   readonly put: readonly OpenFinding[];
   /** Findings to forget (fixed or resolved). */
   readonly remove: readonly OpenFinding[];
+  /**
+   * The open findings remembered, as this reconcile judged them: a record stored under a schema-1 id
+   * under the id of the finding it was matched to, with its `firstSeen` (the Security Hub export's
+   * `CreatedAt` of a finding it never sent).
+   */
+  readonly remembered: readonly OpenFinding[];
 }
 
 const DONE: ReadonlySet<ActionOutcome> = new Set(['succeeded', 'already-satisfied']);
@@ -292,5 +298,5 @@ export function decideAlerts(input: AlertInput): AlertDecision {
     const vpcName = names.get(`${scope.region}/${vpcId}`);
     alerts.push({ kind: kindOf(body), ...body, ...(vpcName === undefined ? {} : { vpcName }) });
   }
-  return { alerts, put, remove };
+  return { alerts, put, remove, remembered: [...open.values()] };
 }

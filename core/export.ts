@@ -5,6 +5,7 @@
  */
 import type { Finding, Severity } from './findings.ts';
 import type { ActionOutcome } from './report.ts';
+import { actionKey } from './actions.ts';
 
 /** The tool's name as the formats give it (product, generator, vendor). */
 export const PRODUCT_NAME = 'ecs-endpoint-remediator';
@@ -130,13 +131,20 @@ const DONE: ReadonlySet<ActionOutcome> = new Set(['succeeded', 'already-satisfie
 
 /**
  * The findings an apply fixed: planned, with every action of the fix done (succeeded or already
- * satisfied). The same rule as the deployed alerts' "fixed" (core/alerts.ts).
+ * satisfied). The same rule as the deployed alerts' "fixed" (core/alerts.ts). A finding's fix is
+ * looked up among its own account's actions: action ids are unique only within an account.
  */
 export function fixedFindingIds(
   findings: readonly Finding[],
-  actions: ReadonlyArray<{ readonly id: string; readonly result?: { readonly outcome: ActionOutcome } }>,
+  actions: ReadonlyArray<{
+    readonly id: string;
+    readonly accountId: string;
+    readonly result?: { readonly outcome: ActionOutcome };
+  }>,
 ): Set<string> {
-  const outcomes = new Map(actions.map((action) => [action.id, action.result?.outcome]));
+  const outcomes = new Map(
+    actions.map((action) => [actionKey(action.accountId, action.id), action.result?.outcome]),
+  );
   return new Set(
     findings
       .filter(
@@ -144,7 +152,7 @@ export function fixedFindingIds(
           finding.remediation.status === 'planned' &&
           finding.remediation.actionIds.length > 0 &&
           finding.remediation.actionIds.every((id) => {
-            const outcome = outcomes.get(id);
+            const outcome = outcomes.get(actionKey(finding.accountId, id));
             return outcome !== undefined && DONE.has(outcome);
           }),
       )

@@ -3,7 +3,7 @@
  * `buildPlan` is the whole decision: a pure function of the discovered state, the config and the time.
  */
 import type { Action, ActionKind } from './actions.ts';
-import { createsEndpoint } from './actions.ts';
+import { actionKey, createsEndpoint } from './actions.ts';
 import { runChecks, vpcContext } from './checks.ts';
 import type { DraftFinding, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
@@ -144,17 +144,28 @@ interface VpcResult {
 
 /**
  * The account a snapshot is of: discovery's (the ECS ARNs, or the account the run entered), else the
- * account of its clusters' ARNs, else the owner of its VPCs (an account sees its own VPCs with its id).
+ * account its ECS work's ARNs name; undefined for a snapshot without either (it has no ECS work, so
+ * nothing to report). Never a VPC's owner: a VPC shared with the account is another account's.
  */
-export function accountOfSnapshot(snapshot: RegionSnapshot): string {
+export function accountOfSnapshot(snapshot: RegionSnapshot): string | undefined {
   if (snapshot.accountId !== undefined) return snapshot.accountId;
   const arn = [...snapshot.containerInstances, ...snapshot.services, ...snapshot.tasks][0]?.clusterArn;
-  const fromArn = arn === undefined ? undefined : /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
-  return fromArn ?? snapshot.vpcs[0]?.ownerId ?? UNKNOWN_ACCOUNT;
+  return arn === undefined ? undefined : /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
 }
 
-/** The account of a snapshot with no ECS work and no VPC: it has nothing to report either. */
-const UNKNOWN_ACCOUNT = '000000000000';
+/**
+ * A snapshot with ECS work whose account is not known: its findings, actions and ids would name no
+ * account (or a made-up one), so it is not planned.
+ */
+export class UnknownSnapshotAccountError extends Error {
+  constructor(region: string) {
+    super(
+      `the account of the snapshot of ${region} is not known: discovery named none and its ECS work's ARNs ` +
+        'name no 12-digit account; findings and actions cannot be attributed',
+    );
+    this.name = 'UnknownSnapshotAccountError';
+  }
+}
 
 /** What a run over several accounts adds to the snapshots: who it read, and whom it could not enter. */
 export interface RunScope {
@@ -196,7 +207,10 @@ export function buildPlan(
     const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
       a.vpc.vpcId.localeCompare(b.vpc.vpcId),
     );
+    // A snapshot without ECS work has nothing to report; one with work names its account everywhere.
+    if (workloads.length === 0) continue;
     const accountId = accountOfSnapshot(snapshot);
+    if (accountId === undefined) throw new UnknownSnapshotAccountError(snapshot.region);
     // Whether this Region's reconcile may count toward the reclaim's grace period, or delete.
     const reclaim: ReclaimInput = {
       ...(snapshot.reclaim ? { unusedSince: snapshot.reclaim.unusedSince } : {}),
@@ -332,7 +346,7 @@ export function buildPlan(
     accounts: [
       ...new Set([
         ...(run.accounts ?? []),
-        ...snapshots.filter((snapshot) => snapshot.accountId !== undefined).map(accountOfSnapshot),
+        ...snapshots.flatMap((snapshot) => snapshot.accountId ?? []),
         ...vpcs.map((vpc) => vpc.accountId),
       ]),
     ].sort(),
@@ -465,11 +479,10 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
   const all = ordered.flatMap((result) => result.actions);
   // Action ids are unique within an account (a VPC shared with another account has the same id in
   // both): the caps key them by account.
-  const key = (accountId: string, id: string) => `${accountId}/${id}`;
   const usersOf = (action: Action & { readonly accountId: string }): Action[] =>
     all.filter((user) => user.accountId === action.accountId && user.dependsOn.includes(action.id));
   for (const action of all) {
-    const waitingFor = action.dependsOn.find((id) => !admitted.has(key(action.accountId, id)));
+    const waitingFor = action.dependsOn.find((id) => !admitted.has(actionKey(action.accountId, id)));
     let deferredReason: string | undefined;
     if (waitingFor !== undefined) deferredReason = `waits for deferred action ${waitingFor}`;
     else if (admitted.size >= maxActionsPerRun)
@@ -493,7 +506,7 @@ function applyCaps(results: readonly VpcResult[], config: Config): PlannedAction
         deferredReason = `limits.maxAddedMonthlyCostUsdPerVpc ($${vpcBudget.toFixed(2)}) reached`;
     }
     if (deferredReason === undefined) {
-      admitted.add(key(action.accountId, action.id));
+      admitted.add(actionKey(action.accountId, action.id));
       runCents += cents;
       vpcCents.set(vpcKey, (vpcCents.get(vpcKey) ?? 0) + cents);
       if (createsEndpoint(action)) endpointsCreated += 1;
@@ -512,12 +525,12 @@ const GROUP_KINDS: ReadonlySet<ActionKind> = new Set([
 
 /** A finding whose every fixing action was deferred is itself deferred. */
 function markDeferred(findings: readonly Finding[], actions: readonly PlannedAction[]): Finding[] {
-  const byId = new Map(actions.map((action) => [`${action.accountId}/${action.id}`, action]));
+  const byId = new Map(actions.map((action) => [actionKey(action.accountId, action.id), action]));
   return findings.map((finding) => {
     const { remediation } = finding;
     if (remediation.status !== 'planned') return finding;
     const deferred = remediation.actionIds
-      .map((id) => byId.get(`${finding.accountId}/${id}`))
+      .map((id) => byId.get(actionKey(finding.accountId, id)))
       .filter((action) => action?.status === 'deferred');
     if (deferred.length === 0 || deferred.length < remediation.actionIds.length) return finding;
     return {

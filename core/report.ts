@@ -3,6 +3,7 @@
  * Its JSON form is the CLI's `--output json` (a public contract: schema/plan-output.schema.json).
  */
 import type { ActionKind } from './actions.ts';
+import { actionKey } from './actions.ts';
 import type { Plan, PlanStats, PlannedAction } from './plan.ts';
 
 /**
@@ -30,6 +31,12 @@ export interface InstanceOutcome {
 
 export interface ActionResult {
   readonly actionId: string;
+  /**
+   * The account whose action it is: action ids are unique only within an account (a VPC shared through
+   * AWS RAM has the same id in its owner's and its participants' plans), so a result is matched to its
+   * action by both ({@link actionKey}).
+   */
+  readonly accountId: string;
   readonly kind: ActionKind;
   readonly region: string;
   readonly vpcId: string;
@@ -89,9 +96,11 @@ export function toReport(
   apiCalls: ApiCallCounts,
   results?: readonly ActionResult[],
 ): RunReport {
-  const byAction = new Map((results ?? []).map((result) => [result.actionId, result]));
+  const byAction = new Map(
+    (results ?? []).map((result) => [actionKey(result.accountId, result.actionId), result]),
+  );
   const actions = plan.actions.map((action): ReportedAction => {
-    const result = byAction.get(action.id);
+    const result = byAction.get(actionKey(action.accountId, action.id));
     if (!result) return action;
     return {
       ...action,

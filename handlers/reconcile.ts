@@ -315,13 +315,29 @@ export async function runReconcile(
   }
 }
 
+/**
+ * The function's environment with `ACCOUNT_ID`, the account it runs in: as set (tests, `npm run
+ * invoke-local`), else the account of the invoked function's ARN
+ * (`arn:<partition>:lambda:<region>:<account>:function:<name>`). Its snapshots, alerts, continuations
+ * and Security Hub findings name it, whether or not a Region's ECS ARNs were read.
+ */
+export function withAccountId(
+  env: Readonly<Record<string, string | undefined>>,
+  context: Pick<Context, 'invokedFunctionArn'> | undefined,
+): Readonly<Record<string, string | undefined>> {
+  if (env.ACCOUNT_ID) return env;
+  const account = /^arn:[^:]+:lambda:[^:]*:(\d{12}):function:/.exec(context?.invokedFunctionArn ?? '')?.[1];
+  return account === undefined ? env : { ...env, ACCOUNT_ID: account };
+}
+
 /** The Lambda entry point. */
 export async function handler(
   event: SQSEvent | Record<string, unknown>,
   context?: Context,
 ): Promise<SQSBatchResponse | BatchSummary> {
   if (context) telemetry.logger.addContext(context);
-  cachedDeps ??= remediatorDeps(process.env);
+  // Made once per container: every invocation of a function has the same ARN's account.
+  cachedDeps ??= remediatorDeps(withAccountId(process.env, context));
   try {
     return await runReconcile(event, cachedDeps, telemetry, context);
   } catch (error) {

@@ -32,6 +32,13 @@ import {
   paginateListServices,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { inRegion, newAccount, newAccountId } from '../harness/aws.ts';
@@ -796,6 +803,78 @@ describe('ECS', () => {
     const afterStop = await acct.ecs.send(new ListTasksCommand({ cluster: 'c', desiredStatus: 'STOPPED' }));
     expect(afterStop.taskArns).toEqual(other);
     expect((await acct.ecs.send(new ListTasksCommand({ cluster: 'c' }))).taskArns).toHaveLength(2);
+  });
+});
+
+describe('DynamoDB BatchWriteItem (P19)', () => {
+  /** A table keyed as the state table is (pk, sk), in a new account, and a writer of batches to it. */
+  async function table() {
+    const acct = newAccount();
+    const dynamodb = new DynamoDBClient({
+      endpoint: acct.endpoint,
+      region: acct.region,
+      credentials: acct.credentials,
+      maxAttempts: 1,
+    });
+    const TableName = 'p17';
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const write = (requests: WriteRequest[]) =>
+      dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [TableName]: requests } }));
+    const items = async () =>
+      ((await dynamodb.send(new ScanCommand({ TableName }))).Items ?? [])
+        .map((item) => `${item.sk?.S ?? ''}=${item.v?.S ?? ''}`)
+        .sort();
+    return { write, items };
+  }
+  const put = (sk: string, v: string): WriteRequest => ({
+    PutRequest: { Item: { pk: { S: 'p' }, sk: { S: sk }, v: { S: v } } },
+  });
+  const del = (sk: string): WriteRequest => ({ DeleteRequest: { Key: { pk: { S: 'p' }, sk: { S: sk } } } });
+
+  it('refuses the whole batch when two requests name one key: a put and a delete, two puts of other content, two deletes', async () => {
+    const { write, items } = await table();
+    await write([put('a', '1')]);
+    for (const batch of [
+      [put('b', '1'), put('a', '2'), del('a')],
+      [put('b', '1'), put('a', '2'), put('a', '3')],
+      [put('b', '1'), del('a'), del('a')],
+    ]) {
+      const error = await awsError(write(batch));
+      expect(error).toEqual({
+        name: 'ValidationException',
+        message: 'Provided list of item keys contains duplicates',
+      });
+    }
+    // Nothing of a refused batch was written.
+    expect(await items()).toEqual(['a=1']);
+    // Requests on distinct keys go through.
+    await write([put('a', '2'), put('b', '1'), del('c')]);
+    expect(await items()).toEqual(['a=2', 'b=1']);
+  });
+
+  it('takes at most 25 requests', async () => {
+    const { write, items } = await table();
+    const requests = Array.from({ length: 26 }, (_, n) => put(`k${String(n).padStart(2, '0')}`, 'x'));
+    expect(await awsError(write(requests))).toEqual({
+      name: 'ValidationException',
+      message: 'Too many items requested for the BatchWriteItem call',
+    });
+    expect(await items()).toEqual([]);
+    await write(requests.slice(0, 25));
+    expect(await items()).toHaveLength(25);
   });
 });
 

@@ -61,6 +61,7 @@ function action(service: string): PlannedAction {
 function result(service: string, outcome: ActionResult['outcome'], message = 'ok'): ActionResult {
   return {
     actionId: `CREATE_ENDPOINT/${region}/${vpcId}/${service}`,
+    accountId: ACCOUNT,
     kind: 'CREATE_ENDPOINT',
     region,
     vpcId,
@@ -233,6 +234,14 @@ describe('Chatbot and Slack rendering', () => {
       lastAlerted: t0.toISOString(),
     });
     expect(decision.remove.map((r) => r.id).sort()).toEqual([oldF.id, oldGone.id].sort());
+    // What was remembered, as judged: under the current id, with its first sighting (the Security Hub
+    // export's CreatedAt of a finding it never sent).
+    expect(decision.remembered.map((r) => [r.id, r.firstSeen]).sort()).toEqual(
+      [
+        [f.id, t0.toISOString()],
+        [oldGone.id, t0.toISOString()],
+      ].sort(),
+    );
     // The next reconcile sees only the new records: quiet.
     const next = decideAlerts(base({ plan: plan([f, g]), open: decision.put, now: later(30) }));
     expect(next.alerts).toEqual([]);

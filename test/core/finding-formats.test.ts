@@ -69,6 +69,7 @@ function reports(): { plan: RunReport; applied: RunReport } {
   });
   const results: ActionResult[] = plan.actions.map((action) => ({
     actionId: action.id,
+    accountId: action.accountId,
     kind: action.kind,
     region: action.region,
     vpcId: action.vpcId,

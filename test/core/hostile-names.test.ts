@@ -72,6 +72,7 @@ function alertFor(name: string): VpcAlert {
   if (!create) throw new Error('no CREATE_ENDPOINT planned');
   const failed: ActionResult = {
     actionId: create.id,
+    accountId: create.accountId,
     kind: create.kind,
     region: create.region,
     vpcId: create.vpcId,

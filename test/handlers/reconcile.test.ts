@@ -3,19 +3,13 @@
 // queue in the Chatbot format, state in DynamoDB.
 import { DescribeRouteTablesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DynamoDBClient,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
-import { legacyFindingId } from '../../core/findings.ts';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../aws/event-batch.ts';
 import { TerminalError } from '../../core/errors.ts';
 import { STATE_TABLE_KEY_SCHEMA, createStateStore } from '../../aws/state.ts';
-import { reconcileSqsBatch, runReconcile } from '../../handlers/reconcile.ts';
+import { reconcileSqsBatch, runReconcile, withAccountId } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
 import { motoEndpoint, newAccount } from '../harness/aws.ts';
 import { proxiedAccount, startFaultProxy } from '../harness/fault-proxy.ts';
@@ -38,9 +32,11 @@ import {
   depsFor,
   drainAlerts,
   drainQueue,
+  openFindingItems,
   pollOnce,
   sampleText,
   sqsEvent,
+  storeOpenFindingsInSchema1Shape,
   withEventId,
 } from './stack.ts';
 
@@ -620,6 +616,37 @@ describe('the time budget', () => {
   });
 });
 
+describe('the account the stack runs in', () => {
+  it("is the invoked function's ARN's when ACCOUNT_ID is not set: alerts name it", async () => {
+    const { acct, vpc, stack } = await ready('report');
+    const context = {
+      invokedFunctionArn: `arn:aws:lambda:${acct.region}:${acct.accountId}:function:reconcile`,
+    };
+    expect(withAccountId({ TABLE_NAME: 't' }, context)).toEqual({
+      TABLE_NAME: 't',
+      ACCOUNT_ID: acct.accountId,
+    });
+    // Set (tests, invoke local): kept. No account in the ARN (an invoke-local stand-in): none made up.
+    expect(withAccountId({ ACCOUNT_ID: '111122223333' }, context).ACCOUNT_ID).toBe('111122223333');
+    expect(withAccountId({}, { invokedFunctionArn: 'arn:aws:lambda:us-east-1:account:function:x' })).toEqual(
+      {},
+    );
+    expect(withAccountId({}, undefined)).toEqual({});
+
+    const env = withAccountId({ ...stack.env, ACCOUNT_ID: '' }, context);
+    const deps = depsFor(acct, stack, { env: { ...env } as Record<string, string> });
+    expect(deps.accountId).toBe(acct.accountId);
+    const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    await batch(deps, acct, [
+      sampleText('ec2-delete-vpc-endpoints', { endpointId: deleted, account: acct.accountId }),
+    ]);
+    const alerts = await stackAlerts(stack);
+    expect(alerts.map((a) => [a.metadata?.eventType, a.metadata?.additionalContext?.accountId])).toEqual([
+      ['drift-detected', acct.accountId],
+    ]);
+  });
+});
+
 describe('report mode', () => {
   it('alerts new drift once, stays quiet while unchanged, sends a digest a day later, then the resolution', async () => {
     const { acct, vpc, stack } = await ready('report');
@@ -670,23 +697,6 @@ describe('report mode', () => {
 });
 
 describe('open findings stored before finding ids named the account', () => {
-  /** The state table's open-finding items of the Region: sort key, id and account of each. */
-  async function openFindingItems(acct: Account, stack: Stack) {
-    const dynamodb = new DynamoDBClient({
-      endpoint: acct.endpoint,
-      region: acct.region,
-      credentials: acct.credentials,
-    });
-    const out = await dynamodb.send(
-      new QueryCommand({
-        TableName: stack.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `FINDINGS#${acct.region}` } },
-      }),
-    );
-    return { dynamodb, items: out.Items ?? [] };
-  }
-
   it('are recognised as the same findings: not alerted again, stored anew under the new id, the old items gone', async () => {
     const { acct, vpc, stack } = await ready('report');
     const deleted = await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
@@ -698,38 +708,13 @@ describe('open findings stored before finding ids named the account', () => {
     ]);
     expect((await stackAlerts(stack)).map((a) => a.metadata?.eventType)).toEqual(['drift-detected']);
 
-    // Rewrite the stored findings in the shape the stack wrote before (id without the account, no
-    // accountId), as a deployment upgraded from that version finds its table.
-    const { dynamodb, items } = await openFindingItems(acct, stack);
-    expect(items.length).toBeGreaterThan(0);
-    const oldShape = items.map((item) => {
-      const record = JSON.parse(item.record?.S ?? '{}') as Record<string, unknown>;
-      const id = legacyFindingId(String(record.id));
-      delete record.accountId;
-      return {
-        ...item,
-        sk: { S: `${String(record.vpcId)}#${id}` },
-        record: { S: JSON.stringify({ ...record, id }) },
-      };
-    });
-    expect(oldShape.map((item) => item.sk.S)).not.toEqual(items.map((item) => item.sk?.S));
-    await dynamodb.send(
-      new BatchWriteItemCommand({
-        RequestItems: {
-          [stack.tableName]: [
-            ...items.map((item) => ({
-              DeleteRequest: { Key: { pk: item.pk ?? { S: '' }, sk: item.sk ?? { S: '' } } },
-            })),
-            ...oldShape.map((item) => ({ PutRequest: { Item: item } })),
-          ],
-        },
-      }),
-    );
+    // As a deployment upgraded from the version that stored them so finds its table.
+    const items = await storeOpenFindingsInSchema1Shape(acct, stack);
 
     now = new Date('2026-11-28T11:30:00Z');
     await batch(deps, acct, [sweep('m1')]);
     expect(await stackAlerts(stack)).toEqual([]); // the same drift, already alerted: quiet
-    const after = (await openFindingItems(acct, stack)).items;
+    const after = await openFindingItems(acct, stack);
     expect(after.map((item) => item.sk?.S).sort()).toEqual(items.map((item) => item.sk?.S).sort());
     for (const item of after) {
       const record = JSON.parse(item.record?.S ?? '{}') as Record<string, unknown>;

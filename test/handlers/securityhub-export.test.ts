@@ -22,7 +22,9 @@ import { createJsonClient } from '../../aws/signed-json-client.ts';
 import type { Account } from '../harness/aws.ts';
 import { newAccount } from '../harness/aws.ts';
 import { createEndpoint } from '../harness/seed.ts';
-import { ACCOUNT_ID, account, planOf } from '../core/fixtures.ts';
+import { ACCOUNT_ID, account, must, planOf } from '../core/fixtures.ts';
+import type { FindingCode } from '../../core/findings.ts';
+import type { Plan } from '../../core/plan.ts';
 import {
   converge,
   createStack,
@@ -33,13 +35,14 @@ import {
   liveEndpoints,
   sampleText,
   sqsEvent,
+  storeOpenFindingsInSchema1Shape,
   withEventId,
 } from './stack.ts';
 import { runReconcile } from '../../handlers/reconcile.ts';
 import type { SQSBatchResponse } from 'aws-lambda';
 
-/** Every finding moto's Security Hub holds for the account, by Id (GetFindings, paged). */
-async function hubFindings(acct: Account): Promise<Map<string, AsffFinding>> {
+/** Every finding moto's Security Hub holds for the account, as listed (GetFindings, paged). */
+async function hubFindingList(acct: Account): Promise<AsffFinding[]> {
   const client = createJsonClient<'GetFindings'>(
     {
       service: 'securityhub',
@@ -48,16 +51,25 @@ async function hubFindings(acct: Account): Promise<Map<string, AsffFinding>> {
     },
     { region: acct.region, credentials: acct.credentials, endpoint: acct.endpoint },
   );
-  const found = new Map<string, AsffFinding>();
+  const found: AsffFinding[] = [];
   let token: string | undefined;
   do {
     const out = await client.send<{ Findings: AsffFinding[]; NextToken?: string }>('GetFindings', {
       MaxResults: 100,
       ...(token === undefined ? {} : { NextToken: token }),
     });
-    for (const finding of out.Findings) found.set(finding.Id, finding);
+    found.push(...out.Findings);
     token = out.NextToken;
   } while (token);
+  return found;
+}
+
+/** Every finding moto's Security Hub holds for the account, by Id; throws on an Id listed twice. */
+async function hubFindings(acct: Account): Promise<Map<string, AsffFinding>> {
+  const list = await hubFindingList(acct);
+  const found = new Map(list.map((finding) => [finding.Id, finding]));
+  if (found.size !== list.length)
+    throw new Error(`Security Hub lists ${list.length - found.size} Id(s) twice`);
   return found;
 }
 
@@ -181,6 +193,23 @@ describe('the Security Hub export (securityHubExport=true), against moto', () =>
     expect(sent).toHaveLength(before); // archived findings are not sent again
   });
 
+  it('the same reconcile delivered twice (SQS redelivers a message), and a second sweep of the same state: the findings once, nothing sent again', async () => {
+    const { acct, vpc, sent, run } = await exportingStack('enforce');
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    expect(await run([sweep(acct, 'd1')])).toEqual({ batchItemFailures: [] });
+    const first = await hubFindings(acct);
+    expect(first.size).toBeGreaterThan(0);
+    const calls = sent.length;
+    expect(await run([sweep(acct, 'd1')])).toEqual({ batchItemFailures: [] });
+    expect(await run([sweep(acct, 'd2')])).toEqual({ batchItemFailures: [] });
+    expect(sent.length).toBe(calls);
+    const after = await hubFindings(acct);
+    expect([...after.keys()].sort()).toEqual([...first.keys()].sort());
+    expect([...after.values()].map((f) => [f.Id, f.Compliance.Status, f.RecordState])).toEqual(
+      [...first.values()].map((f) => [f.Id, f.Compliance.Status, f.RecordState]),
+    );
+  });
+
   it('in enforce mode, a finding the reconcile fixes is imported PASSED', async () => {
     const { acct, vpc, sent, run } = await exportingStack('enforce');
     await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
@@ -191,6 +220,40 @@ describe('the Security Hub export (securityHubExport=true), against moto', () =>
     );
     expect(sent.flat().map((f) => [f.Id, f.Compliance.Status])).toContainEqual([id, 'PASSED']);
     expect((await hubFindings(acct)).get(id)?.Compliance.Status).toBe('PASSED');
+  });
+
+  it('a finding remembered under its schema-1 id keeps its first sighting: CreatedAt and FirstObservedAt are its firstSeen', async () => {
+    // A stack upgraded from the version that stored open findings under ids without the account, the
+    // export turned on with the upgrade: the first export of a finding seen long before names then.
+    const acct = newAccount();
+    const vpc = await ecsVpc(acct);
+    await converge(acct);
+    const stack = await createStack(acct, 'report');
+    await deleteEndpoint(acct, vpc.vpcId, 'ecs-agent');
+    const before = depsFor(acct, stack, { now: () => new Date('2026-11-01T08:00:00Z') });
+    expect(await runReconcile(sqsEvent([sweep(acct, 'o1')], acct), before)).toEqual({
+      batchItemFailures: [],
+    });
+    const stored = await storeOpenFindingsInSchema1Shape(acct, stack);
+
+    const after = depsFor(acct, stack, {
+      now: () => new Date('2026-11-28T11:15:00Z'),
+      env: { SECURITY_HUB_EXPORT: 'true' },
+    });
+    expect(await runReconcile(sqsEvent([sweep(acct, 'o2')], acct), after)).toEqual({ batchItemFailures: [] });
+    const hub = await hubFindings(acct);
+    expect(hub.size).toBe(stored.length);
+    const id = asffId(
+      `ENDPOINT_MISSING/${acct.accountId}/${acct.region}/${vpc.vpcId}/ecs-agent`,
+      acct.accountId,
+    );
+    expect(hub.get(id)).toMatchObject({
+      CreatedAt: '2026-11-01T08:00:00.000Z',
+      FirstObservedAt: '2026-11-01T08:00:00.000Z',
+      UpdatedAt: '2026-11-28T11:15:00.000Z',
+      Compliance: { Status: 'FAILED' },
+    });
+    for (const finding of hub.values()) expect(finding.CreatedAt).toBe('2026-11-01T08:00:00.000Z');
   });
 
   it('Security Hub not enabled (InvalidAccessException): a clear log line; the reconcile, its alerts and its state go on', async () => {
@@ -365,5 +428,141 @@ describe('exportToSecurityHub', () => {
     expect(toReport('plan', plan, { total: 0, byService: {}, byOperation: {} }).findings.length).toBe(
       plan.findings.length,
     );
+  });
+});
+
+describe('exportToSecurityHub redelivered (against moto: Security Hub and the state table)', () => {
+  /** `vpcs` VPCs of EC2 work without endpoints (the first ones keep their ids whatever `vpcs` is). */
+  function planOfVpcs(vpcs: number, disabled: readonly FindingCode[] = []) {
+    const a = account();
+    for (let n = 0; n < vpcs; n += 1) {
+      const vpc = a.vpc({ egress: 'nat' });
+      a.containerInstance(a.subnet(vpc, { az: 'a' }));
+    }
+    return planOf(a.snapshot(), { checks: { disabled: [...disabled] } });
+  }
+
+  /**
+   * moto's Security Hub, the findings of each call kept in `sent`; call number `failing` (1-based; 0:
+   * none) ends as a lost invocation does, unanswered.
+   */
+  function recording(real: SecurityHubClient, sent: AsffFinding[][], failing = 0): SecurityHubClient {
+    let calls = 0;
+    return {
+      batchImportFindings: (findings) => {
+        calls += 1;
+        if (calls === failing)
+          return Promise.reject(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+        sent.push([...findings]);
+        return real.batchImportFindings(findings);
+      },
+    };
+  }
+
+  it('the same export twice, and one interrupted between two batches: each finding once by Id, in its latest state, none lost', async () => {
+    const acct = newAccount();
+    const stack = await createStack(acct, 'report', { adopt: false });
+    const store = createSecurityHubExportStore(
+      new DynamoDBClient({ endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials }),
+      stack.tableName,
+    );
+    const real = createSecurityHubClient({
+      region: acct.region,
+      credentials: acct.credentials,
+      endpoint: acct.endpoint,
+    });
+    const input = (plan: Plan, iso: string) => ({
+      scope: { region: 'us-east-1' },
+      plan,
+      accountId: acct.accountId,
+      open: [],
+      now: new Date(iso),
+      log: () => undefined,
+    });
+    const sent: AsffFinding[][] = [];
+    const idsOf = (plan: Plan) => plan.findings.map((finding) => asffId(finding.id, ACCOUNT_ID)).sort();
+
+    // 1. Interrupted after the first batch: what Security Hub accepted is recorded, the rest is not.
+    const plan = planOfVpcs(60);
+    expect(plan.findings.length).toBeGreaterThan(MAX_FINDINGS_PER_IMPORT);
+    const t1 = '2026-11-28T11:15:00Z';
+    const cut = await exportToSecurityHub({ client: () => recording(real, sent, 2), store }, input(plan, t1));
+    expect(cut.stopped?.reason).toBe('error');
+    expect(sent.map((batch) => batch.length)).toEqual([MAX_FINDINGS_PER_IMPORT]);
+    const accepted = new Set(sent.flat().map((f) => f.Id));
+    expect((await store.load({ region: 'us-east-1' })).length).toBe(MAX_FINDINGS_PER_IMPORT);
+    // 2. The same export delivered again: only what was not recorded is sent.
+    sent.length = 0;
+    await exportToSecurityHub({ client: () => recording(real, sent), store }, input(plan, t1));
+    expect(sent.flat().length).toBe(plan.findings.length - MAX_FINDINGS_PER_IMPORT);
+    expect(sent.flat().filter((f) => accepted.has(f.Id))).toEqual([]);
+    let hub = await hubFindings(acct);
+    expect([...hub.keys()].sort()).toEqual(idsOf(plan));
+    expect(
+      [...hub.values()].every((f) => f.Compliance.Status === 'FAILED' && f.RecordState === 'ACTIVE'),
+    ).toBe(true);
+    expect((await store.load({ region: 'us-east-1' })).length).toBe(plan.findings.length);
+    // 3. And again: nothing to send.
+    sent.length = 0;
+    const again = await exportToSecurityHub(
+      { client: () => recording(real, sent), store },
+      input(plan, '2026-11-28T11:30:00Z'),
+    );
+    expect(again).toEqual({ region: 'us-east-1', imported: 0, passed: 0, archived: 0, failed: 0 });
+    expect(sent).toEqual([]);
+
+    // 4. Later: one check's findings gone from the VPCs read (PASSED), 20 VPCs gone (ARCHIVED); the
+    // write of the first batch's records is lost after Security Hub accepted it (the invocation ended
+    // between its answer and the write): the redelivery sends those again, by the same Ids.
+    const code = must(plan.findings[0], 'a finding').code;
+    const later = planOfVpcs(40, [code]);
+    const t2 = '2026-11-29T08:00:00Z';
+    let saves = 0;
+    const losingStore: SecurityHubExportStore = {
+      load: (scope) => store.load(scope),
+      save: (records) =>
+        (saves += 1) === 1 ? Promise.reject(new Error('invocation ended')) : store.save(records),
+    };
+    sent.length = 0;
+    const lost = await exportToSecurityHub(
+      { client: () => recording(real, sent), store: losingStore },
+      input(later, t2),
+    );
+    expect(lost.stopped?.reason).toBe('error');
+    expect(sent.map((batch) => batch.length)).toEqual([MAX_FINDINGS_PER_IMPORT]);
+    const unrecorded = sent.flat().map((f) => f.Id);
+    sent.length = 0;
+    const redelivered = await exportToSecurityHub(
+      { client: () => recording(real, sent), store },
+      input(later, t2),
+    );
+    expect(redelivered.stopped).toBeUndefined();
+    const resent = new Set(sent.flat().map((f) => f.Id));
+    expect(unrecorded.filter((id) => !resent.has(id))).toEqual([]);
+
+    hub = await hubFindings(acct);
+    expect([...hub.keys()].sort()).toEqual(idsOf(plan)); // no Id twice, none new, none lost
+    const stillFound = new Set(idsOf(later));
+    const laterVpcs = new Set(later.vpcs.map((vpc) => vpc.vpcId));
+    for (const finding of plan.findings) {
+      const exported = must(hub.get(asffId(finding.id, ACCOUNT_ID)), finding.id);
+      const expected = stillFound.has(exported.Id)
+        ? ['FAILED', 'ACTIVE']
+        : laterVpcs.has(finding.vpcId)
+          ? ['PASSED', 'ACTIVE']
+          : ['FAILED', 'ARCHIVED'];
+      expect([finding.id, exported.Compliance.Status, exported.RecordState]).toEqual([
+        finding.id,
+        ...expected,
+      ]);
+      expect(exported.CreatedAt).toBe('2026-11-28T11:15:00.000Z');
+    }
+    // Each state is there.
+    expect(plan.findings.some((f) => f.code === code && laterVpcs.has(f.vpcId))).toBe(true);
+    expect(plan.findings.some((f) => !laterVpcs.has(f.vpcId))).toBe(true);
+    // Once more: all recorded, nothing sent.
+    sent.length = 0;
+    await exportToSecurityHub({ client: () => recording(real, sent), store }, input(later, t2));
+    expect(sent).toEqual([]);
   });
 });

@@ -4,7 +4,13 @@
 // exactly the published Chatbot notification.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
   DeleteVpcEndpointsCommand,
@@ -23,6 +29,7 @@ import {
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSMessageAttributes } from 'aws-lambda';
 import type { ChatbotNotification } from '../../core/chatbot.ts';
+import { legacyFindingId } from '../../core/findings.ts';
 import { chatbotNotificationSchema } from '../../core/chatbot.ts';
 import type { BatchDeps, BatchSummary } from '../../aws/event-batch.ts';
 import { adoptTagged, createOwnershipStore } from '../../aws/ownership.ts';
@@ -415,4 +422,56 @@ export async function deleteEndpoint(acct: Account, vpcId: string, service: stri
   const id = endpoint?.VpcEndpointId ?? '';
   await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [id] }));
   return id;
+}
+
+/** The state table's open-finding items of the account's Region. */
+export async function openFindingItems(
+  acct: Account,
+  stack: Stack,
+): Promise<Array<Record<string, AttributeValue>>> {
+  const out = await new DynamoDBClient(clientConfig(acct)).send(
+    new QueryCommand({
+      TableName: stack.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `FINDINGS#${acct.region}` } },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+/**
+ * Rewrites the open findings stored in the account's Region in the shape the stack stored them before
+ * finding ids named the account (report schema 1): id and sort key without the account, no
+ * `accountId`. Returns the items as they were.
+ */
+export async function storeOpenFindingsInSchema1Shape(
+  acct: Account,
+  stack: Stack,
+): Promise<Array<Record<string, AttributeValue>>> {
+  const items = await openFindingItems(acct, stack);
+  if (items.length === 0) throw new Error('no open findings stored to rewrite');
+  const oldShape = items.map((item) => {
+    const record = JSON.parse(item.record?.S ?? '{}') as Record<string, unknown>;
+    const id = legacyFindingId(String(record.id));
+    delete record.accountId;
+    return {
+      ...item,
+      sk: { S: `${String(record.vpcId)}#${id}` },
+      record: { S: JSON.stringify({ ...record, id }) },
+    };
+  });
+  if (oldShape.some((item, n) => item.sk.S === items[n]?.sk?.S)) throw new Error('ids without an account?');
+  await new DynamoDBClient(clientConfig(acct)).send(
+    new BatchWriteItemCommand({
+      RequestItems: {
+        [stack.tableName]: [
+          ...items.map((item) => ({
+            DeleteRequest: { Key: { pk: item.pk ?? { S: '' }, sk: item.sk ?? { S: '' } } },
+          })),
+          ...oldShape.map((item) => ({ PutRequest: { Item: item } })),
+        ],
+      },
+    }),
+  );
+  return items;
 }

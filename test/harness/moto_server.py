@@ -73,7 +73,6 @@ process only; nothing in site-packages is modified.
       eer-test:endpoint-pending-seconds=N, an endpoint created there stays `pending` until N seconds after its
       creation (filters and all), N read from the tag at each DescribeVpcEndpoints, so a test ends the wait
       by lowering it; elsewhere an endpoint is available at once, as moto had it.
-
   P17 AZ names are each account's own: a participant's DescribeSubnets names a subnet shared with it by the
       participant's name for the subnet's zone (moto's names shifted by one place), AvailabilityZoneId
       unchanged (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing-share-subnet-working-with.html,
@@ -83,6 +82,15 @@ process only; nothing in site-packages is modified.
       group has (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html; moto added them only
       for a VPC of the creating account, so the participant's group allowed nothing out):
       test/harness/moto_network.py, beside N12.
+  P19 DynamoDB BatchWriteItem refuses a batch AWS refuses as a whole
+      (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html: "You try to
+      perform multiple operations on the same item in the same BatchWriteItem request. For example, you
+      cannot put and delete the same item in the same BatchWriteItem request"; "There are more than 25
+      requests in the batch"): two requests on one key of a table (put and delete, two puts of different
+      content, two deletes) -> ValidationException "Provided list of item keys contains duplicates"; more
+      than 25 requests -> ValidationException "Too many items requested for the BatchWriteItem call".
+      moto compared whole put items only (two puts of one key with other attributes, or a put and a
+      delete of one key, went through) and took any number of requests.
 
   S1-S4 SSM DescribeInstanceInformation / SendCommand outcomes / ListCommandInvocations and ECS
       UpdateContainerAgent, steered per instance by tags: test/harness/moto_ssm.py.
@@ -109,6 +117,8 @@ import time
 from typing import Any
 
 from moto.core.responses import ActionResult, BaseResponse
+from moto.dynamodb.exceptions import MockValidationException
+from moto.dynamodb.responses import DynamoHandler
 from moto.ec2.exceptions import (
     EC2ClientError,
     InvalidSecurityGroupNotFoundError,
@@ -860,6 +870,38 @@ def _list_accounts(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 OrganizationsBackend.list_accounts = _list_accounts  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P19 BatchWriteItem: one request per key, at most 25 requests
+# ---------------------------------------------------------------------------------------------------
+_orig_batch_write_item = DynamoHandler.batch_write_item
+BATCH_WRITE_MAX_REQUESTS = 25
+
+
+def _batch_write_item(self: Any) -> Any:
+    # AWS (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html) rejects
+    # the whole batch when it holds more than 25 requests, or more than one operation on an item (a put
+    # and a delete of it, two puts): the item is named by its key attributes, not by its content. moto
+    # compared put items whole and accepted a put and a delete of one key, which AWS refuses.
+    table_batches = self.body.get("RequestItems", {})
+    if sum(len(requests) for requests in table_batches.values()) > BATCH_WRITE_MAX_REQUESTS:
+        raise MockValidationException("Too many items requested for the BatchWriteItem call")
+    for table_name, requests in table_batches.items():
+        table = self.dynamodb_backend.get_table(table_name)
+        key_names = [name for name in (table.hash_key_attr, table.range_key_attr) if name]
+        seen: set[str] = set()
+        for request in requests:
+            kind, body = next(iter(request.items()))
+            attributes = body.get("Item" if kind == "PutRequest" else "Key", {})
+            key = json.dumps([attributes.get(name) for name in key_names], sort_keys=True)
+            if key in seen:
+                raise MockValidationException("Provided list of item keys contains duplicates")
+            seen.add(key)
+    return _orig_batch_write_item(self)
+
+
+DynamoHandler.batch_write_item = _batch_write_item  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------------------------------
