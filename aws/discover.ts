@@ -17,7 +17,11 @@ import type { AwsClients } from './clients.ts';
 import { createContext } from './discover/context.ts';
 import { describeCentralEndpoints } from './discover/central.ts';
 import { describeHostedZones, describeResolverRules, withRecords } from './discover/dns.ts';
-import { describeEndpointServices, describeEndpointsAndGroups } from './discover/endpoints.ts';
+import {
+  describeEndpointServices,
+  describeEndpointsAndGroups,
+  describeTaggedEndpoints,
+} from './discover/endpoints.ts';
 import { describeExecClusters, discoverEcsWork } from './discover/ecs.ts';
 import { withDefaultGroups, withInterfaceGroups } from './discover/interfaces.ts';
 import { describePrefixLists } from './discover/prefix-lists.ts';
@@ -74,11 +78,23 @@ export async function discoverRegion(
   const interfaceGroups =
     isChecked(config, 'ENDPOINT_SG_NO_HTTPS') || isChecked(config, 'WORKLOAD_SG_NO_HTTPS_EGRESS');
 
-  // 1. ECS work: every cluster, or (event-scoped, with a cluster hint) the hinted ones.
-  const work = await discoverEcsWork(
-    ctx,
-    selected && options.clusterArns ? { clusterArns: options.clusterArns, vpcIds: [...selected] } : undefined,
-  );
+  // 1. ECS work: every cluster, or (event-scoped, with a cluster hint) the hinted ones. A whole-Region
+  // discovery also reads, meanwhile, the endpoints tagged as the remediator's wherever they are: the
+  // VPCs that hold some but no longer host ECS work are examined for them alone (ENDPOINT_UNUSED).
+  // Refused, the read is skipped: such a reconcile then never counts toward the reclaim.
+  const taggedRead =
+    selected === undefined && isChecked(config, 'ENDPOINT_UNUSED')
+      ? ctx.optional('ec2:DescribeVpcEndpoints', undefined, () => describeTaggedEndpoints(ctx), [])
+      : Promise.resolve([]);
+  const [work, tagged] = await Promise.all([
+    discoverEcsWork(
+      ctx,
+      selected && options.clusterArns
+        ? { clusterArns: options.clusterArns, vpcIds: [...selected] }
+        : undefined,
+    ),
+    taggedRead,
+  ]);
   const awsvpcSubnetIds = distinct([
     ...work.services.flatMap((s) => s.subnetIds),
     ...work.tasks.flatMap((t) => t.subnetIds),
@@ -111,13 +127,26 @@ export async function discoverRegion(
     if (vpcId !== undefined) workVpcIds.add(vpcId);
   }
   if (selected) for (const vpcId of workVpcIds) if (!selected.has(vpcId)) workVpcIds.delete(vpcId);
-  const vpcRecords = await describeVpcs(ctx, [...workVpcIds]);
+  // VPCs without ECS work that hold the remediator's endpoints: read in the same DescribeVpcs.
+  const idleIds = new Set(
+    tagged
+      .filter((endpoint) => endpoint.state !== 'deleting' && !workVpcIds.has(endpoint.vpcId))
+      .map((endpoint) => endpoint.vpcId),
+  );
+  const allRecords = await describeVpcs(ctx, [...workVpcIds, ...idleIds]);
+  const vpcRecords = allRecords.filter((record) => !idleIds.has(record.vpc.vpcId));
+  const idleVpcs = allRecords
+    .filter((record) => idleIds.has(record.vpc.vpcId) && vpcScope(record.vpc, config).inScope)
+    .map((record) => record.vpc);
+  const idleVpcIds = new Set(idleVpcs.map((vpc) => vpc.vpcId));
+  const idleEndpoints = tagged.filter((endpoint) => idleVpcIds.has(endpoint.vpcId));
   const vpcIds = new Set(vpcRecords.map((record) => record.vpc.vpcId));
   const subnets = seenSubnets.filter((subnet) => vpcIds.has(subnet.vpcId));
   const inScope = vpcRecords.filter((record) => vpcScope(record.vpc, config).inScope);
   const inScopeIds = inScope.map((record) => record.vpc.vpcId);
   ctx.progress(
-    `ec2: ${vpcRecords.length} VPCs host ECS work (${inScope.length} in scope), ${subnets.length} subnets`,
+    `ec2: ${vpcRecords.length} VPCs host ECS work (${inScope.length} in scope), ${subnets.length} subnets` +
+      (idleVpcs.length > 0 ? `; ${idleVpcs.length} more hold only the remediator's endpoints` : ''),
   );
 
   const scopedWork = selected
@@ -237,17 +266,21 @@ export async function discoverRegion(
       : [];
   const scoped = { ...scopedWork, tasks, services, ec2Instances };
 
-  const vpcs = vpcRecords.map(({ vpc }): Vpc => {
-    const vpcDns = dns.get(vpc.vpcId);
-    return vpcDns ? { ...vpc, dns: vpcDns } : vpc;
-  });
+  const vpcs = [
+    ...vpcRecords.map(({ vpc }): Vpc => {
+      const vpcDns = dns.get(vpc.vpcId);
+      return vpcDns ? { ...vpc, dns: vpcDns } : vpc;
+    }),
+    ...idleVpcs,
+  ];
   const snapshot: RegionSnapshot = {
     region,
     ...(accountId === undefined ? {} : { accountId }),
     vpcs: sortBy(vpcs, (vpc) => vpc.vpcId),
     subnets: sortBy(subnets, (subnet) => subnet.subnetId),
     routeTables: sortBy([...routeTables, ...central.routeTables], (table) => table.routeTableId),
-    endpoints: sortBy(endpoints, (endpoint) => endpoint.vpcEndpointId),
+    endpoints: sortBy([...endpoints, ...idleEndpoints], (endpoint) => endpoint.vpcEndpointId),
+    ...(idleVpcs.length > 0 ? { idleVpcIds: [...idleVpcIds].sort() } : {}),
     securityGroups: sortBy(
       distinctBy(allGroups, (group) => group.groupId),
       (group) => group.groupId,

@@ -594,3 +594,12 @@ export const CHECKS: readonly Check[] = [
 export function runChecks(context: VpcContext): DraftFinding[] {
   return CHECKS.flatMap((check) => check(context));
 }
+
+/**
+ * The checks of a VPC that hosts no ECS work but holds the remediator's endpoints
+ * (`RegionSnapshot.idleVpcIds`): only whether those endpoints are still needed. Nothing else of it
+ * was read (its DNS, routes, groups), and it has no work for the other checks to judge.
+ */
+export function runIdleChecks(context: VpcContext): DraftFinding[] {
+  return unusedEndpointsCheck(context);
+}

@@ -355,14 +355,23 @@ export interface RegionSnapshot {
   /** The account discovered (from the ECS ARNs); absent when it has no ECS work. */
   readonly accountId?: string;
   /**
-   * The VPCs that host ECS work (and only those: VPCs without ECS work need no endpoints).
-   * `dns` is filled for the ones in scope.
+   * The VPCs that host ECS work (VPCs without ECS work need no endpoints), and those of
+   * `idleVpcIds`. `dns` is filled for the ones in scope that host work.
    */
   readonly vpcs: readonly Vpc[];
+  /**
+   * VPCs in scope that host no ECS work but hold endpoints tagged as the remediator's (read by a
+   * whole-Region discovery only): examined for those endpoints alone (ENDPOINT_UNUSED), whose only
+   * entries in `endpoints` are those tagged ones. Absent: none, or not read (an event's VPCs).
+   */
+  readonly idleVpcIds?: readonly string[];
   /** Every subnet of the VPCs above. */
   readonly subnets: readonly Subnet[];
   readonly routeTables: readonly RouteTable[];
-  /** Endpoints of the VPCs above, in every state but `deleted`. */
+  /**
+   * Endpoints of the VPCs above, in every state but `deleted` (of an idle VPC, only those tagged as
+   * the remediator's).
+   */
   readonly endpoints: readonly VpcEndpoint[];
   /** The endpoints' security groups and the remediator's own managed groups. */
   readonly securityGroups: readonly SecurityGroup[];

@@ -4,7 +4,7 @@
  */
 import type { Action, ActionKind } from './actions.ts';
 import { createsEndpoint } from './actions.ts';
-import { runChecks, vpcContext } from './checks.ts';
+import { runChecks, runIdleChecks, vpcContext } from './checks.ts';
 import type { DraftFinding, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import { isChecked } from './config.ts';
@@ -24,7 +24,7 @@ import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
 import { isUnknownNeed } from './needs.ts';
 import { isManagedService } from './services.ts';
-import { NEED_SERVICES, analyseWorkloads, callersOf } from './workloads.ts';
+import { NEED_SERVICES, analyseWorkloads, callersOf, idleWorkload } from './workloads.ts';
 
 /**
  * The JSON report's schema version (schema/plan-output.schema.json). 2: every VPC, finding and action
@@ -66,6 +66,11 @@ export interface VpcReport {
   readonly ownerId?: string;
   /** True when the VPC is owned by another account and shared with this one. */
   readonly shared?: true;
+  /**
+   * True when the VPC hosts no ECS work but holds endpoints tagged as the remediator's: it is
+   * examined for those alone (ENDPOINT_UNUSED), by a whole-Region reconcile only.
+   */
+  readonly noEcsWork?: true;
 }
 
 /**
@@ -193,9 +198,24 @@ export function buildPlan(
     }
     // The deployed remediator's records of what it made: with them, ownership needs tag and record.
     const recorded = snapshot.ownedResourceIds ? new Set(snapshot.ownedResourceIds) : undefined;
-    const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
-      a.vpc.vpcId.localeCompare(b.vpc.vpcId),
+    const analysed = analyseWorkloads(snapshot);
+    const workloads = [...analysed.values()].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
+    // VPCs without ECS work that hold the remediator's endpoints: examined for those alone, in scope
+    // only (out of scope, they are not listed: only VPCs with ECS work are).
+    const idle = new Set(
+      snapshot.vpcs
+        .filter(
+          (vpc) =>
+            (snapshot.idleVpcIds ?? []).includes(vpc.vpcId) &&
+            !analysed.has(vpc.vpcId) &&
+            vpcScope(vpc, config).inScope,
+        )
+        .map((vpc) => vpc.vpcId),
     );
+    const examined = [
+      ...workloads,
+      ...snapshot.vpcs.filter((vpc) => idle.has(vpc.vpcId)).map(idleWorkload),
+    ].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
     const accountId = accountOfSnapshot(snapshot);
     // Whether this Region's reconcile may count toward the reclaim's grace period, or delete.
     const reclaim: ReclaimInput = {
@@ -209,7 +229,8 @@ export function buildPlan(
         ),
       ),
     };
-    for (const workload of workloads) {
+    for (const workload of examined) {
+      const noEcsWork = idle.has(workload.vpc.vpcId);
       const scope = vpcScope(workload.vpc, config);
       vpcs.push({
         accountId,
@@ -240,6 +261,7 @@ export function buildPlan(
         workload.vpc.ownerId !== snapshot.accountId
           ? { shared: true as const }
           : {}),
+        ...(noEcsWork ? { noEcsWork: true as const } : {}),
       });
       if (!scope.inScope) continue;
       const context = vpcContext(snapshot, workload);
@@ -254,9 +276,9 @@ export function buildPlan(
                 o.region === snapshot.region &&
                 o.vpcId === workload.vpc.vpcId,
             );
-      const drafts = joinSharedVpc(context, runChecks(context), owner).filter((draft) =>
-        isChecked(config, draft.code),
-      );
+      const drafts = (
+        noEcsWork ? runIdleChecks(context) : joinSharedVpc(context, runChecks(context), owner)
+      ).filter((draft) => isChecked(config, draft.code));
       const vpcPlan = planVpc({ context, drafts, config, now, reclaim, ...(recorded ? { recorded } : {}) });
       // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
       const restarts = planRestarts({

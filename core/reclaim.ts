@@ -88,8 +88,10 @@ export interface ClockChange {
  *
  * - A counting reconcile (`counts`, whole Region) starts a clock for each such endpoint without one and
  *   stops every other clock of the Region.
- * - Any other reconcile starts none; it stops the clocks of the VPCs it read (`vpcIds`; every VPC for a
- *   whole-Region one) whose endpoint it did not report unneeded.
+ * - Any other reconcile starts none; it stops the clocks of the VPCs it examined (`vpcIds`, see
+ *   {@link examinedVpcIds}; undefined: every VPC) whose endpoint it did not report unneeded. A VPC it
+ *   did not examine keeps its clocks: an event naming a VPC without ECS work examines nothing there,
+ *   and a sweep whose read of the remediator's endpoints was refused does not see such VPCs.
  * - `deleted`: endpoints this reconcile deleted; `enabled` false stops every clock.
  */
 export function nextClock(input: {
@@ -133,6 +135,17 @@ export function nextClock(input: {
       (!unused.has(entry.vpcEndpointId) && (covered === undefined || covered.has(entry.vpcId))),
   );
   return { start, stop };
+}
+
+/**
+ * The VPCs of `region` a reconcile's plan examined (in scope, with or without ECS work): a reconcile
+ * that does not count stops only their clocks ({@link nextClock}).
+ */
+export function examinedVpcIds(plan: Plan, region: string): string[] {
+  return plan.vpcs
+    .filter((vpc) => vpc.region === region && vpc.inScope)
+    .map((vpc) => vpc.vpcId)
+    .sort();
 }
 
 /** Whole days from `since` to `now`, rounded down. */

@@ -1,11 +1,14 @@
 // Reclaiming owned endpoints no longer needed (ENDPOINT_UNUSED, core/reclaim.ts): which endpoints are
 // candidates, what the plan does with them with and without the deployed remediator's clock, which
 // reconciles count toward the grace period, and how the clock moves.
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import schema from '../../schema/plan-output.schema.json' with { type: 'json' };
+import { toReport } from '../../core/report.ts';
 import type { RegionSnapshot } from '../../core/model.ts';
 import { buildPlan } from '../../core/plan.ts';
 import type { UnusedEndpoint } from '../../core/reclaim.ts';
-import { DAY_MS, nextClock } from '../../core/reclaim.ts';
+import { DAY_MS, examinedVpcIds, nextClock } from '../../core/reclaim.ts';
 import { NOW, account, actionsOf, config, findingsOf, planOf } from './fixtures.ts';
 
 const DAYS = 7;
@@ -207,6 +210,61 @@ describe('only a whole, clear view counts toward the grace period or deletes', (
     const finding = findingsOf(plan, 'ENDPOINT_UNUSED').find((f) => f.resourceId === logs);
     expect(finding).toMatchObject({ status: 'unknown', severity: 'low', remediation: { status: 'manual' } });
     expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
+  });
+});
+
+describe('a VPC with no ECS work left that holds the remediator’s endpoints (idleVpcIds)', () => {
+  it('is examined for its owned endpoints alone: ENDPOINT_UNUSED, no need, no other finding', () => {
+    const { a, vpc: busy } = vpcWithLeftovers();
+    // Everything moved out: no work, endpoints left (as a whole-Region discovery reads them: tagged only).
+    const idle = a.vpc({ egress: 'none' });
+    const logs = a.endpoint(idle, 'logs', { managed: true });
+    const agent = a.endpoint(idle, 'ecs-agent', { managed: true });
+    const snapshot = { ...a.snapshot(), idleVpcIds: [idle] };
+    const plan = planOf(withClock(snapshot, {}), ON);
+    expect(plan.vpcs.find((v) => v.vpcId === idle)).toMatchObject({
+      inScope: true,
+      noEcsWork: true,
+      needs: [],
+      workloadSubnets: [],
+      containerInstances: 0,
+    });
+    expect(plan.vpcs.find((v) => v.vpcId === busy)?.noEcsWork).toBeUndefined();
+    const here = plan.findings.filter((f) => f.vpcId === idle);
+    expect(here.map((f) => [f.code, f.resourceId, f.status])).toEqual(
+      expect.arrayContaining([
+        ['ENDPOINT_UNUSED', agent, 'unknown'],
+        ['ENDPOINT_UNUSED', logs, 'drift'],
+      ]),
+    );
+    expect(here).toHaveLength(2);
+    // Out of scope: not examined at all.
+    const excluded = planOf(withClock(snapshot, {}), { ...ON, scope: { excludeVpcIds: [idle] } });
+    expect(excluded.vpcs.some((v) => v.vpcId === idle)).toBe(false);
+    // The report's schema knows the VPC's mark.
+    const report = toReport('plan', plan, { total: 0, byService: {}, byOperation: {} });
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    const document: unknown = JSON.parse(JSON.stringify(report));
+    expect(validate(document) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('a reconcile that does not count stops only the clocks of the VPCs it examined', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const plan = planOf(withClock(a.snapshot(), {}, false), ON);
+    const unseen = { vpcEndpointId: 'vpce-0ff', vpcId: 'vpc-0ff', since: daysAgo(2) };
+    const previous = [{ vpcEndpointId: logs, vpcId: vpc, since: daysAgo(2) }, unseen];
+    expect(examinedVpcIds(plan, a.region)).toEqual([vpc]);
+    const change = nextClock({
+      plan,
+      region: a.region,
+      previous,
+      counts: false,
+      vpcIds: examinedVpcIds(plan, a.region),
+      deleted: new Set(),
+      enabled: true,
+      now: NOW,
+    });
+    expect(change).toEqual({ start: [], stop: [] });
   });
 });
 

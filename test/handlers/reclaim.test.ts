@@ -4,7 +4,7 @@
 // the remediator's, reconciles that must not count, report mode, and the CLI's plan.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteTagsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
-import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DeleteServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../aws/apply.ts';
 import type { BatchSummary } from '../../aws/event-batch.ts';
@@ -358,5 +358,106 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     expect(outcome(logs)?.message).toContain("no longer the remediator's");
     expect(await liveEndpointIds(acct, network.vpcId)).toContain(logs);
     expect(await liveEndpointIds(acct, network.vpcId)).not.toContain(kms);
+  });
+
+  it('examines a VPC whose ECS work all left: its owned endpoints are reclaimed after the grace period, never one not its own', async () => {
+    const acct = newAccount();
+    const network = await createNetwork(acct, { cidr: '10.11.0.0/16', name: 'moved-out', azs: ['a', 'b'] });
+    const cluster = await createCluster(acct, 'moved-out');
+    const logging = await registerTaskDefinition(acct, {
+      family: 'logging',
+      images: ['public.ecr.aws/nginx/nginx:1'],
+      logDriver: 'awslogs',
+      networkMode: 'awsvpc',
+      compatibilities: ['FARGATE'],
+    });
+    const service = await createService(acct, {
+      cluster,
+      name: 'logging',
+      taskDefinition: logging,
+      launchType: 'FARGATE',
+      subnets: network.subnetIds,
+    });
+    const endpoint = (name: string, tags?: Record<string, string>) =>
+      createEndpoint(acct, {
+        vpcId: network.vpcId,
+        service: name,
+        subnetIds: network.subnetIds,
+        ...(tags ? { tags } : {}),
+      });
+    const logs = await endpoint('logs', MANAGED);
+    const agent = await endpoint('ecs-agent', MANAGED);
+    const foreign = await endpoint('secretsmanager');
+    const stack = await createStack(acct, 'enforce');
+    // Tagged as the remediator's after the adoption: no record, so never its own.
+    const copied = await endpoint('kms', MANAGED);
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+
+    // While the service runs there, logs is needed.
+    const before = planOf(await sweep(deps, acct));
+    expect(unusedOf(before, logs)).toBeUndefined();
+    expect(before.vpcs.find((v) => v.vpcId === network.vpcId)?.noEcsWork).toBeUndefined();
+
+    // The work moves out: the VPC hosts no ECS work, but holds the remediator's endpoints.
+    await acct.ecs.send(new DeleteServiceCommand({ cluster, service, force: true }));
+    clock.day = 1;
+    const first = planOf(await sweep(deps, acct));
+    expect(first.vpcs.find((v) => v.vpcId === network.vpcId)).toMatchObject({
+      inScope: true,
+      noEcsWork: true,
+      needs: [],
+      containerInstances: 0,
+    });
+    // Only ENDPOINT_UNUSED: nothing is judged as if work ran there.
+    const here = first.findings.filter((f) => f.vpcId === network.vpcId);
+    expect([...new Set(here.map((f) => f.code))]).toEqual(['ENDPOINT_UNUSED']);
+    expect(unusedOf(first, logs)?.remediation).toMatchObject({ status: 'deferred' });
+    expect(unusedOf(first, logs)?.remediation.reason).toContain('first seen unneeded now');
+    expect(unusedOf(first, agent)).toMatchObject({ status: 'unknown' });
+    expect(unusedOf(first, copied)?.remediation.status).toBe('manual');
+    expect(unusedOf(first, foreign)).toBeUndefined();
+    const started = await clockOf(store, acct);
+    expect(Object.keys(started)).toEqual([logs]);
+
+    // The CLI reads the same VPC, and only reports.
+    const cli = await planAccount({
+      regions: [acct.region],
+      config: parseConfig(CONFIG),
+      pool: createClientPool({ endpoint: acct.endpoint, credentials: acct.credentials }),
+    });
+    expect(cli.vpcs.find((v) => v.vpcId === network.vpcId)?.noEcsWork).toBe(true);
+    expect(unusedOf(cli, logs)?.remediation.reason).toContain('never deletes');
+    expect(cli.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+
+    // An event naming the VPC examines nothing there (no work): the clock keeps running.
+    clock.day = 4;
+    const scoped = planOf(
+      await invoke(
+        deps,
+        sampleText('ec2-modify-vpc-endpoint', {
+          account: acct.accountId,
+          vpcId: network.vpcId,
+          endpointId: logs,
+        }),
+      ),
+    );
+    expect(scoped.findings.filter((f) => f.vpcId === network.vpcId)).toEqual([]);
+    expect(await clockOf(store, acct)).toEqual(started);
+
+    // Past the grace period: logs is deleted; the rest stays.
+    clock.day = 1 + GRACE_DAYS;
+    const last = await sweep(deps, acct);
+    expect(planOf(last).actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toMatchObject([
+      { vpcEndpointId: logs, reclaim: true },
+    ]);
+    expect(last.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject([
+      { outcome: 'succeeded', resourceId: logs },
+    ]);
+    const live = await liveEndpointIds(acct, network.vpcId);
+    expect(live).not.toContain(logs);
+    expect(live.sort()).toEqual([agent, copied, foreign].sort());
+    expect(await clockOf(store, acct)).toEqual({});
   });
 });
