@@ -39,7 +39,8 @@ import { restartCandidates } from '../core/restarts.ts';
 import { analyseWorkloads, placementOf } from '../core/workloads.ts';
 import { serviceDnsNames } from '../core/dns.ts';
 import type { FindingCode } from '../core/findings.ts';
-import { MANAGED_SERVICES, serviceNameOf } from '../core/services.ts';
+import { MANAGED_SERVICES, isManagedService, parseServiceName, serviceNameOf } from '../core/services.ts';
+import { describeEndpointAliases } from './discover/endpoint-aliases.ts';
 import { distinct } from './pagination.ts';
 
 export { DiscoveryError } from './discover/context.ts';
@@ -251,7 +252,26 @@ export async function discoverRegion(
     ),
   );
   const hostedZones = await withRecords(ctx, zonesWithoutRecords, serviceNames);
-  const central = await describeCentralEndpoints(ctx, hostedZones, endpoints, dnsVpcIds);
+  // The remediator's endpoints in scope that an unused check may judge: whether a zone points other
+  // VPCs at them (hub-and-spoke), read meanwhile.
+  const judged = tagged.filter(
+    (endpoint) =>
+      endpoint.type === 'Interface' &&
+      endpoint.state === 'available' &&
+      (inScopeSet.has(endpoint.vpcId) || idleVpcIds.has(endpoint.vpcId)),
+  );
+  const aliasNames = distinct(
+    judged.flatMap((endpoint) => {
+      const parsed = parseServiceName(endpoint.serviceName);
+      if (parsed?.region !== region || !isManagedService(parsed.service)) return [];
+      const offer = endpointServices.find((o) => o.serviceName === endpoint.serviceName);
+      return serviceDnsNames(region, parsed.service, offer?.privateDnsNames);
+    }),
+  ).sort();
+  const [central, endpointAliases] = await Promise.all([
+    describeCentralEndpoints(ctx, hostedZones, endpoints, dnsVpcIds),
+    judged.length > 0 ? describeEndpointAliases(ctx, judged, aliasNames, hostedZones) : Promise.resolve([]),
+  ]);
   const allGroups = [...securityGroups, ...central.securityGroups];
   const prefixLists =
     interfaceGroups || central.endpoints.length > 0
@@ -294,6 +314,14 @@ export async function discoverRegion(
     ...(clusters.length > 0 ? { clusters: sortBy(clusters, (cluster) => cluster.clusterArn) } : {}),
     ...(prefixLists.length > 0 ? { prefixLists: sortBy(prefixLists, (list) => list.prefixListId) } : {}),
     ...(hostedZones.length > 0 ? { hostedZones: sortBy(hostedZones, (zone) => zone.hostedZoneId) } : {}),
+    ...(endpointAliases !== undefined && endpointAliases.length > 0
+      ? {
+          endpointAliases: sortBy(
+            endpointAliases,
+            (alias) => `${alias.vpcEndpointId}#${alias.hostedZoneId}#${alias.recordName}`,
+          ),
+        }
+      : {}),
     ...(resolverRules.length > 0
       ? { resolverRules: sortBy(resolverRules, (rule) => rule.resolverRuleId) }
       : {}),

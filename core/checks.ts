@@ -528,7 +528,9 @@ const EC2_CAPACITY_SERVICES: ReadonlySet<string> = new Set(['ecs', 'ecs-agent', 
  * costs nothing, and deleting it takes routes from every subnet of its route tables); never in a
  * shared VPC (its endpoints are out of sight). In a VPC with a need whose endpoints cannot be known
  * (NEED_UNKNOWN), the endpoint may serve it: `unknown`, never a candidate; so are the ECS agent's
- * three ({@link EC2_CAPACITY_SERVICES}).
+ * three ({@link EC2_CAPACITY_SERVICES}). An endpoint a private hosted zone associated with another
+ * VPC points at (hub-and-spoke: `endpointAliases`) serves that VPC: not unused, whatever its own
+ * VPC runs; `unknown` where those zones could not be read.
  */
 const unusedEndpointsCheck: Check = (context) => {
   if (context.sharedBy !== undefined) return [];
@@ -545,6 +547,14 @@ const unusedEndpointsCheck: Check = (context) => {
     )
       return [];
     const service = parsed.service;
+    // Hub-and-spoke: a private hosted zone associated with other VPCs points their calls here.
+    const servedElsewhere = (context.endpointAliases.get(endpoint.vpcEndpointId) ?? []).filter((alias) =>
+      alias.vpcIds.some((vpcId) => vpcId !== endpoint.vpcId),
+    );
+    if (servedElsewhere.length > 0) return [];
+    const aliasesUnread = context.skippedReads.find(
+      (read) => read.resourceId === endpoint.vpcEndpointId && read.operation.startsWith('route53:'),
+    );
     const fields = {
       service,
       resourceId: endpoint.vpcEndpointId,
@@ -558,6 +568,15 @@ const unusedEndpointsCheck: Check = (context) => {
           'ENDPOINT_UNUSED',
           fields,
           `${unknownNeeds.join(', ')}: what some work of the VPC calls cannot be known, so the endpoint may still serve it`,
+        ),
+      ];
+    if (aliasesUnread !== undefined)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `whether a private hosted zone points other VPCs at it (hub-and-spoke) cannot be read (${aliasesUnread.operation}: ${aliasesUnread.reason})`,
         ),
       ];
     if (EC2_CAPACITY_SERVICES.has(service))

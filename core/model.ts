@@ -317,6 +317,20 @@ export interface HostedZone {
   readonly recordsUnreadable?: string;
 }
 
+/**
+ * An alias record of a private hosted zone that names an endpoint tagged as the remediator's
+ * (hub-and-spoke): the endpoint serves the VPCs the zone is associated with.
+ */
+export interface EndpointAlias {
+  readonly vpcEndpointId: string;
+  readonly hostedZoneId: string;
+  /** Lower case, without the trailing dot. */
+  readonly zoneName: string;
+  readonly recordName: string;
+  /** The VPCs the zone is associated with (for another account's zone: those in scope). */
+  readonly vpcIds: readonly string[];
+}
+
 /** A Route 53 Resolver rule associated with a VPC in scope. */
 export interface ResolverRule {
   readonly resolverRuleId: string;
@@ -393,6 +407,12 @@ export interface RegionSnapshot {
   readonly prefixLists?: readonly PrefixList[];
   /** Private hosted zones associated with the VPCs in scope. */
   readonly hostedZones?: readonly HostedZone[];
+  /**
+   * The alias records of private hosted zones that name the remediator's tagged endpoints (read by a
+   * whole-Region discovery: aws/discover/endpoint-aliases.ts). Absent: not read (an event's VPCs), or
+   * refused (then a skipped read names each endpoint).
+   */
+  readonly endpointAliases?: readonly EndpointAlias[];
   /** Resolver rules associated with the VPCs in scope. */
   readonly resolverRules?: readonly ResolverRule[];
   /**

@@ -25,8 +25,9 @@ import {
   createService,
   registerTaskDefinition,
 } from '../harness/seed.ts';
+import { addAliasRecord, createPrivateHostedZone, endpointAliasTarget } from '../harness/seed-network.ts';
 import type { Stack } from './stack.ts';
-import { createStack, depsFor, sampleText, withEventId } from './stack.ts';
+import { createStack, depsFor, endpointOf, sampleText, withEventId } from './stack.ts';
 
 const MANAGED = { 'ecs-endpoint-remediator/managed': 'true' };
 const DAY_MS = 24 * 3600 * 1000;
@@ -459,5 +460,84 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     expect(live).not.toContain(logs);
     expect(live.sort()).toEqual([agent, copied, foreign].sort());
     expect(await clockOf(store, acct)).toEqual({});
+  });
+
+  it('never takes an owned hub endpoint a private hosted zone of another VPC points at (hub-and-spoke); unknown while those zones cannot be read', async () => {
+    const acct = newAccount();
+    // The hub: no ECS work, the remediator's endpoints with private DNS off.
+    const hub = await createNetwork(acct, { cidr: '10.20.0.0/16', name: 'hub', azs: ['a', 'b'] });
+    const hubEndpoint = (service: string) =>
+      createEndpoint(acct, {
+        vpcId: hub.vpcId,
+        service,
+        subnetIds: hub.subnetIds,
+        privateDns: false,
+        tags: MANAGED,
+      });
+    const logs = await hubEndpoint('logs');
+    const kms = await hubEndpoint('kms');
+    // A spoke (any work, ECS or not) resolves logs through a zone aliased to the hub's endpoint.
+    const spoke = await createNetwork(acct, { cidr: '10.21.0.0/16', name: 'spoke', azs: ['a'] });
+    const zoneId = await createPrivateHostedZone(acct, {
+      name: `logs.${acct.region}.amazonaws.com`,
+      vpcId: spoke.vpcId,
+    });
+    const described = await endpointOf(acct, hub.vpcId, 'logs');
+    if (!described) throw new Error('no hub logs endpoint');
+    await addAliasRecord(acct, {
+      zoneId,
+      name: `logs.${acct.region}.amazonaws.com`,
+      ...endpointAliasTarget(described),
+    });
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+    let refuseZones = false;
+    deps.pool.clientsFor(acct.region).route53.middlewareStack.add(
+      (next, context) => async (args) => {
+        // moto does not enforce IAM: a role without route53:ListHostedZones, as AWS answers it.
+        if (refuseZones && context.commandName === 'ListHostedZonesCommand')
+          throw Object.assign(new Error('not authorized to perform: route53:ListHostedZones'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+            $fault: 'client',
+          });
+        return next(args);
+      },
+      { step: 'initialize', name: 'testDenyListHostedZones' },
+    );
+
+    // The spoke uses logs through the zone: not unused. kms serves nobody: its clock starts.
+    const first = planOf(await sweep(deps, acct));
+    expect(first.vpcs.find((v) => v.vpcId === hub.vpcId)?.noEcsWork).toBe(true);
+    expect(unusedOf(first, logs)).toBeUndefined();
+    expect(unusedOf(first, kms)?.remediation.reason).toContain('first seen unneeded now');
+    expect(Object.keys(await clockOf(store, acct))).toEqual([kms]);
+
+    // The zones cannot be listed: either may serve other VPCs, so unknown (kms's clock stops: a
+    // possible need resets the grace period); nothing counts or goes.
+    refuseZones = true;
+    clock.day = 30;
+    const blind = planOf(await sweep(deps, acct));
+    for (const id of [logs, kms]) {
+      expect(unusedOf(blind, id)).toMatchObject({ status: 'unknown' });
+      expect(unusedOf(blind, id)?.statusReason).toContain('private hosted zone');
+    }
+    expect(blind.skippedReads.map((read) => read.operation)).toContain('route53:ListHostedZones');
+    expect(blind.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(await clockOf(store, acct)).toEqual({});
+
+    // Read again: kms's clock starts afresh; past its grace period kms goes, the hub's logs stays.
+    refuseZones = false;
+    clock.day = 31;
+    await sweep(deps, acct);
+    expect(Object.keys(await clockOf(store, acct))).toEqual([kms]);
+    clock.day = 31 + GRACE_DAYS;
+    const last = await sweep(deps, acct);
+    expect(last.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject([
+      { outcome: 'succeeded', resourceId: kms },
+    ]);
+    expect(await liveEndpointIds(acct, hub.vpcId)).toEqual([logs]);
   });
 });
