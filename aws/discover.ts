@@ -11,7 +11,17 @@
  */
 import type { Config } from '../core/config.ts';
 import { isChecked } from '../core/config.ts';
-import type { Ec2Instance, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc, VpcDns } from '../core/model.ts';
+import type {
+  Ec2Instance,
+  EcsService,
+  EcsTask,
+  EndpointServiceOffer,
+  RegionSnapshot,
+  Subnet,
+  Vpc,
+  VpcDns,
+  VpcEndpoint,
+} from '../core/model.ts';
 import { vpcScope } from '../core/scope.ts';
 import type { AwsClients } from './clients.ts';
 import { createContext } from './discover/context.ts';
@@ -41,6 +51,8 @@ import { serviceDnsNames } from '../core/dns.ts';
 import type { FindingCode } from '../core/findings.ts';
 import { MANAGED_SERVICES, isManagedService, parseServiceName, serviceNameOf } from '../core/services.ts';
 import { describeEndpointAliases } from './discover/endpoint-aliases.ts';
+import { describeSharedSubnets } from './discover/shared-subnets.ts';
+import { reclaimCandidates } from '../core/reclaim.ts';
 import { distinct } from './pagination.ts';
 
 export { DiscoveryError } from './discover/context.ts';
@@ -252,26 +264,7 @@ export async function discoverRegion(
     ),
   );
   const hostedZones = await withRecords(ctx, zonesWithoutRecords, serviceNames);
-  // The remediator's endpoints in scope that an unused check may judge: whether a zone points other
-  // VPCs at them (hub-and-spoke), read meanwhile.
-  const judged = tagged.filter(
-    (endpoint) =>
-      endpoint.type === 'Interface' &&
-      endpoint.state === 'available' &&
-      (inScopeSet.has(endpoint.vpcId) || idleVpcIds.has(endpoint.vpcId)),
-  );
-  const aliasNames = distinct(
-    judged.flatMap((endpoint) => {
-      const parsed = parseServiceName(endpoint.serviceName);
-      if (parsed?.region !== region || !isManagedService(parsed.service)) return [];
-      const offer = endpointServices.find((o) => o.serviceName === endpoint.serviceName);
-      return serviceDnsNames(region, parsed.service, offer?.privateDnsNames);
-    }),
-  ).sort();
-  const [central, endpointAliases] = await Promise.all([
-    describeCentralEndpoints(ctx, hostedZones, endpoints, dnsVpcIds),
-    judged.length > 0 ? describeEndpointAliases(ctx, judged, aliasNames, hostedZones) : Promise.resolve([]),
-  ]);
+  const central = await describeCentralEndpoints(ctx, hostedZones, endpoints, dnsVpcIds);
   const allGroups = [...securityGroups, ...central.securityGroups];
   const prefixLists =
     interfaceGroups || central.endpoints.length > 0
@@ -314,14 +307,6 @@ export async function discoverRegion(
     ...(clusters.length > 0 ? { clusters: sortBy(clusters, (cluster) => cluster.clusterArn) } : {}),
     ...(prefixLists.length > 0 ? { prefixLists: sortBy(prefixLists, (list) => list.prefixListId) } : {}),
     ...(hostedZones.length > 0 ? { hostedZones: sortBy(hostedZones, (zone) => zone.hostedZoneId) } : {}),
-    ...(endpointAliases !== undefined && endpointAliases.length > 0
-      ? {
-          endpointAliases: sortBy(
-            endpointAliases,
-            (alias) => `${alias.vpcEndpointId}#${alias.hostedZoneId}#${alias.recordName}`,
-          ),
-        }
-      : {}),
     ...(resolverRules.length > 0
       ? { resolverRules: sortBy(resolverRules, (rule) => rule.resolverRuleId) }
       : {}),
@@ -333,12 +318,39 @@ export async function discoverRegion(
         }
       : {}),
   };
+  // The remediator's endpoints that may be unneeded (core decides which): what may keep them in use
+  // out of this VPC's sight, read only when there are some. Zones that point other VPCs at them
+  // (hub-and-spoke), and subnets of their VPCs this account shares with other accounts (AWS RAM).
+  const unneeded = isChecked(config, 'ENDPOINT_UNUSED') ? reclaimCandidates(snapshot, config) : [];
+  const [endpointAliases, sharedSubnets] =
+    unneeded.length > 0
+      ? await Promise.all([
+          describeEndpointAliases(
+            ctx,
+            unneeded,
+            aliasNamesOf(region, unneeded, endpointServices),
+            hostedZones,
+          ),
+          describeSharedSubnets(ctx, distinct(unneeded.map((endpoint) => endpoint.vpcId)).sort(), subnets),
+        ])
+      : [undefined, undefined];
   // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
   const workloads = [...analyseWorkloads(snapshot).values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
   const candidates = restartCandidates(snapshot, workloads, config);
   const ssmInstances = candidates.length > 0 ? await describeManagedInstances(ctx, candidates) : [];
   return {
     ...snapshot,
+    ...(endpointAliases !== undefined && endpointAliases.length > 0
+      ? {
+          endpointAliases: sortBy(
+            endpointAliases,
+            (alias) => `${alias.vpcEndpointId}#${alias.hostedZoneId}#${alias.recordName}`,
+          ),
+        }
+      : {}),
+    ...(sharedSubnets !== undefined && sharedSubnets.length > 0
+      ? { sharedSubnets: sortBy(sharedSubnets, (share) => `${share.subnetId}#${share.resourceShareArn}`) }
+      : {}),
     ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId),
     ...(ctx.skipped.length > 0 ? { skippedReads: [...ctx.skipped] } : {}),
   };
@@ -367,6 +379,22 @@ export async function discoverClusterPlaces(
     subnetIds.length > 0 ? describeSubnetsById(ctx, subnetIds) : Promise.resolve<Subnet[]>([]),
   ]);
   return clustersByVpc({ ...work, ec2Instances, subnets });
+}
+
+/** The DNS names of the endpoints' services: the names a zone pointing at them would cover. */
+function aliasNamesOf(
+  region: string,
+  endpoints: readonly VpcEndpoint[],
+  offers: readonly EndpointServiceOffer[],
+): string[] {
+  return distinct(
+    endpoints.flatMap((endpoint) => {
+      const parsed = parseServiceName(endpoint.serviceName);
+      if (parsed?.region !== region || !isManagedService(parsed.service)) return [];
+      const offer = offers.find((o) => o.serviceName === endpoint.serviceName);
+      return serviceDnsNames(region, parsed.service, offer?.privateDnsNames);
+    }),
+  ).sort();
 }
 
 /** The checks whose verdicts depend on how the VPC resolves service names (Route 53). */

@@ -10,6 +10,7 @@ import type {
   RegionSnapshot,
   RouteTable,
   SecurityGroup,
+  SharedSubnet,
   SkippedRead,
   SsmManagedInstance,
   Subnet,
@@ -98,6 +99,8 @@ export interface VpcContext {
    * whole-Region reconciles only: `RegionSnapshot.endpointAliases`).
    */
   readonly endpointAliases: ReadonlyMap<string, readonly EndpointAlias[]>;
+  /** Subnets this account shares with other accounts (AWS RAM): `RegionSnapshot.sharedSubnets`. */
+  readonly sharedSubnets: readonly SharedSubnet[];
   /** Endpoints elsewhere that the VPC's private hosted zones point at, by id. */
   readonly centralEndpoints: ReadonlyMap<string, VpcEndpoint>;
   /** Subnets of any VPC discovery read (the VPC's own, and the central endpoints'). */
@@ -262,6 +265,7 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
       unreadable: skippedReads.filter(isRoute53Read),
     },
     endpointAliases: groupAliases(snapshot.endpointAliases ?? []),
+    sharedSubnets: (snapshot.sharedSubnets ?? []).filter((share) => share.vpcId === vpcId),
     centralEndpoints: new Map(
       (snapshot.centralEndpoints ?? []).map((endpoint) => [endpoint.vpcEndpointId, endpoint]),
     ),

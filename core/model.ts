@@ -331,6 +331,14 @@ export interface EndpointAlias {
   readonly vpcIds: readonly string[];
 }
 
+/** A subnet this account shares with other accounts through AWS RAM (it owns the VPC; they run in it). */
+export interface SharedSubnet {
+  readonly subnetId: string;
+  /** The VPC of the subnet, when discovery knows it (a subnet of a VPC it read). */
+  readonly vpcId: string;
+  readonly resourceShareArn: string;
+}
+
 /** A Route 53 Resolver rule associated with a VPC in scope. */
 export interface ResolverRule {
   readonly resolverRuleId: string;
@@ -408,11 +416,17 @@ export interface RegionSnapshot {
   /** Private hosted zones associated with the VPCs in scope. */
   readonly hostedZones?: readonly HostedZone[];
   /**
-   * The alias records of private hosted zones that name the remediator's tagged endpoints (read by a
-   * whole-Region discovery: aws/discover/endpoint-aliases.ts). Absent: not read (an event's VPCs), or
-   * refused (then a skipped read names each endpoint).
+   * The alias records of private hosted zones that name the remediator's endpoints that look unneeded
+   * (aws/discover/endpoint-aliases.ts). Absent: none, none looks unneeded, or refused (then a skipped
+   * read names each endpoint).
    */
   readonly endpointAliases?: readonly EndpointAlias[];
+  /**
+   * The subnets of the VPCs with endpoints the unused check weighs that this account shares with
+   * other accounts (AWS RAM ListResources, resourceOwner SELF; aws/discover/shared-subnets.ts). Absent:
+   * none, or not read (then a skipped `ram:` read says so, if it was refused).
+   */
+  readonly sharedSubnets?: readonly SharedSubnet[];
   /** Resolver rules associated with the VPCs in scope. */
   readonly resolverRules?: readonly ResolverRule[];
   /**

@@ -2,8 +2,8 @@
  * Which private hosted zones point at the remediator's endpoints (hub-and-spoke: a zone named for an
  * AWS service, associated with spoke VPCs, whose alias records name an endpoint in a hub VPC, that
  * endpoint's private DNS off). Such an endpoint serves every VPC the zone is associated with, ECS work
- * of its own VPC or not: core/checks.ts never calls it unused. Read by a whole-Region discovery for
- * the endpoints tagged as the remediator's.
+ * of its own VPC or not: core/checks.ts never calls it unused. Read for the remediator's endpoints
+ * that look unneeded (core/reclaim.ts `reclaimCandidates`), only when there are some.
  *
  * The account's private zones (ListHostedZones) whose names cover the endpoints' service names, their
  * records (those already read for the VPCs in scope are not read again), and for each zone with an

@@ -268,6 +268,43 @@ describe('a VPC with no ECS work left that holds the remediator’s endpoints (i
   });
 });
 
+describe('what may keep an owned endpoint in use out of its VPC’s sight', () => {
+  it('a private hosted zone of another VPC pointing at it: in use; the zones unreadable: unknown', () => {
+    const { a, logs } = vpcWithLeftovers();
+    const alias = {
+      vpcEndpointId: logs,
+      hostedZoneId: 'Z0123',
+      zoneName: `logs.${a.region}.amazonaws.com`,
+      recordName: `logs.${a.region}.amazonaws.com`,
+    };
+    const aliased = (vpcIds: string[]) => ({ ...a.snapshot(), endpointAliases: [{ ...alias, vpcIds }] });
+    expect(findingsOf(planOf(aliased(['vpc-0spoke'])), 'ENDPOINT_UNUSED')).toEqual([]);
+    // A zone associated with the endpoint's own VPC alone serves nobody else.
+    const own = findingsOf(planOf(aliased([a.snapshot().vpcs[0]?.vpcId ?? ''])), 'ENDPOINT_UNUSED');
+    expect(own.map((f) => [f.resourceId, f.status])).toEqual([[logs, 'drift']]);
+    a.skippedRead({ operation: 'route53:ListHostedZones', reason: 'AccessDenied: no', resourceId: logs });
+    const [blind] = findingsOf(planOf(a.snapshot()), 'ENDPOINT_UNUSED');
+    expect(blind).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(blind?.statusReason).toContain('private hosted zone');
+  });
+
+  it('subnets of its VPC shared with other accounts (AWS RAM): unknown; the shares unreadable: unknown', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const subnetId = a.snapshot().subnets.find((subnet) => subnet.vpcId === vpc)?.subnetId ?? '';
+    const resourceShareArn = 'arn:aws:ram:us-east-1:123456789012:resource-share/abc';
+    const shared = { ...a.snapshot(), sharedSubnets: [{ subnetId, vpcId: vpc, resourceShareArn }] };
+    const [finding] = findingsOf(planOf(withClock(shared, { [logs]: daysAgo(30) }), ON), 'ENDPOINT_UNUSED');
+    expect(finding).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(finding?.statusReason).toContain(subnetId);
+    expect(finding?.statusReason).toContain(resourceShareArn);
+    a.skippedRead({ operation: 'ram:ListResources', reason: 'AccessDeniedException: no' });
+    const plan = planOf(withClock(a.snapshot(), { [logs]: daysAgo(30) }), ON);
+    expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]).toMatchObject({ status: 'unknown' });
+    expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]?.statusReason).toContain('AWS RAM');
+    expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
+  });
+});
+
 describe('the clock (nextClock)', () => {
   const entry = (vpcEndpointId: string, vpcId: string, since = daysAgo(2)): UnusedEndpoint => ({
     vpcEndpointId,

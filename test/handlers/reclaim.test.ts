@@ -25,7 +25,12 @@ import {
   createService,
   registerTaskDefinition,
 } from '../harness/seed.ts';
-import { addAliasRecord, createPrivateHostedZone, endpointAliasTarget } from '../harness/seed-network.ts';
+import {
+  addAliasRecord,
+  createPrivateHostedZone,
+  endpointAliasTarget,
+  shareSubnets,
+} from '../harness/seed-network.ts';
 import type { Stack } from './stack.ts';
 import { createStack, depsFor, endpointOf, sampleText, withEventId } from './stack.ts';
 
@@ -539,5 +544,34 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       { outcome: 'succeeded', resourceId: kms },
     ]);
     expect(await liveEndpointIds(acct, hub.vpcId)).toEqual([logs]);
+  });
+
+  it('never weighs an owned endpoint of a VPC whose subnets the account shares with others (AWS RAM): unknown, its participants out of sight', async () => {
+    const acct = newAccount();
+    const { network, logs, kms } = await leftovers(acct);
+    // A participant runs its work in one of the owner's subnets: the owner cannot see it.
+    const [sharedSubnet = ''] = network.subnetIds;
+    const share = await shareSubnets(acct, '210987654321', { subnetIds: [sharedSubnet] });
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+
+    for (const day of [0, 30]) {
+      clock.day = day;
+      const summary = await sweep(deps, acct);
+      const plan = planOf(summary);
+      for (const id of [logs, kms]) {
+        expect(unusedOf(plan, id)).toMatchObject({ status: 'unknown' });
+        expect(unusedOf(plan, id)?.statusReason).toContain('AWS RAM');
+        expect(unusedOf(plan, id)?.statusReason).toContain(sharedSubnet);
+        expect(unusedOf(plan, id)?.statusReason).toContain(share);
+      }
+      expect(plan.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+      expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
+      // Never a clock: an unknown finding is never a candidate.
+      expect(await clockOf(store, acct)).toEqual({});
+    }
+    expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
   });
 });
