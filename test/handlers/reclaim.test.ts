@@ -3,7 +3,11 @@
 // clock is injected, never slept on), an endpoint needed again inside its grace period, endpoints not
 // the remediator's, reconciles that must not count, report mode, and the CLI's plan.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteTagsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import {
+  DeleteTagsCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
+} from '@aws-sdk/client-ec2';
 import { DeleteServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../aws/apply.ts';
@@ -573,5 +577,105 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       expect(await clockOf(store, acct)).toEqual({});
     }
     expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
+  });
+
+  it('a delete another attempt already made is already-satisfied: its clock goes, nothing fails', async () => {
+    const acct = newAccount();
+    const { network, logs, kms, foreign } = await leftovers(acct);
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+    await sweep(deps, acct);
+    expect(Object.keys(await clockOf(store, acct)).sort()).toEqual([kms, logs].sort());
+
+    // A first (retried, or concurrent) attempt deletes kms between this one's plan and its delete:
+    // when the apply reads kms again right before deleting it, that attempt has just done so.
+    let raced = false;
+    deps.pool.clientsFor(acct.region).ec2.middlewareStack.add(
+      (next, context) => async (args) => {
+        const filters = (args.input as { Filters?: Array<{ Name?: string; Values?: string[] }> }).Filters;
+        if (
+          !raced &&
+          context.commandName === 'DescribeVpcEndpointsCommand' &&
+          filters?.some((f) => f.Name === 'vpc-endpoint-id' && f.Values?.includes(kms))
+        ) {
+          raced = true;
+          await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [kms] }));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'testConcurrentDelete' },
+    );
+    clock.day = GRACE_DAYS;
+    const summary = await sweep(deps, acct);
+    expect(raced).toBe(true);
+    const deletes = summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT') ?? [];
+    expect(deletes.map((r) => [r.resourceId, r.outcome]).sort()).toEqual(
+      [
+        [kms, 'already-satisfied'],
+        [logs, 'succeeded'],
+      ].sort(),
+    );
+    expect(await clockOf(store, acct)).toEqual({});
+    const live = await liveEndpointIds(acct, network.vpcId);
+    expect(live).toContain(foreign);
+    expect(live).not.toContain(kms);
+    expect(live).not.toContain(logs);
+  });
+
+  it('a reconcile interrupted after its deletes, before the clock moved, resumes on redelivery: no error, nothing else deleted', async () => {
+    const acct = newAccount();
+    const { network, logs, kms, foreign } = await leftovers(acct);
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const real = clockStore(acct, stack);
+    // moto cannot stop a process: the clock's store fails its first write after the deletes, where a
+    // killed invocation would stop. What is left is the same: endpoints deleted, clock not moved,
+    // findings not remembered, the message not completed (so SQS delivers it again).
+    let interrupt = false;
+    const store: ReclaimStore = {
+      load: (region) => real.load(region),
+      save: async (region, start, stop) => {
+        if (interrupt) {
+          interrupt = false;
+          throw new Error('interrupted: the invocation stopped here');
+        }
+        await real.save(region, start, stop);
+      },
+    };
+    const deps = depsFor(acct, stack, {
+      env: { CONFIG: JSON.stringify(CONFIG) },
+      now: clock.now,
+      reclaim: store,
+    });
+    await sweep(deps, acct);
+    const started = await clockOf(real, acct);
+    expect(Object.keys(started).sort()).toEqual([kms, logs].sort());
+
+    clock.day = GRACE_DAYS;
+    interrupt = true;
+    occurrences += 1;
+    const event = JSON.parse(
+      withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), `reclaim-${occurrences}`),
+    ) as Record<string, unknown>;
+    // The scheduled sweep's invocation fails (EventBridge retries it), as a killed one would.
+    await expect(runReconcile(event, deps)).rejects.toThrow(/interrupted/);
+    const left = await liveEndpointIds(acct, network.vpcId);
+    expect(left).toContain(foreign);
+    expect(left).not.toContain(kms);
+    expect(left).not.toContain(logs);
+    // The clock still holds both: the reconcile stopped before moving it.
+    expect(await clockOf(real, acct)).toEqual(started);
+
+    // The same message, delivered again.
+    const redelivered = (await runReconcile(event, deps)) as BatchSummary;
+    expect(redelivered.failedMessageIds).toEqual([]);
+    const results = redelivered.outcomes[0]?.results ?? [];
+    expect(results.filter((r) => r.outcome === 'failed')).toEqual([]);
+    expect(results.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(await clockOf(real, acct)).toEqual({});
+    expect((await liveEndpointIds(acct, network.vpcId)).sort()).toEqual(left.sort());
+    expect(unusedOf(planOf(redelivered), kms)).toBeUndefined();
   });
 });
