@@ -2,7 +2,7 @@
 // cfn-lint and checkov pass with no errors, holding what the deployment needs; then the bundled
 // reconciler run by `osls invoke local` against moto. One file, in sequence: osls builds into .esbuild/.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -51,6 +51,10 @@ type Template = {
 /** Runs `osls package` into a fresh directory with extra `--param`s; returns the update template. */
 async function packageStack(params: string[] = []): Promise<{ dir: string; template: Template }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'osls-package-'));
+  // osls builds into .esbuild/ and zips what it finds there: the source map an earlier
+  // `npm run invoke-local` (below, built with source maps) left would go into the zip, tripling its
+  // size (the size guard then failed on every run but the first in a working tree).
+  rmSync(path.join(repoRoot, '.esbuild'), { recursive: true, force: true });
   await run(osls, ['package', '--stage', 'ci', '--package', dir, ...params.map((p) => `--param=${p}`)], {
     cwd: repoRoot,
     env: { ...process.env, ...OFFLINE, SLS_TELEMETRY_DISABLED: '1' },
