@@ -32,6 +32,8 @@ import {
   throttleAwareRetries,
   throttleBudgetMiddleware,
 } from './retry.ts';
+import type { RamClient } from './ram-client.ts';
+import { createRamClient } from './ram-client.ts';
 import type { ResolverClient } from './resolver-client.ts';
 import { createResolverClient } from './resolver-client.ts';
 import type { ClientTimeouts, TimeoutKind } from './timeouts.ts';
@@ -88,6 +90,8 @@ export interface AwsClients {
    */
   readonly route53: Route53Client;
   readonly resolver: ResolverClient;
+  /** AWS RAM: which of the account's subnets it shares with others (their VPCs' participants). */
+  readonly ram: RamClient;
   /** IAM is global: it names the role of each container instance's profile. */
   readonly iam: IAMClient;
   readonly calls: ApiCallCounter;
@@ -397,5 +401,27 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
         }
       : {}),
   });
-  return { region, ec2, ecs, ssm, route53, resolver, iam, calls, ...(limiter ? { limiter } : {}) };
+  const ram = createRamClient({
+    region,
+    credentials: options.credentials ?? ((identity) => route53.config.credentials(identity)),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    timeouts,
+    onRequest: (operation) => {
+      calls.record('ram', operation);
+    },
+    ...(limiter
+      ? {
+          pace: (operation: string) => {
+            const until = options.deadline?.();
+            return limiter.acquire({
+              region,
+              service: 'ram',
+              operation,
+              ...(until === undefined ? {} : { deadline: until }),
+            });
+          },
+        }
+      : {}),
+  });
+  return { region, ec2, ecs, ssm, route53, resolver, ram, iam, calls, ...(limiter ? { limiter } : {}) };
 }

@@ -11,13 +11,27 @@
  */
 import type { Config } from '../core/config.ts';
 import { isChecked } from '../core/config.ts';
-import type { Ec2Instance, EcsService, EcsTask, RegionSnapshot, Subnet, Vpc, VpcDns } from '../core/model.ts';
+import type {
+  Ec2Instance,
+  EcsService,
+  EcsTask,
+  EndpointServiceOffer,
+  RegionSnapshot,
+  Subnet,
+  Vpc,
+  VpcDns,
+  VpcEndpoint,
+} from '../core/model.ts';
 import { vpcScope } from '../core/scope.ts';
 import type { AwsClients } from './clients.ts';
 import { createContext } from './discover/context.ts';
 import { describeCentralEndpoints } from './discover/central.ts';
 import { describeHostedZones, describeResolverRules, withRecords } from './discover/dns.ts';
-import { describeEndpointServices, describeEndpointsAndGroups } from './discover/endpoints.ts';
+import {
+  describeEndpointServices,
+  describeEndpointsAndGroups,
+  describeTaggedEndpoints,
+} from './discover/endpoints.ts';
 import { describeExecClusters, discoverEcsWork } from './discover/ecs.ts';
 import { withDefaultGroups, withInterfaceGroups } from './discover/interfaces.ts';
 import { describePrefixLists } from './discover/prefix-lists.ts';
@@ -35,7 +49,10 @@ import { restartCandidates } from '../core/restarts.ts';
 import { analyseWorkloads, placementOf } from '../core/workloads.ts';
 import { serviceDnsNames } from '../core/dns.ts';
 import type { FindingCode } from '../core/findings.ts';
-import { MANAGED_SERVICES, serviceNameOf } from '../core/services.ts';
+import { MANAGED_SERVICES, isManagedService, parseServiceName, serviceNameOf } from '../core/services.ts';
+import { describeEndpointAliases } from './discover/endpoint-aliases.ts';
+import { describeSharedSubnets } from './discover/shared-subnets.ts';
+import { reclaimCandidates } from '../core/reclaim.ts';
 import { distinct } from './pagination.ts';
 
 export { DiscoveryError } from './discover/context.ts';
@@ -74,11 +91,23 @@ export async function discoverRegion(
   const interfaceGroups =
     isChecked(config, 'ENDPOINT_SG_NO_HTTPS') || isChecked(config, 'WORKLOAD_SG_NO_HTTPS_EGRESS');
 
-  // 1. ECS work: every cluster, or (event-scoped, with a cluster hint) the hinted ones.
-  const work = await discoverEcsWork(
-    ctx,
-    selected && options.clusterArns ? { clusterArns: options.clusterArns, vpcIds: [...selected] } : undefined,
-  );
+  // 1. ECS work: every cluster, or (event-scoped, with a cluster hint) the hinted ones. A whole-Region
+  // discovery also reads, meanwhile, the endpoints tagged as the remediator's wherever they are: the
+  // VPCs that hold some but no longer host ECS work are examined for them alone (ENDPOINT_UNUSED).
+  // Refused, the read is skipped: such a reconcile then never counts toward the reclaim.
+  const taggedRead =
+    selected === undefined && isChecked(config, 'ENDPOINT_UNUSED')
+      ? ctx.optional('ec2:DescribeVpcEndpoints', undefined, () => describeTaggedEndpoints(ctx), [])
+      : Promise.resolve([]);
+  const [work, tagged] = await Promise.all([
+    discoverEcsWork(
+      ctx,
+      selected && options.clusterArns
+        ? { clusterArns: options.clusterArns, vpcIds: [...selected] }
+        : undefined,
+    ),
+    taggedRead,
+  ]);
   const awsvpcSubnetIds = distinct([
     ...work.services.flatMap((s) => s.subnetIds),
     ...work.tasks.flatMap((t) => t.subnetIds),
@@ -111,13 +140,26 @@ export async function discoverRegion(
     if (vpcId !== undefined) workVpcIds.add(vpcId);
   }
   if (selected) for (const vpcId of workVpcIds) if (!selected.has(vpcId)) workVpcIds.delete(vpcId);
-  const vpcRecords = await describeVpcs(ctx, [...workVpcIds]);
+  // VPCs without ECS work that hold the remediator's endpoints: read in the same DescribeVpcs.
+  const idleIds = new Set(
+    tagged
+      .filter((endpoint) => endpoint.state !== 'deleting' && !workVpcIds.has(endpoint.vpcId))
+      .map((endpoint) => endpoint.vpcId),
+  );
+  const allRecords = await describeVpcs(ctx, [...workVpcIds, ...idleIds]);
+  const vpcRecords = allRecords.filter((record) => !idleIds.has(record.vpc.vpcId));
+  const idleVpcs = allRecords
+    .filter((record) => idleIds.has(record.vpc.vpcId) && vpcScope(record.vpc, config).inScope)
+    .map((record) => record.vpc);
+  const idleVpcIds = new Set(idleVpcs.map((vpc) => vpc.vpcId));
+  const idleEndpoints = tagged.filter((endpoint) => idleVpcIds.has(endpoint.vpcId));
   const vpcIds = new Set(vpcRecords.map((record) => record.vpc.vpcId));
   const subnets = seenSubnets.filter((subnet) => vpcIds.has(subnet.vpcId));
   const inScope = vpcRecords.filter((record) => vpcScope(record.vpc, config).inScope);
   const inScopeIds = inScope.map((record) => record.vpc.vpcId);
   ctx.progress(
-    `ec2: ${vpcRecords.length} VPCs host ECS work (${inScope.length} in scope), ${subnets.length} subnets`,
+    `ec2: ${vpcRecords.length} VPCs host ECS work (${inScope.length} in scope), ${subnets.length} subnets` +
+      (idleVpcs.length > 0 ? `; ${idleVpcs.length} more hold only the remediator's endpoints` : ''),
   );
 
   const scopedWork = selected
@@ -237,17 +279,21 @@ export async function discoverRegion(
       : [];
   const scoped = { ...scopedWork, tasks, services, ec2Instances };
 
-  const vpcs = vpcRecords.map(({ vpc }): Vpc => {
-    const vpcDns = dns.get(vpc.vpcId);
-    return vpcDns ? { ...vpc, dns: vpcDns } : vpc;
-  });
+  const vpcs = [
+    ...vpcRecords.map(({ vpc }): Vpc => {
+      const vpcDns = dns.get(vpc.vpcId);
+      return vpcDns ? { ...vpc, dns: vpcDns } : vpc;
+    }),
+    ...idleVpcs,
+  ];
   const snapshot: RegionSnapshot = {
     region,
     ...(accountId === undefined ? {} : { accountId }),
     vpcs: sortBy(vpcs, (vpc) => vpc.vpcId),
     subnets: sortBy(subnets, (subnet) => subnet.subnetId),
     routeTables: sortBy([...routeTables, ...central.routeTables], (table) => table.routeTableId),
-    endpoints: sortBy(endpoints, (endpoint) => endpoint.vpcEndpointId),
+    endpoints: sortBy([...endpoints, ...idleEndpoints], (endpoint) => endpoint.vpcEndpointId),
+    ...(idleVpcs.length > 0 ? { idleVpcIds: [...idleVpcIds].sort() } : {}),
     securityGroups: sortBy(
       distinctBy(allGroups, (group) => group.groupId),
       (group) => group.groupId,
@@ -272,12 +318,39 @@ export async function discoverRegion(
         }
       : {}),
   };
+  // The remediator's endpoints that may be unneeded (core decides which): what may keep them in use
+  // out of this VPC's sight, read only when there are some. Zones that point other VPCs at them
+  // (hub-and-spoke), and subnets of their VPCs this account shares with other accounts (AWS RAM).
+  const unneeded = isChecked(config, 'ENDPOINT_UNUSED') ? reclaimCandidates(snapshot, config) : [];
+  const [endpointAliases, sharedSubnets] =
+    unneeded.length > 0
+      ? await Promise.all([
+          describeEndpointAliases(
+            ctx,
+            unneeded,
+            aliasNamesOf(region, unneeded, endpointServices),
+            hostedZones,
+          ),
+          describeSharedSubnets(ctx, distinct(unneeded.map((endpoint) => endpoint.vpcId)).sort(), subnets),
+        ])
+      : [undefined, undefined];
   // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
   const workloads = [...analyseWorkloads(snapshot).values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
   const candidates = restartCandidates(snapshot, workloads, config);
   const ssmInstances = candidates.length > 0 ? await describeManagedInstances(ctx, candidates) : [];
   return {
     ...snapshot,
+    ...(endpointAliases !== undefined && endpointAliases.length > 0
+      ? {
+          endpointAliases: sortBy(
+            endpointAliases,
+            (alias) => `${alias.vpcEndpointId}#${alias.hostedZoneId}#${alias.recordName}`,
+          ),
+        }
+      : {}),
+    ...(sharedSubnets !== undefined && sharedSubnets.length > 0
+      ? { sharedSubnets: sortBy(sharedSubnets, (share) => `${share.subnetId}#${share.resourceShareArn}`) }
+      : {}),
     ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId),
     ...(ctx.skipped.length > 0 ? { skippedReads: [...ctx.skipped] } : {}),
   };
@@ -306,6 +379,22 @@ export async function discoverClusterPlaces(
     subnetIds.length > 0 ? describeSubnetsById(ctx, subnetIds) : Promise.resolve<Subnet[]>([]),
   ]);
   return clustersByVpc({ ...work, ec2Instances, subnets });
+}
+
+/** The DNS names of the endpoints' services: the names a zone pointing at them would cover. */
+function aliasNamesOf(
+  region: string,
+  endpoints: readonly VpcEndpoint[],
+  offers: readonly EndpointServiceOffer[],
+): string[] {
+  return distinct(
+    endpoints.flatMap((endpoint) => {
+      const parsed = parseServiceName(endpoint.serviceName);
+      if (parsed?.region !== region || !isManagedService(parsed.service)) return [];
+      const offer = offers.find((o) => o.serviceName === endpoint.serviceName);
+      return serviceDnsNames(region, parsed.service, offer?.privateDnsNames);
+    }),
+  ).sort();
 }
 
 /** The checks whose verdicts depend on how the VPC resolves service names (Route 53). */

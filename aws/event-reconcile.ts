@@ -27,7 +27,7 @@ import type { ClientPool } from './reconcile.ts';
 import { discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
 import type { UnusedEndpoint } from '../core/reclaim.ts';
-import { nextClock, reclaimBlockerOf } from '../core/reclaim.ts';
+import { examinedVpcIds, nextClock, reclaimBlockerOf } from '../core/reclaim.ts';
 import type { ReclaimStore } from './reclaim.ts';
 import type { SecurityHubExportDeps } from './securityhub-export.ts';
 import { exportToSecurityHub } from './securityhub-export.ts';
@@ -209,7 +209,6 @@ export async function reconcileRegionWork(
       plan,
       snapshot: snapshots[0],
       clock,
-      vpcIds,
       results,
       now,
     });
@@ -246,12 +245,11 @@ async function moveReclaimClock(
     readonly plan: Plan;
     readonly snapshot: RegionSnapshot | undefined;
     readonly clock: readonly UnusedEndpoint[];
-    readonly vpcIds: readonly string[] | undefined;
     readonly results: readonly ActionResult[] | undefined;
     readonly now: Date;
   },
 ): Promise<void> {
-  const { region, plan, snapshot, clock, vpcIds, results, now } = input;
+  const { region, plan, snapshot, clock, results, now } = input;
   const enabled = deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined;
   const counts = enabled && snapshot !== undefined && reclaimBlockerOf(snapshot, deps.config) === undefined;
   const deleted = new Set(
@@ -263,7 +261,18 @@ async function moveReclaimClock(
         : [],
     ),
   );
-  const change = nextClock({ plan, region, previous: clock, counts, vpcIds, deleted, enabled, now });
+  // A counting sweep saw every VPC; any other reconcile stops only the clocks of the VPCs it examined.
+  const examined = counts ? undefined : examinedVpcIds(plan, region);
+  const change = nextClock({
+    plan,
+    region,
+    previous: clock,
+    counts,
+    vpcIds: examined,
+    deleted,
+    enabled,
+    now,
+  });
   if (change.start.length + change.stop.length === 0) return;
   await store.save(region, change.start, change.stop);
   deps.log('reclaim clock', {

@@ -194,6 +194,8 @@ export function lowerBound(
   add('ecs:DescribeTaskDefinition', facts.neededTaskDefinitions.size);
 
   add('ec2:DescribeInstances', pages(hosts, LIMITS.describeInstancesIds));
+  // A whole-Region plan also lists the endpoints tagged as the remediator's (none in a spec): one call.
+  if (onlyVpcs === undefined) add('ec2:DescribeVpcEndpoints', 1);
   if (work.length > 0) {
     // Every subnet of a VPC hosting work: its private subnets, and the public one of NAT VPCs.
     const subnets = work.reduce((sum, vpc) => sum + vpc.azs + (vpc.egress === 'nat' ? 1 : 0), 0);

@@ -20,7 +20,8 @@ import {
   whatBreaks,
 } from './context.ts';
 import { resolveService, serviceDnsNames } from './dns.ts';
-import type { SecurityGroup, VpcEndpoint } from './model.ts';
+import type { SecurityGroup, SharedSubnet, VpcEndpoint } from './model.ts';
+import { unneededOwnedService } from './reclaim.ts';
 import { NEEDS, isUnknownNeed } from './needs.ts';
 import { policyFindings } from './policies.ts';
 import type { Admission } from './network.ts';
@@ -541,23 +542,27 @@ const EC2_CAPACITY_SERVICES: ReadonlySet<string> = new Set(['ecs', 'ecs-agent', 
  * costs nothing, and deleting it takes routes from every subnet of its route tables); never in a
  * shared VPC (its endpoints are out of sight). In a VPC with a need whose endpoints cannot be known
  * (NEED_UNKNOWN), the endpoint may serve it: `unknown`, never a candidate; so are the ECS agent's
- * three ({@link EC2_CAPACITY_SERVICES}).
+ * three ({@link EC2_CAPACITY_SERVICES}). An endpoint a private hosted zone associated with another
+ * VPC points at (hub-and-spoke: `endpointAliases`) serves that VPC: not unused, whatever its own
+ * VPC runs; `unknown` where those zones could not be read.
  */
 const unusedEndpointsCheck: Check = (context) => {
   if (context.sharedBy !== undefined) return [];
   const unknownNeeds = [...context.workload.needs.keys()].filter(isUnknownNeed);
   return context.endpoints.flatMap((endpoint) => {
-    const parsed = parseServiceName(endpoint.serviceName);
-    if (
-      !isManaged(endpoint.tags) ||
-      endpoint.type !== 'Interface' ||
-      endpoint.state !== 'available' ||
-      parsed?.region !== context.region ||
-      !isManagedService(parsed.service) ||
-      context.required.has(parsed.service)
-    )
-      return [];
-    const service = parsed.service;
+    const service = unneededOwnedService(endpoint, context.region, context.required);
+    if (service === undefined) return [];
+    // Hub-and-spoke: a private hosted zone associated with other VPCs points their calls here.
+    const servedElsewhere = (context.endpointAliases.get(endpoint.vpcEndpointId) ?? []).filter((alias) =>
+      alias.vpcIds.some((vpcId) => vpcId !== endpoint.vpcId),
+    );
+    if (servedElsewhere.length > 0) return [];
+    const aliasesUnread = context.skippedReads.find(
+      (read) => read.resourceId === endpoint.vpcEndpointId && read.operation.startsWith('route53:'),
+    );
+    // The owner of a VPC whose subnets it shares through AWS RAM cannot see its participants' work.
+    const sharing = context.sharedSubnets.filter((share) => share.vpcId === endpoint.vpcId);
+    const sharesUnread = context.skippedReads.find((read) => read.operation.startsWith('ram:'));
     const fields = {
       service,
       resourceId: endpoint.vpcEndpointId,
@@ -571,6 +576,33 @@ const unusedEndpointsCheck: Check = (context) => {
           'ENDPOINT_UNUSED',
           fields,
           `${unknownNeeds.join(', ')}: what some work of the VPC calls cannot be known, so the endpoint may still serve it`,
+        ),
+      ];
+    if (sharing.length > 0)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `this account shares ${sharing.map((share) => share.subnetId).join(', ')} of the VPC with other accounts through AWS RAM (${distinctShares(sharing)}): their ECS work there is out of its sight, and may need the endpoint`,
+        ),
+      ];
+    if (sharesUnread !== undefined)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `whether this account shares the VPC's subnets with other accounts (AWS RAM), whose work may need the endpoint, cannot be read (${sharesUnread.operation}: ${sharesUnread.reason})`,
+        ),
+      ];
+    if (aliasesUnread !== undefined)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `whether a private hosted zone points other VPCs at it (hub-and-spoke) cannot be read (${aliasesUnread.operation}: ${aliasesUnread.reason})`,
         ),
       ];
     if (EC2_CAPACITY_SERVICES.has(service))
@@ -592,6 +624,10 @@ const unusedEndpointsCheck: Check = (context) => {
   });
 };
 
+function distinctShares(sharing: readonly SharedSubnet[]): string {
+  return [...new Set(sharing.map((share) => share.resourceShareArn))].sort().join(', ');
+}
+
 /** Every check, run in this order for each VPC in scope. */
 export const CHECKS: readonly Check[] = [
   vpcDnsCheck,
@@ -606,4 +642,13 @@ export const CHECKS: readonly Check[] = [
 /** Runs every check on one VPC. */
 export function runChecks(context: VpcContext): DraftFinding[] {
   return CHECKS.flatMap((check) => check(context));
+}
+
+/**
+ * The checks of a VPC that hosts no ECS work but holds the remediator's endpoints
+ * (`RegionSnapshot.idleVpcIds`): only whether those endpoints are still needed. Nothing else of it
+ * was read (its DNS, routes, groups), and it has no work for the other checks to judge.
+ */
+export function runIdleChecks(context: VpcContext): DraftFinding[] {
+  return unusedEndpointsCheck(context);
 }

@@ -5,10 +5,12 @@
 import type { FindingCode, Severity } from './findings.ts';
 import type { VpcDnsView } from './dns.ts';
 import type {
+  EndpointAlias,
   EndpointServiceOffer,
   RegionSnapshot,
   RouteTable,
   SecurityGroup,
+  SharedSubnet,
   SkippedRead,
   SsmManagedInstance,
   Subnet,
@@ -92,6 +94,13 @@ export interface VpcContext {
   readonly sharedBy?: string;
   /** Private hosted zones and Resolver rules of the VPC. */
   readonly dns: VpcDnsView;
+  /**
+   * Alias records of private hosted zones naming the remediator's endpoints, by endpoint id (read by
+   * whole-Region reconciles only: `RegionSnapshot.endpointAliases`).
+   */
+  readonly endpointAliases: ReadonlyMap<string, readonly EndpointAlias[]>;
+  /** Subnets this account shares with other accounts (AWS RAM): `RegionSnapshot.sharedSubnets`. */
+  readonly sharedSubnets: readonly SharedSubnet[];
   /** Endpoints elsewhere that the VPC's private hosted zones point at, by id. */
   readonly centralEndpoints: ReadonlyMap<string, VpcEndpoint>;
   /** Subnets of any VPC discovery read (the VPC's own, and the central endpoints'). */
@@ -206,6 +215,13 @@ export function endpointPlacement(context: VpcContext, service: ManagedService):
   };
 }
 
+function groupAliases(aliases: readonly EndpointAlias[]): Map<string, EndpointAlias[]> {
+  const byEndpoint = new Map<string, EndpointAlias[]>();
+  for (const alias of aliases)
+    byEndpoint.set(alias.vpcEndpointId, [...(byEndpoint.get(alias.vpcEndpointId) ?? []), alias]);
+  return byEndpoint;
+}
+
 /** The context of one VPC's checks. */
 export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): VpcContext {
   const vpcId = workload.vpc.vpcId;
@@ -248,6 +264,8 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
       rules: (snapshot.resolverRules ?? []).filter((rule) => rule.vpcIds.includes(vpcId)),
       unreadable: skippedReads.filter(isRoute53Read),
     },
+    endpointAliases: groupAliases(snapshot.endpointAliases ?? []),
+    sharedSubnets: (snapshot.sharedSubnets ?? []).filter((share) => share.vpcId === vpcId),
     centralEndpoints: new Map(
       (snapshot.centralEndpoints ?? []).map((endpoint) => [endpoint.vpcEndpointId, endpoint]),
     ),

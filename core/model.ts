@@ -324,6 +324,28 @@ export interface HostedZone {
   readonly recordsUnreadable?: string;
 }
 
+/**
+ * An alias record of a private hosted zone that names an endpoint tagged as the remediator's
+ * (hub-and-spoke): the endpoint serves the VPCs the zone is associated with.
+ */
+export interface EndpointAlias {
+  readonly vpcEndpointId: string;
+  readonly hostedZoneId: string;
+  /** Lower case, without the trailing dot. */
+  readonly zoneName: string;
+  readonly recordName: string;
+  /** The VPCs the zone is associated with (for another account's zone: those in scope). */
+  readonly vpcIds: readonly string[];
+}
+
+/** A subnet this account shares with other accounts through AWS RAM (it owns the VPC; they run in it). */
+export interface SharedSubnet {
+  readonly subnetId: string;
+  /** The VPC of the subnet, when discovery knows it (a subnet of a VPC it read). */
+  readonly vpcId: string;
+  readonly resourceShareArn: string;
+}
+
 /** A Route 53 Resolver rule associated with a VPC in scope. */
 export interface ResolverRule {
   readonly resolverRuleId: string;
@@ -362,14 +384,23 @@ export interface RegionSnapshot {
   /** The account discovered (from the ECS ARNs); absent when it has no ECS work. */
   readonly accountId?: string;
   /**
-   * The VPCs that host ECS work (and only those: VPCs without ECS work need no endpoints).
-   * `dns` is filled for the ones in scope.
+   * The VPCs that host ECS work (VPCs without ECS work need no endpoints), and those of
+   * `idleVpcIds`. `dns` is filled for the ones in scope that host work.
    */
   readonly vpcs: readonly Vpc[];
+  /**
+   * VPCs in scope that host no ECS work but hold endpoints tagged as the remediator's (read by a
+   * whole-Region discovery only): examined for those endpoints alone (ENDPOINT_UNUSED), whose only
+   * entries in `endpoints` are those tagged ones. Absent: none, or not read (an event's VPCs).
+   */
+  readonly idleVpcIds?: readonly string[];
   /** Every subnet of the VPCs above. */
   readonly subnets: readonly Subnet[];
   readonly routeTables: readonly RouteTable[];
-  /** Endpoints of the VPCs above, in every state but `deleted`. */
+  /**
+   * Endpoints of the VPCs above, in every state but `deleted` (of an idle VPC, only those tagged as
+   * the remediator's).
+   */
   readonly endpoints: readonly VpcEndpoint[];
   /** The endpoints' security groups and the remediator's own managed groups. */
   readonly securityGroups: readonly SecurityGroup[];
@@ -391,6 +422,18 @@ export interface RegionSnapshot {
   readonly prefixLists?: readonly PrefixList[];
   /** Private hosted zones associated with the VPCs in scope. */
   readonly hostedZones?: readonly HostedZone[];
+  /**
+   * The alias records of private hosted zones that name the remediator's endpoints that look unneeded
+   * (aws/discover/endpoint-aliases.ts). Absent: none, none looks unneeded, or refused (then a skipped
+   * read names each endpoint).
+   */
+  readonly endpointAliases?: readonly EndpointAlias[];
+  /**
+   * The subnets of the VPCs with endpoints the unused check weighs that this account shares with
+   * other accounts (AWS RAM ListResources, resourceOwner SELF; aws/discover/shared-subnets.ts). Absent:
+   * none, or not read (then a skipped `ram:` read says so, if it was refused).
+   */
+  readonly sharedSubnets?: readonly SharedSubnet[];
   /** Resolver rules associated with the VPCs in scope. */
   readonly resolverRules?: readonly ResolverRule[];
   /**

@@ -4,7 +4,7 @@
  */
 import type { Action, ActionKind } from './actions.ts';
 import { actionKey, createsEndpoint } from './actions.ts';
-import { runChecks, vpcContext } from './checks.ts';
+import { runChecks, runIdleChecks, vpcContext } from './checks.ts';
 import type { DraftFinding, VpcContext } from './context.ts';
 import type { Config } from './config.ts';
 import { isChecked } from './config.ts';
@@ -24,7 +24,7 @@ import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
 import { isUnknownNeed } from './needs.ts';
 import { isManagedService } from './services.ts';
-import { NEED_SERVICES, analyseWorkloads, callersOf } from './workloads.ts';
+import { NEED_SERVICES, analyseWorkloads, callersOf, idleWorkload } from './workloads.ts';
 
 /**
  * The JSON report's schema version (schema/plan-output.schema.json). 2: every VPC, finding and action
@@ -66,6 +66,11 @@ export interface VpcReport {
   readonly ownerId?: string;
   /** True when the VPC is owned by another account and shared with this one. */
   readonly shared?: true;
+  /**
+   * True when the VPC hosts no ECS work but holds endpoints tagged as the remediator's: it is
+   * examined for those alone (ENDPOINT_UNUSED), by a whole-Region reconcile only.
+   */
+  readonly noEcsWork?: true;
 }
 
 /**
@@ -144,13 +149,17 @@ interface VpcResult {
 
 /**
  * The account a snapshot is of: discovery's (the ECS ARNs, or the account the run entered), else the
- * account its ECS work's ARNs name; undefined for a snapshot without either (it has no ECS work, so
- * nothing to report). Never a VPC's owner: a VPC shared with the account is another account's.
+ * account its ECS work's ARNs name, else (no ECS work) the owner of the endpoints it lists, which are
+ * the caller's own; undefined when none of these is known. Never a VPC's owner: a VPC shared with the
+ * account is another account's.
  */
 export function accountOfSnapshot(snapshot: RegionSnapshot): string | undefined {
   if (snapshot.accountId !== undefined) return snapshot.accountId;
   const arn = [...snapshot.containerInstances, ...snapshot.services, ...snapshot.tasks][0]?.clusterArn;
-  return arn === undefined ? undefined : /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
+  if (arn !== undefined) return /^arn:[^:]+:ecs:[^:]*:(\d{12}):/.exec(arn)?.[1];
+  // No ECS work, only VPCs holding our endpoints (reclaim): DescribeVpcEndpoints lists the caller's
+  // own endpoints, so their owner is the account read.
+  return snapshot.endpoints.find((endpoint) => endpoint.ownerId !== undefined)?.ownerId;
 }
 
 /**
@@ -204,11 +213,26 @@ export function buildPlan(
     }
     // The deployed remediator's records of what it made: with them, ownership needs tag and record.
     const recorded = snapshot.ownedResourceIds ? new Set(snapshot.ownedResourceIds) : undefined;
-    const workloads = [...analyseWorkloads(snapshot).values()].sort((a, b) =>
-      a.vpc.vpcId.localeCompare(b.vpc.vpcId),
+    const analysed = analyseWorkloads(snapshot);
+    const workloads = [...analysed.values()].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
+    // VPCs without ECS work that hold the remediator's endpoints: examined for those alone, in scope
+    // only (out of scope, they are not listed: only VPCs with ECS work are).
+    const idle = new Set(
+      snapshot.vpcs
+        .filter(
+          (vpc) =>
+            (snapshot.idleVpcIds ?? []).includes(vpc.vpcId) &&
+            !analysed.has(vpc.vpcId) &&
+            vpcScope(vpc, config).inScope,
+        )
+        .map((vpc) => vpc.vpcId),
     );
-    // A snapshot without ECS work has nothing to report; one with work names its account everywhere.
-    if (workloads.length === 0) continue;
+    const examined = [
+      ...workloads,
+      ...snapshot.vpcs.filter((vpc) => idle.has(vpc.vpcId)).map(idleWorkload),
+    ].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
+    // A snapshot with nothing to examine has nothing to report; one with work names its account everywhere.
+    if (examined.length === 0) continue;
     const accountId = accountOfSnapshot(snapshot);
     if (accountId === undefined) throw new UnknownSnapshotAccountError(snapshot.region);
     // Whether this Region's reconcile may count toward the reclaim's grace period, or delete.
@@ -223,7 +247,8 @@ export function buildPlan(
         ),
       ),
     };
-    for (const workload of workloads) {
+    for (const workload of examined) {
+      const noEcsWork = idle.has(workload.vpc.vpcId);
       const scope = vpcScope(workload.vpc, config);
       vpcs.push({
         accountId,
@@ -254,6 +279,7 @@ export function buildPlan(
         workload.vpc.ownerId !== snapshot.accountId
           ? { shared: true as const }
           : {}),
+        ...(noEcsWork ? { noEcsWork: true as const } : {}),
       });
       if (!scope.inScope) continue;
       const context = vpcContext(snapshot, workload);
@@ -268,9 +294,9 @@ export function buildPlan(
                 o.region === snapshot.region &&
                 o.vpcId === workload.vpc.vpcId,
             );
-      const drafts = joinSharedVpc(context, runChecks(context), owner).filter((draft) =>
-        isChecked(config, draft.code),
-      );
+      const drafts = (
+        noEcsWork ? runIdleChecks(context) : joinSharedVpc(context, runChecks(context), owner)
+      ).filter((draft) => isChecked(config, draft.code));
       const vpcPlan = planVpc({ context, drafts, config, now, reclaim, ...(recorded ? { recorded } : {}) });
       // Agent restarts follow from the truth and from this plan's own ECS endpoint changes.
       const restarts = planRestarts({

@@ -11,13 +11,64 @@
  */
 import type { Config } from './config.ts';
 import type { Plan } from './plan.ts';
-import type { RegionSnapshot } from './model.ts';
+import { isManaged } from './actions.ts';
+import type { RegionSnapshot, VpcEndpoint } from './model.ts';
 import { isUnknownNeed } from './needs.ts';
 import { vpcScope } from './scope.ts';
+import type { ManagedService } from './services.ts';
+import { isManagedService, parseServiceName } from './services.ts';
 import type { VpcWorkload } from './workloads.ts';
-import { analyseWorkloads } from './workloads.ts';
+import { analyseWorkloads, idleWorkload, requiredServices } from './workloads.ts';
 
 export const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The service of an endpoint that may be unneeded, or undefined when it is not one: an `available`
+ * interface endpoint of this Region's managed services, carrying the managed tag, whose service is not
+ * among `required` (the VPC's needs' services). A gateway endpoint costs nothing, and deleting it
+ * takes routes from every subnet of its route tables. Whether it is also recorded as the remediator's
+ * is the remedy's to judge (core/remedies.ts).
+ */
+export function unneededOwnedService(
+  endpoint: VpcEndpoint,
+  region: string,
+  required: ReadonlyMap<ManagedService, unknown>,
+): ManagedService | undefined {
+  const parsed = parseServiceName(endpoint.serviceName);
+  if (
+    !isManaged(endpoint.tags) ||
+    endpoint.type !== 'Interface' ||
+    endpoint.state !== 'available' ||
+    parsed?.region !== region ||
+    !isManagedService(parsed.service) ||
+    required.has(parsed.service)
+  )
+    return undefined;
+  return parsed.service;
+}
+
+/**
+ * The endpoints of a snapshot the unused check weighs (core/checks.ts): {@link unneededOwnedService}
+ * in the VPCs in scope, with or without ECS work, that the account discovered owns (a VPC shared with
+ * it is out of sight). Discovery reads what may keep them in use (zones pointing other VPCs at them,
+ * subnets shared with other accounts) only when there are some.
+ */
+export function reclaimCandidates(snapshot: RegionSnapshot, config: Config): VpcEndpoint[] {
+  const analysed = analyseWorkloads(snapshot);
+  const idle = new Set(snapshot.idleVpcIds ?? []);
+  return snapshot.vpcs.flatMap((vpc) => {
+    const workload = analysed.get(vpc.vpcId) ?? (idle.has(vpc.vpcId) ? idleWorkload(vpc) : undefined);
+    if (workload === undefined || !vpcScope(vpc, config).inScope) return [];
+    if (vpc.ownerId !== undefined && snapshot.accountId !== undefined && vpc.ownerId !== snapshot.accountId)
+      return [];
+    const required = requiredServices(workload);
+    return snapshot.endpoints.filter(
+      (endpoint) =>
+        endpoint.vpcId === vpc.vpcId &&
+        unneededOwnedService(endpoint, snapshot.region, required) !== undefined,
+    );
+  });
+}
 
 /**
  * Why this Region's reconcile may neither count toward the grace period nor delete; undefined when it
@@ -88,8 +139,10 @@ export interface ClockChange {
  *
  * - A counting reconcile (`counts`, whole Region) starts a clock for each such endpoint without one and
  *   stops every other clock of the Region.
- * - Any other reconcile starts none; it stops the clocks of the VPCs it read (`vpcIds`; every VPC for a
- *   whole-Region one) whose endpoint it did not report unneeded.
+ * - Any other reconcile starts none; it stops the clocks of the VPCs it examined (`vpcIds`, see
+ *   {@link examinedVpcIds}; undefined: every VPC) whose endpoint it did not report unneeded. A VPC it
+ *   did not examine keeps its clocks: an event naming a VPC without ECS work examines nothing there,
+ *   and a sweep whose read of the remediator's endpoints was refused does not see such VPCs.
  * - `deleted`: endpoints this reconcile deleted; `enabled` false stops every clock.
  */
 export function nextClock(input: {
@@ -133,6 +186,17 @@ export function nextClock(input: {
       (!unused.has(entry.vpcEndpointId) && (covered === undefined || covered.has(entry.vpcId))),
   );
   return { start, stop };
+}
+
+/**
+ * The VPCs of `region` a reconcile's plan examined (in scope, with or without ECS work): a reconcile
+ * that does not count stops only their clocks ({@link nextClock}).
+ */
+export function examinedVpcIds(plan: Plan, region: string): string[] {
+  return plan.vpcs
+    .filter((vpc) => vpc.region === region && vpc.inScope)
+    .map((vpc) => vpc.vpcId)
+    .sort();
 }
 
 /** Whole days from `since` to `now`, rounded down. */

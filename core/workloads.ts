@@ -73,6 +73,20 @@ export interface VpcWorkload {
   readonly containerInstances: readonly PlacedContainerInstance[];
 }
 
+/** The workload of a VPC that hosts no ECS work (`RegionSnapshot.idleVpcIds`): no need, no caller. */
+export function idleWorkload(vpc: Vpc): VpcWorkload {
+  return {
+    vpc,
+    subnets: [],
+    availabilityZones: [],
+    egressBySubnet: new Map(),
+    isolated: false,
+    needs: new Map(),
+    callers: [],
+    containerInstances: [],
+  };
+}
+
 const ACTIVE_INSTANCE_STATES = new Set(['pending', 'running']);
 const ACTIVE_CONTAINER_INSTANCE_STATUSES = new Set(['ACTIVE', 'DRAINING', 'REGISTERING']);
 const FARGATE_PROVIDERS = new Set(['FARGATE', 'FARGATE_SPOT']);

@@ -16,7 +16,7 @@ import type { DiscoveryContext } from './context.ts';
 import { REQUEST_CONCURRENCY, isDegradable } from './context.ts';
 
 /** Route 53 reads in flight at once (its rate limit is per account: 5 requests a second). */
-const ROUTE53_CONCURRENCY = 2;
+export const ROUTE53_CONCURRENCY = 2;
 
 /** ListHostedZonesByVPC and the Resolver list calls return at most 100 a page. */
 const PAGE_MAX = 100;
@@ -93,11 +93,10 @@ export async function withRecords(
   zones: readonly HostedZone[],
   names: readonly string[],
 ): Promise<HostedZone[]> {
-  const operation = 'route53:ListResourceRecordSets';
   return mapConcurrent(zones, ROUTE53_CONCURRENCY, async (zone): Promise<HostedZone> => {
     if (!names.some((name) => covers(zone.name, normaliseName(name)))) return zone;
     try {
-      const records = await readRecords(ctx, zone.hostedZoneId);
+      const records = await readZoneRecords(ctx, zone.hostedZoneId);
       return { ...zone, records };
     } catch (error) {
       const code = (error as { code?: string }).code;
@@ -108,33 +107,35 @@ export async function withRecords(
     ctx.progress(`route53: records of ${read.filter((zone) => zone.records).length} zones read`);
     return read;
   });
+}
 
-  async function readRecords(context: DiscoveryContext, hostedZoneId: string): Promise<DnsRecord[]> {
-    const records: DnsRecord[] = [];
-    let start: { name?: string; type?: string; identifier?: string } = {};
-    for (;;) {
-      const page = await context.call(operation, () =>
-        context.clients.route53.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: hostedZoneId,
-            MaxItems: RECORDS_PAGE_MAX,
-            ...(start.name ? { StartRecordName: start.name } : {}),
-            ...(start.type ? { StartRecordType: start.type as never } : {}),
-            ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
-          }),
-        ),
-      );
-      records.push(...(page.ResourceRecordSets ?? []).flatMap(toRecord));
-      if (!page.IsTruncated) return records;
-      const next = {
-        name: page.NextRecordName,
-        type: page.NextRecordType,
-        identifier: page.NextRecordIdentifier,
-      };
-      if (next.name === start.name && next.type === start.type && next.identifier === start.identifier)
-        throw new Error(`ListResourceRecordSets of ${hostedZoneId} repeated its continuation`);
-      start = next;
-    }
+/** Every record of a zone (ListResourceRecordSets, 300 a page), as the model holds them. */
+export async function readZoneRecords(ctx: DiscoveryContext, hostedZoneId: string): Promise<DnsRecord[]> {
+  const operation = 'route53:ListResourceRecordSets';
+  const records: DnsRecord[] = [];
+  let start: { name?: string; type?: string; identifier?: string } = {};
+  for (;;) {
+    const page = await ctx.call(operation, () =>
+      ctx.clients.route53.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: hostedZoneId,
+          MaxItems: RECORDS_PAGE_MAX,
+          ...(start.name ? { StartRecordName: start.name } : {}),
+          ...(start.type ? { StartRecordType: start.type as never } : {}),
+          ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
+        }),
+      ),
+    );
+    records.push(...(page.ResourceRecordSets ?? []).flatMap(toRecord));
+    if (!page.IsTruncated) return records;
+    const next = {
+      name: page.NextRecordName,
+      type: page.NextRecordType,
+      identifier: page.NextRecordIdentifier,
+    };
+    if (next.name === start.name && next.type === start.type && next.identifier === start.identifier)
+      throw new Error(`ListResourceRecordSets of ${hostedZoneId} repeated its continuation`);
+    start = next;
   }
 }
 

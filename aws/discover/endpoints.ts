@@ -107,10 +107,16 @@ export function describeGroups(
   );
 }
 
-/** Endpoints (all states but `deleted`) by a filter: `vpc-id`, or `vpc-endpoint-id` for central ones. */
+/** The filter on the managed tag (`tag:<key>` = value: DescribeVpcEndpoints filters by a tag). */
+const MANAGED_TAG_FILTER = `tag:${MANAGED_TAG.key}` as const;
+
+/**
+ * Endpoints (all states but `deleted`) by a filter: `vpc-id`, `vpc-endpoint-id` for central ones, or
+ * the managed tag's for the remediator's own ({@link describeTaggedEndpoints}).
+ */
 export async function describeEndpoints(
   ctx: DiscoveryContext,
-  filterName: 'vpc-id' | 'vpc-endpoint-id',
+  filterName: 'vpc-id' | 'vpc-endpoint-id' | typeof MANAGED_TAG_FILTER,
   values: readonly string[],
 ): Promise<VpcEndpoint[]> {
   const { ec2 } = ctx.clients;
@@ -135,6 +141,16 @@ export async function describeEndpoints(
   );
   ctx.progress(`ec2: ${endpoints.length} VPC endpoints (${deleted} deleted left out)`);
   return endpoints;
+}
+
+/**
+ * Every endpoint of the Region that carries the remediator's managed tag, whatever its VPC: one
+ * DescribeVpcEndpoints by a tag filter (paged, 1000 a page). A whole-Region discovery reads them to
+ * find the VPCs that hold the remediator's endpoints but no longer host ECS work (reclaim,
+ * ENDPOINT_UNUSED); whether each is also recorded as the remediator's is core's to decide.
+ */
+export function describeTaggedEndpoints(ctx: DiscoveryContext): Promise<VpcEndpoint[]> {
+  return describeEndpoints(ctx, MANAGED_TAG_FILTER, [MANAGED_TAG.value]);
 }
 
 function toEndpoint(endpoint: SdkVpcEndpoint): VpcEndpoint | undefined {

@@ -546,7 +546,8 @@ describe('discoverRegion', () => {
       },
     ]);
 
-    // API calls: every VPC-level read once (one page, one chunk), per-VPC only where no batch exists.
+    // API calls: every VPC-level read once (one page, one chunk), per-VPC only where no batch exists;
+    // DescribeVpcEndpoints twice: the VPCs' endpoints, and the Region's tagged as the remediator's.
     const calls = clients.calls.snapshot().byOperation;
     expect(calls).toEqual({
       'ecs:ListClusters': 1,
@@ -563,7 +564,7 @@ describe('discoverRegion', () => {
       'ec2:DescribeVpcAttribute': 4, // 2 VPCs in scope x 2 attributes
       'ec2:DescribeDhcpOptions': 1, // only "fargate" has a DHCP option set
       'ec2:DescribeRouteTables': 1,
-      'ec2:DescribeVpcEndpoints': 1,
+      'ec2:DescribeVpcEndpoints': 2,
       'ec2:DescribeSecurityGroups': 2, // managed groups, then the endpoints' groups not among them
       'ec2:DescribeVpcEndpointServices': 1,
       'ec2:DescribeNetworkInterfaces': 1, // the standalone task's ENI, for its groups
@@ -575,7 +576,7 @@ describe('discoverRegion', () => {
     });
     expect(clients.calls.snapshot().byService).toEqual({
       ecs: 18,
-      ec2: 14,
+      ec2: 15,
       ssm: 1,
       route53: 2,
       route53resolver: 1,
@@ -813,7 +814,7 @@ describe('discoverRegion', () => {
     expect(calls['ec2:DescribeInstances']).toBe(1); // up to 1000 ids a call
   });
 
-  it('returns an empty snapshot without VPC-level reads when the Region has no ECS work', async () => {
+  it("returns an empty snapshot without VPC-level reads when the Region has no ECS work (but the remediator's endpoints are looked for)", async () => {
     const acct = newAccount();
     await createNetwork(acct, { cidr: '10.8.0.0/16' });
     const clients = clientsFor(acct);
@@ -833,10 +834,11 @@ describe('discoverRegion', () => {
       taskDefinitions: [],
       ssmInstances: [],
     });
+    // One read for endpoints tagged as the remediator's, wherever they are: there are none.
     expect(clients.calls.snapshot()).toEqual({
-      total: 1,
-      byService: { ecs: 1 },
-      byOperation: { 'ecs:ListClusters': 1 },
+      total: 2,
+      byService: { ecs: 1, ec2: 1 },
+      byOperation: { 'ecs:ListClusters': 1, 'ec2:DescribeVpcEndpoints': 1 },
     });
   });
 

@@ -108,7 +108,7 @@ describe('lowerBound', () => {
       'ec2:DescribeVpcAttribute': 4, // a and b, two attributes each
       'ec2:DescribeDhcpOptions': 1, // b's custom set
       'ec2:DescribeRouteTables': 1,
-      'ec2:DescribeVpcEndpoints': 1,
+      'ec2:DescribeVpcEndpoints': 1 + 1, // the VPCs' endpoints; the Region's tagged as the remediator's
       // a's endpoint group, and b's default group (in-b names no group): one listing of 2 groups;
       // in-ignored's default group is not needed.
       'ec2:DescribeSecurityGroups': 1,
@@ -119,10 +119,10 @@ describe('lowerBound', () => {
     });
     expect(bound.total).toBe(Object.values(bound.byOperation).reduce((a, b) => a + b, 0));
     expect(bound.byService.ecs).toBe(23);
-    expect(bound.byService.ec2).toBe(13);
+    expect(bound.byService.ec2).toBe(14);
     expect(bound.byService.route53).toBe(2);
     expect(bound.byService.route53resolver).toBe(1);
-    expect(bound.total).toBe(23 + 13 + 2 + 1);
+    expect(bound.total).toBe(23 + 14 + 2 + 1);
   });
 
   it('reads task ENIs only for standalone tasks in scope, and zones only of in-scope VPCs', () => {

@@ -1,11 +1,14 @@
 // Reclaiming owned endpoints no longer needed (ENDPOINT_UNUSED, core/reclaim.ts): which endpoints are
 // candidates, what the plan does with them with and without the deployed remediator's clock, which
 // reconciles count toward the grace period, and how the clock moves.
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import schema from '../../schema/plan-output.schema.json' with { type: 'json' };
+import { toReport } from '../../core/report.ts';
 import type { RegionSnapshot } from '../../core/model.ts';
 import { buildPlan } from '../../core/plan.ts';
 import type { UnusedEndpoint } from '../../core/reclaim.ts';
-import { DAY_MS, nextClock } from '../../core/reclaim.ts';
+import { DAY_MS, examinedVpcIds, nextClock } from '../../core/reclaim.ts';
 import { NOW, account, actionsOf, config, findingsOf, planOf } from './fixtures.ts';
 
 const DAYS = 7;
@@ -206,6 +209,98 @@ describe('only a whole, clear view counts toward the grace period or deletes', (
     const plan = planOf(withClock(a.snapshot(), { [logs]: daysAgo(30) }), ON);
     const finding = findingsOf(plan, 'ENDPOINT_UNUSED').find((f) => f.resourceId === logs);
     expect(finding).toMatchObject({ status: 'unknown', severity: 'low', remediation: { status: 'manual' } });
+    expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
+  });
+});
+
+describe('a VPC with no ECS work left that holds the remediator’s endpoints (idleVpcIds)', () => {
+  it('is examined for its owned endpoints alone: ENDPOINT_UNUSED, no need, no other finding', () => {
+    const { a, vpc: busy } = vpcWithLeftovers();
+    // Everything moved out: no work, endpoints left (as a whole-Region discovery reads them: tagged only).
+    const idle = a.vpc({ egress: 'none' });
+    const logs = a.endpoint(idle, 'logs', { managed: true });
+    const agent = a.endpoint(idle, 'ecs-agent', { managed: true });
+    const snapshot = { ...a.snapshot(), idleVpcIds: [idle] };
+    const plan = planOf(withClock(snapshot, {}), ON);
+    expect(plan.vpcs.find((v) => v.vpcId === idle)).toMatchObject({
+      inScope: true,
+      noEcsWork: true,
+      needs: [],
+      workloadSubnets: [],
+      containerInstances: 0,
+    });
+    expect(plan.vpcs.find((v) => v.vpcId === busy)?.noEcsWork).toBeUndefined();
+    const here = plan.findings.filter((f) => f.vpcId === idle);
+    expect(here.map((f) => [f.code, f.resourceId, f.status])).toEqual(
+      expect.arrayContaining([
+        ['ENDPOINT_UNUSED', agent, 'unknown'],
+        ['ENDPOINT_UNUSED', logs, 'drift'],
+      ]),
+    );
+    expect(here).toHaveLength(2);
+    // Out of scope: not examined at all.
+    const excluded = planOf(withClock(snapshot, {}), { ...ON, scope: { excludeVpcIds: [idle] } });
+    expect(excluded.vpcs.some((v) => v.vpcId === idle)).toBe(false);
+    // The report's schema knows the VPC's mark.
+    const report = toReport('plan', plan, { total: 0, byService: {}, byOperation: {} });
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    const document: unknown = JSON.parse(JSON.stringify(report));
+    expect(validate(document) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('a reconcile that does not count stops only the clocks of the VPCs it examined', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const plan = planOf(withClock(a.snapshot(), {}, false), ON);
+    const unseen = { vpcEndpointId: 'vpce-0ff', vpcId: 'vpc-0ff', since: daysAgo(2) };
+    const previous = [{ vpcEndpointId: logs, vpcId: vpc, since: daysAgo(2) }, unseen];
+    expect(examinedVpcIds(plan, a.region)).toEqual([vpc]);
+    const change = nextClock({
+      plan,
+      region: a.region,
+      previous,
+      counts: false,
+      vpcIds: examinedVpcIds(plan, a.region),
+      deleted: new Set(),
+      enabled: true,
+      now: NOW,
+    });
+    expect(change).toEqual({ start: [], stop: [] });
+  });
+});
+
+describe('what may keep an owned endpoint in use out of its VPC’s sight', () => {
+  it('a private hosted zone of another VPC pointing at it: in use; the zones unreadable: unknown', () => {
+    const { a, logs } = vpcWithLeftovers();
+    const alias = {
+      vpcEndpointId: logs,
+      hostedZoneId: 'Z0123',
+      zoneName: `logs.${a.region}.amazonaws.com`,
+      recordName: `logs.${a.region}.amazonaws.com`,
+    };
+    const aliased = (vpcIds: string[]) => ({ ...a.snapshot(), endpointAliases: [{ ...alias, vpcIds }] });
+    expect(findingsOf(planOf(aliased(['vpc-0spoke'])), 'ENDPOINT_UNUSED')).toEqual([]);
+    // A zone associated with the endpoint's own VPC alone serves nobody else.
+    const own = findingsOf(planOf(aliased([a.snapshot().vpcs[0]?.vpcId ?? ''])), 'ENDPOINT_UNUSED');
+    expect(own.map((f) => [f.resourceId, f.status])).toEqual([[logs, 'drift']]);
+    a.skippedRead({ operation: 'route53:ListHostedZones', reason: 'AccessDenied: no', resourceId: logs });
+    const [blind] = findingsOf(planOf(a.snapshot()), 'ENDPOINT_UNUSED');
+    expect(blind).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(blind?.statusReason).toContain('private hosted zone');
+  });
+
+  it('subnets of its VPC shared with other accounts (AWS RAM): unknown; the shares unreadable: unknown', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const subnetId = a.snapshot().subnets.find((subnet) => subnet.vpcId === vpc)?.subnetId ?? '';
+    const resourceShareArn = 'arn:aws:ram:us-east-1:123456789012:resource-share/abc';
+    const shared = { ...a.snapshot(), sharedSubnets: [{ subnetId, vpcId: vpc, resourceShareArn }] };
+    const [finding] = findingsOf(planOf(withClock(shared, { [logs]: daysAgo(30) }), ON), 'ENDPOINT_UNUSED');
+    expect(finding).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(finding?.statusReason).toContain(subnetId);
+    expect(finding?.statusReason).toContain(resourceShareArn);
+    a.skippedRead({ operation: 'ram:ListResources', reason: 'AccessDeniedException: no' });
+    const plan = planOf(withClock(a.snapshot(), { [logs]: daysAgo(30) }), ON);
+    expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]).toMatchObject({ status: 'unknown' });
+    expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]?.statusReason).toContain('AWS RAM');
     expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
   });
 });

@@ -834,6 +834,8 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
           'ecs:DescribeClusters',
           'route53:ListHostedZonesByVPC',
           'route53resolver:ListResolverRuleAssociations',
+          'route53:ListHostedZones',
+          'ram:ListResources',
           'iam:GetInstanceProfile',
           'dynamodb:Query',
           'sns:Publish',

@@ -571,7 +571,8 @@ export async function sourcesOf(entry: string): Promise<string[]> {
  * The operations (`service:Operation`, as the API-call counter names them) the code bundled from
  * `entry` can send: each `new XxxCommand(` of an AWS SDK client, each `.send('Operation', …)` of
  * the Route 53 Resolver client (aws/resolver-client.ts), and each `.batchImportFindings(` (the method
- * of an operation, lower camel case) of the Security Hub client (aws/securityhub-client.ts). `unknown`
+ * of an operation, lower camel case) of the Security Hub client (aws/securityhub-client.ts), and each
+ * `.listResources(` of the AWS RAM client (aws/ram-client.ts). `unknown`
  * lists what the scan cannot name.
  */
 export async function operationsOf(
@@ -591,12 +592,20 @@ export async function operationsOf(
   const securityHubOperations = [
     ...(/export type SecurityHubOperation =([^;]+);/.exec(securityHubSource)?.[1] ?? '').matchAll(/'(\w+)'/g),
   ].map((m) => m[1] ?? '');
+  const ramSource = readFileSync(path.join(repoRoot, 'aws/ram-client.ts'), 'utf8');
+  const ramOperations = [
+    ...(/export type RamOperation =([^;]+);/.exec(ramSource)?.[1] ?? '').matchAll(/'(\w+)'/g),
+  ].map((m) => m[1] ?? '');
   for (const file of await sourcesOf(entry)) {
     const source = readFileSync(path.join(repoRoot, file), 'utf8');
-    if (file !== 'aws/securityhub-client.ts') {
-      for (const operation of securityHubOperations) {
+    for (const [service, client, clientOperations] of [
+      ['securityhub', 'aws/securityhub-client.ts', securityHubOperations],
+      ['ram', 'aws/ram-client.ts', ramOperations],
+    ] as const) {
+      if (file === client) continue;
+      for (const operation of clientOperations) {
         const method = `${operation.charAt(0).toLowerCase()}${operation.slice(1)}`;
-        if (new RegExp(`\\.${method}\\(`).test(source)) add(`securityhub:${operation}`, file);
+        if (new RegExp(`\\.${method}\\(`).test(source)) add(`${service}:${operation}`, file);
       }
     }
     const packageOf = new Map<string, string>();

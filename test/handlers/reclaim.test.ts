@@ -3,8 +3,12 @@
 // clock is injected, never slept on), an endpoint needed again inside its grace period, endpoints not
 // the remediator's, reconciles that must not count, report mode, and the CLI's plan.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteTagsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
-import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  DeleteTagsCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
+} from '@aws-sdk/client-ec2';
+import { DeleteServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../aws/apply.ts';
 import type { BatchSummary } from '../../aws/event-batch.ts';
@@ -25,8 +29,14 @@ import {
   createService,
   registerTaskDefinition,
 } from '../harness/seed.ts';
+import {
+  addAliasRecord,
+  createPrivateHostedZone,
+  endpointAliasTarget,
+  shareSubnets,
+} from '../harness/seed-network.ts';
 import type { Stack } from './stack.ts';
-import { createStack, depsFor, sampleText, withEventId } from './stack.ts';
+import { createStack, depsFor, endpointOf, sampleText, withEventId } from './stack.ts';
 
 const MANAGED = { 'ecs-endpoint-remediator/managed': 'true' };
 const DAY_MS = 24 * 3600 * 1000;
@@ -358,5 +368,314 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     expect(outcome(logs)?.message).toContain("no longer the remediator's");
     expect(await liveEndpointIds(acct, network.vpcId)).toContain(logs);
     expect(await liveEndpointIds(acct, network.vpcId)).not.toContain(kms);
+  });
+
+  it('examines a VPC whose ECS work all left: its owned endpoints are reclaimed after the grace period, never one not its own', async () => {
+    const acct = newAccount();
+    const network = await createNetwork(acct, { cidr: '10.11.0.0/16', name: 'moved-out', azs: ['a', 'b'] });
+    const cluster = await createCluster(acct, 'moved-out');
+    const logging = await registerTaskDefinition(acct, {
+      family: 'logging',
+      images: ['public.ecr.aws/nginx/nginx:1'],
+      logDriver: 'awslogs',
+      networkMode: 'awsvpc',
+      compatibilities: ['FARGATE'],
+    });
+    const service = await createService(acct, {
+      cluster,
+      name: 'logging',
+      taskDefinition: logging,
+      launchType: 'FARGATE',
+      subnets: network.subnetIds,
+    });
+    const endpoint = (name: string, tags?: Record<string, string>) =>
+      createEndpoint(acct, {
+        vpcId: network.vpcId,
+        service: name,
+        subnetIds: network.subnetIds,
+        ...(tags ? { tags } : {}),
+      });
+    const logs = await endpoint('logs', MANAGED);
+    const agent = await endpoint('ecs-agent', MANAGED);
+    const foreign = await endpoint('secretsmanager');
+    const stack = await createStack(acct, 'enforce');
+    // Tagged as the remediator's after the adoption: no record, so never its own.
+    const copied = await endpoint('kms', MANAGED);
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+
+    // While the service runs there, logs is needed.
+    const before = planOf(await sweep(deps, acct));
+    expect(unusedOf(before, logs)).toBeUndefined();
+    expect(before.vpcs.find((v) => v.vpcId === network.vpcId)?.noEcsWork).toBeUndefined();
+
+    // The work moves out: the VPC hosts no ECS work, but holds the remediator's endpoints.
+    await acct.ecs.send(new DeleteServiceCommand({ cluster, service, force: true }));
+    clock.day = 1;
+    const first = planOf(await sweep(deps, acct));
+    expect(first.vpcs.find((v) => v.vpcId === network.vpcId)).toMatchObject({
+      inScope: true,
+      noEcsWork: true,
+      needs: [],
+      containerInstances: 0,
+    });
+    // Only ENDPOINT_UNUSED: nothing is judged as if work ran there.
+    const here = first.findings.filter((f) => f.vpcId === network.vpcId);
+    expect([...new Set(here.map((f) => f.code))]).toEqual(['ENDPOINT_UNUSED']);
+    expect(unusedOf(first, logs)?.remediation).toMatchObject({ status: 'deferred' });
+    expect(unusedOf(first, logs)?.remediation.reason).toContain('first seen unneeded now');
+    expect(unusedOf(first, agent)).toMatchObject({ status: 'unknown' });
+    expect(unusedOf(first, copied)?.remediation.status).toBe('manual');
+    expect(unusedOf(first, foreign)).toBeUndefined();
+    const started = await clockOf(store, acct);
+    expect(Object.keys(started)).toEqual([logs]);
+
+    // The CLI reads the same VPC, and only reports.
+    const cli = await planAccount({
+      regions: [acct.region],
+      config: parseConfig(CONFIG),
+      pool: createClientPool({ endpoint: acct.endpoint, credentials: acct.credentials }),
+    });
+    expect(cli.vpcs.find((v) => v.vpcId === network.vpcId)?.noEcsWork).toBe(true);
+    expect(unusedOf(cli, logs)?.remediation.reason).toContain('never deletes');
+    expect(cli.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+
+    // An event naming the VPC examines nothing there (no work): the clock keeps running.
+    clock.day = 4;
+    const scoped = planOf(
+      await invoke(
+        deps,
+        sampleText('ec2-modify-vpc-endpoint', {
+          account: acct.accountId,
+          vpcId: network.vpcId,
+          endpointId: logs,
+        }),
+      ),
+    );
+    expect(scoped.findings.filter((f) => f.vpcId === network.vpcId)).toEqual([]);
+    expect(await clockOf(store, acct)).toEqual(started);
+
+    // Past the grace period: logs is deleted; the rest stays.
+    clock.day = 1 + GRACE_DAYS;
+    const last = await sweep(deps, acct);
+    expect(planOf(last).actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toMatchObject([
+      { vpcEndpointId: logs, reclaim: true },
+    ]);
+    expect(last.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject([
+      { outcome: 'succeeded', resourceId: logs },
+    ]);
+    const live = await liveEndpointIds(acct, network.vpcId);
+    expect(live).not.toContain(logs);
+    expect(live.sort()).toEqual([agent, copied, foreign].sort());
+    expect(await clockOf(store, acct)).toEqual({});
+  });
+
+  it('never takes an owned hub endpoint a private hosted zone of another VPC points at (hub-and-spoke); unknown while those zones cannot be read', async () => {
+    const acct = newAccount();
+    // The hub: no ECS work, the remediator's endpoints with private DNS off.
+    const hub = await createNetwork(acct, { cidr: '10.20.0.0/16', name: 'hub', azs: ['a', 'b'] });
+    const hubEndpoint = (service: string) =>
+      createEndpoint(acct, {
+        vpcId: hub.vpcId,
+        service,
+        subnetIds: hub.subnetIds,
+        privateDns: false,
+        tags: MANAGED,
+      });
+    const logs = await hubEndpoint('logs');
+    const kms = await hubEndpoint('kms');
+    // A spoke (any work, ECS or not) resolves logs through a zone aliased to the hub's endpoint.
+    const spoke = await createNetwork(acct, { cidr: '10.21.0.0/16', name: 'spoke', azs: ['a'] });
+    const zoneId = await createPrivateHostedZone(acct, {
+      name: `logs.${acct.region}.amazonaws.com`,
+      vpcId: spoke.vpcId,
+    });
+    const described = await endpointOf(acct, hub.vpcId, 'logs');
+    if (!described) throw new Error('no hub logs endpoint');
+    await addAliasRecord(acct, {
+      zoneId,
+      name: `logs.${acct.region}.amazonaws.com`,
+      ...endpointAliasTarget(described),
+    });
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+    let refuseZones = false;
+    deps.pool.clientsFor(acct.region).route53.middlewareStack.add(
+      (next, context) => async (args) => {
+        // moto does not enforce IAM: a role without route53:ListHostedZones, as AWS answers it.
+        if (refuseZones && context.commandName === 'ListHostedZonesCommand')
+          throw Object.assign(new Error('not authorized to perform: route53:ListHostedZones'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+            $fault: 'client',
+          });
+        return next(args);
+      },
+      { step: 'initialize', name: 'testDenyListHostedZones' },
+    );
+
+    // The spoke uses logs through the zone: not unused. kms serves nobody: its clock starts.
+    const first = planOf(await sweep(deps, acct));
+    expect(first.vpcs.find((v) => v.vpcId === hub.vpcId)?.noEcsWork).toBe(true);
+    expect(unusedOf(first, logs)).toBeUndefined();
+    expect(unusedOf(first, kms)?.remediation.reason).toContain('first seen unneeded now');
+    expect(Object.keys(await clockOf(store, acct))).toEqual([kms]);
+
+    // The zones cannot be listed: either may serve other VPCs, so unknown (kms's clock stops: a
+    // possible need resets the grace period); nothing counts or goes.
+    refuseZones = true;
+    clock.day = 30;
+    const blind = planOf(await sweep(deps, acct));
+    for (const id of [logs, kms]) {
+      expect(unusedOf(blind, id)).toMatchObject({ status: 'unknown' });
+      expect(unusedOf(blind, id)?.statusReason).toContain('private hosted zone');
+    }
+    expect(blind.skippedReads.map((read) => read.operation)).toContain('route53:ListHostedZones');
+    expect(blind.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(await clockOf(store, acct)).toEqual({});
+
+    // Read again: kms's clock starts afresh; past its grace period kms goes, the hub's logs stays.
+    refuseZones = false;
+    clock.day = 31;
+    await sweep(deps, acct);
+    expect(Object.keys(await clockOf(store, acct))).toEqual([kms]);
+    clock.day = 31 + GRACE_DAYS;
+    const last = await sweep(deps, acct);
+    expect(last.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject([
+      { outcome: 'succeeded', resourceId: kms },
+    ]);
+    expect(await liveEndpointIds(acct, hub.vpcId)).toEqual([logs]);
+  });
+
+  it('never weighs an owned endpoint of a VPC whose subnets the account shares with others (AWS RAM): unknown, its participants out of sight', async () => {
+    const acct = newAccount();
+    const { network, logs, kms } = await leftovers(acct);
+    // A participant runs its work in one of the owner's subnets: the owner cannot see it.
+    const [sharedSubnet = ''] = network.subnetIds;
+    const share = await shareSubnets(acct, '210987654321', { subnetIds: [sharedSubnet] });
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+
+    for (const day of [0, 30]) {
+      clock.day = day;
+      const summary = await sweep(deps, acct);
+      const plan = planOf(summary);
+      for (const id of [logs, kms]) {
+        expect(unusedOf(plan, id)).toMatchObject({ status: 'unknown' });
+        expect(unusedOf(plan, id)?.statusReason).toContain('AWS RAM');
+        expect(unusedOf(plan, id)?.statusReason).toContain(sharedSubnet);
+        expect(unusedOf(plan, id)?.statusReason).toContain(share);
+      }
+      expect(plan.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+      expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
+      // Never a clock: an unknown finding is never a candidate.
+      expect(await clockOf(store, acct)).toEqual({});
+    }
+    expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
+  });
+
+  it('a delete another attempt already made is already-satisfied: its clock goes, nothing fails', async () => {
+    const acct = newAccount();
+    const { network, logs, kms, foreign } = await leftovers(acct);
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+    await sweep(deps, acct);
+    expect(Object.keys(await clockOf(store, acct)).sort()).toEqual([kms, logs].sort());
+
+    // A first (retried, or concurrent) attempt deletes kms between this one's plan and its delete:
+    // when the apply reads kms again right before deleting it, that attempt has just done so.
+    let raced = false;
+    deps.pool.clientsFor(acct.region).ec2.middlewareStack.add(
+      (next, context) => async (args) => {
+        const filters = (args.input as { Filters?: Array<{ Name?: string; Values?: string[] }> }).Filters;
+        if (
+          !raced &&
+          context.commandName === 'DescribeVpcEndpointsCommand' &&
+          filters?.some((f) => f.Name === 'vpc-endpoint-id' && f.Values?.includes(kms))
+        ) {
+          raced = true;
+          await acct.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [kms] }));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'testConcurrentDelete' },
+    );
+    clock.day = GRACE_DAYS;
+    const summary = await sweep(deps, acct);
+    expect(raced).toBe(true);
+    const deletes = summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT') ?? [];
+    expect(deletes.map((r) => [r.resourceId, r.outcome]).sort()).toEqual(
+      [
+        [kms, 'already-satisfied'],
+        [logs, 'succeeded'],
+      ].sort(),
+    );
+    expect(await clockOf(store, acct)).toEqual({});
+    const live = await liveEndpointIds(acct, network.vpcId);
+    expect(live).toContain(foreign);
+    expect(live).not.toContain(kms);
+    expect(live).not.toContain(logs);
+  });
+
+  it('a reconcile interrupted after its deletes, before the clock moved, resumes on redelivery: no error, nothing else deleted', async () => {
+    const acct = newAccount();
+    const { network, logs, kms, foreign } = await leftovers(acct);
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const real = clockStore(acct, stack);
+    // moto cannot stop a process: the clock's store fails its first write after the deletes, where a
+    // killed invocation would stop. What is left is the same: endpoints deleted, clock not moved,
+    // findings not remembered, the message not completed (so SQS delivers it again).
+    let interrupt = false;
+    const store: ReclaimStore = {
+      load: (region) => real.load(region),
+      save: async (region, start, stop) => {
+        if (interrupt) {
+          interrupt = false;
+          throw new Error('interrupted: the invocation stopped here');
+        }
+        await real.save(region, start, stop);
+      },
+    };
+    const deps = depsFor(acct, stack, {
+      env: { CONFIG: JSON.stringify(CONFIG) },
+      now: clock.now,
+      reclaim: store,
+    });
+    await sweep(deps, acct);
+    const started = await clockOf(real, acct);
+    expect(Object.keys(started).sort()).toEqual([kms, logs].sort());
+
+    clock.day = GRACE_DAYS;
+    interrupt = true;
+    occurrences += 1;
+    const event = JSON.parse(
+      withEventId(sampleText('scheduled-sweep', { account: acct.accountId }), `reclaim-${occurrences}`),
+    ) as Record<string, unknown>;
+    // The scheduled sweep's invocation fails (EventBridge retries it), as a killed one would.
+    await expect(runReconcile(event, deps)).rejects.toThrow(/interrupted/);
+    const left = await liveEndpointIds(acct, network.vpcId);
+    expect(left).toContain(foreign);
+    expect(left).not.toContain(kms);
+    expect(left).not.toContain(logs);
+    // The clock still holds both: the reconcile stopped before moving it.
+    expect(await clockOf(real, acct)).toEqual(started);
+
+    // The same message, delivered again.
+    const redelivered = (await runReconcile(event, deps)) as BatchSummary;
+    expect(redelivered.failedMessageIds).toEqual([]);
+    const results = redelivered.outcomes[0]?.results ?? [];
+    expect(results.filter((r) => r.outcome === 'failed')).toEqual([]);
+    expect(results.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(await clockOf(real, acct)).toEqual({});
+    expect((await liveEndpointIds(acct, network.vpcId)).sort()).toEqual(left.sort());
+    expect(unusedOf(planOf(redelivered), kms)).toBeUndefined();
   });
 });
