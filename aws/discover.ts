@@ -51,6 +51,7 @@ import { serviceDnsNames } from '../core/dns.ts';
 import type { FindingCode } from '../core/findings.ts';
 import { MANAGED_SERVICES, isManagedService, parseServiceName, serviceNameOf } from '../core/services.ts';
 import { describeEndpointAliases } from './discover/endpoint-aliases.ts';
+import { describeInboundResolvers } from './discover/inbound-resolvers.ts';
 import { describeSharedSubnets } from './discover/shared-subnets.ts';
 import { reclaimCandidates } from '../core/reclaim.ts';
 import { distinct } from './pagination.ts';
@@ -320,9 +321,11 @@ export async function discoverRegion(
   };
   // The remediator's endpoints that may be unneeded (core decides which): what may keep them in use
   // out of this VPC's sight, read only when there are some. Zones that point other VPCs at them
-  // (hub-and-spoke), and subnets of their VPCs this account shares with other accounts (AWS RAM).
+  // (hub-and-spoke), Resolver inbound endpoints that answer other networks from their VPCs (the
+  // Resolver form of hub-and-spoke), and subnets of their VPCs this account shares (AWS RAM).
   const unneeded = isChecked(config, 'ENDPOINT_UNUSED') ? reclaimCandidates(snapshot, config) : [];
-  const [endpointAliases, sharedSubnets] =
+  const unneededVpcs = distinct(unneeded.map((endpoint) => endpoint.vpcId)).sort();
+  const [endpointAliases, sharedSubnets, inboundResolvers] =
     unneeded.length > 0
       ? await Promise.all([
           describeEndpointAliases(
@@ -331,9 +334,10 @@ export async function discoverRegion(
             aliasNamesOf(region, unneeded, endpointServices),
             hostedZones,
           ),
-          describeSharedSubnets(ctx, distinct(unneeded.map((endpoint) => endpoint.vpcId)).sort(), subnets),
+          describeSharedSubnets(ctx, unneededVpcs, subnets),
+          describeInboundResolvers(ctx, unneededVpcs),
         ])
-      : [undefined, undefined];
+      : [undefined, undefined, undefined];
   // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
   const workloads = [...analyseWorkloads(snapshot).values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
   const candidates = restartCandidates(snapshot, workloads, config);
@@ -350,6 +354,9 @@ export async function discoverRegion(
       : {}),
     ...(sharedSubnets !== undefined && sharedSubnets.length > 0
       ? { sharedSubnets: sortBy(sharedSubnets, (share) => `${share.subnetId}#${share.resourceShareArn}`) }
+      : {}),
+    ...(inboundResolvers !== undefined && inboundResolvers.length > 0
+      ? { inboundResolvers: sortBy(inboundResolvers, (endpoint) => endpoint.resolverEndpointId) }
       : {}),
     ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId),
     ...(ctx.skipped.length > 0 ? { skippedReads: [...ctx.skipped] } : {}),

@@ -6,7 +6,8 @@ import type { JsonClient, JsonClientOptions } from './signed-json-client.ts';
 import { ServiceError, createJsonClient } from './signed-json-client.ts';
 
 /** The operations discovery sends. */
-export type ResolverOperation = 'ListResolverRuleAssociations' | 'GetResolverRule' | 'ListResolverRules';
+export type ResolverOperation =
+  'ListResolverRuleAssociations' | 'GetResolverRule' | 'ListResolverRules' | 'ListResolverEndpoints';
 
 /** An error answer of the Resolver API: `name` is its code (`AccessDeniedException`, …). */
 export { ServiceError as ResolverServiceError };

@@ -544,7 +544,9 @@ const EC2_CAPACITY_SERVICES: ReadonlySet<string> = new Set(['ecs', 'ecs-agent', 
  * (NEED_UNKNOWN), the endpoint may serve it: `unknown`, never a candidate; so are the ECS agent's
  * three ({@link EC2_CAPACITY_SERVICES}). An endpoint a private hosted zone associated with another
  * VPC points at (hub-and-spoke: `endpointAliases`) serves that VPC: not unused, whatever its own
- * VPC runs; `unknown` where those zones could not be read.
+ * VPC runs; `unknown` where those zones could not be read. In a VPC hosting a Route 53 Resolver
+ * inbound endpoint (the Resolver form of hub-and-spoke: spokes forward to it, no zone names the
+ * endpoint), `unknown`; so where those could not be read.
  */
 const unusedEndpointsCheck: Check = (context) => {
   if (context.sharedBy !== undefined) return [];
@@ -563,6 +565,12 @@ const unusedEndpointsCheck: Check = (context) => {
     // The owner of a VPC whose subnets it shares through AWS RAM cannot see its participants' work.
     const sharing = context.sharedSubnets.filter((share) => share.vpcId === endpoint.vpcId);
     const sharesUnread = context.skippedReads.find((read) => read.operation.startsWith('ram:'));
+    // Hub-and-spoke through Route 53 Resolver: an inbound endpoint answers other networks' queries
+    // with this VPC's resolution, the endpoint's private DNS names included; no zone names it.
+    const inbound = context.inboundResolvers.map((resolver) => resolver.resolverEndpointId);
+    const inboundUnread = context.skippedReads.find(
+      (read) => read.operation === 'route53resolver:ListResolverEndpoints',
+    );
     const fields = {
       service,
       resourceId: endpoint.vpcEndpointId,
@@ -594,6 +602,24 @@ const unusedEndpointsCheck: Check = (context) => {
           'ENDPOINT_UNUSED',
           fields,
           `whether this account shares the VPC's subnets with other accounts (AWS RAM), whose work may need the endpoint, cannot be read (${sharesUnread.operation}: ${sharesUnread.reason})`,
+        ),
+      ];
+    if (inbound.length > 0)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `Route 53 Resolver inbound endpoint ${inbound.join(', ')} in the VPC answers DNS queries from other networks (spokes forwarding to it, on-premises), whose calls may reach the endpoint through its private DNS name: out of sight here`,
+        ),
+      ];
+    if (inboundUnread !== undefined)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `whether a Route 53 Resolver inbound endpoint in the VPC answers other networks' queries for it cannot be read (${inboundUnread.operation}: ${inboundUnread.reason})`,
         ),
       ];
     if (aliasesUnread !== undefined)

@@ -7,6 +7,7 @@ import type { VpcDnsView } from './dns.ts';
 import type {
   EndpointAlias,
   EndpointServiceOffer,
+  InboundResolverEndpoint,
   RegionSnapshot,
   RouteTable,
   SecurityGroup,
@@ -101,6 +102,8 @@ export interface VpcContext {
   readonly endpointAliases: ReadonlyMap<string, readonly EndpointAlias[]>;
   /** Subnets this account shares with other accounts (AWS RAM): `RegionSnapshot.sharedSubnets`. */
   readonly sharedSubnets: readonly SharedSubnet[];
+  /** Inbound Resolver endpoints of this VPC: `RegionSnapshot.inboundResolvers`. */
+  readonly inboundResolvers: readonly InboundResolverEndpoint[];
   /** Endpoints elsewhere that the VPC's private hosted zones point at, by id. */
   readonly centralEndpoints: ReadonlyMap<string, VpcEndpoint>;
   /** Subnets of any VPC discovery read (the VPC's own, and the central endpoints'). */
@@ -266,6 +269,7 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
     },
     endpointAliases: groupAliases(snapshot.endpointAliases ?? []),
     sharedSubnets: (snapshot.sharedSubnets ?? []).filter((share) => share.vpcId === vpcId),
+    inboundResolvers: (snapshot.inboundResolvers ?? []).filter((endpoint) => endpoint.vpcId === vpcId),
     centralEndpoints: new Map(
       (snapshot.centralEndpoints ?? []).map((endpoint) => [endpoint.vpcEndpointId, endpoint]),
     ),

@@ -346,6 +346,12 @@ export interface SharedSubnet {
   readonly resourceShareArn: string;
 }
 
+/** A Route 53 Resolver inbound endpoint: it answers other networks' DNS queries from its VPC. */
+export interface InboundResolverEndpoint {
+  readonly resolverEndpointId: string;
+  readonly vpcId: string;
+}
+
 /** A Route 53 Resolver rule associated with a VPC in scope. */
 export interface ResolverRule {
   readonly resolverRuleId: string;
@@ -434,6 +440,12 @@ export interface RegionSnapshot {
    * none, or not read (then a skipped `ram:` read says so, if it was refused).
    */
   readonly sharedSubnets?: readonly SharedSubnet[];
+  /**
+   * Inbound Resolver endpoints in the VPCs of the remediator's endpoints that may be unneeded: read
+   * only when there are such, none when none (then a skipped `route53resolver:` read says so, if it
+   * was refused).
+   */
+  readonly inboundResolvers?: readonly InboundResolverEndpoint[];
   /** Resolver rules associated with the VPCs in scope. */
   readonly resolverRules?: readonly ResolverRule[];
   /**

@@ -303,6 +303,28 @@ describe('what may keep an owned endpoint in use out of its VPC’s sight', () =
     expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]?.statusReason).toContain('AWS RAM');
     expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
   });
+
+  it('a Route 53 Resolver inbound endpoint in its VPC (spokes forward to it): unknown; unreadable: unknown', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const hub = { ...a.snapshot(), inboundResolvers: [{ resolverEndpointId: 'rslvr-in-0hub', vpcId: vpc }] };
+    const [finding] = findingsOf(planOf(withClock(hub, { [logs]: daysAgo(30) }), ON), 'ENDPOINT_UNUSED');
+    expect(finding).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(finding?.statusReason).toContain('rslvr-in-0hub');
+    // Another VPC's inbound endpoint changes nothing here.
+    const elsewhere = {
+      ...a.snapshot(),
+      inboundResolvers: [{ resolverEndpointId: 'rslvr-in-0', vpcId: 'vpc-0other' }],
+    };
+    expect(findingsOf(planOf(elsewhere), 'ENDPOINT_UNUSED').map((f) => f.status)).toEqual(['drift']);
+    a.skippedRead({
+      operation: 'route53resolver:ListResolverEndpoints',
+      reason: 'AccessDeniedException: no',
+    });
+    const plan = planOf(withClock(a.snapshot(), { [logs]: daysAgo(30) }), ON);
+    expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]).toMatchObject({ status: 'unknown' });
+    expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]?.statusReason).toContain('Resolver inbound endpoint');
+    expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
+  });
 });
 
 describe('the clock (nextClock)', () => {

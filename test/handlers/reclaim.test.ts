@@ -26,12 +26,14 @@ import {
   createCluster,
   createEndpoint,
   createNetwork,
+  createSecurityGroup,
   createService,
   registerTaskDefinition,
 } from '../harness/seed.ts';
 import {
   addAliasRecord,
   createPrivateHostedZone,
+  createResolverEndpoint,
   endpointAliasTarget,
   shareSubnets,
 } from '../harness/seed-network.ts';
@@ -574,6 +576,40 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       expect(plan.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
       expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
       // Never a clock: an unknown finding is never a candidate.
+      expect(await clockOf(store, acct)).toEqual({});
+    }
+    expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
+  });
+
+  it('never weighs an owned endpoint of a VPC hosting a Route 53 Resolver inbound endpoint (spokes forward there): unknown', async () => {
+    const acct = newAccount();
+    const { network, logs, kms } = await leftovers(acct);
+    // The Resolver form of hub-and-spoke: other networks forward the service names to this VPC and
+    // get its endpoints' private addresses; no zone names the endpoints.
+    const group = await createSecurityGroup(acct, {
+      vpcId: network.vpcId,
+      name: 'dns-in',
+      ingress: [{ port: 53, protocol: 'udp', cidr: '10.0.0.0/8' }],
+    });
+    const inbound = await createResolverEndpoint(acct, {
+      direction: 'INBOUND',
+      subnetIds: network.subnetIds,
+      securityGroupIds: [group],
+    });
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const store = clockStore(acct, stack);
+
+    for (const day of [0, 30]) {
+      clock.day = day;
+      const summary = await sweep(deps, acct);
+      const plan = planOf(summary);
+      for (const id of [logs, kms]) {
+        expect(unusedOf(plan, id)).toMatchObject({ status: 'unknown' });
+        expect(unusedOf(plan, id)?.statusReason).toContain(inbound);
+      }
+      expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
       expect(await clockOf(store, acct)).toEqual({});
     }
     expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
