@@ -378,36 +378,17 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
   instrument(ssm.middlewareStack, 'ssm');
   instrument(route53.middlewareStack, 'route53');
   instrument(iam.middlewareStack, 'iam');
-  const resolver = createResolverClient({
+  // The signed JSON clients (Resolver, RAM): counted and paced like the SDK clients, an assumed
+  // bucket per action (neither service publishes its own).
+  const signedJson = (service: 'route53resolver' | 'ram') => ({
     region,
-    credentials: options.credentials ?? ((identity) => route53.config.credentials(identity)),
+    credentials:
+      options.credentials ??
+      ((identity: Parameters<typeof route53.config.credentials>[0]) => route53.config.credentials(identity)),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     timeouts,
-    onRequest: (operation) => {
-      calls.record('route53resolver', operation);
-    },
-    // Paced like the SDK clients (an assumed bucket per action: Resolver's are not published).
-    ...(limiter
-      ? {
-          pace: (operation: string) => {
-            const until = options.deadline?.();
-            return limiter.acquire({
-              region,
-              service: 'route53resolver',
-              operation,
-              ...(until === undefined ? {} : { deadline: until }),
-            });
-          },
-        }
-      : {}),
-  });
-  const ram = createRamClient({
-    region,
-    credentials: options.credentials ?? ((identity) => route53.config.credentials(identity)),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    timeouts,
-    onRequest: (operation) => {
-      calls.record('ram', operation);
+    onRequest: (operation: string) => {
+      calls.record(service, operation);
     },
     ...(limiter
       ? {
@@ -415,7 +396,7 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
             const until = options.deadline?.();
             return limiter.acquire({
               region,
-              service: 'ram',
+              service,
               operation,
               ...(until === undefined ? {} : { deadline: until }),
             });
@@ -423,5 +404,7 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
         }
       : {}),
   });
+  const resolver = createResolverClient(signedJson('route53resolver'));
+  const ram = createRamClient(signedJson('ram'));
   return { region, ec2, ecs, ssm, route53, resolver, ram, iam, calls, ...(limiter ? { limiter } : {}) };
 }
