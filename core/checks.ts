@@ -441,14 +441,7 @@ function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
       }),
     ];
   }
-  const gateways = context.endpoints.filter((e) => e.serviceName === serviceName && e.type === 'Gateway');
-  const needed = [
-    ...new Set(
-      callersFor(context, service).flatMap(
-        (caller) => routeTableOf(caller.subnet, context.routeTables)?.routeTableId ?? [],
-      ),
-    ),
-  ].sort();
+  const { gateways, needed } = gatewayRoutes(context, service);
   const endpoint = primaryEndpoint(gateways);
   if (!endpoint) {
     return [
@@ -475,6 +468,24 @@ function gatewayEndpointFindings(context: VpcContext): DraftFinding[] {
       remedy: { kind: 'modify', endpoint, service, addRouteTableIds: missing },
     }),
   ];
+}
+
+/** The VPC's gateway endpoints of `service`, and the route tables of its callers' subnets (sorted). */
+export function gatewayRoutes(
+  context: VpcContext,
+  service: ManagedService,
+): { gateways: VpcEndpoint[]; needed: string[] } {
+  const serviceName = serviceNameOf(context.region, service);
+  return {
+    gateways: context.endpoints.filter((e) => e.serviceName === serviceName && e.type === 'Gateway'),
+    needed: [
+      ...new Set(
+        callersFor(context, service).flatMap(
+          (caller) => routeTableOf(caller.subnet, context.routeTables)?.routeTableId ?? [],
+        ),
+      ),
+    ].sort(),
+  };
 }
 
 const requiredEndpointsCheck: Check = (context) =>

@@ -11,11 +11,17 @@
  * so the owner's `us-east-1a` may be another zone than the participant's; the AZ ID is the same zone
  * everywhere (docs/architecture.md, Shared VPCs).
  */
-import { admissionFindings, azNotOffered, egressFindings, notAvailable, primaryEndpoint } from './checks.ts';
+import {
+  admissionFindings,
+  azNotOffered,
+  egressFindings,
+  gatewayRoutes,
+  notAvailable,
+  primaryEndpoint,
+} from './checks.ts';
 import type { DraftFinding, Remedy, VpcContext } from './context.ts';
 import { callersFor, consequence, draft, neededFor, unknownDraft } from './context.ts';
 import type { PrefixList, SecurityGroup, SkippedRead, Subnet, VpcEndpoint } from './model.ts';
-import { routeTableOf } from './network.ts';
 import { policyFindings } from './policies.ts';
 import type { InterfaceService, ManagedService } from './services.ts';
 import { GATEWAY_SERVICE, serviceNameOf, serviceOrder } from './services.ts';
@@ -227,14 +233,7 @@ function gatewayFindings(context: VpcContext, owner: OwnerEndpoints): DraftFindi
   const service = GATEWAY_SERVICE;
   const serviceName = serviceNameOf(context.region, service);
   const vpcId = context.workload.vpc.vpcId;
-  const gateways = context.endpoints.filter((e) => e.serviceName === serviceName && e.type === 'Gateway');
-  const needed = [
-    ...new Set(
-      callersFor(context, service).flatMap(
-        (caller) => routeTableOf(caller.subnet, context.routeTables)?.routeTableId ?? [],
-      ),
-    ),
-  ].sort();
+  const { gateways, needed } = gatewayRoutes(context, service);
   const endpoint = primaryEndpoint(gateways);
   if (!endpoint)
     return [
