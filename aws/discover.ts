@@ -323,7 +323,9 @@ export async function discoverRegion(
   // out of this VPC's sight, read only when there are some. Zones that point other VPCs at them
   // (hub-and-spoke), Resolver inbound endpoints that answer other networks from their VPCs (the
   // Resolver form of hub-and-spoke), and subnets of their VPCs this account shares (AWS RAM).
-  const unneeded = isChecked(config, 'ENDPOINT_UNUSED') ? reclaimCandidates(snapshot, config) : [];
+  // Analysed once: the reclaim's candidates and the restarts' below both weigh the workloads.
+  const analysed = analyseWorkloads(snapshot);
+  const unneeded = isChecked(config, 'ENDPOINT_UNUSED') ? reclaimCandidates(snapshot, config, analysed) : [];
   const unneededVpcs = distinct(unneeded.map((endpoint) => endpoint.vpcId)).sort();
   const [endpointAliases, sharedSubnets, inboundResolvers] =
     unneeded.length > 0
@@ -339,7 +341,7 @@ export async function discoverRegion(
         ])
       : [undefined, undefined, undefined];
   // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
-  const workloads = [...analyseWorkloads(snapshot).values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
+  const workloads = [...analysed.values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
   const candidates = restartCandidates(snapshot, workloads, config);
   const ssmInstances = candidates.length > 0 ? await describeManagedInstances(ctx, candidates) : [];
   return {

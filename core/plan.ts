@@ -14,7 +14,7 @@ import type { RegionSnapshot, SkippedRead } from './model.ts';
 import type { Egress } from './network.ts';
 import type { ReclaimInput } from './planner.ts';
 import { draftId, planVpc } from './planner.ts';
-import { reclaimBlocker, unknownNeedVpcs } from './reclaim.ts';
+import { idleWorkloads, reclaimBlocker, unknownNeedVpcs } from './reclaim.ts';
 import { planRestarts } from './restarts.ts';
 import { vpcScope } from './scope.ts';
 import { applyMutelist } from './mutelist.ts';
@@ -24,7 +24,7 @@ import type { ManagedService } from './services.ts';
 import type { Need } from './workloads.ts';
 import { isUnknownNeed } from './needs.ts';
 import { isManagedService } from './services.ts';
-import { NEED_SERVICES, analyseWorkloads, callersOf, idleWorkload } from './workloads.ts';
+import { NEED_SERVICES, analyseWorkloads, callersOf } from './workloads.ts';
 
 /**
  * The JSON report's schema version (schema/plan-output.schema.json). 2: every VPC, finding and action
@@ -215,22 +215,10 @@ export function buildPlan(
     const recorded = snapshot.ownedResourceIds ? new Set(snapshot.ownedResourceIds) : undefined;
     const analysed = analyseWorkloads(snapshot);
     const workloads = [...analysed.values()].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
-    // VPCs without ECS work that hold the remediator's endpoints: examined for those alone, in scope
-    // only (out of scope, they are not listed: only VPCs with ECS work are).
-    const idle = new Set(
-      snapshot.vpcs
-        .filter(
-          (vpc) =>
-            (snapshot.idleVpcIds ?? []).includes(vpc.vpcId) &&
-            !analysed.has(vpc.vpcId) &&
-            vpcScope(vpc, config).inScope,
-        )
-        .map((vpc) => vpc.vpcId),
-    );
-    const examined = [
-      ...workloads,
-      ...snapshot.vpcs.filter((vpc) => idle.has(vpc.vpcId)).map(idleWorkload),
-    ].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
+    // VPCs without ECS work that hold the remediator's endpoints: examined for those alone.
+    const idleOnes = idleWorkloads(snapshot, analysed, config);
+    const idle = new Set(idleOnes.map((workload) => workload.vpc.vpcId));
+    const examined = [...workloads, ...idleOnes].sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId));
     // A snapshot with nothing to examine has nothing to report; one with work names its account everywhere.
     if (examined.length === 0) continue;
     const accountId = accountOfSnapshot(snapshot);

@@ -48,16 +48,35 @@ export function unneededOwnedService(
 }
 
 /**
+ * The VPCs in scope without ECS work (none in `analysed`, the snapshot's workloads) that hold the
+ * remediator's endpoints (`RegionSnapshot.idleVpcIds`), as workloads without work: examined for
+ * those endpoints alone. Out of scope they are not listed (only VPCs with ECS work are).
+ */
+export function idleWorkloads(
+  snapshot: RegionSnapshot,
+  analysed: ReadonlyMap<string, VpcWorkload>,
+  config: Config,
+): VpcWorkload[] {
+  const idle = new Set(snapshot.idleVpcIds ?? []);
+  return snapshot.vpcs
+    .filter((vpc) => idle.has(vpc.vpcId) && !analysed.has(vpc.vpcId) && vpcScope(vpc, config).inScope)
+    .map(idleWorkload);
+}
+
+/**
  * The endpoints of a snapshot the unused check weighs (core/checks.ts): {@link unneededOwnedService}
  * in the VPCs in scope, with or without ECS work, that the account discovered owns (a VPC shared with
  * it is out of sight). Discovery reads what may keep them in use (zones pointing other VPCs at them,
  * subnets shared with other accounts) only when there are some.
  */
-export function reclaimCandidates(snapshot: RegionSnapshot, config: Config): VpcEndpoint[] {
-  const analysed = analyseWorkloads(snapshot);
-  const idle = new Set(snapshot.idleVpcIds ?? []);
+export function reclaimCandidates(
+  snapshot: RegionSnapshot,
+  config: Config,
+  analysed: ReadonlyMap<string, VpcWorkload> = analyseWorkloads(snapshot),
+): VpcEndpoint[] {
+  const idle = new Map(idleWorkloads(snapshot, analysed, config).map((w) => [w.vpc.vpcId, w]));
   return snapshot.vpcs.flatMap((vpc) => {
-    const workload = analysed.get(vpc.vpcId) ?? (idle.has(vpc.vpcId) ? idleWorkload(vpc) : undefined);
+    const workload = analysed.get(vpc.vpcId) ?? idle.get(vpc.vpcId);
     if (workload === undefined || !vpcScope(vpc, config).inScope) return [];
     if (vpc.ownerId !== undefined && snapshot.accountId !== undefined && vpc.ownerId !== snapshot.accountId)
       return [];
