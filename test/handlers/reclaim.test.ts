@@ -81,6 +81,14 @@ async function leftovers(acct: Account) {
   };
 }
 
+/** A stack in enforce mode with the reclaim on (CONFIG), run on a clock of its own; its clock store. */
+async function enforcingStack(acct: Account) {
+  const stack = await createStack(acct, 'enforce');
+  const clock = clockFrom(Date.now());
+  const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+  return { stack, clock, deps, store: clockStore(acct, stack) };
+}
+
 /** The reconciler's clock: `day` days after the start, a minute more at each look (ClientToken windows). */
 function clockFrom(start: number) {
   let calls = 0;
@@ -202,10 +210,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
   it('an event-scoped reconcile and a sweep with a need that cannot be known do not count, and delete nothing', async () => {
     const acct = newAccount();
     const { network, cluster, logs } = await leftovers(acct);
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
-    const store = clockStore(acct, stack);
+    const { clock, deps, store } = await enforcingStack(acct);
 
     // An event naming the endpoint's VPC sees it unneeded, but starts no clock.
     const event = sampleText('ec2-modify-vpc-endpoint', {
@@ -264,10 +269,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
   it('a sweep with a skipped read does not count, one of a failed Region changes nothing; a clear sweep then deletes', async () => {
     const acct = newAccount();
     const { network, logs, kms } = await leftovers(acct);
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
-    const store = clockStore(acct, stack);
+    const { clock, deps, store } = await enforcingStack(acct);
     // moto does not enforce IAM, so refusals are made on the client (as test/aws/real-networks.test.ts
     // does): a middleware answers as AWS answers a caller without the permission.
     let refuse: { client: 'route53' | 'ec2'; command: string } | undefined;
@@ -500,10 +502,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       name: `logs.${acct.region}.amazonaws.com`,
       ...endpointAliasTarget(described),
     });
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
-    const store = clockStore(acct, stack);
+    const { clock, deps, store } = await enforcingStack(acct);
     let refuseZones = false;
     deps.pool.clientsFor(acct.region).route53.middlewareStack.add(
       (next, context) => async (args) => {
@@ -558,10 +557,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     // A participant runs its work in one of the owner's subnets: the owner cannot see it.
     const [sharedSubnet = ''] = network.subnetIds;
     const share = await shareSubnets(acct, '210987654321', { subnetIds: [sharedSubnet] });
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
-    const store = clockStore(acct, stack);
+    const { clock, deps, store } = await enforcingStack(acct);
 
     for (const day of [0, 30]) {
       clock.day = day;
@@ -596,10 +592,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       subnetIds: network.subnetIds,
       securityGroupIds: [group],
     });
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
-    const store = clockStore(acct, stack);
+    const { clock, deps, store } = await enforcingStack(acct);
 
     for (const day of [0, 30]) {
       clock.day = day;
@@ -618,10 +611,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
   it('a delete another attempt already made is already-satisfied: its clock goes, nothing fails', async () => {
     const acct = newAccount();
     const { network, logs, kms, foreign } = await leftovers(acct);
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
-    const store = clockStore(acct, stack);
+    const { clock, deps, store } = await enforcingStack(acct);
     await sweep(deps, acct);
     expect(Object.keys(await clockOf(store, acct)).sort()).toEqual([kms, logs].sort());
 
