@@ -71,6 +71,12 @@ export interface DiscoverOptions {
    * a first run, the CLI) every cluster is read. Ignored without `vpcIds`.
    */
   readonly clusterArns?: readonly string[];
+  /**
+   * With `vpcIds`: also list the remediator's tagged endpoints, and examine those of the VPCs among
+   * `vpcIds` without ECS work for them alone, as a whole-Region discovery does (the reclaim unit of a
+   * split sweep reads such VPCs again).
+   */
+  readonly examineIdle?: boolean;
   /** Task definition revisions read before (the deployed remediator's state table): not described again. */
   readonly taskDefinitionCache?: TaskDefinitionCache;
   readonly onProgress?: (message: string) => void;
@@ -95,10 +101,13 @@ export async function discoverRegion(
   // 1. ECS work: every cluster, or (event-scoped, with a cluster hint) the hinted ones. A whole-Region
   // discovery also reads, meanwhile, the endpoints tagged as the remediator's wherever they are: the
   // VPCs that hold some but no longer host ECS work are examined for them alone (ENDPOINT_UNUSED).
-  // Refused, the read is skipped: such a reconcile then never counts toward the reclaim.
+  // Refused, the read is skipped: such a reconcile then never counts toward the reclaim. With
+  // `examineIdle`, the same for the VPCs selected.
   const taggedRead =
-    selected === undefined && isChecked(config, 'ENDPOINT_UNUSED')
-      ? ctx.optional('ec2:DescribeVpcEndpoints', undefined, () => describeTaggedEndpoints(ctx), [])
+    (selected === undefined || options.examineIdle === true) && isChecked(config, 'ENDPOINT_UNUSED')
+      ? ctx
+          .optional('ec2:DescribeVpcEndpoints', undefined, () => describeTaggedEndpoints(ctx), [])
+          .then((found) => (selected ? found.filter((endpoint) => selected.has(endpoint.vpcId)) : found))
       : Promise.resolve([]);
   const [work, tagged] = await Promise.all([
     discoverEcsWork(

@@ -27,7 +27,7 @@ import type { ClientPool } from './reconcile.ts';
 import { discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
 import type { UnusedEndpoint } from '../core/reclaim.ts';
-import { examinedVpcIds, nextClock, reclaimBlockerOf } from '../core/reclaim.ts';
+import { examinedVpcIds, nextClock, reclaimBlockerOf, viewGapOf } from '../core/reclaim.ts';
 import type { ReclaimStore } from './reclaim.ts';
 import type { SecurityHubExportDeps } from './securityhub-export.ts';
 import { exportToSecurityHub } from './securityhub-export.ts';
@@ -94,6 +94,11 @@ export interface RegionOutcome {
   readonly plan: Plan;
   readonly results: readonly ActionResult[] | undefined;
   readonly alerts: readonly VpcAlert[];
+  /**
+   * What in this reconcile's view would keep it from counting toward the reclaim whatever it read (a
+   * skipped read, a need that cannot be known: core/reclaim.ts `viewGap`); absent when none.
+   */
+  readonly viewGap?: string;
 }
 
 /** The run-wide caps of a split sweep's unit (aws/units/run-store.ts): a ledger all units draw from. */
@@ -111,6 +116,13 @@ export interface RegionWorkOptions {
   readonly clusterArns?: readonly string[];
   /** The run's ledger: the plan admits no more than it has left, and takes what it admits. */
   readonly ledger?: RunLedger;
+  /**
+   * A step of a split sweep's reclaim unit (aws/units/run-unit.ts): its VPCs are read with the
+   * remediator's endpoints of those without ECS work, and it counts toward the reclaim for them, as a
+   * whole-Region sweep does for the Region, unless `gap` says why the run cannot (what one of its
+   * units saw).
+   */
+  readonly reclaimStep?: { readonly gap?: string };
 }
 
 /** How often a unit plans again when other units took from the ledger between its read and its take. */
@@ -157,12 +169,17 @@ export async function reconcileRegionWork(
       ]),
   });
   const config = options.ledger ? withinBalance(deps.config, await options.ledger.balance()) : deps.config;
-  // Only a whole-Region sweep read in one go may count toward the reclaim's grace period, or delete.
-  const wholeRegion = work.whole && vpcIds === undefined && options.clusterArns === undefined;
-  // With the reclaim off, only whole-Region reconciles read the clock (to clear what an earlier
-  // setting left): event-scoped ones, the many, then cost no read.
+  // Only a whole-Region sweep read in one go, or a split sweep's reclaim step when every unit of its
+  // run saw all it read, may count toward the reclaim's grace period, or delete.
+  const { reclaimStep } = options;
+  const wholeRegion =
+    (work.whole && vpcIds === undefined && options.clusterArns === undefined) ||
+    (reclaimStep !== undefined && reclaimStep.gap === undefined);
+  // With the reclaim off, only whole-Region reconciles and reclaim steps read the clock (to clear what
+  // an earlier setting left): event-scoped ones, the many, then cost no read.
   const reclaimOn = deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined;
-  const clock = deps.reclaim && (reclaimOn || work.whole) ? await deps.reclaim.load(region) : undefined;
+  const clock =
+    deps.reclaim && (reclaimOn || work.whole || reclaimStep) ? await deps.reclaim.load(region) : undefined;
   const discovered = await discoverAndPlanAccount({
     regions: [region],
     config,
@@ -172,6 +189,7 @@ export async function reconcileRegionWork(
     ...(deps.accountId === undefined ? {} : { accountId: deps.accountId }),
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
+    ...(reclaimStep ? { examineIdle: true } : {}),
     ownedResourceIds: () => ownership.owned,
     ...(clock === undefined
       ? {}
@@ -179,6 +197,11 @@ export async function reconcileRegionWork(
           reclaim: () => ({
             unusedSince: Object.fromEntries(clock.map((entry) => [entry.vpcEndpointId, entry.since])),
             wholeRegion,
+            ...(reclaimStep?.gap === undefined
+              ? {}
+              : {
+                  partialView: `this split sweep's units did not see the whole Region (${reclaimStep.gap}): only a sweep that did counts`,
+                }),
           }),
         }),
     ...(deps.taskDefinitionCache ? { taskDefinitionCache: () => deps.taskDefinitionCache } : {}),
@@ -211,6 +234,7 @@ export async function reconcileRegionWork(
       clock,
       results,
       now,
+      vpcIds,
     });
   const alerts = await rememberAndAlert(
     deps,
@@ -229,8 +253,11 @@ export async function reconcileRegionWork(
     plan,
     results,
     alerts,
+    ...optionalGap(snapshots[0] && viewGapOf(snapshots[0], deps.config)),
   };
 }
+
+const optionalGap = (gap: string | undefined) => (gap === undefined ? {} : { viewGap: gap });
 
 /**
  * Moves the Region's reclaim clock after a reconcile (core/reclaim.ts `nextClock`): a counting sweep
@@ -247,9 +274,11 @@ async function moveReclaimClock(
     readonly clock: readonly UnusedEndpoint[];
     readonly results: readonly ActionResult[] | undefined;
     readonly now: Date;
+    /** The VPCs the reconcile read (an event's, a unit's step); undefined: the whole Region. */
+    readonly vpcIds: readonly string[] | undefined;
   },
 ): Promise<void> {
-  const { region, plan, snapshot, clock, results, now } = input;
+  const { region, plan, snapshot, clock, results, now, vpcIds } = input;
   const enabled = deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined;
   const counts = enabled && snapshot !== undefined && reclaimBlockerOf(snapshot, deps.config) === undefined;
   const deleted = new Set(
@@ -261,8 +290,9 @@ async function moveReclaimClock(
         : [],
     ),
   );
-  // A counting sweep saw every VPC; any other reconcile stops only the clocks of the VPCs it examined.
-  const examined = counts ? undefined : examinedVpcIds(plan, region);
+  // A counting sweep saw every VPC, a counting reclaim step every VPC it read; any other reconcile
+  // stops only the clocks of the VPCs it examined.
+  const examined = counts ? vpcIds : examinedVpcIds(plan, region);
   const change = nextClock({
     plan,
     region,

@@ -63,6 +63,8 @@ export interface ReconcileRequest {
    * absent. See `DiscoverOptions.clusterArns` (aws/discover.ts).
    */
   readonly clusterArns?: readonly string[];
+  /** With `vpcIds`: see `DiscoverOptions.examineIdle` (aws/discover.ts). */
+  readonly examineIdle?: boolean;
   readonly now?: Date;
   readonly onProgress?: (message: string) => void;
   /**
@@ -132,6 +134,7 @@ export async function discoverSnapshots(request: ReconcileRequest): Promise<Snap
       return discoverRegion(request.pool.clientsFor(region), region, request.config, {
         ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
         ...(request.vpcIds && request.clusterArns ? { clusterArns: request.clusterArns } : {}),
+        ...(request.vpcIds && request.examineIdle ? { examineIdle: true } : {}),
         ...(taskDefinitionCache ? { taskDefinitionCache } : {}),
         onProgress: (message) => request.onProgress?.(`[${label}${region}] ${message}`),
       });

@@ -478,8 +478,14 @@ export interface ReclaimClock {
   /** Owned endpoint id → when a counting sweep first saw it serve no need (ISO-8601). */
   readonly unusedSince: Readonly<Record<string, string>>;
   /**
-   * This reconcile read the whole Region in one go (a sweep, not an event's VPCs nor a work unit of a
-   * split sweep): only such a reconcile may count toward the grace period, or delete.
+   * This reconcile read the whole Region in one go (a sweep, not an event's VPCs nor a plan unit of a
+   * split sweep), or is the reclaim unit of a split sweep whose units together saw every VPC: only
+   * such a reconcile may count toward the grace period, or delete.
    */
   readonly wholeRegion: boolean;
+  /**
+   * Why this reconcile does not count though it might have (the reclaim unit of a split sweep one of
+   * whose units saw a gap): the findings' reason. Absent: the general reason of a partial view.
+   */
+  readonly partialView?: string;
 }

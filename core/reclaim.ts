@@ -5,14 +5,14 @@
  * (aws/reclaim.ts) and reaches core as `RegionSnapshot.reclaim`; the CLI keeps none, so it only reports.
  *
  * A view that may be partial never starts a clock and never deletes: only a reconcile of the whole
- * Region in one go (a sweep), with no failed Region, no skipped read and no need whose endpoints cannot
- * be known, counts. Anything seeing an endpoint needed again stops its clock: that only ever delays a
- * delete.
+ * Region in one go (a sweep), or the reclaim unit of a split sweep whose units together saw every VPC
+ * (core/units.ts), with no failed Region, no skipped read and no need whose endpoints cannot be known,
+ * counts. Anything seeing an endpoint needed again stops its clock: that only ever delays a delete.
  */
 import type { Config } from './config.ts';
 import type { Plan } from './plan.ts';
 import { isManaged } from './actions.ts';
-import type { RegionSnapshot, VpcEndpoint } from './model.ts';
+import type { RegionSnapshot, SkippedRead, VpcEndpoint } from './model.ts';
 import { isUnknownNeed } from './needs.ts';
 import { vpcScope } from './scope.ts';
 import type { ManagedService } from './services.ts';
@@ -103,14 +103,34 @@ export function reclaimBlocker(
   if (clock === undefined)
     return 'no clock is kept here (the CLI keeps no state): only the deployed remediator deletes, after its grace period';
   if (!clock.wholeRegion)
-    return 'this reconcile read part of the Region (an event, or a work unit of a split sweep): only a whole-Region sweep counts';
+    return (
+      clock.partialView ??
+      'this reconcile read part of the Region (an event, or a plan unit of a split sweep): only a whole-Region sweep, or the reclaim unit of a split one, counts'
+    );
+  return viewGap(snapshot, failedRegions, unknownNeedVpcs);
+}
+
+/**
+ * What in a reconcile's own view keeps it from counting, whatever it read: a failed Region, a skipped
+ * read, a need whose endpoints cannot be known. Undefined when none. A plan unit of a split sweep
+ * records it for its run (aws/units/run-unit.ts): one unit's gap keeps the whole run from counting.
+ */
+export function viewGap(
+  snapshot: RegionSnapshot,
+  failedRegions: readonly string[],
+  unknownNeedVpcs: readonly string[],
+): string | undefined {
   if (failedRegions.length > 0) return `the discovery of ${failedRegions.join(', ')} failed in this run`;
   const skipped = snapshot.skippedReads?.[0];
-  if (skipped !== undefined)
-    return `a read was skipped (${skipped.operation}${skipped.resourceId ? ` of ${skipped.resourceId}` : ''}: ${skipped.reason})`;
+  if (skipped !== undefined) return skippedReadGap(skipped);
   if (unknownNeedVpcs.length > 0)
     return `what some work needs cannot be known (NEED_UNKNOWN in ${unknownNeedVpcs.join(', ')})`;
   return undefined;
+}
+
+/** A skipped read, as the reason a reconcile does not count. */
+export function skippedReadGap(skipped: SkippedRead): string {
+  return `a read was skipped (${skipped.operation}${skipped.resourceId ? ` of ${skipped.resourceId}` : ''}: ${skipped.reason})`;
 }
 
 /** The VPCs in scope with a need whose endpoints cannot be known (NEED_UNKNOWN). */
@@ -136,6 +156,11 @@ export function reclaimBlockerOf(
   );
 }
 
+/** {@link viewGap} of a snapshot of one Region read on its own (the deployed reconcile's). */
+export function viewGapOf(snapshot: RegionSnapshot, config: Config): string | undefined {
+  return viewGap(snapshot, [], unknownNeedVpcs(analyseWorkloads(snapshot).values(), config));
+}
+
 /** A clock entry: an owned endpoint a counting sweep saw serve no need, and since when. */
 export interface UnusedEndpoint {
   readonly vpcEndpointId: string;
@@ -152,12 +177,13 @@ export interface ClockChange {
 }
 
 /**
- * How one reconcile of `region` moves the clock. Endpoints it reports unneeded are the ENDPOINT_UNUSED
- * findings of owned endpoints (`drift`, not muted; their fix planned, waiting for its grace period, or
- * held back by `remediation.minSeverity`).
+ * How one reconcile of `region` moves the clock. Endpoints it reports unneeded are
+ * {@link reportedUnused}'s.
  *
- * - A counting reconcile (`counts`, whole Region) starts a clock for each such endpoint without one and
- *   stops every other clock of the Region.
+ * - A counting reconcile (`counts`) starts a clock for each such endpoint without one and stops every
+ *   other clock of the Region (a whole-Region sweep: `vpcIds` undefined) or of its VPCs (a step of a
+ *   split sweep's reclaim unit: `vpcIds` the VPCs it examined; the unit's last step stops the clocks of
+ *   the VPCs it did not read again, aws/units/run-unit.ts).
  * - Any other reconcile starts none; it stops the clocks of the VPCs it examined (`vpcIds`, see
  *   {@link examinedVpcIds}; undefined: every VPC) whose endpoint it did not report unneeded. A VPC it
  *   did not examine keeps its clocks: an event naming a VPC without ECS work examines nothing there,
@@ -176,21 +202,7 @@ export function nextClock(input: {
 }): ClockChange {
   const { plan, region, previous, counts, vpcIds, deleted, enabled, now } = input;
   if (!enabled) return { start: [], stop: [...previous] };
-  const unused = new Map(
-    plan.findings
-      .filter(
-        (finding) =>
-          finding.code === 'ENDPOINT_UNUSED' &&
-          finding.region === region &&
-          finding.status === 'drift' &&
-          finding.muted === undefined &&
-          finding.resourceId !== undefined &&
-          !deleted.has(finding.resourceId) &&
-          // `disabled`: below remediation.minSeverity; `manual`: not recorded as the remediator's.
-          ['planned', 'deferred', 'disabled'].includes(finding.remediation.status),
-      )
-      .map((finding) => [finding.resourceId ?? '', finding.vpcId]),
-  );
+  const unused = reportedUnused(plan, region, deleted);
   const covered = vpcIds === undefined ? undefined : new Set(vpcIds);
   const known = new Set(previous.map((entry) => entry.vpcEndpointId));
   const start = counts
@@ -205,6 +217,35 @@ export function nextClock(input: {
       (!unused.has(entry.vpcEndpointId) && (covered === undefined || covered.has(entry.vpcId))),
   );
   return { start, stop };
+}
+
+/**
+ * The owned endpoints of `region` a plan reports unneeded, each with its VPC: its ENDPOINT_UNUSED
+ * findings that are `drift`, not muted, of an endpoint not in `deleted`, with their fix planned,
+ * waiting for its grace period or held back by `remediation.minSeverity` (not `manual`: an endpoint
+ * not recorded as the remediator's; not `unknown`). The clock moves by them ({@link nextClock}); a plan
+ * unit of a split sweep records their VPCs for the run's reclaim unit to read again.
+ */
+export function reportedUnused(
+  plan: Plan,
+  region: string,
+  deleted: ReadonlySet<string> = new Set(),
+): Map<string, string> {
+  return new Map(
+    plan.findings
+      .filter(
+        (finding) =>
+          finding.code === 'ENDPOINT_UNUSED' &&
+          finding.region === region &&
+          finding.status === 'drift' &&
+          finding.muted === undefined &&
+          finding.resourceId !== undefined &&
+          !deleted.has(finding.resourceId) &&
+          // `disabled`: below remediation.minSeverity; `manual`: not recorded as the remediator's.
+          ['planned', 'deferred', 'disabled'].includes(finding.remediation.status),
+      )
+      .map((finding) => [finding.resourceId ?? '', finding.vpcId]),
+  );
 }
 
 /**

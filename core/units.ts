@@ -8,7 +8,12 @@
  *    services and tasks, and where those run) and records which VPCs each cluster works in;
  * 2. **plan units**: once every shard is in, the merged VPC → clusters index is cut into batches of
  *    VPCs; each unit reads, plans and applies its VPCs with exactly the clusters that work there, in
- *    steps of a few VPCs; a unit short of time checkpoints by sending itself on with the VPCs left.
+ *    steps of a few VPCs; a unit short of time checkpoints by sending itself on with the VPCs left;
+ * 3. **the reclaim unit**: once every plan unit is in, the VPCs where they saw owned endpoints serve
+ *    no need, and those holding the remediator's endpoints but no ECS work, are read again, in steps
+ *    like a plan unit's: the only reconcile of a split sweep that may count toward the reclaim's grace
+ *    period, and only when no unit of the run saw a gap (docs/architecture.md, "Reclaiming unneeded
+ *    endpoints").
  *
  * Units travel as messages on the events queue, each with an id derived from its run, Region, phase
  * and place (so a unit sent twice is one occurrence to the idempotency records), read back by
@@ -19,6 +24,8 @@ import * as z from 'zod/mini';
 /** Most clusters one index shard reads; most VPCs one plan unit holds (limits of the message shape). */
 export const UNIT_MAX_CLUSTERS = 1000;
 export const UNIT_MAX_VPCS = 1000;
+/** Most clusters one plan or reclaim unit lists (each VPC's refer to them by position). */
+export const UNIT_MAX_LISTED_CLUSTERS = UNIT_MAX_CLUSTERS * 10;
 
 /** How big units are (config `workUnits`, docs/config.md). */
 export interface UnitSizes {
@@ -56,7 +63,19 @@ export interface PlanUnit {
   readonly offset: number;
 }
 
-export type WorkUnit = IndexShard | PlanUnit;
+/**
+ * The reclaim unit of a run (one, `part` 0 of 1): the VPCs to read again for the reclaim, each with
+ * the clusters that work there (per the merged index, plus clusters made since the split), in steps
+ * and checkpoints like a plan unit's.
+ */
+export interface ReclaimUnit extends Omit<PlanUnit, 'phase'> {
+  readonly phase: 'reclaim';
+}
+
+/** A unit whose VPCs are reconciled in steps: a plan unit or the reclaim unit. */
+export type VpcUnit = PlanUnit | ReclaimUnit;
+
+export type WorkUnit = IndexShard | VpcUnit;
 
 /** The message detail-type of a work unit (source `ecs-endpoint-remediator`). */
 export const WORK_UNIT_DETAIL_TYPE = 'Work Unit';
@@ -83,10 +102,10 @@ export const workUnitDetail = z.union([
     clusterArns: z.array(clusterArn).check(z.minLength(1), z.maxLength(UNIT_MAX_CLUSTERS)),
   }),
   z.strictObject({
-    phase: z.literal('plan'),
+    phase: z.enum(['plan', 'reclaim']),
     ...unitPlace,
     vpcIds: z.array(vpcId).check(z.minLength(1), z.maxLength(UNIT_MAX_VPCS)),
-    clusterArns: z.array(clusterArn).check(z.maxLength(UNIT_MAX_CLUSTERS * 10)),
+    clusterArns: z.array(clusterArn).check(z.maxLength(UNIT_MAX_LISTED_CLUSTERS)),
     clustersOf: z.array(z.array(position)),
     offset: position,
   }),
@@ -99,7 +118,9 @@ export const workUnitDetail = z.union([
 export function unitProblems(unit: WorkUnit): string[] {
   const problems: string[] = [];
   if (unit.part >= unit.parts) problems.push(`detail.part: ${unit.part} is not below parts (${unit.parts})`);
-  if (unit.phase === 'plan') {
+  if (unit.phase !== 'index') {
+    if (unit.phase === 'reclaim' && unit.parts !== 1)
+      problems.push('detail.parts: a run has one reclaim unit');
     if (unit.clustersOf.length !== unit.vpcIds.length)
       problems.push(`detail.clustersOf: ${unit.clustersOf.length} entries for ${unit.vpcIds.length} VPCs`);
     if (unit.clustersOf.some((positions) => positions.some((p) => p >= unit.clusterArns.length)))
@@ -115,7 +136,7 @@ export function unitProblems(unit: WorkUnit): string[] {
  * unit resumed from its checkpoint is a new one.
  */
 export function unitId(region: string, unit: WorkUnit): string {
-  const place = unit.phase === 'plan' && unit.offset > 0 ? `${unit.part}@${unit.offset}` : `${unit.part}`;
+  const place = unit.phase !== 'index' && unit.offset > 0 ? `${unit.part}@${unit.offset}` : `${unit.part}`;
   return `unit:${unit.runId}:${region}:${unit.phase}:${place}`;
 }
 
@@ -175,29 +196,64 @@ export function planUnits(
     batch.push(vpcId);
   }
   if (batch.length > 0) batches.push(batch);
-  return batches.map((vpcIds, part) => {
-    const clusterArns = [...new Set(vpcIds.flatMap((id) => index[id] ?? []))].sort();
-    const positionOf = new Map(clusterArns.map((arn, n) => [arn, n]));
-    return {
-      phase: 'plan',
-      runId,
-      part,
-      parts: batches.length,
-      vpcIds,
-      clusterArns,
-      clustersOf: vpcIds.map((id) =>
-        (index[id] ?? []).map((arn) => positionOf.get(arn) ?? 0).sort((a, b) => a - b),
-      ),
-      offset: 0,
-    };
-  });
+  return batches.map((vpcIds, part) => ({
+    phase: 'plan',
+    runId,
+    part,
+    parts: batches.length,
+    ...vpcBatch(vpcIds, index),
+    offset: 0,
+  }));
 }
 
-/** The next step of a plan unit: its VPCs from `offset`, at most `vpcsPerStep`, with their clusters. */
-export function nextStep(
-  unit: PlanUnit,
+/**
+ * The reclaim unit of a run: `index` (VPC → the clusters that work there; none for a VPC without ECS
+ * work) in one unit, each VPC also with `newClusters` (made since the split: nobody knows yet where
+ * they work). Undefined without VPCs. Its VPCs, sorted, stop before {@link UNIT_MAX_VPCS} VPCs or
+ * {@link UNIT_MAX_LISTED_CLUSTERS} clusters would be passed (the message's limits): the caller
+ * compares them with `index` and says what was left out.
+ */
+export function reclaimUnit(
+  runId: string,
+  index: Readonly<Record<string, readonly string[]>>,
+  newClusters: readonly string[],
+): ReclaimUnit | undefined {
+  const withNew: Record<string, string[]> = {};
+  const clusters = new Set<string>();
+  for (const vpcId of Object.keys(index).sort()) {
+    const own = [...new Set([...(index[vpcId] ?? []), ...newClusters])];
+    const added = own.filter((arn) => !clusters.has(arn)).length;
+    if (Object.keys(withNew).length >= UNIT_MAX_VPCS || clusters.size + added > UNIT_MAX_LISTED_CLUSTERS)
+      break;
+    withNew[vpcId] = own;
+    for (const arn of own) clusters.add(arn);
+  }
+  const vpcIds = Object.keys(withNew);
+  if (vpcIds.length === 0) return undefined;
+  return { phase: 'reclaim', runId, part: 0, parts: 1, ...vpcBatch(vpcIds, withNew), offset: 0 };
+}
+
+/** VPCs with their clusters, each cluster listed once and referred to by position. */
+function vpcBatch(
+  vpcIds: readonly string[],
+  index: Readonly<Record<string, readonly string[]>>,
+): Pick<PlanUnit, 'vpcIds' | 'clusterArns' | 'clustersOf'> {
+  const clusterArns = [...new Set(vpcIds.flatMap((id) => index[id] ?? []))].sort();
+  const positionOf = new Map(clusterArns.map((arn, n) => [arn, n]));
+  return {
+    vpcIds: [...vpcIds],
+    clusterArns,
+    clustersOf: vpcIds.map((id) =>
+      [...new Set(index[id] ?? [])].map((arn) => positionOf.get(arn) ?? 0).sort((a, b) => a - b),
+    ),
+  };
+}
+
+/** The next step of a plan or reclaim unit: its VPCs from `offset`, at most `vpcsPerStep`, with their clusters. */
+export function nextStep<U extends VpcUnit>(
+  unit: U,
   vpcsPerStep: number,
-): { readonly vpcIds: string[]; readonly clusterArns: string[]; readonly rest: PlanUnit | undefined } {
+): { readonly vpcIds: string[]; readonly clusterArns: string[]; readonly rest: U | undefined } {
   const end = Math.min(unit.vpcIds.length, unit.offset + Math.max(1, vpcsPerStep));
   const vpcIds = unit.vpcIds.slice(unit.offset, end);
   const positions = new Set(unit.clustersOf.slice(unit.offset, end).flat());

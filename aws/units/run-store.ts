@@ -4,7 +4,7 @@
  *
  * | item  | sk             | holds                                                                          |
  * | ----- | -------------- | ------------------------------------------------------------------------------ |
- * | run   | `RUN`          | when it was split, how many shards and plan units, the parts done (string sets) |
+ * | run   | `RUN`          | when it was split, how many shards and plan units, the parts done (string sets), the VPCs where plan units saw owned endpoints unneeded (`unusedVpcs`) and the first gap a unit saw (`gap`) |
  * | shard | `SHARD#<part>` | its clusters (`record`), then the VPC → clusters entries it found (`entries`)   |
  *
  * per Region, `pk` `RUNS#<region>`, sk `ACTIVE`: the run under way (a sweep while it runs leaves the
@@ -41,6 +41,19 @@ export interface LedgerBalance {
   /** The monthly cost (cents) fixes may still add (`limits.maxAddedMonthlyCostUsdPerRun`); absent: no budget. */
   readonly costCents?: number;
 }
+
+/** What the steps of a run's units noted for its reclaim unit (core/units.ts). */
+export interface RunNotes {
+  /** When the run was split. */
+  readonly startedAt: string;
+  /** VPCs where a plan unit's step saw owned endpoints serve no need (core/reclaim.ts `reportedUnused`). */
+  readonly unusedVpcIds: readonly string[];
+  /** The first gap a step saw (a skipped read, a need that cannot be known): the run does not count. */
+  readonly gap?: string;
+}
+
+/** Longest gap kept: the reason a finding gives, not a log. */
+const GAP_MAX_CHARS = 500;
 
 /** A part marked done: how many parts of its phase are done, of how many. */
 export interface PartsDone {
@@ -98,6 +111,19 @@ export interface RunStore {
     region: string,
     part: number,
   ): Promise<PartsDone & { readonly startedAt: string }>;
+  /**
+   * Notes what a step saw: VPCs with owned endpoints unneeded (added to a set, so a step done twice
+   * notes them once), and a gap (the first one noted stays).
+   */
+  noteStep(
+    runId: string,
+    region: string,
+    note: { readonly unusedVpcIds: readonly string[]; readonly gap?: string },
+  ): Promise<void>;
+  /** What the run's steps noted, and when it was split. */
+  loadNotes(runId: string, region: string): Promise<RunNotes>;
+  /** Every cluster the run's index shards read (the clusters listed at the split). */
+  loadShardClusters(runId: string, region: string): Promise<string[]>;
   /** Opens the run's ledger with `limits`, unless open already. */
   openLedger(runId: string, limits: LedgerBalance): Promise<void>;
   balance(runId: string): Promise<LedgerBalance>;
@@ -328,6 +354,43 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
         parts: Number(item.units?.N ?? 0),
         startedAt: item.startedAt?.S ?? new Date(0).toISOString(),
       };
+    },
+    async noteStep(runId, region, note) {
+      const sets: string[] = [];
+      const values: Record<string, AttributeValue> = {};
+      if (note.unusedVpcIds.length > 0) {
+        sets.push('ADD unusedVpcs :vpcs');
+        values[':vpcs'] = { SS: [...new Set(note.unusedVpcIds)] };
+      }
+      if (note.gap !== undefined) {
+        sets.push('SET gap = if_not_exists(gap, :gap)');
+        values[':gap'] = S(note.gap.slice(0, GAP_MAX_CHARS));
+      }
+      if (sets.length === 0) return;
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: runKey(runId, region, 'RUN'),
+          UpdateExpression: sets.join(' '),
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': KEY.partition },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    },
+    async loadNotes(runId, region) {
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: runKey(runId, region, 'RUN'), ConsistentRead: true }),
+      );
+      if (!out.Item) throw new StateRecordError(`RUN#${runId}#${region}/RUN`, 'no run record');
+      return {
+        startedAt: out.Item.startedAt?.S ?? new Date(0).toISOString(),
+        unusedVpcIds: [...(out.Item.unusedVpcs?.SS ?? [])].sort(),
+        ...(out.Item.gap?.S === undefined ? {} : { gap: out.Item.gap.S }),
+      };
+    },
+    async loadShardClusters(runId, region) {
+      return (await shardItems(runId, region)).flatMap((item) => readRecord(shardClusters, item).clusterArns);
     },
     async openLedger(runId, limits) {
       try {

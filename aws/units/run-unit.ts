@@ -7,15 +7,21 @@
  *   completes the set merges the entries into the Region's cluster index and sends the plan units;
  * - {@link runUnit} of a plan unit: reconciles its VPCs (with every cluster working there) in steps,
  *   looking at the time left before each; short of time, it sends itself on from the next VPC (its
- *   checkpoint) instead of failing; the unit that completes the set retires the open findings of VPCs
- *   that no longer host ECS work, as a whole-Region reconcile would.
+ *   checkpoint) instead of failing; each step notes for the run the VPCs where it saw owned endpoints
+ *   unneeded, and any gap in its view; the unit that completes the set sends the reclaim unit;
+ * - {@link runUnit} of the reclaim unit (aws/units/reclaim-unit.ts): reads those VPCs again, and those
+ *   holding the remediator's endpoints without ECS work, in steps like a plan unit's, counting toward
+ *   the reclaim when the run saw no gap; done, it stops the clocks of the VPCs it did not read, retires
+ *   the open findings of VPCs that no longer host ECS work, as a whole-Region reconcile would, and
+ *   frees the Region.
  *
  * Every unit draws from the run's ledger for the run-wide caps. Units of a Region run one at a time
  * (the Region's lease, aws/event-batch.ts); a unit's failure retries only its own message.
  */
 import type { RegionWork, UnitWork } from '../../core/events.ts';
 import { buildPlan } from '../../core/plan.ts';
-import type { IndexShard, PlanUnit, WorkUnit } from '../../core/units.ts';
+import { reportedUnused } from '../../core/reclaim.ts';
+import type { IndexShard, VpcUnit, WorkUnit } from '../../core/units.ts';
 import { indexShards, needsSplit, nextStep, planUnits, unitId, workUnitBody } from '../../core/units.ts';
 import { eventKeyId } from '../state.ts';
 import { mergeEntries } from '../discover/cluster-index.ts';
@@ -26,6 +32,7 @@ import { errorMessage, errorName } from '../errors.ts';
 import type { EventQueues } from '../event-queue.ts';
 import type { RegionOutcome, RemediatorDeps, RunLedger } from '../event-reconcile.ts';
 import { reconcileRegionWork, rememberAndAlert } from '../event-reconcile.ts';
+import { gapOf, prepareReclaim, stopUnreadClocks } from './reclaim-unit.ts';
 import type { RunStore } from './run-store.ts';
 
 /** What running units needs beyond a reconcile's dependencies. */
@@ -38,11 +45,14 @@ export interface UnitDeps extends RemediatorDeps {
 export interface UnitOutcome {
   readonly region: string;
   readonly unit: WorkUnit;
-  /** The reconciles of a plan unit's steps (none for an index shard). */
+  /** The reconciles of a plan or reclaim unit's steps (none for an index shard). */
   readonly outcomes: readonly RegionOutcome[];
-  /** Units sent on: the plan units (by the shard completing the index), or this unit's rest. */
+  /**
+   * Units sent on: the plan units (by the shard completing the index), the reclaim unit (by the plan
+   * unit completing the set), or this unit's rest.
+   */
   readonly sent: number;
-  /** A plan unit stopped short of time: the VPC its rest starts at. */
+  /** A plan or reclaim unit stopped short of time: the VPC its rest starts at. */
   readonly checkpoint?: number;
 }
 
@@ -154,7 +164,7 @@ export async function runUnit(work: UnitWork, deps: UnitDeps, hasTime: () => boo
   if (!runs || !queues) throw new Error('work units need the state table and the events queue');
   return work.unit.phase === 'index'
     ? runIndexShard(work.region, work.unit, deps, runs, queues)
-    : runPlanUnit(work, work.unit, deps, runs, queues, hasTime);
+    : runVpcUnit(work, work.unit, deps, runs, queues, hasTime);
 }
 
 async function runIndexShard(
@@ -173,7 +183,7 @@ async function runIndexShard(
     },
   );
   await runs.saveShard(shard.runId, region, shard.part, entries);
-  const { done, parts, startedAt } = await runs.markShardDone(shard.runId, region, shard.part);
+  const { done, parts } = await runs.markShardDone(shard.runId, region, shard.part);
   await runs.progress(shard.runId, region, deps.now());
   deps.log('index shard done', { region, runId: shard.runId, part: shard.part, done, parts });
   if (done < parts) return { region, unit: shard, outcomes: [], sent: 0 };
@@ -192,7 +202,6 @@ async function runIndexShard(
   }
   const units = planUnits(shard.runId, merged, deps.config.workUnits);
   await runs.recordPlan(shard.runId, region, units.length);
-  if (units.length === 0) await finishRun(deps, runs, shard.runId, region, [], startedAt);
   await send(deps, queues, region, units);
   deps.log('plan units sent', {
     region,
@@ -200,12 +209,14 @@ async function runIndexShard(
     units: units.length,
     vpcs: Object.keys(merged).length,
   });
-  return { region, unit: shard, outcomes: [], sent: units.length };
+  // No VPC hosts ECS work: the reclaim unit (VPCs holding the remediator's endpoints) follows at once.
+  const reclaim = units.length === 0 ? await startReclaim(deps, runs, queues, shard.runId, region) : 0;
+  return { region, unit: shard, outcomes: [], sent: units.length + reclaim };
 }
 
-async function runPlanUnit(
+async function runVpcUnit(
   work: UnitWork,
-  unit: PlanUnit,
+  unit: VpcUnit,
   deps: UnitDeps,
   runs: RunStore,
   queues: EventQueues,
@@ -213,24 +224,34 @@ async function runPlanUnit(
 ): Promise<UnitOutcome> {
   const { region } = work;
   const ledger = ledgerOf(runs, unit.runId);
+  // The reclaim unit counts unless a plan unit of its run (or its preparation) saw a gap; each of its
+  // steps also judges its own view.
+  const reclaimStep =
+    unit.phase === 'reclaim' ? gapOf((await runs.loadNotes(unit.runId, region)).gap) : undefined;
   const outcomes: RegionOutcome[] = [];
-  let current: PlanUnit = unit;
+  let current: VpcUnit = unit;
   for (;;) {
     const step = nextStep(current, deps.config.workUnits.vpcsPerStep);
     const targets = { vpcIds: step.vpcIds, vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] };
-    outcomes.push(
-      await reconcileRegionWork({ region, whole: false, targets, eventIds: work.eventIds }, deps, {
-        clusterArns: step.clusterArns,
-        ledger,
-      }),
+    const outcome = await reconcileRegionWork(
+      { region, whole: false, targets, eventIds: work.eventIds },
+      deps,
+      { clusterArns: step.clusterArns, ledger, ...(reclaimStep ? { reclaimStep } : {}) },
     );
+    outcomes.push(outcome);
+    // For the reclaim unit: where a plan step saw owned endpoints unneeded, and any gap in its view.
+    if (unit.phase === 'plan')
+      await runs.noteStep(unit.runId, region, {
+        unusedVpcIds: [...new Set(reportedUnused(outcome.plan, region).values())].sort(),
+        ...gapOf(outcome.viewGap),
+      });
     if (step.rest === undefined) break;
     current = step.rest;
     if (!hasTime()) {
       // The checkpoint: the rest of the unit, as a message of its own.
       await send(deps, queues, region, [current]);
       await runs.progress(unit.runId, region, deps.now());
-      deps.log('plan unit short of time: its rest is sent on', {
+      deps.log(`${unit.phase} unit short of time: its rest is sent on`, {
         region,
         runId: unit.runId,
         part: unit.part,
@@ -240,14 +261,60 @@ async function runPlanUnit(
       return { region, unit, outcomes, sent: 1, checkpoint: current.offset };
     }
   }
-  const { done, parts, startedAt } = await runs.markUnitDone(unit.runId, region, unit.part);
+  if (unit.phase === 'reclaim') {
+    await finishReclaim(deps, runs, unit.runId, region, unit.vpcIds);
+    return { region, unit, outcomes, sent: 0 };
+  }
+  const { done, parts } = await runs.markUnitDone(unit.runId, region, unit.part);
   await runs.progress(unit.runId, region, deps.now());
   deps.log('plan unit done', { region, runId: unit.runId, part: unit.part, done, parts });
-  if (done >= parts) {
-    const covered = Object.keys(mergeEntries(await runs.loadShards(unit.runId, region)));
-    await finishRun(deps, runs, unit.runId, region, covered, startedAt);
+  return {
+    region,
+    unit,
+    outcomes,
+    sent: done >= parts ? await startReclaim(deps, runs, queues, unit.runId, region) : 0,
+  };
+}
+
+/**
+ * Every plan unit is in: sends the run's reclaim unit, or, with nothing to read again, finishes the
+ * run at once. Returns the units sent.
+ */
+async function startReclaim(
+  deps: UnitDeps,
+  runs: RunStore,
+  queues: EventQueues,
+  runId: string,
+  region: string,
+): Promise<number> {
+  const prepared = await prepareReclaim(deps, runs, runId, region);
+  if (prepared.gap !== undefined) await runs.noteStep(runId, region, { unusedVpcIds: [], gap: prepared.gap });
+  if (prepared.unit === undefined) {
+    await finishReclaim(deps, runs, runId, region, []);
+    return 0;
   }
-  return { region, unit, outcomes, sent: 0 };
+  await send(deps, queues, region, [prepared.unit]);
+  deps.log('reclaim unit sent', { region, runId, vpcs: prepared.unit.vpcIds.length, gap: prepared.gap });
+  return 1;
+}
+
+/**
+ * The reclaim unit is done (or had nothing to read): the clocks of the VPCs it did not read stop when
+ * the run saw no gap, and the run finishes.
+ */
+async function finishReclaim(
+  deps: UnitDeps,
+  runs: RunStore,
+  runId: string,
+  region: string,
+  readAgain: readonly string[],
+): Promise<void> {
+  const notes = await runs.loadNotes(runId, region);
+  await stopUnreadClocks(deps, region, readAgain, notes.gap);
+  const covered = Object.keys(mergeEntries(await runs.loadShards(runId, region)));
+  await finishRun(deps, runs, runId, region, [...covered, ...readAgain], notes.startedAt);
+  if (notes.gap !== undefined)
+    deps.log('run done: it does not count toward the reclaim', { region, runId, gap: notes.gap });
 }
 
 /**

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { coalesceHints, judgeEventBody } from '../../core/events.ts';
-import type { PlanUnit } from '../../core/units.ts';
-import { indexShards, needsSplit, nextStep, planUnits, unitId, workUnitBody } from '../../core/units.ts';
+import type { PlanUnit, ReclaimUnit } from '../../core/units.ts';
+import {
+  UNIT_MAX_VPCS,
+  indexShards,
+  needsSplit,
+  nextStep,
+  planUnits,
+  reclaimUnit,
+  unitId,
+  workUnitBody,
+} from '../../core/units.ts';
 
 const arn = (name: string) => `arn:aws:ecs:us-east-1:123456789012:cluster/${name}`;
 const sizes = { clustersPerShard: 2, vpcsPerUnit: 2, vpcsPerStep: 1 };
@@ -72,5 +81,42 @@ describe('work units', () => {
     });
     expect(bad({ ...unit, extra: 1 })).toMatchObject({ status: 'terminal' });
     expect(bad({ ...unit, part: 1, parts: 1 })).toMatchObject({ status: 'terminal' });
+  });
+
+  it('the reclaim unit: every VPC to read again with its clusters and the clusters made since the split; one per run', () => {
+    const unit = reclaimUnit('run-1', { 'vpc-2': [], 'vpc-1': [arn('a'), arn('b')] }, [
+      arn('new'),
+    ]) as ReclaimUnit;
+    expect(unit).toMatchObject({
+      phase: 'reclaim',
+      part: 0,
+      parts: 1,
+      offset: 0,
+      vpcIds: ['vpc-1', 'vpc-2'],
+    });
+    expect(nextStep(unit, 1)).toMatchObject({
+      vpcIds: ['vpc-1'],
+      clusterArns: [arn('a'), arn('b'), arn('new')],
+    });
+    // A VPC without ECS work (only the remediator's endpoints) is read with the new clusters alone.
+    expect(nextStep(nextStep(unit, 1).rest as ReclaimUnit, 1)).toMatchObject({
+      vpcIds: ['vpc-2'],
+      clusterArns: [arn('new')],
+      rest: undefined,
+    });
+    expect(unitId('us-east-1', unit)).toBe('unit:run-1:us-east-1:reclaim:0');
+    expect(reclaimUnit('run-1', {}, [arn('new')])).toBeUndefined();
+    // At most one message's worth of VPCs: the caller says what was left out.
+    const many = Object.fromEntries(
+      Array.from({ length: UNIT_MAX_VPCS + 5 }, (_, n) => [`vpc-${n.toString(16).padStart(5, '0')}`, []]),
+    );
+    expect(reclaimUnit('run-1', many, [])?.vpcIds).toHaveLength(UNIT_MAX_VPCS);
+    // It reads back as a unit; a second reclaim unit of a run is terminal.
+    const body = workUnitBody('us-east-1', unit, '2026-11-30T00:00:00Z');
+    const judged = judgeEventBody(body);
+    expect(judged).toMatchObject({ status: 'hint', hint: { scope: { kind: 'unit', unit } } });
+    expect(
+      judgeEventBody(JSON.stringify({ ...JSON.parse(body), detail: { ...unit, parts: 2 } })),
+    ).toMatchObject({ status: 'terminal', problems: ['detail.parts: a run has one reclaim unit'] });
   });
 });

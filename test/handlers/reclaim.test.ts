@@ -38,10 +38,9 @@ import {
   shareSubnets,
 } from '../harness/seed-network.ts';
 import type { Stack } from './stack.ts';
-import { createStack, depsFor, endpointOf, sampleText, withEventId } from './stack.ts';
+import { clockFrom, createStack, depsFor, endpointOf, sampleText, withEventId } from './stack.ts';
 
 const MANAGED = { 'ecs-endpoint-remediator/managed': 'true' };
-const DAY_MS = 24 * 3600 * 1000;
 const GRACE_DAYS = 7;
 const CONFIG = {
   remediation: { reclaimUnusedOwnedEndpointsAfterDays: GRACE_DAYS },
@@ -87,13 +86,6 @@ async function enforcingStack(acct: Account) {
   const clock = clockFrom(Date.now());
   const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
   return { stack, clock, deps, store: clockStore(acct, stack) };
-}
-
-/** The reconciler's clock: `day` days after the start, a minute more at each look (ClientToken windows). */
-function clockFrom(start: number) {
-  let calls = 0;
-  const clock = { day: 0, now: () => new Date(start + clock.day * DAY_MS + (calls += 1) * 11 * 60_000) };
-  return clock;
 }
 
 let occurrences = 0;

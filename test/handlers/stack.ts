@@ -158,6 +158,20 @@ export async function createStack(
   };
 }
 
+/**
+ * A reconciler's clock for tests that span days (the reclaim's grace period): `day` days after
+ * `start`, 11 minutes more at each look (each reconcile in a ClientToken window of its own, as in
+ * {@link depsFor}). Pass its `now` to depsFor.
+ */
+export function clockFrom(start: number) {
+  let calls = 0;
+  const clock = {
+    day: 0,
+    now: () => new Date(start + clock.day * 24 * 3600_000 + (calls += 1) * 11 * 60_000),
+  };
+  return clock;
+}
+
 /** The reconciler's dependencies for this account, with its log lines collected in `logs`. */
 export function depsFor(
   acct: Account,
