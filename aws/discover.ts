@@ -77,6 +77,8 @@ export interface DiscoverOptions {
    * split sweep reads such VPCs again).
    */
   readonly examineIdle?: boolean;
+  /** Without `vpcIds`: every cluster of the Region, listed already (ListClusters is not sent again). */
+  readonly listedClusterArns?: readonly string[];
   /** Task definition revisions read before (the deployed remediator's state table): not described again. */
   readonly taskDefinitionCache?: TaskDefinitionCache;
   readonly onProgress?: (message: string) => void;
@@ -115,6 +117,7 @@ export async function discoverRegion(
       selected && options.clusterArns
         ? { clusterArns: options.clusterArns, vpcIds: [...selected] }
         : undefined,
+      selected ? undefined : options.listedClusterArns,
     ),
     taggedRead,
   ]);

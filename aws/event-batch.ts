@@ -417,15 +417,19 @@ export async function processEventBatch(
         });
         continue;
       }
-      const split = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep)) : undefined;
-      if (split) {
-        splits.push(split);
+      const decided = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep)) : {};
+      if (decided.split) {
+        splits.push(decided.split);
         continue;
       }
       // A whole Region draws on its run's ledger: a sweep's caps hold over all its Regions.
       const ledger =
         unit.whole && deps.runs ? await openRunLedger(deps, deps.runs, runIdOf(unit, isSweep)) : undefined;
-      const outcome = await reconcileRegionWork(unit, deps, ledger ? { ledger } : {});
+      const outcome = await reconcileRegionWork(unit, deps, {
+        ...(ledger ? { ledger } : {}),
+        // What deciding the split read (the index, the clusters): not read again.
+        ...(decided.reads ? { reads: decided.reads } : {}),
+      });
       regionOutcomes.push(outcome);
       underWay.push(...restartsUnderWay(outcome));
       deps.log('region reconciled', {

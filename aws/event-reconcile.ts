@@ -123,6 +123,15 @@ export interface RegionWorkOptions {
    * units saw).
    */
   readonly reclaimStep?: { readonly gap?: string };
+  /** What deciding the split of a whole-Region reconcile read (aws/units/run-unit.ts `splitRegion`). */
+  readonly reads?: RegionReads;
+}
+
+/** A Region's cluster index and clusters, read moments before its whole-Region reconcile. */
+export interface RegionReads {
+  readonly index: StoredClusterIndex | undefined;
+  /** Every cluster of the Region (ListClusters). */
+  readonly clusterArns: readonly string[];
 }
 
 /** How often a unit plans again when other units took from the ledger between its read and its take. */
@@ -144,7 +153,8 @@ export async function reconcileRegionWork(
   }
   // The cluster index of the last whole-Region reconcile narrows an event-scoped one to the clusters
   // with work in its VPCs (plus those the events name). Without an index every cluster is read.
-  const index = await deps.state.loadClusterIndex(region);
+  const { reads } = options;
+  const index = reads ? reads.index : await deps.state.loadClusterIndex(region);
   const clusterArns =
     vpcIds !== undefined && options.clusterArns !== undefined
       ? [...options.clusterArns].sort()
@@ -190,6 +200,7 @@ export async function reconcileRegionWork(
     ...(vpcIds === undefined ? {} : { vpcIds }),
     ...(clusterArns === undefined ? {} : { clusterArns }),
     ...(reclaimStep ? { examineIdle: true } : {}),
+    ...(reads && vpcIds === undefined ? { listedClusterArns: () => reads.clusterArns } : {}),
     ownedResourceIds: () => ownership.owned,
     ...(clock === undefined
       ? {}

@@ -65,6 +65,11 @@ export interface ReconcileRequest {
   readonly clusterArns?: readonly string[];
   /** With `vpcIds`: see `DiscoverOptions.examineIdle` (aws/discover.ts). */
   readonly examineIdle?: boolean;
+  /**
+   * Without `vpcIds`: the Region's clusters, listed moments before (a split decided against):
+   * discovery reads them instead of listing them again.
+   */
+  readonly listedClusterArns?: (region: string) => readonly string[] | undefined;
   readonly now?: Date;
   readonly onProgress?: (message: string) => void;
   /**
@@ -114,6 +119,9 @@ export async function discoverAndPlanAccount(request: ReconcileRequest): Promise
   };
 }
 
+const listedOf = (clusterArns: readonly string[] | undefined) =>
+  clusterArns === undefined ? {} : { listedClusterArns: clusterArns };
+
 /** What discovery read of one account's Regions: a snapshot per Region read, and the ones that failed. */
 export interface SnapshotDiscovery {
   readonly snapshots: readonly RegionSnapshot[];
@@ -135,6 +143,7 @@ export async function discoverSnapshots(request: ReconcileRequest): Promise<Snap
         ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
         ...(request.vpcIds && request.clusterArns ? { clusterArns: request.clusterArns } : {}),
         ...(request.vpcIds && request.examineIdle ? { examineIdle: true } : {}),
+        ...listedOf(request.vpcIds === undefined ? request.listedClusterArns?.(region) : undefined),
         ...(taskDefinitionCache ? { taskDefinitionCache } : {}),
         onProgress: (message) => request.onProgress?.(`[${label}${region}] ${message}`),
       });

@@ -61,9 +61,19 @@ const VPC_FILTER_VALUES = 20;
 /**
  * Every cluster of the Region with its container instances, services and standalone tasks; or, with a
  * {@link EcsScope}, the hinted clusters only, and of their container instances those in the VPCs.
+ * `listed`: without a scope, the Region's clusters as {@link listClusterArns} listed them moments
+ * before (a split decided against), not listed again.
  */
-export async function discoverEcsWork(ctx: DiscoveryContext, scope?: EcsScope): Promise<EcsWork> {
-  const clusterArns = scope ? distinct(scope.clusterArns).sort() : await listClusterArns(ctx);
+export async function discoverEcsWork(
+  ctx: DiscoveryContext,
+  scope?: EcsScope,
+  listed?: readonly string[],
+): Promise<EcsWork> {
+  const clusterArns = scope
+    ? distinct(scope.clusterArns).sort()
+    : listed
+      ? [...listed]
+      : await listClusterArns(ctx);
   ctx.progress(
     scope
       ? `ecs: ${clusterArns.length} clusters hinted${scope.vpcIds ? ` for ${scope.vpcIds.length} VPCs` : ''}`

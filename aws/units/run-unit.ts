@@ -30,7 +30,7 @@ import { createContext } from '../discover/context.ts';
 import { listClusterArns } from '../discover/ecs.ts';
 import { errorMessage, errorName } from '../errors.ts';
 import type { EventQueues } from '../event-queue.ts';
-import type { RegionOutcome, RemediatorDeps, RunLedger } from '../event-reconcile.ts';
+import type { RegionOutcome, RegionReads, RemediatorDeps, RunLedger } from '../event-reconcile.ts';
 import { reconcileRegionWork, rememberAndAlert } from '../event-reconcile.ts';
 import { gapOf, prepareReclaim, stopUnreadClocks } from './reclaim-unit.ts';
 import type { RunStore } from './run-store.ts';
@@ -74,24 +74,26 @@ export const RUN_STALE_SECONDS = 3600;
 
 /**
  * Splits a whole-Region reconcile into a run of units when the Region is larger than one unit
- * (config `workUnits`: its clusters, listed, or the VPCs of the stored cluster index). Undefined: not
- * split (reconcile it whole). While another run of the Region is under way, the work is left to that
- * run (`leftTo`). Throws when the shards cannot all be sent (the events are retried; shards sent
- * before are the same occurrence).
+ * (config `workUnits`: its clusters, listed, or the VPCs of the stored cluster index). Not split
+ * (reconcile it whole): `split` is absent, and `reads` hands what deciding read (the index, the
+ * clusters listed) to that reconcile, which then reads neither again. While another run of the
+ * Region is under way, the work is left to that run (`leftTo`). Throws when the shards cannot all be
+ * sent (the events are retried; shards sent before are the same occurrence).
  */
 export async function splitRegion(
   work: Extract<RegionWork, { whole: true }>,
   deps: UnitDeps,
   runId: string,
-): Promise<SplitOutcome | undefined> {
+): Promise<{ readonly split: SplitOutcome } | { readonly split?: undefined; readonly reads?: RegionReads }> {
   const { runs, queues } = deps;
-  if (!runs || !queues) return undefined;
+  if (!runs || !queues) return {};
   const { region } = work;
   const sizes = deps.config.workUnits;
   const index = await deps.state.loadClusterIndex(region);
   // Every cluster costs reads, with work or without: the split is decided on the listed ones.
   const clusters = await listClusterArns(createContext(deps.pool.clientsFor(region), region));
-  if (!needsSplit(clusters.length, index ? Object.keys(index.vpcs).length : 0, sizes)) return undefined;
+  if (!needsSplit(clusters.length, index ? Object.keys(index.vpcs).length : 0, sizes))
+    return { reads: { index, clusterArns: clusters } };
   const startedAt = deps.now();
   const claim = await runs.claimRegion(runId, region, startedAt, RUN_STALE_SECONDS);
   if (!claim.granted) {
@@ -100,7 +102,7 @@ export async function splitRegion(
       runId: claim.runId,
       startedAt: claim.startedAt,
     });
-    return { region, runId: claim.runId, shards: 0, leftTo: claim.runId };
+    return { split: { region, runId: claim.runId, shards: 0, leftTo: claim.runId } };
   }
   const planned = indexShards(runId, clusters, sizes).map((shard) => shard.clusterArns);
   const recorded = await runs.startRun(runId, region, planned, startedAt);
@@ -119,7 +121,7 @@ export async function splitRegion(
     clusters: clusters.length,
     shards: shards.length,
   });
-  return { region, runId, shards: shards.length };
+  return { split: { region, runId, shards: shards.length } };
 }
 
 /**

@@ -787,6 +787,11 @@ describe('event-scoped reconciles read the clusters of the cluster index', () =>
     });
     expect((await direct(deps, sweepText(acct, 's2'))).outcomes[0]?.clusterIndex).toBe('unchanged');
     expect((await deps.state.loadClusterIndex(acct.region))?.revision).toBe(index?.revision);
+    // From the queue (work units possible), deciding against a split lists the clusters and reads the
+    // index; the whole-Region reconcile reads neither again: one ListClusters.
+    before = deps.pool.apiCalls().byOperation;
+    expect((await batch(deps, acct, [sweepText(acct, 's3')])).batchItemFailures).toEqual([]);
+    expect(ecsReads(deps, before)['ecs:ListClusters']).toBe(1);
 
     // The same event again: only VPC A's cluster, only A's two hosts, and the same findings.
     before = deps.pool.apiCalls().byOperation;
