@@ -6,6 +6,7 @@
  * failure changes, or once a digest interval), findings that went away (resolved), and at most once a
  * digest interval the findings that are still open. An unchanged finding is not re-sent every sweep.
  */
+import { actionKey } from './actions.ts';
 import type { Finding, Severity } from './findings.ts';
 import { SEVERITY_RANK, legacyFindingId } from './findings.ts';
 import type { Plan } from './plan.ts';
@@ -164,8 +165,9 @@ export function decideAlerts(input: AlertInput): AlertDecision {
     legacyRecords.push(record);
     if (!open.has(renamed)) open.set(renamed, { ...record, id: renamed });
   }
-  const results = new Map((input.results ?? []).map((r) => [r.actionId, r]));
-  const summaries = new Map(plan.actions.map((a) => [a.id, a.summary]));
+  // Results and actions by account and action id: action ids are unique only within an account.
+  const results = new Map((input.results ?? []).map((r) => [actionKey(r.accountId, r.actionId), r]));
+  const actionsByKey = new Map(plan.actions.map((a) => [actionKey(a.accountId, a.id), a]));
   // A muted finding is accepted: never alerted, and one muted since it was alerted closes quietly.
   const current = plan.findings.filter((f) => inScope(scope, f) && f.muted === undefined);
   const currentIds = new Set(current.map((f) => f.id));
@@ -178,7 +180,8 @@ export function decideAlerts(input: AlertInput): AlertDecision {
   interface Draft {
     newFindings: Finding[];
     fixed: Finding[];
-    actionIds: Set<string>;
+    /** Action keys (core/actions.ts `actionKey`). */
+    actionKeys: Set<string>;
     resolved: OpenFinding[];
     stillOpen: OpenFinding[];
   }
@@ -186,7 +189,7 @@ export function decideAlerts(input: AlertInput): AlertDecision {
   const draftOf = (vpcId: string): Draft => {
     let draft = drafts.get(vpcId);
     if (!draft) {
-      draft = { newFindings: [], fixed: [], actionIds: new Set(), resolved: [], stillOpen: [] };
+      draft = { newFindings: [], fixed: [], actionKeys: new Set(), resolved: [], stillOpen: [] };
       drafts.set(vpcId, draft);
     }
     return draft;
@@ -197,13 +200,16 @@ export function decideAlerts(input: AlertInput): AlertDecision {
   for (const finding of current) {
     const before = open.get(finding.id);
     const draft = draftOf(finding.vpcId);
-    const fixResults = finding.remediation.actionIds.map((id) => results.get(id));
+    const fixResults = finding.remediation.actionIds.map((id) =>
+      results.get(actionKey(finding.accountId, id)),
+    );
     const fixed =
       input.mode === 'enforce' &&
       finding.remediation.status === 'planned' &&
       fixResults.length > 0 &&
       fixResults.every((r) => r !== undefined && DONE.has(r.outcome));
-    for (const r of fixResults) if (r?.outcome === 'succeeded') draft.actionIds.add(r.actionId);
+    for (const r of fixResults)
+      if (r?.outcome === 'succeeded') draft.actionKeys.add(actionKey(r.accountId, r.actionId));
     if (fixed) {
       draft.fixed.push(finding);
       if (before) remove.push(before);
@@ -215,7 +221,8 @@ export function decideAlerts(input: AlertInput): AlertDecision {
       failures.some((r) => r?.outcome === 'failed') &&
       (before?.lastFailure?.message !== failureMessage || due(before.lastFailure.at));
     if (tellFailure) {
-      for (const r of failures) if (r?.outcome === 'failed') failedActionsTold.add(r.actionId);
+      for (const r of failures)
+        if (r?.outcome === 'failed') failedActionsTold.add(actionKey(r.accountId, r.actionId));
     }
     const isNew = before === undefined;
     const digest = !isNew && !tellFailure && due(before.lastAlerted);
@@ -253,30 +260,29 @@ export function decideAlerts(input: AlertInput): AlertDecision {
   remove.push(...legacyRecords);
 
   // Actions that fix no finding (a wrong-Region delete) are told when they change or fail.
-  for (const result of results.values()) {
-    const action = plan.actions.find((a) => a.id === result.actionId);
+  for (const [key, result] of results) {
+    const action = actionsByKey.get(key);
     if (!action || !inScope(scope, action)) continue;
     if (action.fixes.length === 0 && result.outcome === 'succeeded')
-      draftOf(action.vpcId).actionIds.add(result.actionId);
-    if (
-      result.outcome === 'failed' &&
-      (action.fixes.length === 0 || failedActionsTold.has(result.actionId))
-    ) {
-      draftOf(action.vpcId).actionIds.add(result.actionId);
+      draftOf(action.vpcId).actionKeys.add(key);
+    if (result.outcome === 'failed' && (action.fixes.length === 0 || failedActionsTold.has(key))) {
+      draftOf(action.vpcId).actionKeys.add(key);
     }
   }
-  for (const id of failedActionsTold) {
-    const result = results.get(id);
-    if (result) draftOf(result.vpcId).actionIds.add(id);
+  for (const key of failedActionsTold) {
+    const result = results.get(key);
+    if (result) draftOf(result.vpcId).actionKeys.add(key);
   }
 
   const names = new Map(plan.vpcs.map((vpc) => [`${vpc.region}/${vpc.vpcId}`, vpc.name]));
   const alerts: VpcAlert[] = [];
   for (const [vpcId, draft] of [...drafts].sort(([a], [b]) => a.localeCompare(b))) {
-    const actions = [...draft.actionIds]
-      .map((id) => results.get(id))
+    const actions = [...draft.actionKeys]
+      .map((key) => results.get(key))
       .filter((r): r is ActionResult => r !== undefined)
-      .map((r) => alertedAction(r, summaries.get(r.actionId) ?? r.actionId));
+      .map((r) =>
+        alertedAction(r, actionsByKey.get(actionKey(r.accountId, r.actionId))?.summary ?? r.actionId),
+      );
     const body = {
       mode: input.mode,
       region: scope.region,

@@ -135,6 +135,31 @@ describe('decideAlerts', () => {
     expect(decision.put).toEqual([]);
   });
 
+  it('an action id two accounts share is judged per account: one fixed, the other failed (a plan over an organisation)', () => {
+    const OTHER = '210987654321';
+    const inOther = <T extends { accountId: string }>(item: T): T => ({ ...item, accountId: OTHER });
+    const mine = finding('ecs-agent', { status: 'planned', actionIds: [action('ecs-agent').id] });
+    const theirs = {
+      ...inOther(mine),
+      id: `ENDPOINT_MISSING/${OTHER}/${region}/${vpcId}/ecs-agent`,
+    };
+    const decision = decideAlerts(
+      base({
+        mode: 'enforce',
+        plan: plan([mine, theirs], [action('ecs-agent'), inOther(action('ecs-agent'))]),
+        // The other account's result last: keyed by action id alone, it would stand for both.
+        results: [result('ecs-agent', 'succeeded'), inOther(result('ecs-agent', 'failed', 'AccessDenied'))],
+      }),
+    );
+    const alert = decision.alerts[0];
+    expect(alert?.fixed.map((f) => f.id)).toEqual([mine.id]);
+    expect(alert?.newFindings.map((f) => f.id)).toEqual([theirs.id]);
+    expect(decision.put.map((f) => [f.id, f.lastFailure?.message])).toEqual([
+      [theirs.id, `${action('ecs-agent').id}: AccessDenied`],
+    ]);
+    expect(alert?.actions.map((a) => a.outcome).sort()).toEqual(['failed', 'succeeded']);
+  });
+
   it('a failure is told when it happens, not again while unchanged, again when it changes', () => {
     const f = finding('ecs-agent', { status: 'planned', actionIds: [action('ecs-agent').id] });
     const run = (now: Date, message: string) => ({
