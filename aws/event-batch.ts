@@ -417,7 +417,8 @@ export async function processEventBatch(
         });
         continue;
       }
-      const decided = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep)) : {};
+      const changes = unit.eventIds.filter((id) => !isSweep(id)).map((id) => hints.get(id)?.trigger ?? id);
+      const decided = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep), changes) : {};
       if (decided.split) {
         splits.push(decided.split);
         continue;

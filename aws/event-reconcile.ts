@@ -99,6 +99,12 @@ export interface RegionOutcome {
    * skipped read, a need that cannot be known: core/reclaim.ts `viewGap`); absent when none.
    */
   readonly viewGap?: string;
+  /**
+   * Endpoints of other VPCs this reconcile's VPCs reach through a private hosted zone (hub-and-spoke:
+   * `RegionSnapshot.centralEndpoints`), each with the VPCs examined: a split sweep's reclaim unit,
+   * which reads only the hub's VPC, keeps them (aws/units/reclaim-unit.ts).
+   */
+  readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The run-wide caps of a split sweep's unit (aws/units/run-store.ts): a ledger all units draw from. */
@@ -122,7 +128,11 @@ export interface RegionWorkOptions {
    * whole-Region sweep does for the Region, unless `gap` says why the run cannot (what one of its
    * units saw).
    */
-  readonly reclaimStep?: { readonly gap?: string };
+  readonly reclaimStep?: {
+    readonly gap?: string;
+    /** Endpoints the run's plan units saw reached through a zone, with those VPCs (kept). */
+    readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
+  };
   /** What deciding the split of a whole-Region reconcile read (aws/units/run-unit.ts `splitRegion`). */
   readonly reads?: RegionReads;
 }
@@ -208,6 +218,7 @@ export async function reconcileRegionWork(
           reclaim: () => ({
             unusedSince: Object.fromEntries(clock.map((entry) => [entry.vpcEndpointId, entry.since])),
             wholeRegion,
+            ...(reclaimStep?.zoneUses === undefined ? {} : { zoneUses: reclaimStep.zoneUses }),
             ...(reclaimStep?.gap === undefined
               ? {}
               : {
@@ -265,6 +276,27 @@ export async function reconcileRegionWork(
     results,
     alerts,
     ...optionalGap(snapshots[0] && viewGapOf(snapshots[0], deps.config)),
+    ...zoneUsesOf(snapshots[0], plan, region),
+  };
+}
+
+/** {@link RegionOutcome.zoneUses} of a reconcile: every central endpoint with every VPC examined. */
+function zoneUsesOf(
+  snapshot: RegionSnapshot | undefined,
+  plan: Plan,
+  region: string,
+): { zoneUses?: Record<string, string[]> } {
+  const central = snapshot?.centralEndpoints ?? [];
+  if (central.length === 0) return {};
+  // Which of the VPCs resolves through which zone is the central check's; any of them suffices here.
+  const examined = examinedVpcIds(plan, region);
+  return {
+    zoneUses: Object.fromEntries(
+      central.map((endpoint) => [
+        endpoint.vpcEndpointId,
+        examined.filter((vpcId) => vpcId !== endpoint.vpcId),
+      ]),
+    ),
   };
 }
 

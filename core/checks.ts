@@ -554,7 +554,7 @@ const EC2_CAPACITY_SERVICES: ReadonlySet<string> = new Set(['ecs', 'ecs-agent', 
  * shared VPC (its endpoints are out of sight). In a VPC with a need whose endpoints cannot be known
  * (NEED_UNKNOWN), the endpoint may serve it: `unknown`, never a candidate; so are the ECS agent's
  * three ({@link EC2_CAPACITY_SERVICES}). An endpoint a private hosted zone associated with another
- * VPC points at (hub-and-spoke: `endpointAliases`) serves that VPC: not unused, whatever its own
+ * VPC points at (hub-and-spoke: `endpointAliases`, or a split sweep's `zoneUses`) serves that VPC: not unused, whatever its own
  * VPC runs; `unknown` where those zones could not be read. In a VPC hosting a Route 53 Resolver
  * inbound endpoint (the Resolver form of hub-and-spoke: spokes forward to it, no zone names the
  * endpoint), `unknown`; so where those could not be read.
@@ -565,10 +565,12 @@ const unusedEndpointsCheck: Check = (context) => {
   return context.endpoints.flatMap((endpoint) => {
     const service = unneededOwnedService(endpoint, context.region, context.required);
     if (service === undefined) return [];
-    // Hub-and-spoke: a private hosted zone associated with other VPCs points their calls here.
-    const servedElsewhere = (context.endpointAliases.get(endpoint.vpcEndpointId) ?? []).filter((alias) =>
-      alias.vpcIds.some((vpcId) => vpcId !== endpoint.vpcId),
-    );
+    // Hub-and-spoke: a private hosted zone associated with other VPCs points their calls here (as read
+    // now, or as a split sweep's plan units saw from those VPCs).
+    const servedElsewhere = [
+      ...(context.endpointAliases.get(endpoint.vpcEndpointId) ?? []).flatMap((alias) => alias.vpcIds),
+      ...(context.zoneUses.get(endpoint.vpcEndpointId) ?? []),
+    ].filter((vpcId) => vpcId !== endpoint.vpcId);
     if (servedElsewhere.length > 0) return [];
     const aliasesUnread = context.skippedReads.find(
       (read) => read.resourceId === endpoint.vpcEndpointId && read.operation.startsWith('route53:'),

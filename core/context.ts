@@ -96,10 +96,15 @@ export interface VpcContext {
   /** Private hosted zones and Resolver rules of the VPC. */
   readonly dns: VpcDnsView;
   /**
-   * Alias records of private hosted zones naming the remediator's endpoints, by endpoint id (read by
-   * whole-Region reconciles only: `RegionSnapshot.endpointAliases`).
+   * Alias records of private hosted zones naming the remediator's endpoints, by endpoint id (read
+   * while some owned endpoint looks unneeded: `RegionSnapshot.endpointAliases`).
    */
   readonly endpointAliases: ReadonlyMap<string, readonly EndpointAlias[]>;
+  /**
+   * Endpoint id → other VPCs a split sweep's plan units saw reach it through a zone
+   * (`ReclaimClock.zoneUses`); empty otherwise.
+   */
+  readonly zoneUses: ReadonlyMap<string, readonly string[]>;
   /** Subnets this account shares with other accounts (AWS RAM): `RegionSnapshot.sharedSubnets`. */
   readonly sharedSubnets: readonly SharedSubnet[];
   /** Inbound Resolver endpoints of this VPC: `RegionSnapshot.inboundResolvers`. */
@@ -268,6 +273,7 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
       unreadable: skippedReads.filter(isRoute53Read),
     },
     endpointAliases: groupAliases(snapshot.endpointAliases ?? []),
+    zoneUses: new Map(Object.entries(snapshot.reclaim?.zoneUses ?? {})),
     sharedSubnets: (snapshot.sharedSubnets ?? []).filter((share) => share.vpcId === vpcId),
     inboundResolvers: (snapshot.inboundResolvers ?? []).filter((endpoint) => endpoint.vpcId === vpcId),
     centralEndpoints: new Map(

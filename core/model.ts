@@ -488,4 +488,10 @@ export interface ReclaimClock {
    * whose units saw a gap): the findings' reason. Absent: the general reason of a partial view.
    */
   readonly partialView?: string;
+  /**
+   * A split sweep's reclaim step: endpoint id → VPCs its run's plan units saw reach the endpoint
+   * through a private hosted zone (hub-and-spoke seen from the spokes, which the step does not read):
+   * served there, as `endpointAliases` would show.
+   */
+  readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
 }

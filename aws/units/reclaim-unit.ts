@@ -53,8 +53,15 @@ export async function prepareReclaim(
   // With the reclaim off nothing counts: the plan units reported those VPCs' endpoints already.
   if (deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined)
     for (const vpcId of notes.unusedVpcIds) readAgain[vpcId] = merged[vpcId] ?? [];
+  // VPCs holding the remediator's endpoints that no plan step examined: without ECS work per the
+  // index, or indexed but without live work when their step read them (a stopped host).
+  const unexamined = new Set(notes.unexaminedVpcIds);
   for (const endpoint of tagged)
-    if (endpoint.state !== 'deleting' && merged[endpoint.vpcId] === undefined) readAgain[endpoint.vpcId] = [];
+    if (
+      endpoint.state !== 'deleting' &&
+      (merged[endpoint.vpcId] === undefined || unexamined.has(endpoint.vpcId))
+    )
+      readAgain[endpoint.vpcId] = merged[endpoint.vpcId] ?? [];
   const total = Object.keys(readAgain).length;
   if (total === 0) return { unit: undefined, ...gapOf(ctx.skipped[0] && skippedReadGap(ctx.skipped[0])) };
   const known = new Set(await runs.loadShardClusters(runId, region));

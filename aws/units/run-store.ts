@@ -4,7 +4,7 @@
  *
  * | item  | sk             | holds                                                                          |
  * | ----- | -------------- | ------------------------------------------------------------------------------ |
- * | run   | `RUN`          | when it was split, how many shards and plan units, the parts done (string sets), the VPCs where plan units saw owned endpoints unneeded (`unusedVpcs`) and the first gap a unit saw (`gap`) |
+ * | run   | `RUN`          | when it was split, how many shards and plan units, the parts done (string sets), what its steps noted for the reclaim unit (`unusedVpcs`, `unexaminedVpcs`, `zoneUses`, `gap`: run-store `StepNote`) |
  * | shard | `SHARD#<part>` | its clusters (`record`), then the VPC → clusters entries it found (`entries`)   |
  *
  * per Region, `pk` `RUNS#<region>`, sk `ACTIVE`: the run under way (a sweep while it runs leaves the
@@ -42,13 +42,29 @@ export interface LedgerBalance {
   readonly costCents?: number;
 }
 
-/** What the steps of a run's units noted for its reclaim unit (core/units.ts). */
+/**
+ * What one step of a plan unit (or anything else run-wide) notes for the run's reclaim unit
+ * (aws/units/reclaim-unit.ts). Sets are added to, so a step done twice notes once.
+ */
+export interface StepNote {
+  /** VPCs where owned endpoints serve no need (core/reclaim.ts `reportedUnused`). */
+  readonly unusedVpcIds?: readonly string[];
+  /** VPCs of the step it did not examine (no live ECS work left): they may hold owned endpoints. */
+  readonly unexaminedVpcIds?: readonly string[];
+  /** Endpoints the step's VPCs reach through a private hosted zone (hub-and-spoke), with those VPCs. */
+  readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
+  /** A gap in what the run saw (a skipped read, a need that cannot be known): the run does not count. */
+  readonly gap?: string;
+}
+
+/** What the steps of a run's units noted for its reclaim unit, and when the run was split. */
 export interface RunNotes {
-  /** When the run was split. */
   readonly startedAt: string;
-  /** VPCs where a plan unit's step saw owned endpoints serve no need (core/reclaim.ts `reportedUnused`). */
   readonly unusedVpcIds: readonly string[];
-  /** The first gap a step saw (a skipped read, a need that cannot be known): the run does not count. */
+  readonly unexaminedVpcIds: readonly string[];
+  /** Endpoint id → the VPCs that reach it through a zone. */
+  readonly zoneUses: Readonly<Record<string, readonly string[]>>;
+  /** The first gap noted. */
   readonly gap?: string;
 }
 
@@ -112,14 +128,12 @@ export interface RunStore {
     part: number,
   ): Promise<PartsDone & { readonly startedAt: string }>;
   /**
-   * Notes what a step saw: VPCs with owned endpoints unneeded (added to a set, so a step done twice
-   * notes them once), and a gap (the first one noted stays).
+   * Notes what a step saw (sets added to; the first gap noted stays). A run not recorded (yet, or any
+   * more: its records expired) notes nothing.
    */
-  noteStep(
-    runId: string,
-    region: string,
-    note: { readonly unusedVpcIds: readonly string[]; readonly gap?: string },
-  ): Promise<void>;
+  noteStep(runId: string, region: string, note: StepNote): Promise<void>;
+  /** The run under way in `region` (its claim), if any. */
+  activeRun(region: string): Promise<string | undefined>;
   /** What the run's steps noted, and when it was split. */
   loadNotes(runId: string, region: string): Promise<RunNotes>;
   /** Every cluster the run's index shards read (the clusters listed at the split). */
@@ -356,36 +370,63 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
       };
     },
     async noteStep(runId, region, note) {
-      const sets: string[] = [];
+      const adds: string[] = [];
       const values: Record<string, AttributeValue> = {};
-      if (note.unusedVpcIds.length > 0) {
-        sets.push('ADD unusedVpcs :vpcs');
-        values[':vpcs'] = { SS: [...new Set(note.unusedVpcIds)] };
-      }
+      const add = (attribute: string, items: readonly string[]) => {
+        if (items.length === 0) return;
+        adds.push(`${attribute} :${attribute}`);
+        values[`:${attribute}`] = { SS: [...new Set(items)] };
+      };
+      add('unusedVpcs', note.unusedVpcIds ?? []);
+      add('unexaminedVpcs', note.unexaminedVpcIds ?? []);
+      add(
+        'zoneUses',
+        Object.entries(note.zoneUses ?? {}).flatMap(([endpointId, vpcIds]) =>
+          vpcIds.map((vpcId) => `${endpointId}#${vpcId}`),
+        ),
+      );
+      const updates = adds.length > 0 ? [`ADD ${adds.join(', ')}`] : [];
       if (note.gap !== undefined) {
-        sets.push('SET gap = if_not_exists(gap, :gap)');
+        updates.push('SET gap = if_not_exists(gap, :gap)');
         values[':gap'] = S(note.gap.slice(0, GAP_MAX_CHARS));
       }
-      if (sets.length === 0) return;
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: runKey(runId, region, 'RUN'),
-          UpdateExpression: sets.join(' '),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': KEY.partition },
-          ExpressionAttributeValues: values,
-        }),
+      if (updates.length === 0) return;
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: runKey(runId, region, 'RUN'),
+            UpdateExpression: updates.join(' '),
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': KEY.partition },
+            ExpressionAttributeValues: values,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+    async activeRun(region) {
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: activeKey(region), ConsistentRead: true }),
       );
+      return out.Item?.runId?.S;
     },
     async loadNotes(runId, region) {
       const out = await client.send(
         new GetItemCommand({ TableName: tableName, Key: runKey(runId, region, 'RUN'), ConsistentRead: true }),
       );
       if (!out.Item) throw new StateRecordError(`RUN#${runId}#${region}/RUN`, 'no run record');
+      const zoneUses: Record<string, string[]> = {};
+      for (const pair of out.Item.zoneUses?.SS ?? []) {
+        const [endpointId = '', vpcId = ''] = pair.split('#');
+        (zoneUses[endpointId] ??= []).push(vpcId);
+      }
       return {
         startedAt: out.Item.startedAt?.S ?? new Date(0).toISOString(),
         unusedVpcIds: [...(out.Item.unusedVpcs?.SS ?? [])].sort(),
+        unexaminedVpcIds: [...(out.Item.unexaminedVpcs?.SS ?? [])].sort(),
+        zoneUses,
         ...(out.Item.gap?.S === undefined ? {} : { gap: out.Item.gap.S }),
       };
     },

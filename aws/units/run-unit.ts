@@ -33,7 +33,7 @@ import type { EventQueues } from '../event-queue.ts';
 import type { RegionOutcome, RegionReads, RemediatorDeps, RunLedger } from '../event-reconcile.ts';
 import { reconcileRegionWork, rememberAndAlert } from '../event-reconcile.ts';
 import { gapOf, prepareReclaim, stopUnreadClocks } from './reclaim-unit.ts';
-import type { RunStore } from './run-store.ts';
+import type { RunStore, StepNote } from './run-store.ts';
 
 /** What running units needs beyond a reconcile's dependencies. */
 export interface UnitDeps extends RemediatorDeps {
@@ -84,6 +84,8 @@ export async function splitRegion(
   work: Extract<RegionWork, { whole: true }>,
   deps: UnitDeps,
   runId: string,
+  /** The triggers of the work's events that are not sweeps (a container instance registered, …). */
+  changes: readonly string[] = [],
 ): Promise<{ readonly split: SplitOutcome } | { readonly split?: undefined; readonly reads?: RegionReads }> {
   const { runs, queues } = deps;
   if (!runs || !queues) return {};
@@ -102,6 +104,12 @@ export async function splitRegion(
       runId: claim.runId,
       startedAt: claim.startedAt,
     });
+    // Events that may add ECS work anywhere in the Region are not read by the run's units, which read
+    // the clusters where its index placed them: the run's view may miss that work, so it must not count.
+    if (changes.length > 0)
+      await runs.noteStep(claim.runId, region, {
+        gap: `events that may add ECS work anywhere in the Region arrived while the run was under way (${[...new Set(changes)].join(', ')})`,
+      });
     return { split: { region, runId: claim.runId, shards: 0, leftTo: claim.runId } };
   }
   const planned = indexShards(runId, clusters, sizes).map((shard) => shard.clusterArns);
@@ -226,10 +234,7 @@ async function runVpcUnit(
 ): Promise<UnitOutcome> {
   const { region } = work;
   const ledger = ledgerOf(runs, unit.runId);
-  // The reclaim unit counts unless a plan unit of its run (or its preparation) saw a gap; each of its
-  // steps also judges its own view.
-  const reclaimStep =
-    unit.phase === 'reclaim' ? gapOf((await runs.loadNotes(unit.runId, region)).gap) : undefined;
+  const reclaimStep = unit.phase === 'reclaim' ? await reclaimView(runs, unit.runId, region) : undefined;
   const outcomes: RegionOutcome[] = [];
   let current: VpcUnit = unit;
   for (;;) {
@@ -241,12 +246,8 @@ async function runVpcUnit(
       { clusterArns: step.clusterArns, ledger, ...(reclaimStep ? { reclaimStep } : {}) },
     );
     outcomes.push(outcome);
-    // For the reclaim unit: where a plan step saw owned endpoints unneeded, and any gap in its view.
     if (unit.phase === 'plan')
-      await runs.noteStep(unit.runId, region, {
-        unusedVpcIds: [...new Set(reportedUnused(outcome.plan, region).values())].sort(),
-        ...gapOf(outcome.viewGap),
-      });
+      await runs.noteStep(unit.runId, region, stepNote(region, step.vpcIds, outcome));
     if (step.rest === undefined) break;
     current = step.rest;
     if (!hasTime()) {
@@ -279,8 +280,45 @@ async function runVpcUnit(
 }
 
 /**
+ * What a plan step notes for the run's reclaim unit: VPCs where it saw owned endpoints unneeded, VPCs
+ * of the step it did not examine (no live ECS work left, so possibly holding owned endpoints no plan
+ * unit weighs), endpoints its VPCs reach through a zone, and any gap in its view.
+ */
+function stepNote(region: string, vpcIds: readonly string[], outcome: RegionOutcome): StepNote {
+  const planned = new Set(outcome.plan.vpcs.map((vpc) => vpc.vpcId));
+  return {
+    unusedVpcIds: [...new Set(reportedUnused(outcome.plan, region).values())].sort(),
+    unexaminedVpcIds: vpcIds.filter((vpcId) => !planned.has(vpcId)),
+    ...(outcome.zoneUses === undefined ? {} : { zoneUses: outcome.zoneUses }),
+    ...gapOf(outcome.viewGap),
+  };
+}
+
+/**
+ * How the reclaim unit's steps may judge: not counting when a plan unit of the run (or the reclaim's
+ * preparation, or an event left to the run) noted a gap, or when the run no longer holds the Region
+ * (a newer run took it over: this one's index is old); keeping what the plan units saw reached
+ * through zones.
+ */
+async function reclaimView(
+  runs: RunStore,
+  runId: string,
+  region: string,
+): Promise<{ gap?: string; zoneUses?: Readonly<Record<string, readonly string[]>> }> {
+  const [notes, active] = await Promise.all([runs.loadNotes(runId, region), runs.activeRun(region)]);
+  const gap =
+    notes.gap ??
+    (active === runId ? undefined : `the run no longer holds the Region (${active ?? 'none'} does)`);
+  return {
+    ...gapOf(gap),
+    ...(Object.keys(notes.zoneUses).length > 0 ? { zoneUses: notes.zoneUses } : {}),
+  };
+}
+
+/**
  * Every plan unit is in: sends the run's reclaim unit, or, with nothing to read again, finishes the
- * run at once. Returns the units sent.
+ * run at once. Returns the units sent. A run that no longer holds the Region (finished already: this
+ * is a plan unit delivered again; or taken over) sends nothing.
  */
 async function startReclaim(
   deps: UnitDeps,
@@ -289,6 +327,11 @@ async function startReclaim(
   runId: string,
   region: string,
 ): Promise<number> {
+  const active = await runs.activeRun(region);
+  if (active !== runId) {
+    deps.log('run no longer holds the Region: no reclaim unit', { region, runId, active });
+    return 0;
+  }
   const prepared = await prepareReclaim(deps, runs, runId, region);
   if (prepared.gap !== undefined) await runs.noteStep(runId, region, { unusedVpcIds: [], gap: prepared.gap });
   if (prepared.unit === undefined) {

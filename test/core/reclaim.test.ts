@@ -288,6 +288,30 @@ describe('what may keep an owned endpoint in use out of its VPC’s sight', () =
     expect(blind?.statusReason).toContain('private hosted zone');
   });
 
+  it('a split sweep’s reclaim step: zones its plan units saw pointing other VPCs here keep it; a gap names itself', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const step = (reclaim: Partial<NonNullable<RegionSnapshot['reclaim']>>) =>
+      planOf(
+        { ...a.snapshot(), reclaim: { unusedSince: { [logs]: daysAgo(30) }, wholeRegion: true, ...reclaim } },
+        ON,
+      );
+    // A spoke's zone (seen by a plan unit, not by this step) points at it: in use, nothing deleted.
+    const served = step({ zoneUses: { [logs]: ['vpc-0spoke'] } });
+    expect(findingsOf(served, 'ENDPOINT_UNUSED')).toEqual([]);
+    expect(actionsOf(served, 'DELETE_ENDPOINT')).toEqual([]);
+    // Only its own VPC resolving through such a zone serves nobody else: past the grace period, deleted.
+    const own = step({ zoneUses: { [logs]: [vpc] } });
+    expect(actionsOf(own, 'DELETE_ENDPOINT')).toMatchObject([{ vpcEndpointId: logs, reclaim: true }]);
+    // A unit of the run saw a gap: the step does not count, and says why.
+    const gap = 'a read was skipped (route53:ListHostedZonesByVPC of vpc-0third: AccessDenied)';
+    const spoiled = step({
+      wholeRegion: false,
+      partialView: `the units did not see the whole Region (${gap})`,
+    });
+    expect(actionsOf(spoiled, 'DELETE_ENDPOINT')).toEqual([]);
+    expect(findingsOf(spoiled, 'ENDPOINT_UNUSED')[0]?.remediation.reason).toContain(gap);
+  });
+
   it('subnets of its VPC shared with other accounts (AWS RAM): unknown; the shares unreadable: unknown', () => {
     const { a, vpc, logs } = vpcWithLeftovers();
     const subnetId = a.snapshot().subnets.find((subnet) => subnet.vpcId === vpc)?.subnetId ?? '';
@@ -332,6 +356,27 @@ describe('the clock (nextClock)', () => {
     vpcEndpointId,
     vpcId,
     since,
+  });
+
+  it('a counting reclaim step moves the clocks of the VPCs it read alone', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const plan = planOf(withClock(a.snapshot(), {}), ON);
+    const elsewhere = entry('vpce-0ff', 'vpc-0ff');
+    const change = nextClock({
+      plan,
+      region: a.region,
+      previous: [elsewhere],
+      counts: true,
+      vpcIds: [vpc],
+      deleted: new Set<string>(),
+      enabled: true,
+      now: NOW,
+    });
+    // The endpoint it read unneeded starts; another VPC's clock is the unit's end to judge.
+    expect(change).toEqual({
+      start: [{ vpcEndpointId: logs, vpcId: vpc, since: NOW.toISOString() }],
+      stop: [],
+    });
   });
 
   it('a counting sweep starts a clock for an endpoint newly unneeded and keeps a running one', () => {

@@ -4,17 +4,18 @@
 // period only when no unit of the run saw a gap. Through the stack's real handler code against moto,
 // on an injected clock days apart.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
+import { DescribeVpcEndpointsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../aws/event-batch.ts';
 import { createReclaimStore } from '../../aws/reclaim.ts';
 import type { Finding } from '../../core/findings.ts';
 import type { Account } from '../harness/aws.ts';
 import { newAccount } from '../harness/aws.ts';
-import { createEndpoint, createNetwork } from '../harness/seed.ts';
+import { addContainerInstance, createCluster, createEndpoint, createNetwork } from '../harness/seed.ts';
 import { UNITS, largeRegionWith, pollUntilEmpty, remembered, sendSweep } from './split-region.ts';
 import type { Stack } from './stack.ts';
-import { clockFrom, createStack, depsFor } from './stack.ts';
+import { clockFrom, createStack, depsFor, pollOnce, sampleText, withEventId } from './stack.ts';
 
 const MANAGED = { 'ecs-endpoint-remediator/managed': 'true' };
 const GRACE_DAYS = 7;
@@ -144,5 +145,89 @@ describe('a split sweep and the reclaim', () => {
     const live = await liveEndpointIds(acct);
     expect(live).not.toContain(kms);
     expect(live).not.toContain(logs);
+  });
+
+  it('a run the Region-wide events of new work reach does not count; an indexed VPC whose only host stopped is read again', async () => {
+    const acct = newAccount();
+    const { own } = await largeRegionWith(acct);
+    const second = own[1];
+    if (!second) throw new Error('five VPCs expected');
+    // An owned logs endpoint in a VPC whose ECS work all left.
+    const emptied = await createNetwork(acct, { cidr: '10.9.0.0/16', name: 'emptied', azs: ['a'] });
+    const logs = await createEndpoint(acct, {
+      vpcId: emptied.vpcId,
+      service: 'logs',
+      subnetIds: emptied.subnetIds,
+      tags: MANAGED,
+    });
+    // An owned kms endpoint in a VPC whose only container instance's host is stopped: the index
+    // places its cluster there, but no live work is left, so its plan unit examines nothing.
+    const parked = await createNetwork(acct, { cidr: '10.8.0.0/16', name: 'parked', azs: ['a'] });
+    const parkedHost = await addContainerInstance(acct, {
+      cluster: await createCluster(acct, 'parked'),
+      subnetId: parked.subnetIds[0] ?? '',
+    });
+    await acct.ec2.send(new StopInstancesCommand({ InstanceIds: [parkedHost.instanceId] }));
+    const kms = await createEndpoint(acct, {
+      vpcId: parked.vpcId,
+      service: 'kms',
+      subnetIds: parked.subnetIds,
+      tags: MANAGED,
+    });
+    const stack = await createStack(acct, 'enforce');
+    const clock = clockFrom(Date.now());
+    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+
+    // Day 0: the reclaim unit reads both VPCs again (no plan unit examined either) and starts both clocks.
+    await sendSweep(stack, 'split-events-day-0');
+    const day0 = await pollUntilEmpty(acct, stack, deps);
+    expect(unitsOf(day0, 'reclaim').map((u) => u.unit)).toMatchObject([
+      { vpcIds: [emptied.vpcId, parked.vpcId].sort() },
+    ]);
+    const started = await clockOf(acct, stack);
+    expect(Object.keys(started).sort()).toEqual([kms, logs].sort());
+
+    // Day 9: once the index shards are done, a host of the second VPC's cluster registers in the
+    // emptied VPC; its event may add work anywhere in the Region, and is left to the run under way.
+    clock.day = GRACE_DAYS + 2;
+    await sendSweep(stack, 'split-events-day-9');
+    const day9: BatchSummary[] = [];
+    for (
+      let n = 0;
+      n < 10 && !day9.some((s) => s.units.some((u) => u.unit.phase === 'index' && u.sent > 0));
+      n += 1
+    ) {
+      const summary = await pollOnce(acct, stack, deps);
+      if (summary) day9.push(summary);
+    }
+    await addContainerInstance(acct, { cluster: second.cluster, subnetId: emptied.subnetIds[0] ?? '' });
+    await stack.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.eventsQueueUrl,
+        MessageBody: withEventId(
+          sampleText('ecs-register-container-instance', { account: acct.accountId }),
+          'split-events-register',
+        ),
+      }),
+    );
+    day9.push(...(await pollUntilEmpty(acct, stack, deps)));
+    expect(day9.flatMap((s) => s.splits).filter((s) => s.leftTo !== undefined)).toHaveLength(1);
+    // The run does not count: nothing is deleted, the logs endpoint now needed among the rest, and the
+    // finding says why; the clocks stay as they were (the kms one was not seen needed).
+    expect(deletedIn(day9)).toEqual([]);
+    expect(reclaimFinding(day9, kms)?.remediation.reason).toContain(
+      'events that may add ECS work anywhere in the Region arrived while the run was under way',
+    );
+    expect(deps.logs.some((l) => l.message === 'run done: it does not count toward the reclaim')).toBe(true);
+    expect(await clockOf(acct, stack)).toEqual(started);
+
+    // Day 10, no such event: the run counts. The kms endpoint is past its grace period; logs serves the
+    // host's service now, so its clock stops and it stays.
+    clock.day = GRACE_DAYS + 3;
+    await sendSweep(stack, 'split-events-day-10');
+    const day10 = await pollUntilEmpty(acct, stack, deps);
+    expect(deletedIn(day10)).toEqual([kms]);
+    expect(await clockOf(acct, stack)).toEqual({});
+    expect(await liveEndpointIds(acct)).toContain(logs);
   });
 });
