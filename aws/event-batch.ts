@@ -417,8 +417,7 @@ export async function processEventBatch(
         });
         continue;
       }
-      const changes = unit.eventIds.filter((id) => !isSweep(id)).map((id) => hints.get(id)?.trigger ?? id);
-      const decided = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep), changes) : {};
+      const decided = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep)) : {};
       if (decided.split) {
         splits.push(decided.split);
         continue;

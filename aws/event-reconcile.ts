@@ -7,7 +7,7 @@ import type { Mode, VpcAlert } from '../core/alerts.ts';
 import { decideAlerts } from '../core/alerts.ts';
 import { toChatbotNotification } from '../core/chatbot.ts';
 import type { ReconcileScope } from '../core/alerts.ts';
-import { createsEndpoint } from '../core/actions.ts';
+import { createsEndpoint, isManaged } from '../core/actions.ts';
 import type { Config } from '../core/config.ts';
 import { buildPlan } from '../core/plan.ts';
 import type { RegionWork } from '../core/events.ts';
@@ -26,6 +26,8 @@ import { applyPlan } from './apply.ts';
 import type { ClientPool } from './reconcile.ts';
 import { discoverAndPlanAccount } from './reconcile.ts';
 import { resolveTargets } from './resolve.ts';
+import { createContext } from './discover/context.ts';
+import { unseenEcsWork } from './discover/unseen-work.ts';
 import type { UnusedEndpoint } from '../core/reclaim.ts';
 import { examinedVpcIds, nextClock, reclaimBlockerOf, viewGapOf } from '../core/reclaim.ts';
 import type { ReclaimStore } from './reclaim.ts';
@@ -100,11 +102,11 @@ export interface RegionOutcome {
    */
   readonly viewGap?: string;
   /**
-   * Endpoints of other VPCs this reconcile's VPCs reach through a private hosted zone (hub-and-spoke:
-   * `RegionSnapshot.centralEndpoints`), each with the VPCs examined: a split sweep's reclaim unit,
-   * which reads only the hub's VPC, keeps them (aws/units/reclaim-unit.ts).
+   * The remediator's endpoints of other VPCs this reconcile's VPCs reach through a private hosted zone
+   * (hub-and-spoke: `RegionSnapshot.centralEndpoints`): a split sweep's reclaim unit, which reads only
+   * the hub's VPC, keeps them (aws/units/reclaim-unit.ts).
    */
-  readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
+  readonly zoneUses?: readonly string[];
 }
 
 /** The run-wide caps of a split sweep's unit (aws/units/run-store.ts): a ledger all units draw from. */
@@ -130,8 +132,8 @@ export interface RegionWorkOptions {
    */
   readonly reclaimStep?: {
     readonly gap?: string;
-    /** Endpoints the run's plan units saw reached through a zone, with those VPCs (kept). */
-    readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
+    /** Endpoints the run's plan units saw other VPCs reach through a zone (kept). */
+    readonly zoneUses?: readonly string[];
   };
   /** What deciding the split of a whole-Region reconcile read (aws/units/run-unit.ts `splitRegion`). */
   readonly reads?: RegionReads;
@@ -228,12 +230,17 @@ export async function reconcileRegionWork(
         }),
     ...(deps.taskDefinitionCache ? { taskDefinitionCache: () => deps.taskDefinitionCache } : {}),
   });
-  const { snapshots, failures } = discovered;
+  const { failures } = discovered;
   // One Region per call here: its failure fails the call, so its events are retried.
   if (failures[0] !== undefined) throw failures[0].error;
+  // A reclaim step about to delete first looks for ECS work in those VPCs that it did not read.
+  const { snapshots, plan: planned } =
+    reclaimStep && wholeRegion
+      ? await guardReclaim(deps, region, discovered, clusterArns ?? [], config, now)
+      : discovered;
   const plan = options.ledger
-    ? await planWithinLedger(discovered.plan, snapshots, deps.config, now, options.ledger)
-    : discovered.plan;
+    ? await planWithinLedger(planned, snapshots, deps.config, now, options.ledger)
+    : planned;
   const clusterIndex = await updateClusterIndex(deps, region, index, snapshots[0], vpcIds, clusterArns);
   const results =
     deps.mode === 'enforce'
@@ -276,31 +283,71 @@ export async function reconcileRegionWork(
     results,
     alerts,
     ...optionalGap(snapshots[0] && viewGapOf(snapshots[0], deps.config)),
-    ...zoneUsesOf(snapshots[0], plan, region),
+    ...zoneUsesOf(snapshots[0]),
   };
 }
 
-/** {@link RegionOutcome.zoneUses} of a reconcile: every central endpoint with every VPC examined. */
-function zoneUsesOf(
-  snapshot: RegionSnapshot | undefined,
-  plan: Plan,
-  region: string,
-): { zoneUses?: Record<string, string[]> } {
-  const central = snapshot?.centralEndpoints ?? [];
-  if (central.length === 0) return {};
-  // Which of the VPCs resolves through which zone is the central check's; any of them suffices here.
-  const examined = examinedVpcIds(plan, region);
-  return {
-    zoneUses: Object.fromEntries(
-      central.map((endpoint) => [
-        endpoint.vpcEndpointId,
-        examined.filter((vpcId) => vpcId !== endpoint.vpcId),
-      ]),
-    ),
-  };
+/**
+ * {@link RegionOutcome.zoneUses} of a reconcile: the remediator's endpoints (the managed tag) that its
+ * VPCs reach through a zone (central endpoints are those of VPCs it did not read).
+ */
+function zoneUsesOf(snapshot: RegionSnapshot | undefined): { zoneUses?: string[] } {
+  const used = (snapshot?.centralEndpoints ?? [])
+    .filter((endpoint) => isManaged(endpoint.tags))
+    .map((endpoint) => endpoint.vpcEndpointId)
+    .sort();
+  return used.length === 0 ? {} : { zoneUses: used };
 }
 
 const optionalGap = (gap: string | undefined) => (gap === undefined ? {} : { viewGap: gap });
+
+/**
+ * A counting reclaim step's plan, checked before anything is deleted: when ECS work the step did not
+ * read is in the VPCs of its reclaims (aws/discover/unseen-work.ts), the step does not count (its
+ * snapshot's clock says why) and is planned again, so nothing is deleted and no clock starts.
+ */
+async function guardReclaim(
+  deps: RemediatorDeps,
+  region: string,
+  discovered: { readonly plan: Plan; readonly snapshots: readonly RegionSnapshot[] },
+  clusterArns: readonly string[],
+  config: Config,
+  now: Date,
+): Promise<{ readonly plan: Plan; readonly snapshots: readonly RegionSnapshot[] }> {
+  const vpcIds = [
+    ...new Set(
+      discovered.plan.actions
+        .filter((action) => action.kind === 'DELETE_ENDPOINT' && action.reclaim === true)
+        .map((action) => action.vpcId),
+    ),
+  ].sort();
+  if (vpcIds.length === 0) return discovered;
+  const taskInterfaces = new Set(
+    discovered.snapshots.flatMap((snapshot) =>
+      snapshot.tasks.flatMap((task) => task.networkInterfaceId ?? []),
+    ),
+  );
+  const ctx = createContext(deps.pool.clientsFor(region), region);
+  const unseen = await unseenEcsWork(ctx, vpcIds, clusterArns, taskInterfaces);
+  if (unseen === undefined) return discovered;
+  deps.log('reclaim step does not count: ECS work it did not read is in the VPCs of its deletes', {
+    region,
+    unseen,
+  });
+  const snapshots = discovered.snapshots.map((snapshot) =>
+    snapshot.reclaim === undefined
+      ? snapshot
+      : {
+          ...snapshot,
+          reclaim: {
+            ...snapshot.reclaim,
+            wholeRegion: false,
+            partialView: `ECS work this reclaim step did not read is in the VPCs it would delete in (${unseen}): the next run reads it`,
+          },
+        },
+  );
+  return { snapshots, plan: buildPlan(snapshots, config, now) };
+}
 
 /**
  * Moves the Region's reclaim clock after a reconcile (core/reclaim.ts `nextClock`): a counting sweep

@@ -567,11 +567,10 @@ const unusedEndpointsCheck: Check = (context) => {
     if (service === undefined) return [];
     // Hub-and-spoke: a private hosted zone associated with other VPCs points their calls here (as read
     // now, or as a split sweep's plan units saw from those VPCs).
-    const servedElsewhere = [
-      ...(context.endpointAliases.get(endpoint.vpcEndpointId) ?? []).flatMap((alias) => alias.vpcIds),
-      ...(context.zoneUses.get(endpoint.vpcEndpointId) ?? []),
-    ].filter((vpcId) => vpcId !== endpoint.vpcId);
-    if (servedElsewhere.length > 0) return [];
+    const servedElsewhere = (context.endpointAliases.get(endpoint.vpcEndpointId) ?? []).filter((alias) =>
+      alias.vpcIds.some((vpcId) => vpcId !== endpoint.vpcId),
+    );
+    if (servedElsewhere.length > 0 || context.zoneUses.has(endpoint.vpcEndpointId)) return [];
     const aliasesUnread = context.skippedReads.find(
       (read) => read.resourceId === endpoint.vpcEndpointId && read.operation.startsWith('route53:'),
     );

@@ -100,11 +100,8 @@ export interface VpcContext {
    * while some owned endpoint looks unneeded: `RegionSnapshot.endpointAliases`).
    */
   readonly endpointAliases: ReadonlyMap<string, readonly EndpointAlias[]>;
-  /**
-   * Endpoint id → other VPCs a split sweep's plan units saw reach it through a zone
-   * (`ReclaimClock.zoneUses`); empty otherwise.
-   */
-  readonly zoneUses: ReadonlyMap<string, readonly string[]>;
+  /** Endpoints other VPCs reach through a zone, as a split sweep's plan units saw (`ReclaimClock.zoneUses`). */
+  readonly zoneUses: ReadonlySet<string>;
   /** Subnets this account shares with other accounts (AWS RAM): `RegionSnapshot.sharedSubnets`. */
   readonly sharedSubnets: readonly SharedSubnet[];
   /** Inbound Resolver endpoints of this VPC: `RegionSnapshot.inboundResolvers`. */
@@ -273,7 +270,7 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
       unreadable: skippedReads.filter(isRoute53Read),
     },
     endpointAliases: groupAliases(snapshot.endpointAliases ?? []),
-    zoneUses: new Map(Object.entries(snapshot.reclaim?.zoneUses ?? {})),
+    zoneUses: new Set(snapshot.reclaim?.zoneUses ?? []),
     sharedSubnets: (snapshot.sharedSubnets ?? []).filter((share) => share.vpcId === vpcId),
     inboundResolvers: (snapshot.inboundResolvers ?? []).filter((endpoint) => endpoint.vpcId === vpcId),
     centralEndpoints: new Map(

@@ -489,9 +489,9 @@ export interface ReclaimClock {
    */
   readonly partialView?: string;
   /**
-   * A split sweep's reclaim step: endpoint id → VPCs its run's plan units saw reach the endpoint
-   * through a private hosted zone (hub-and-spoke seen from the spokes, which the step does not read):
-   * served there, as `endpointAliases` would show.
+   * A split sweep's reclaim step: endpoints its run's plan units saw other VPCs reach through a
+   * private hosted zone (hub-and-spoke seen from the spokes, which the step does not read): served
+   * there, as `endpointAliases` would show.
    */
-  readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
+  readonly zoneUses?: readonly string[];
 }

@@ -51,8 +51,8 @@ export interface StepNote {
   readonly unusedVpcIds?: readonly string[];
   /** VPCs of the step it did not examine (no live ECS work left): they may hold owned endpoints. */
   readonly unexaminedVpcIds?: readonly string[];
-  /** Endpoints the step's VPCs reach through a private hosted zone (hub-and-spoke), with those VPCs. */
-  readonly zoneUses?: Readonly<Record<string, readonly string[]>>;
+  /** The remediator's endpoints of other VPCs the step's VPCs reach through a zone (hub-and-spoke). */
+  readonly zoneUses?: readonly string[];
   /** A gap in what the run saw (a skipped read, a need that cannot be known): the run does not count. */
   readonly gap?: string;
 }
@@ -62,8 +62,8 @@ export interface RunNotes {
   readonly startedAt: string;
   readonly unusedVpcIds: readonly string[];
   readonly unexaminedVpcIds: readonly string[];
-  /** Endpoint id → the VPCs that reach it through a zone. */
-  readonly zoneUses: Readonly<Record<string, readonly string[]>>;
+  /** Endpoints other VPCs of the run reach through a zone. */
+  readonly zoneUses: readonly string[];
   /** The first gap noted. */
   readonly gap?: string;
 }
@@ -379,12 +379,7 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
       };
       add('unusedVpcs', note.unusedVpcIds ?? []);
       add('unexaminedVpcs', note.unexaminedVpcIds ?? []);
-      add(
-        'zoneUses',
-        Object.entries(note.zoneUses ?? {}).flatMap(([endpointId, vpcIds]) =>
-          vpcIds.map((vpcId) => `${endpointId}#${vpcId}`),
-        ),
-      );
+      add('zoneUses', note.zoneUses ?? []);
       const updates = adds.length > 0 ? [`ADD ${adds.join(', ')}`] : [];
       if (note.gap !== undefined) {
         updates.push('SET gap = if_not_exists(gap, :gap)');
@@ -417,16 +412,11 @@ export function createRunStore(client: DynamoDBClient, tableName: string): RunSt
         new GetItemCommand({ TableName: tableName, Key: runKey(runId, region, 'RUN'), ConsistentRead: true }),
       );
       if (!out.Item) throw new StateRecordError(`RUN#${runId}#${region}/RUN`, 'no run record');
-      const zoneUses: Record<string, string[]> = {};
-      for (const pair of out.Item.zoneUses?.SS ?? []) {
-        const [endpointId = '', vpcId = ''] = pair.split('#');
-        (zoneUses[endpointId] ??= []).push(vpcId);
-      }
       return {
         startedAt: out.Item.startedAt?.S ?? new Date(0).toISOString(),
         unusedVpcIds: [...(out.Item.unusedVpcs?.SS ?? [])].sort(),
         unexaminedVpcIds: [...(out.Item.unexaminedVpcs?.SS ?? [])].sort(),
-        zoneUses,
+        zoneUses: [...(out.Item.zoneUses?.SS ?? [])].sort(),
         ...(out.Item.gap?.S === undefined ? {} : { gap: out.Item.gap.S }),
       };
     },

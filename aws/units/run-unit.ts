@@ -84,8 +84,6 @@ export async function splitRegion(
   work: Extract<RegionWork, { whole: true }>,
   deps: UnitDeps,
   runId: string,
-  /** The triggers of the work's events that are not sweeps (a container instance registered, …). */
-  changes: readonly string[] = [],
 ): Promise<{ readonly split: SplitOutcome } | { readonly split?: undefined; readonly reads?: RegionReads }> {
   const { runs, queues } = deps;
   if (!runs || !queues) return {};
@@ -104,12 +102,6 @@ export async function splitRegion(
       runId: claim.runId,
       startedAt: claim.startedAt,
     });
-    // Events that may add ECS work anywhere in the Region are not read by the run's units, which read
-    // the clusters where its index placed them: the run's view may miss that work, so it must not count.
-    if (changes.length > 0)
-      await runs.noteStep(claim.runId, region, {
-        gap: `events that may add ECS work anywhere in the Region arrived while the run was under way (${[...new Set(changes)].join(', ')})`,
-      });
     return { split: { region, runId: claim.runId, shards: 0, leftTo: claim.runId } };
   }
   const planned = indexShards(runId, clusters, sizes).map((shard) => shard.clusterArns);
@@ -304,14 +296,14 @@ async function reclaimView(
   runs: RunStore,
   runId: string,
   region: string,
-): Promise<{ gap?: string; zoneUses?: Readonly<Record<string, readonly string[]>> }> {
+): Promise<{ gap?: string; zoneUses?: readonly string[] }> {
   const [notes, active] = await Promise.all([runs.loadNotes(runId, region), runs.activeRun(region)]);
   const gap =
     notes.gap ??
     (active === runId ? undefined : `the run no longer holds the Region (${active ?? 'none'} does)`);
   return {
     ...gapOf(gap),
-    ...(Object.keys(notes.zoneUses).length > 0 ? { zoneUses: notes.zoneUses } : {}),
+    ...(notes.zoneUses.length > 0 ? { zoneUses: notes.zoneUses } : {}),
   };
 }
 
@@ -345,7 +337,7 @@ async function startReclaim(
 
 /**
  * The reclaim unit is done (or had nothing to read): the clocks of the VPCs it did not read stop when
- * the run saw no gap, and the run finishes.
+ * the run saw no gap, and the run finishes, if it still holds the Region.
  */
 async function finishReclaim(
   deps: UnitDeps,
@@ -354,6 +346,13 @@ async function finishReclaim(
   region: string,
   readAgain: readonly string[],
 ): Promise<void> {
+  // A run another took over, or one finished already (its reclaim unit delivered again), judges no
+  // more: its index is old, and the clocks and findings are the newer run's to move.
+  const active = await runs.activeRun(region);
+  if (active !== runId) {
+    deps.log('run no longer holds the Region: its end changes nothing', { region, runId, active });
+    return;
+  }
   const notes = await runs.loadNotes(runId, region);
   await stopUnreadClocks(deps, region, readAgain, notes.gap);
   const covered = Object.keys(mergeEntries(await runs.loadShards(runId, region)));

@@ -296,12 +296,14 @@ describe('what may keep an owned endpoint in use out of its VPC’s sight', () =
         ON,
       );
     // A spoke's zone (seen by a plan unit, not by this step) points at it: in use, nothing deleted.
-    const served = step({ zoneUses: { [logs]: ['vpc-0spoke'] } });
+    const served = step({ zoneUses: [logs] });
     expect(findingsOf(served, 'ENDPOINT_UNUSED')).toEqual([]);
     expect(actionsOf(served, 'DELETE_ENDPOINT')).toEqual([]);
-    // Only its own VPC resolving through such a zone serves nobody else: past the grace period, deleted.
-    const own = step({ zoneUses: { [logs]: [vpc] } });
-    expect(actionsOf(own, 'DELETE_ENDPOINT')).toMatchObject([{ vpcEndpointId: logs, reclaim: true }]);
+    // Another endpoint reached through a zone keeps only that one: past the grace period, deleted.
+    const other = step({ zoneUses: ['vpce-0other'] });
+    expect(actionsOf(other, 'DELETE_ENDPOINT')).toMatchObject([
+      { vpcEndpointId: logs, vpcId: vpc, reclaim: true },
+    ]);
     // A unit of the run saw a gap: the step does not count, and says why.
     const gap = 'a read was skipped (route53:ListHostedZonesByVPC of vpc-0third: AccessDenied)';
     const spoiled = step({
