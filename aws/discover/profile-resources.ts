@@ -62,6 +62,11 @@ export async function describeProfileResources(
             }),
           );
           return { items: page.ProfileResourceAssociations ?? [], nextToken: page.NextToken };
+        }).catch((error: unknown) => {
+          // Deleted since ListProfiles listed it: it carries nothing to any VPC (AWS deletes a
+          // Profile only once no VPC is associated with it), and the Region's discovery goes on.
+          if (error instanceof DiscoveryError && error.code === 'ResourceNotFoundException') return [];
+          throw error;
         });
         return associations.flatMap((association): ProfileResource[] => {
           if (association.Status === 'DELETING' || association.Status === 'DELETED') return [];

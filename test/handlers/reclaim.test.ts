@@ -11,6 +11,7 @@ import {
 import { DeleteServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../aws/apply.ts';
+import { ServiceError } from '../../aws/signed-json-client.ts';
 import type { BatchSummary } from '../../aws/event-batch.ts';
 import type { ReclaimStore } from '../../aws/reclaim.ts';
 import { createReclaimStore } from '../../aws/reclaim.ts';
@@ -676,6 +677,34 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       expect(Object.keys(await clockOf(store, acct))).toEqual(day === 0 ? [kms] : []);
     }
     expect(await liveEndpointIds(acct, hub.vpcId)).toEqual([logs]);
+  });
+
+  it('a Route 53 Profile deleted between the two listings carries nothing: the sweep goes on, and counts', async () => {
+    const acct = newAccount();
+    const { logs, kms } = await leftovers(acct);
+    const gone = await createProfile(acct, { name: 'gone' });
+    const keeps = await createProfile(acct, { name: 'keeps' });
+    await associateResourceToProfile(acct, { profileId: keeps.id, resourceArn: vpcEndpointArn(acct, logs) });
+    const { deps, store } = await enforcingStack(acct);
+    // The emulator cannot delete a Profile between a sweep's ListProfiles and its
+    // ListProfileResourceAssociations: the client answers for `gone` as AWS answers for a Profile
+    // deleted in between.
+    const profiles = deps.pool.clientsFor(acct.region).route53profiles;
+    const list = profiles.listProfileResourceAssociations.bind(profiles);
+    profiles.listProfileResourceAssociations = (input) =>
+      input.profileId === gone.id
+        ? Promise.reject(
+            new ServiceError('ResourceNotFoundException', `The profile ${gone.id} does not exist.`, 404),
+          )
+        : list(input);
+
+    const plan = planOf(await sweep(deps, acct));
+    expect(plan.failedRegions).toEqual([]);
+    expect(plan.skippedReads).toEqual([]);
+    expect(unusedOf(plan, logs)).toMatchObject({ status: 'unknown' });
+    expect(unusedOf(plan, logs)?.statusReason).toContain(keeps.id);
+    expect(unusedOf(plan, kms)).toMatchObject({ status: 'drift' });
+    expect(Object.keys(await clockOf(store, acct))).toEqual([kms]);
   });
 
   it('the Route 53 Profiles listing refused: every owned endpoint weighed is unknown and the sweep does not count', async () => {
