@@ -34,6 +34,8 @@ import {
 } from './retry.ts';
 import type { RamClient } from './ram-client.ts';
 import { createRamClient } from './ram-client.ts';
+import type { Route53ProfilesClient } from './route53profiles-client.ts';
+import { createRoute53ProfilesClient } from './route53profiles-client.ts';
 import type { ResolverClient } from './resolver-client.ts';
 import { createResolverClient } from './resolver-client.ts';
 import type { ClientTimeouts, TimeoutKind } from './timeouts.ts';
@@ -92,6 +94,11 @@ export interface AwsClients {
   readonly resolver: ResolverClient;
   /** AWS RAM: which of the account's subnets it shares with others (their VPCs' participants). */
   readonly ram: RamClient;
+  /**
+   * Route 53 Profiles: which Profiles carry the remediator's endpoints, or zones that point at them,
+   * to VPCs the Profiles are associated with (possibly other accounts').
+   */
+  readonly route53profiles: Route53ProfilesClient;
   /** IAM is global: it names the role of each container instance's profile. */
   readonly iam: IAMClient;
   readonly calls: ApiCallCounter;
@@ -378,9 +385,9 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
   instrument(ssm.middlewareStack, 'ssm');
   instrument(route53.middlewareStack, 'route53');
   instrument(iam.middlewareStack, 'iam');
-  // The signed JSON clients (Resolver, RAM): counted and paced like the SDK clients, an assumed
-  // bucket per action (neither service publishes its own).
-  const signedJson = (service: 'route53resolver' | 'ram') => ({
+  // The signed JSON clients (Resolver, RAM, Route 53 Profiles): counted and paced like the SDK
+  // clients, an assumed bucket per action (none of these services publishes its own).
+  const signedJson = (service: 'route53resolver' | 'ram' | 'route53profiles') => ({
     region,
     credentials:
       options.credentials ??
@@ -406,5 +413,18 @@ export function createClients(region: string, options: ClientOptions = {}): AwsC
   });
   const resolver = createResolverClient(signedJson('route53resolver'));
   const ram = createRamClient(signedJson('ram'));
-  return { region, ec2, ecs, ssm, route53, resolver, ram, iam, calls, ...(limiter ? { limiter } : {}) };
+  const route53profiles = createRoute53ProfilesClient(signedJson('route53profiles'));
+  return {
+    region,
+    ec2,
+    ecs,
+    ssm,
+    route53,
+    resolver,
+    ram,
+    route53profiles,
+    iam,
+    calls,
+    ...(limiter ? { limiter } : {}),
+  };
 }

@@ -52,6 +52,7 @@ import type { FindingCode } from '../core/findings.ts';
 import { MANAGED_SERVICES, isManagedService, parseServiceName, serviceNameOf } from '../core/services.ts';
 import { describeEndpointAliases } from './discover/endpoint-aliases.ts';
 import { describeInboundResolvers } from './discover/inbound-resolvers.ts';
+import { describeProfileResources } from './discover/profile-resources.ts';
 import { describeSharedSubnets } from './discover/shared-subnets.ts';
 import { reclaimCandidates } from '../core/reclaim.ts';
 import { distinct } from './pagination.ts';
@@ -334,12 +335,13 @@ export async function discoverRegion(
   // The remediator's endpoints that may be unneeded (core decides which): what may keep them in use
   // out of this VPC's sight, read only when there are some. Zones that point other VPCs at them
   // (hub-and-spoke), Resolver inbound endpoints that answer other networks from their VPCs (the
-  // Resolver form of hub-and-spoke), and subnets of their VPCs this account shares (AWS RAM).
+  // Resolver form of hub-and-spoke), subnets of their VPCs this account shares (AWS RAM), and Route
+  // 53 Profiles that carry them, or zones that point at them, to the VPCs they are associated with.
   // Analysed once: the reclaim's candidates and the restarts' below both weigh the workloads.
   const analysed = analyseWorkloads(snapshot);
   const unneeded = isChecked(config, 'ENDPOINT_UNUSED') ? reclaimCandidates(snapshot, config, analysed) : [];
   const unneededVpcs = distinct(unneeded.map((endpoint) => endpoint.vpcId)).sort();
-  const [endpointAliases, sharedSubnets, inboundResolvers] =
+  const [endpointAliases, sharedSubnets, inboundResolvers, profiled] =
     unneeded.length > 0
       ? await Promise.all([
           describeEndpointAliases(
@@ -350,8 +352,17 @@ export async function discoverRegion(
           ),
           describeSharedSubnets(ctx, unneededVpcs, subnets),
           describeInboundResolvers(ctx, unneededVpcs),
+          describeProfileResources(
+            ctx,
+            unneeded.map((endpoint) => endpoint.vpcEndpointId),
+          ),
         ])
-      : [undefined, undefined, undefined];
+      : [undefined, undefined, undefined, undefined];
+  // Of the zones the Profiles carry, those with an alias to one of the endpoints (as read above).
+  const aliasingZones = new Set((endpointAliases ?? []).map((alias) => alias.hostedZoneId));
+  const profileResources = (profiled ?? []).filter(
+    (resource) => resource.kind === 'vpc-endpoint' || aliasingZones.has(resource.resourceId),
+  );
   // Last: SSM facts, only for the instances that may owe an agent restart or update (core decides).
   const workloads = [...analysed.values()].filter((w) => inScopeSet.has(w.vpc.vpcId));
   const candidates = restartCandidates(snapshot, workloads, config);
@@ -371,6 +382,14 @@ export async function discoverRegion(
       : {}),
     ...(inboundResolvers !== undefined && inboundResolvers.length > 0
       ? { inboundResolvers: sortBy(inboundResolvers, (endpoint) => endpoint.resolverEndpointId) }
+      : {}),
+    ...(profileResources.length > 0
+      ? {
+          profileResources: sortBy(
+            profileResources,
+            (resource) => `${resource.profileId}#${resource.kind}#${resource.resourceId}`,
+          ),
+        }
       : {}),
     ssmInstances: sortBy(ssmInstances, (managed) => managed.instanceId),
     ...(ctx.skipped.length > 0 ? { skippedReads: [...ctx.skipped] } : {}),

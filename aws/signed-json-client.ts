@@ -1,7 +1,8 @@
 /**
  * A small signed client for AWS JSON APIs the SDK clients of this project do not cover: the Route 53
- * Resolver reads (awsJson1_1, aws/resolver-client.ts) and Security Hub's BatchImportFindings
- * (restJson1, aws/securityhub-client.ts).
+ * Resolver reads (awsJson1_1, aws/resolver-client.ts), AWS RAM's ListResources (aws/ram-client.ts),
+ * the Route 53 Profiles lists (restJson1 GETs with a query string, aws/route53profiles-client.ts) and
+ * Security Hub's BatchImportFindings (restJson1, aws/securityhub-client.ts).
  *
  * Why not `@aws-sdk/client-route53resolver` or `@aws-sdk/client-securityhub`: the registry this project
  * installs from serves the former only up to 3.654, whose older SDK core would come into the Lambda
@@ -69,18 +70,42 @@ const RETRYABLE = new Set([
   'InternalServiceErrorException',
 ]);
 
+/**
+ * How one operation is sent. A POST carries the input as its JSON body; a GET has no body, so
+ * whatever of the input the operation takes is in `path` and `query` (restJson1's URI and query
+ * bindings), which the API's `request` builds.
+ */
+export type JsonRequest =
+  | {
+      readonly method: 'POST';
+      readonly path: string;
+      readonly headers: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly method: 'GET';
+      /** Already encoded (each bound member with `encodeURIComponent`). */
+      readonly path: string;
+      /** The query string's members, not encoded; absent members are left out, not sent empty. */
+      readonly query: Readonly<Record<string, string>>;
+      readonly headers: Readonly<Record<string, string>>;
+    };
+
 /** What distinguishes one API: its signing name, endpoint variable and how an operation is sent. */
 export interface JsonApi<Operation extends string> {
   /** The signing name and endpoint prefix (`route53resolver`, `securityhub`). */
   readonly service: string;
   /** The service's part of `AWS_ENDPOINT_URL_<…>` (`ROUTE53RESOLVER`, `SECURITYHUB`). */
   readonly endpointVariable: string;
-  /** The method, path and headers of an operation's request (its body is the input as JSON). */
-  readonly request: (operation: Operation) => {
-    readonly method: 'POST';
-    readonly path: string;
-    readonly headers: Readonly<Record<string, string>>;
-  };
+  /** The method, path and headers of an operation's request (for a GET, built from its input). */
+  readonly request: (operation: Operation, input: Readonly<Record<string, unknown>>) => JsonRequest;
+}
+
+/** RFC 3986 encoding, as Signature V4 encodes query members (encodeURIComponent leaves `!'()*`). */
+function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export interface JsonClientOptions<Operation extends string> {
@@ -134,37 +159,46 @@ export function createJsonClient<Operation extends string>(
     credentials: options.credentials,
     sha256: Sha256,
   });
-  const attempt = async (operation: Operation, body: string): Promise<Response> => {
-    const { method, path, headers } = api.request(operation);
+  const attempt = async (
+    operation: Operation,
+    shape: JsonRequest,
+    body: string | undefined,
+  ): Promise<Response> => {
+    const { method, path, headers } = shape;
+    const query = shape.method === 'GET' ? shape.query : {};
     const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base);
+    url.search = Object.entries(query)
+      .map(([name, value]) => `${rfc3986(name)}=${rfc3986(value)}`)
+      .join('&');
     const request = {
       method,
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
       path: url.pathname || '/',
-      query: {},
+      query: { ...query },
       headers: { host: url.host, ...headers },
-      body,
+      ...(body === undefined ? {} : { body }),
     };
     const signed = await signer.sign(request);
     options.onRequest?.(operation);
     return fetch(url, {
       method,
       headers: signed.headers,
-      body,
+      ...(body === undefined ? {} : { body }),
       signal: AbortSignal.timeout(requestSeconds * 1000),
     });
   };
   return {
     async send<T>(operation: Operation, input: Readonly<Record<string, unknown>>): Promise<T> {
-      const body = JSON.stringify(input);
+      const shape = api.request(operation, input);
+      const body = shape.method === 'POST' ? JSON.stringify(input) : undefined;
       let timedOut = 0;
       for (let tries = 1; ; tries += 1) {
         let error: ServiceError | EndpointTimeoutError;
         const permit = await options.pace?.(operation);
         try {
-          const response = await attempt(operation, body);
+          const response = await attempt(operation, shape, body);
           const text = await response.text();
           const parsed = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
           if (response.ok) {

@@ -20,7 +20,7 @@ import {
   whatBreaks,
 } from './context.ts';
 import { resolveService, serviceDnsNames } from './dns.ts';
-import type { SecurityGroup, SharedSubnet, VpcEndpoint } from './model.ts';
+import type { ProfileResource, SecurityGroup, SharedSubnet, VpcEndpoint } from './model.ts';
 import { unneededOwnedService } from './reclaim.ts';
 import { NEEDS, isUnknownNeed } from './needs.ts';
 import { policyFindings } from './policies.ts';
@@ -557,7 +557,9 @@ const EC2_CAPACITY_SERVICES: ReadonlySet<string> = new Set(['ecs', 'ecs-agent', 
  * VPC points at (hub-and-spoke: `endpointAliases`, or a split sweep's `zoneUses`) serves that VPC: not unused, whatever its own
  * VPC runs; `unknown` where those zones could not be read. In a VPC hosting a Route 53 Resolver
  * inbound endpoint (the Resolver form of hub-and-spoke: spokes forward to it, no zone names the
- * endpoint), `unknown`; so where those could not be read.
+ * endpoint), `unknown`; so where those could not be read. An endpoint that is a resource of a Route
+ * 53 Profile, or that a private hosted zone which is one points at, `unknown`: the Profile carries it
+ * to the VPCs it is associated with, possibly other accounts'; so where the Profiles could not be read.
  */
 const unusedEndpointsCheck: Check = (context) => {
   if (context.sharedBy !== undefined) return [];
@@ -583,6 +585,18 @@ const unusedEndpointsCheck: Check = (context) => {
     const inboundUnread = context.skippedReads.find(
       (read) => read.operation === 'route53resolver:ListResolverEndpoints',
     );
+    // Route 53 Profiles: the endpoint itself, or a zone with an alias to it, as a Profile's resource
+    // reaches every VPC the Profile is associated with (other accounts' too); GetHostedZone does not
+    // list those VPCs.
+    const aliasZones = new Set(
+      (context.endpointAliases.get(endpoint.vpcEndpointId) ?? []).map((alias) => alias.hostedZoneId),
+    );
+    const profiles = context.profileResources.filter((resource) =>
+      resource.kind === 'vpc-endpoint'
+        ? resource.resourceId === endpoint.vpcEndpointId
+        : aliasZones.has(resource.resourceId),
+    );
+    const profilesUnread = context.skippedReads.find((read) => read.operation.startsWith('route53profiles:'));
     const fields = {
       service,
       resourceId: endpoint.vpcEndpointId,
@@ -634,6 +648,24 @@ const unusedEndpointsCheck: Check = (context) => {
           `whether a Route 53 Resolver inbound endpoint in the VPC answers other networks' queries for it cannot be read (${inboundUnread.operation}: ${inboundUnread.reason})`,
         ),
       ];
+    if (profiles.length > 0)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `${profiles.map(describeProfileResource).join('; ')}: the Profile carries it to the VPCs it is associated with (possibly other accounts'), whose calls are out of sight here`,
+        ),
+      ];
+    if (profilesUnread !== undefined)
+      return [
+        unknownDraft(
+          context,
+          'ENDPOINT_UNUSED',
+          fields,
+          `whether a Route 53 Profile carries the endpoint, or a zone that points at it, to other VPCs cannot be read (${profilesUnread.operation}: ${profilesUnread.reason})`,
+        ),
+      ];
     if (aliasesUnread !== undefined)
       return [
         unknownDraft(
@@ -661,6 +693,14 @@ const unusedEndpointsCheck: Check = (context) => {
     ];
   });
 };
+
+/** How a Profile carries the endpoint: as its own resource, or a zone of its resources points at it. */
+function describeProfileResource(resource: ProfileResource): string {
+  const profile = `Route 53 Profile ${resource.profileId}${resource.profileName ? ` (${resource.profileName})` : ''}`;
+  return resource.kind === 'vpc-endpoint'
+    ? `${profile} has the endpoint as a resource`
+    : `${profile} has as a resource private hosted zone ${resource.resourceId}, which points at the endpoint`;
+}
 
 function distinctShares(sharing: readonly SharedSubnet[]): string {
   return [...new Set(sharing.map((share) => share.resourceShareArn))].sort().join(', ');

@@ -8,6 +8,7 @@ import type {
   EndpointAlias,
   EndpointServiceOffer,
   InboundResolverEndpoint,
+  ProfileResource,
   RegionSnapshot,
   RouteTable,
   SecurityGroup,
@@ -106,6 +107,11 @@ export interface VpcContext {
   readonly sharedSubnets: readonly SharedSubnet[];
   /** Inbound Resolver endpoints of this VPC: `RegionSnapshot.inboundResolvers`. */
   readonly inboundResolvers: readonly InboundResolverEndpoint[];
+  /**
+   * Resources of Route 53 Profiles: the remediator's endpoints, and zones that point at them
+   * (`RegionSnapshot.profileResources`; not only this VPC's: a zone may point at any VPC's endpoint).
+   */
+  readonly profileResources: readonly ProfileResource[];
   /** Endpoints elsewhere that the VPC's private hosted zones point at, by id. */
   readonly centralEndpoints: ReadonlyMap<string, VpcEndpoint>;
   /** Subnets of any VPC discovery read (the VPC's own, and the central endpoints'). */
@@ -273,6 +279,7 @@ export function vpcContext(snapshot: RegionSnapshot, workload: VpcWorkload): Vpc
     zoneUses: new Set(snapshot.reclaim?.zoneUses ?? []),
     sharedSubnets: (snapshot.sharedSubnets ?? []).filter((share) => share.vpcId === vpcId),
     inboundResolvers: (snapshot.inboundResolvers ?? []).filter((endpoint) => endpoint.vpcId === vpcId),
+    profileResources: snapshot.profileResources ?? [],
     centralEndpoints: new Map(
       (snapshot.centralEndpoints ?? []).map((endpoint) => [endpoint.vpcEndpointId, endpoint]),
     ),

@@ -352,6 +352,19 @@ export interface InboundResolverEndpoint {
   readonly vpcId: string;
 }
 
+/**
+ * A resource of a Route 53 Profile that may carry one of the remediator's endpoints to the VPCs the
+ * Profile is associated with (in this account or, shared through AWS RAM, in others): the endpoint
+ * itself, or a private hosted zone that points at it.
+ */
+export interface ProfileResource {
+  readonly profileId: string;
+  readonly profileName?: string;
+  readonly kind: 'vpc-endpoint' | 'hosted-zone';
+  /** The endpoint's id (`vpce-…`) or the zone's (without `/hostedzone/`). */
+  readonly resourceId: string;
+}
+
 /** A Route 53 Resolver rule associated with a VPC in scope. */
 export interface ResolverRule {
   readonly resolverRuleId: string;
@@ -446,6 +459,12 @@ export interface RegionSnapshot {
    * was refused).
    */
   readonly inboundResolvers?: readonly InboundResolverEndpoint[];
+  /**
+   * The Route 53 Profiles' resources that are the remediator's endpoints that may be unneeded, or
+   * private hosted zones with an alias to one of them (`endpointAliases`): read only when there are
+   * such endpoints, none when none (then a skipped `route53profiles:` read says so, if it was refused).
+   */
+  readonly profileResources?: readonly ProfileResource[];
   /** Resolver rules associated with the VPCs in scope. */
   readonly resolverRules?: readonly ResolverRule[];
   /**

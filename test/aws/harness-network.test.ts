@@ -1,6 +1,6 @@
-// Self-test of the network patches of the AWS emulator (test/harness/moto_network.py, N1-N12, P17, P18) and of the seed
-// builders of test/harness/seed-network.ts, through the real SDK v3 (EC2, ECS) and the wire protocols (Route 53,
-// Resolver, RAM), each test in accounts of its own.
+// Self-test of the network patches of the AWS emulator (test/harness/moto_network.py, N1-N12, P17, P18, P20) and of
+// the seed builders of test/harness/seed-network.ts, through the real SDK v3 (EC2, ECS), the product's own signed
+// client (Route 53 Profiles) and the wire protocols (Route 53, Resolver, RAM), each test in accounts of its own.
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSubnetCommand,
@@ -38,10 +38,13 @@ import {
   ListVPCAssociationAuthorizationsCommand,
 } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
-import { newAccount } from '../harness/aws.ts';
+import { createRoute53ProfilesClient } from '../../aws/route53profiles-client.ts';
+import type { Route53ProfilesClient } from '../../aws/route53profiles-client.ts';
+import { inRegion, newAccount } from '../harness/aws.ts';
 import type { Account } from '../harness/aws.ts';
 import {
   createCluster,
+  createEndpoint,
   createNetwork,
   createSecurityGroup,
   createSubnet,
@@ -52,6 +55,7 @@ import {
 import {
   addAliasRecord,
   associateResolverRule,
+  associateResourceToProfile,
   associateZone,
   createAwsvpcService,
   createDualStackNetwork,
@@ -59,9 +63,11 @@ import {
   createIpv6Subnet,
   createPrefixList,
   createPrivateHostedZone,
+  createProfile,
   createResolverEndpoint,
   createResolverRule,
   endpointAliasTarget,
+  hostedZoneArn,
   ipv6SubnetCidr,
   ramCall,
   registerFireLensTaskDefinition,
@@ -71,6 +77,7 @@ import {
   shareResources,
   shareSubnets,
   startServiceTasks,
+  vpcEndpointArn,
 } from '../harness/seed-network.ts';
 
 async function awsError(
@@ -1109,5 +1116,122 @@ describe('N12 shared VPCs (AWS RAM)', () => {
       Filters: [{ Name: 'VPCId', Values: [spokeVpc] }],
     });
     expect((listed.ResolverRuleAssociations as { Id: string }[]).map((x) => x.Id)).toEqual([assoc]);
+  });
+});
+
+describe('P20 Route 53 Profiles', () => {
+  const profilesOf = (acct: Account): Route53ProfilesClient =>
+    createRoute53ProfilesClient({
+      region: acct.region,
+      credentials: acct.credentials,
+      endpoint: acct.endpoint,
+    });
+
+  it("Profiles and their resources (an endpoint, a zone) listed and paged per account and Region, through the product's client", async () => {
+    const acct = newAccount();
+    const net = await createNetwork(acct);
+    const vpce = await createEndpoint(acct, { vpcId: net.vpcId, service: 'logs', subnetIds: net.subnetIds });
+    const zoneId = await createPrivateHostedZone(acct, { name: 'corp.example.com', vpcId: net.vpcId });
+    const hub = await createProfile(acct, { name: 'hub-dns' });
+    const other = await createProfile(acct, { name: 'other' });
+    expect(hub.id).toMatch(/^rp-[0-9a-f]{16}$/);
+    expect(hub.arn).toBe(`arn:aws:route53profiles:${acct.region}:${acct.accountId}:profile/${hub.id}`);
+    const client = profilesOf(acct);
+
+    const all = await client.listProfiles({});
+    expect(all.ProfileSummaries).toEqual([
+      { Arn: hub.arn, Id: hub.id, Name: 'hub-dns', ShareStatus: 'NOT_SHARED' },
+      { Arn: other.arn, Id: other.id, Name: 'other', ShareStatus: 'NOT_SHARED' },
+    ]);
+    expect(all.NextToken).toBeUndefined();
+    const first = await client.listProfiles({ maxResults: 1 });
+    const second = await client.listProfiles({
+      maxResults: 1,
+      ...(first.NextToken ? { nextToken: first.NextToken } : {}),
+    });
+    expect([...(first.ProfileSummaries ?? []), ...(second.ProfileSummaries ?? [])].map((p) => p.Id)).toEqual([
+      hub.id,
+      other.id,
+    ]);
+    expect(second.NextToken).toBeUndefined();
+    expect(await awsError(client.listProfiles({ maxResults: 101 }))).toMatchObject({
+      name: 'ValidationException',
+      status: 400,
+    });
+
+    const asEndpoint = await associateResourceToProfile(acct, {
+      profileId: hub.id,
+      resourceArn: vpcEndpointArn(acct, vpce),
+    });
+    await associateResourceToProfile(acct, { profileId: hub.id, resourceArn: hostedZoneArn(zoneId) });
+    const resources = await client.listProfileResourceAssociations({ profileId: hub.id });
+    expect(resources.ProfileResourceAssociations).toMatchObject([
+      {
+        Id: asEndpoint,
+        ProfileId: hub.id,
+        ResourceArn: vpcEndpointArn(acct, vpce),
+        Status: 'COMPLETE',
+        OwnerId: acct.accountId,
+      },
+      {
+        ProfileId: hub.id,
+        ResourceArn: hostedZoneArn(zoneId),
+        ResourceType: 'PRIVATE_HOSTED_ZONE',
+        Status: 'COMPLETE',
+      },
+    ]);
+    const page = await client.listProfileResourceAssociations({ profileId: hub.id, maxResults: 1 });
+    expect(page.ProfileResourceAssociations).toHaveLength(1);
+    const rest = await client.listProfileResourceAssociations({
+      profileId: hub.id,
+      ...(page.NextToken ? { nextToken: page.NextToken } : {}),
+    });
+    expect(rest.ProfileResourceAssociations?.map((r) => r.ResourceArn)).toEqual([hostedZoneArn(zoneId)]);
+    expect(
+      (await client.listProfileResourceAssociations({ profileId: other.id })).ProfileResourceAssociations,
+    ).toEqual([]);
+
+    // Another account, or another Region of this one, has Profiles of its own: none here.
+    const stranger = newAccount();
+    expect((await profilesOf(stranger).listProfiles({})).ProfileSummaries).toEqual([]);
+    expect((await profilesOf(inRegion(acct, 'eu-west-1')).listProfiles({})).ProfileSummaries).toEqual([]);
+  });
+
+  it('refuses what AWS refuses: an unknown Profile or resource, a resource twice', async () => {
+    const acct = newAccount();
+    const net = await createNetwork(acct);
+    const vpce = await createEndpoint(acct, { vpcId: net.vpcId, service: 'kms', subnetIds: net.subnetIds });
+    const profile = await createProfile(acct, { name: 'p' });
+    expect(
+      await awsError(profilesOf(acct).listProfileResourceAssociations({ profileId: 'rp-0000000000000000' })),
+    ).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
+    expect(
+      await awsError(
+        associateResourceToProfile(acct, {
+          profileId: profile.id,
+          resourceArn: vpcEndpointArn(acct, 'vpce-0123456789abcdef0'),
+        }),
+      ),
+    ).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
+    // Another account's endpoint is not this account's to associate.
+    const stranger = newAccount();
+    const theirs = await createProfile(stranger, { name: 'theirs' });
+    expect(
+      await awsError(
+        associateResourceToProfile(stranger, {
+          profileId: theirs.id,
+          resourceArn: vpcEndpointArn(acct, vpce),
+        }),
+      ),
+    ).toMatchObject({ name: 'ResourceNotFoundException' });
+    await associateResourceToProfile(acct, {
+      profileId: profile.id,
+      resourceArn: vpcEndpointArn(acct, vpce),
+    });
+    expect(
+      await awsError(
+        associateResourceToProfile(acct, { profileId: profile.id, resourceArn: vpcEndpointArn(acct, vpce) }),
+      ),
+    ).toMatchObject({ name: 'ConflictException', status: 409 });
   });
 });

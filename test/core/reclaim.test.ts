@@ -8,7 +8,7 @@ import { toReport } from '../../core/report.ts';
 import type { RegionSnapshot } from '../../core/model.ts';
 import { buildPlan } from '../../core/plan.ts';
 import type { UnusedEndpoint } from '../../core/reclaim.ts';
-import { DAY_MS, examinedVpcIds, nextClock } from '../../core/reclaim.ts';
+import { DAY_MS, examinedVpcIds, nextClock, reclaimBlockerOf } from '../../core/reclaim.ts';
 import { NOW, account, actionsOf, config, findingsOf, planOf } from './fixtures.ts';
 
 const DAYS = 7;
@@ -350,6 +350,62 @@ describe('what may keep an owned endpoint in use out of its VPC’s sight', () =
     expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]).toMatchObject({ status: 'unknown' });
     expect(findingsOf(plan, 'ENDPOINT_UNUSED')[0]?.statusReason).toContain('Resolver inbound endpoint');
     expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
+  });
+
+  it('a Route 53 Profile that has it, or a zone pointing at it, as a resource: unknown, naming the Profile; unreadable: unknown, the reconcile not counting', () => {
+    const { a, vpc, logs } = vpcWithLeftovers();
+    const profile = { profileId: 'rp-0123456789abcdef', profileName: 'hub-dns' };
+    const unusedOf = (snapshot: RegionSnapshot) => {
+      const plan = planOf(withClock(snapshot, { [logs]: daysAgo(30) }), ON);
+      expect(actionsOf(plan, 'DELETE_ENDPOINT')).toEqual([]);
+      return findingsOf(plan, 'ENDPOINT_UNUSED');
+    };
+    // The endpoint itself is the Profile's resource.
+    const [carried] = unusedOf({
+      ...a.snapshot(),
+      profileResources: [{ ...profile, kind: 'vpc-endpoint', resourceId: logs }],
+    });
+    expect(carried).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(carried?.statusReason).toContain('Route 53 Profile rp-0123456789abcdef (hub-dns)');
+    expect(carried?.statusReason).toContain('has the endpoint as a resource');
+    // A zone with an alias to it (associated with its own VPC alone, so no other VPC is seen) is one.
+    const alias = {
+      vpcEndpointId: logs,
+      hostedZoneId: 'Z0PROFILED',
+      zoneName: `logs.${a.region}.amazonaws.com`,
+      recordName: `logs.${a.region}.amazonaws.com`,
+      vpcIds: [vpc],
+    };
+    const [zoned] = unusedOf({
+      ...a.snapshot(),
+      endpointAliases: [alias],
+      profileResources: [{ ...profile, kind: 'hosted-zone', resourceId: 'Z0PROFILED' }],
+    });
+    expect(zoned).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(zoned?.statusReason).toContain('private hosted zone Z0PROFILED');
+    expect(zoned?.statusReason).toContain('rp-0123456789abcdef');
+    // Another endpoint, or a Profile's zone that does not point at it, changes nothing.
+    const unrelated = {
+      ...a.snapshot(),
+      endpointAliases: [alias],
+      profileResources: [
+        { ...profile, kind: 'vpc-endpoint' as const, resourceId: 'vpce-0other' },
+        { ...profile, kind: 'hosted-zone' as const, resourceId: 'Z0ELSEWHERE' },
+      ],
+    };
+    expect(findingsOf(planOf(unrelated), 'ENDPOINT_UNUSED').map((f) => f.status)).toEqual(['drift']);
+    // The Profiles unreadable: unknown, and the reconcile does not count (the clock does not run).
+    a.skippedRead({
+      operation: 'route53profiles:ListProfileResourceAssociations',
+      reason: 'AccessDeniedException: no',
+    });
+    const [blind] = unusedOf(a.snapshot());
+    expect(blind).toMatchObject({ status: 'unknown', resourceId: logs });
+    expect(blind?.statusReason).toContain('Route 53 Profile');
+    expect(blind?.statusReason).toContain('route53profiles:ListProfileResourceAssociations');
+    expect(reclaimBlockerOf(withClock(a.snapshot(), {}), config(ON))).toContain(
+      'a read was skipped (route53profiles:ListProfileResourceAssociations',
+    );
   });
 });
 

@@ -825,7 +825,8 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
     it('the scan names every operation of both functions', () => {
       expect(unnamed).toEqual([]);
       const reconcile = [...(sent.get('handlers/reconcile.ts')?.keys() ?? [])];
-      // Spot checks that the scan follows the imports: discovery, apply, restarts, state, alerts, Resolver.
+      // Spot checks that the scan follows the imports: discovery, apply, restarts, state, alerts, Resolver,
+      // RAM, Route 53 Profiles.
       expect(reconcile).toEqual(
         expect.arrayContaining([
           'ec2:DescribeVpcs',
@@ -836,6 +837,8 @@ describe('IAM, evaluated (@cloud-copilot/iam-simulate)', () => {
           'route53resolver:ListResolverRuleAssociations',
           'route53:ListHostedZones',
           'ram:ListResources',
+          'route53profiles:ListProfiles',
+          'route53profiles:ListProfileResourceAssociations',
           'iam:GetInstanceProfile',
           'dynamodb:Query',
           'sns:Publish',

@@ -571,9 +571,10 @@ export async function sourcesOf(entry: string): Promise<string[]> {
  * The operations (`service:Operation`, as the API-call counter names them) the code bundled from
  * `entry` can send: each `new XxxCommand(` of an AWS SDK client, each `.send('Operation', …)` of
  * the Route 53 Resolver client (aws/resolver-client.ts), and each `.batchImportFindings(` (the method
- * of an operation, lower camel case) of the Security Hub client (aws/securityhub-client.ts), and each
- * `.listResources(` of the AWS RAM client (aws/ram-client.ts). `unknown`
- * lists what the scan cannot name.
+ * of an operation, lower camel case) of the Security Hub client (aws/securityhub-client.ts), each
+ * `.listResources(` of the AWS RAM client (aws/ram-client.ts), and each `.listProfiles(` /
+ * `.listProfileResourceAssociations(` of the Route 53 Profiles client (aws/route53profiles-client.ts).
+ * `unknown` lists what the scan cannot name.
  */
 export async function operationsOf(
   entry: string,
@@ -596,11 +597,18 @@ export async function operationsOf(
   const ramOperations = [
     ...(/export type RamOperation =([^;]+);/.exec(ramSource)?.[1] ?? '').matchAll(/'(\w+)'/g),
   ].map((m) => m[1] ?? '');
+  const profilesSource = readFileSync(path.join(repoRoot, 'aws/route53profiles-client.ts'), 'utf8');
+  const profilesOperations = [
+    ...(/export type Route53ProfilesOperation =([^;]+);/.exec(profilesSource)?.[1] ?? '').matchAll(
+      /'(\w+)'/g,
+    ),
+  ].map((m) => m[1] ?? '');
   for (const file of await sourcesOf(entry)) {
     const source = readFileSync(path.join(repoRoot, file), 'utf8');
     for (const [service, client, clientOperations] of [
       ['securityhub', 'aws/securityhub-client.ts', securityHubOperations],
       ['ram', 'aws/ram-client.ts', ramOperations],
+      ['route53profiles', 'aws/route53profiles-client.ts', profilesOperations],
     ] as const) {
       if (file === client) continue;
       for (const operation of clientOperations) {

@@ -11,6 +11,7 @@ import {
 import { DeleteServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../aws/apply.ts';
+import { ServiceError } from '../../aws/signed-json-client.ts';
 import type { BatchSummary } from '../../aws/event-batch.ts';
 import type { ReclaimStore } from '../../aws/reclaim.ts';
 import { createReclaimStore } from '../../aws/reclaim.ts';
@@ -20,7 +21,8 @@ import type { Finding } from '../../core/findings.ts';
 import type { Plan } from '../../core/plan.ts';
 import { runReconcile } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
-import { newAccount } from '../harness/aws.ts';
+import { motoEndpoint, newAccount } from '../harness/aws.ts';
+import { proxiedAccount, startFaultProxy } from '../harness/fault-proxy.ts';
 import {
   addContainerInstance,
   createCluster,
@@ -32,10 +34,14 @@ import {
 } from '../harness/seed.ts';
 import {
   addAliasRecord,
+  associateResourceToProfile,
   createPrivateHostedZone,
+  createProfile,
   createResolverEndpoint,
   endpointAliasTarget,
+  hostedZoneArn,
   shareSubnets,
+  vpcEndpointArn,
 } from '../harness/seed-network.ts';
 import type { Stack } from './stack.ts';
 import { clockFrom, createStack, depsFor, endpointOf, sampleText, withEventId } from './stack.ts';
@@ -598,6 +604,175 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       expect(await clockOf(store, acct)).toEqual({});
     }
     expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
+  });
+
+  it('never weighs an owned endpoint that is a resource of a Route 53 Profile (it reaches the VPCs the Profile is associated with): unknown, naming the Profile', async () => {
+    const acct = newAccount();
+    const { network, logs, kms } = await leftovers(acct);
+    // The Profile carries logs to every VPC it is associated with, other accounts' too: none is in
+    // sight here. kms is no Profile's: it goes past the grace period.
+    const profile = await createProfile(acct, { name: 'shared-endpoints' });
+    await associateResourceToProfile(acct, {
+      profileId: profile.id,
+      resourceArn: vpcEndpointArn(acct, logs),
+    });
+    const { clock, deps, store } = await enforcingStack(acct);
+
+    for (const day of [0, GRACE_DAYS]) {
+      clock.day = day;
+      const summary = await sweep(deps, acct);
+      const plan = planOf(summary);
+      expect(unusedOf(plan, logs)).toMatchObject({ status: 'unknown' });
+      expect(unusedOf(plan, logs)?.statusReason).toContain(
+        `Route 53 Profile ${profile.id} (shared-endpoints)`,
+      );
+      expect(unusedOf(plan, kms)).toMatchObject({ status: 'drift' });
+      expect(Object.keys(await clockOf(store, acct))).toEqual(day === 0 ? [kms] : []);
+      expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject(
+        day === 0 ? [] : [{ outcome: 'succeeded', resourceId: kms }],
+      );
+    }
+    expect(await liveEndpointIds(acct, network.vpcId)).toContain(logs);
+    expect(await liveEndpointIds(acct, network.vpcId)).not.toContain(kms);
+  });
+
+  it("never takes an owned hub endpoint a Route 53 Profile's private hosted zone points at (the zone reaches the Profile's VPCs; GetHostedZone lists none): unknown", async () => {
+    const acct = newAccount();
+    // The hub: no ECS work, the remediator's endpoints with private DNS off; a zone associated with
+    // the hub alone aliases logs, and a Profile carries the zone to its VPCs.
+    const hub = await createNetwork(acct, { cidr: '10.22.0.0/16', name: 'hub', azs: ['a', 'b'] });
+    const hubEndpoint = (service: string) =>
+      createEndpoint(acct, {
+        vpcId: hub.vpcId,
+        service,
+        subnetIds: hub.subnetIds,
+        privateDns: false,
+        tags: MANAGED,
+      });
+    const logs = await hubEndpoint('logs');
+    const kms = await hubEndpoint('kms');
+    const zoneId = await createPrivateHostedZone(acct, {
+      name: `logs.${acct.region}.amazonaws.com`,
+      vpcId: hub.vpcId,
+    });
+    const described = await endpointOf(acct, hub.vpcId, 'logs');
+    if (!described) throw new Error('no hub logs endpoint');
+    await addAliasRecord(acct, {
+      zoneId,
+      name: `logs.${acct.region}.amazonaws.com`,
+      ...endpointAliasTarget(described),
+    });
+    const profile = await createProfile(acct, { name: 'spokes-dns' });
+    await associateResourceToProfile(acct, { profileId: profile.id, resourceArn: hostedZoneArn(zoneId) });
+    const { clock, deps, store } = await enforcingStack(acct);
+
+    for (const day of [0, GRACE_DAYS]) {
+      clock.day = day;
+      const summary = await sweep(deps, acct);
+      const plan = planOf(summary);
+      expect(unusedOf(plan, logs)).toMatchObject({ status: 'unknown' });
+      expect(unusedOf(plan, logs)?.statusReason).toContain(profile.id);
+      expect(unusedOf(plan, logs)?.statusReason).toContain(`private hosted zone ${zoneId}`);
+      expect(unusedOf(plan, kms)).toMatchObject({ status: 'drift' });
+      expect(Object.keys(await clockOf(store, acct))).toEqual(day === 0 ? [kms] : []);
+    }
+    expect(await liveEndpointIds(acct, hub.vpcId)).toEqual([logs]);
+  });
+
+  it('a Route 53 Profile deleted between the two listings carries nothing: the sweep goes on, and counts', async () => {
+    const acct = newAccount();
+    const { logs, kms } = await leftovers(acct);
+    const gone = await createProfile(acct, { name: 'gone' });
+    const keeps = await createProfile(acct, { name: 'keeps' });
+    await associateResourceToProfile(acct, { profileId: keeps.id, resourceArn: vpcEndpointArn(acct, logs) });
+    const { deps, store } = await enforcingStack(acct);
+    // The emulator cannot delete a Profile between a sweep's ListProfiles and its
+    // ListProfileResourceAssociations: the client answers for `gone` as AWS answers for a Profile
+    // deleted in between.
+    const profiles = deps.pool.clientsFor(acct.region).route53profiles;
+    const list = profiles.listProfileResourceAssociations.bind(profiles);
+    profiles.listProfileResourceAssociations = (input) =>
+      input.profileId === gone.id
+        ? Promise.reject(
+            new ServiceError('ResourceNotFoundException', `The profile ${gone.id} does not exist.`, 404),
+          )
+        : list(input);
+
+    const plan = planOf(await sweep(deps, acct));
+    expect(plan.failedRegions).toEqual([]);
+    expect(plan.skippedReads).toEqual([]);
+    expect(unusedOf(plan, logs)).toMatchObject({ status: 'unknown' });
+    expect(unusedOf(plan, logs)?.statusReason).toContain(keeps.id);
+    expect(unusedOf(plan, kms)).toMatchObject({ status: 'drift' });
+    expect(Object.keys(await clockOf(store, acct))).toEqual([kms]);
+  });
+
+  it('the Route 53 Profiles listing refused: every owned endpoint weighed is unknown and the sweep does not count', async () => {
+    const acct = newAccount();
+    const { network, logs, kms } = await leftovers(acct);
+    // moto does not enforce IAM: the proxy answers the reconciler's Route 53 Profiles reads as AWS
+    // answers a role without route53profiles:ListProfiles (403 AccessDeniedException), while refusing.
+    let refusing = false;
+    const proxy = await startFaultProxy({
+      target: motoEndpoint(),
+      rules: [
+        {
+          service: 'route53profiles',
+          when: () => refusing,
+          fault: {
+            kind: 'denied',
+            code: 'AccessDeniedException',
+            message: 'User is not authorized to perform: route53profiles:ListProfiles',
+          },
+        },
+      ],
+    });
+    try {
+      const stack = await createStack(acct, 'enforce');
+      const clock = clockFrom(Date.now());
+      const via = proxiedAccount(acct, proxy);
+      const deps = depsFor(via, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+      const store = clockStore(acct, stack);
+
+      // Read: nothing carries them; their clocks start.
+      await sweep(deps, acct);
+      expect(Object.keys(await clockOf(store, acct)).sort()).toEqual([kms, logs].sort());
+
+      // Refused past the grace period: a Profile may carry either; nothing counts or goes.
+      refusing = true;
+      clock.day = 30;
+      const blind = await sweep(deps, acct);
+      const plan = planOf(blind);
+      for (const id of [logs, kms]) {
+        expect(unusedOf(plan, id)).toMatchObject({ status: 'unknown' });
+        expect(unusedOf(plan, id)?.statusReason).toContain('route53profiles:ListProfiles');
+      }
+      expect(plan.skippedReads.map((read) => read.operation)).toContain('route53profiles:ListProfiles');
+      expect(proxy.faults('denied').length).toBeGreaterThan(0);
+      expect(blind.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
+      expect(await clockOf(store, acct)).toEqual({});
+
+      // Read again: the clocks start afresh, and past the grace period both go.
+      refusing = false;
+      clock.day = 31;
+      await sweep(deps, acct);
+      clock.day = 31 + GRACE_DAYS;
+      const last = await sweep(deps, acct);
+      expect(
+        last.outcomes[0]?.results
+          ?.filter((r) => r.kind === 'DELETE_ENDPOINT')
+          .map((r) => [r.resourceId, r.outcome])
+          .sort(),
+      ).toEqual(
+        [
+          [kms, 'succeeded'],
+          [logs, 'succeeded'],
+        ].sort(),
+      );
+      expect(await liveEndpointIds(acct, network.vpcId)).not.toContain(logs);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('a delete another attempt already made is already-satisfied: its clock goes, nothing fails', async () => {

@@ -1577,3 +1577,176 @@ def _associate_resolver_rule(self: Any, resolver_rule_id: str, name: str, vpc_id
 
 
 Route53ResolverBackend.associate_resolver_rule = _associate_resolver_rule  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------------
+# P20 Route 53 Profiles (moto 5.2.5 has no route53profiles service)
+# ---------------------------------------------------------------------------------------------------
+# The remediator reads which Profiles carry its endpoints (ListProfiles, ListProfileResourceAssociations); tests
+# make the data with CreateProfile and AssociateResourceToProfile. Served under the signing name route53profiles
+# (restJson1) by a WSGI layer in front of moto's dispatcher (route53_profiles_app, applied by moto_server.main):
+# moto's dispatcher knows no such service. Per account (the access key id, as P0) and Region (the credential scope).
+# What AWS documents (https://docs.aws.amazon.com/Route53/latest/APIReference/API_Operations_Route_53_Profiles.html):
+#   POST /profile {Name, ClientToken, Tags} -> {Profile}; a repeated ClientToken returns the Profile made with it.
+#   GET /profiles?maxResults&nextToken -> {ProfileSummaries: [{Arn, Id, Name, ShareStatus}], NextToken}.
+#   POST /profileresourceassociation {Name, ProfileId, ResourceArn, ResourceProperties} -> {ProfileResourceAssociation}.
+#   GET /profileresourceassociations/profileid/{ProfileId}?maxResults&nextToken&resourceType
+#     -> {ProfileResourceAssociations, NextToken}.
+#   maxResults 1..100 (default 100), else ValidationException; an unknown Profile is ResourceNotFoundException (404);
+#   an unknown nextToken InvalidNextTokenException. Errors carry x-amzn-ErrorType and {"Message"}.
+# Emulated, not AWS's exact wording (the messages could not be found): the resource must exist in the account (a VPC
+# endpoint of the Profile's Region, or a hosted zone), else ResourceNotFoundException; associating one resource twice
+# with a Profile is ConflictException. An association is COMPLETE at once (AWS: CREATING, then COMPLETE). ResourceType
+# is PRIVATE_HOSTED_ZONE for a zone, as AWS's examples show, and VPC_ENDPOINT for an endpoint (not confirmed; the
+# remediator reads ResourceArn only). Sharing Profiles through AWS RAM is not emulated (every Profile is NOT_SHARED),
+# nor AssociateProfile and the other operations: they answer UnknownOperationException naming the harness.
+_PROFILES_LOCK = threading.RLock()
+# (account, region) -> {profile id: profile}; each profile: {"summary": {...}, "token": str, "resources": [...]}
+_PROFILES: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+_PROFILE_SCOPE_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_PROFILE_PAGE_MAX = 100
+
+
+class _ProfilesError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _profiles_page(items: list[dict[str, Any]], query: dict[str, str]) -> tuple[list[dict[str, Any]], str | None]:
+    raw = query.get("maxResults")
+    try:
+        max_results = _PROFILE_PAGE_MAX if raw is None else int(raw)
+    except ValueError:
+        max_results = 0
+    if not 1 <= max_results <= _PROFILE_PAGE_MAX:
+        raise _ProfilesError(
+            400, "ValidationException", f"1 validation error detected: Value '{raw}' at 'maxResults' failed to satisfy "
+            "constraint: Member must have value less than or equal to 100 and greater than or equal to 1"
+        )
+    token = query.get("nextToken")
+    start = 0
+    if token is not None:
+        if not token.isdigit() or int(token) > len(items):
+            raise _ProfilesError(400, "InvalidNextTokenException", "The nextToken is not valid.")
+        start = int(token)
+    end = start + max_results
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _profile_resource_exists(account: str, region: str, arn: str) -> tuple[bool, str]:
+    """Whether `arn` names an existing VPC endpoint of the Region or hosted zone of the account; its ResourceType."""
+    endpoint = re.match(r"^arn:[^:]+:ec2:([^:]*):(\d*):vpc-endpoint/(vpce-[0-9a-f]+)$", arn)
+    if endpoint:
+        per_account = dict.get(ec2_backends, account)
+        backend = _regional(per_account, region) if per_account is not None else None
+        found = (
+            endpoint.group(1) == region
+            and endpoint.group(2) == account
+            and backend is not None
+            and endpoint.group(3) in backend.vpc_end_points
+            and str(backend.vpc_end_points[endpoint.group(3)].state).lower() not in ("deleted", "deleting")
+        )
+        return found, "VPC_ENDPOINT"
+    zone = re.match(r"^arn:[^:]+:route53:::hostedzone/([A-Z0-9]+)$", arn)
+    if zone:
+        owner = _find_zone(zone.group(1))
+        return owner is not None and owner[0] == account, "PRIVATE_HOSTED_ZONE"
+    return False, ""
+
+
+def _profiles_call(account: str, region: str, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    with _PROFILES_LOCK:
+        profiles = _PROFILES.setdefault((account, region), {})
+        now = utcnow().timestamp()
+        if method == "POST" and path == "/profile":
+            name = body.get("Name")
+            if not isinstance(name, str) or not re.fullmatch(r"(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)", name):
+                raise _ProfilesError(400, "ValidationException", "1 validation error detected: Value at 'name' failed to satisfy constraint")
+            token = str(body.get("ClientToken") or mock_random.get_random_hex(16))
+            for profile in profiles.values():
+                if profile["token"] == token:
+                    return {"Profile": profile["summary"] | profile["details"]}
+            profile_id = f"rp-{mock_random.get_random_hex(16)}"
+            summary = {
+                "Arn": f"arn:aws:route53profiles:{region}:{account}:profile/{profile_id}",
+                "Id": profile_id,
+                "Name": name,
+                "ShareStatus": "NOT_SHARED",
+            }
+            details = {
+                "ClientToken": token, "CreationTime": now, "ModificationTime": now, "OwnerId": account, "Status": "COMPLETE",
+                "StatusMessage": "Created Profile",
+            }
+            profiles[profile_id] = {"summary": summary, "details": details, "token": token, "resources": []}
+            return {"Profile": summary | details}
+        if method == "GET" and path == "/profiles":
+            page, next_token = _profiles_page([p["summary"] for p in profiles.values()], query)
+            return {"ProfileSummaries": page, **({"NextToken": next_token} if next_token else {})}
+        if method == "POST" and path == "/profileresourceassociation":
+            profile = profiles.get(str(body.get("ProfileId")))
+            if profile is None:
+                raise _ProfilesError(404, "ResourceNotFoundException", f"The profile {body.get('ProfileId')} does not exist.")
+            arn = str(body.get("ResourceArn") or "")
+            exists, resource_type = _profile_resource_exists(account, region, arn)
+            if not exists:
+                raise _ProfilesError(404, "ResourceNotFoundException", f"The resource {arn} does not exist.")
+            if any(r["ResourceArn"] == arn for r in profile["resources"]):
+                raise _ProfilesError(409, "ConflictException", f"The resource {arn} is already associated with the profile.")
+            association = {
+                "CreationTime": now, "Id": f"rpr-{mock_random.get_random_hex(16)}", "ModificationTime": now,
+                "Name": str(body.get("Name") or ""), "OwnerId": account, "ProfileId": profile["summary"]["Id"],
+                "ResourceArn": arn, "ResourceType": resource_type, "Status": "COMPLETE", "StatusMessage": "Completed creation",
+                **({"ResourceProperties": body["ResourceProperties"]} if body.get("ResourceProperties") else {}),
+            }
+            profile["resources"].append(association)
+            return {"ProfileResourceAssociation": association}
+        listed = re.fullmatch(r"/profileresourceassociations/profileid/([^/]+)", path)
+        if method == "GET" and listed:
+            profile = profiles.get(listed.group(1))
+            if profile is None:
+                raise _ProfilesError(404, "ResourceNotFoundException", f"The profile {listed.group(1)} does not exist.")
+            wanted_type = query.get("resourceType")
+            items = [r for r in profile["resources"] if wanted_type is None or r["ResourceType"] == wanted_type]
+            page, next_token = _profiles_page(items, query)
+            return {"ProfileResourceAssociations": page, **({"NextToken": next_token} if next_token else {})}
+        raise _ProfilesError(
+            400, "UnknownOperationException", f"{method} {path}: not emulated by the test harness (moto_network.py P20)"
+        )
+
+
+def route53_profiles_app(app: Any) -> Any:
+    """A WSGI layer answering route53profiles requests (P20) and passing every other one to moto's `app`."""
+    from urllib.parse import parse_qsl
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+            with _PROFILES_LOCK:
+                _PROFILES.clear()
+            return app(environ, start_response)
+        scope = _PROFILE_SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", "") or "")
+        if scope is None or scope.group(3) != "route53profiles":
+            return app(environ, start_response)
+        account = scope.group(1) if re.fullmatch(r"\d{12}", scope.group(1)) else "123456789012"
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        try:
+            body = json.loads(raw) if raw else {}
+            query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+            status, headers, payload = 200, [], _profiles_call(account, scope.group(2), environ.get("REQUEST_METHOD", ""), path, query, body)
+        except _ProfilesError as error:
+            status, headers, payload = error.status, [("x-amzn-ErrorType", error.code)], {"Message": error.message}
+        except ValueError:
+            status, headers, payload = 400, [("x-amzn-ErrorType", "ValidationException")], {"Message": "The body is not JSON."}
+        data = json.dumps(payload).encode()
+        reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 409: "Conflict"}
+        start_response(
+            f"{status} {reasons.get(status, 'Error')}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(data))), ("x-amzn-RequestId", mock_random.get_random_hex(32)), *headers],
+        )
+        return [data]
+
+    return serve

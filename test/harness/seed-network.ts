@@ -4,8 +4,9 @@
 // definitions and awsvpc tasks with their ENIs. Against the patched moto (test/harness/moto_network.py).
 // No vitest import here (scripts may use it too).
 //
-// Route 53 goes through the SDK (route53Of). The project has no SDK clients for Route 53 Resolver or AWS RAM, so
-// those builders speak the wire protocols directly (JSON 1.1, REST-JSON) through resolverCall / ramCall below. The
+// Route 53 goes through the SDK (route53Of). The project has no SDK clients for Route 53 Resolver, AWS RAM or Route
+// 53 Profiles, so those builders speak the wire protocols directly (JSON 1.1, REST-JSON) through resolverCall /
+// ramCall / profilesCall below. The
 // moto server does not check signatures: the Authorization header only carries the credential scope (account id as
 // the access key id, Region, service), which is how moto picks the service and the patched moto the account.
 import {
@@ -122,6 +123,22 @@ export function ramCall(
   input: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   return jsonCall(acct, 'ram', {
+    path: `/${path}`,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+}
+
+/**
+ * A Route 53 Profiles (REST-JSON) write: `path` is the operation's path, e.g. 'profile' (CreateProfile). The harness
+ * emulates them (test/harness/moto_network.py P20); the reads are the product's client (aws/route53profiles-client.ts).
+ */
+export function profilesCall(
+  acct: Account,
+  path: string,
+  input: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  return jsonCall(acct, 'route53profiles', {
     path: `/${path}`,
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(input),
@@ -575,6 +592,53 @@ export async function associateResolverRule(
     ...(o.name === undefined ? {} : { Name: o.name }),
   });
   return must((out.ResolverRuleAssociation as { Id?: string } | undefined)?.Id, 'ResolverRuleAssociation.Id');
+}
+
+// ------------------------------------------------------------------------------------------------
+// Route 53 Profiles
+// ------------------------------------------------------------------------------------------------
+
+/** An empty Route 53 Profile in the account's Region (CreateProfile). Returns its id and ARN. */
+export async function createProfile(
+  acct: Account,
+  o: { name: string },
+): Promise<{ id: string; arn: string }> {
+  const out = await profilesCall(acct, 'profile', {
+    Name: o.name,
+    ClientToken: `seed-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+  });
+  const profile = out.Profile as { Id?: string; Arn?: string } | undefined;
+  return { id: must(profile?.Id, 'Profile.Id'), arn: must(profile?.Arn, 'Profile.Arn') };
+}
+
+/** The ARN a Profile names an interface endpoint of the account's Region by. */
+export function vpcEndpointArn(acct: Account, vpcEndpointId: string): string {
+  return `arn:aws:ec2:${acct.region}:${acct.accountId}:vpc-endpoint/${vpcEndpointId}`;
+}
+
+/** The ARN a Profile names a hosted zone by (Route 53 is global: no Region, no account). */
+export function hostedZoneArn(zoneId: string): string {
+  return `arn:aws:route53:::hostedzone/${bareZoneId(zoneId)}`;
+}
+
+/**
+ * Makes a resource (an interface endpoint: vpcEndpointArn; a private hosted zone: hostedZoneArn) a resource of the
+ * Profile (AssociateResourceToProfile): it then applies in every VPC the Profile is associated with. Returns the
+ * association's id.
+ */
+export async function associateResourceToProfile(
+  acct: Account,
+  o: { profileId: string; resourceArn: string; name?: string },
+): Promise<string> {
+  const out = await profilesCall(acct, 'profileresourceassociation', {
+    Name: o.name ?? 'seed-resource',
+    ProfileId: o.profileId,
+    ResourceArn: o.resourceArn,
+  });
+  return must(
+    (out.ProfileResourceAssociation as { Id?: string } | undefined)?.Id,
+    'ProfileResourceAssociation.Id',
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
