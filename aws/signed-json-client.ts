@@ -39,8 +39,8 @@ function bytes(data: SourceData): string | Uint8Array {
     : new Uint8Array(data);
 }
 
-/** node:crypto behind the interface Signature V4 expects. */
-class Sha256 {
+/** node:crypto behind the interface Signature V4 expects (a test signing on its own uses it too). */
+export class Sha256 {
   readonly #hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
   constructor(secret?: SourceData) {
     this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));

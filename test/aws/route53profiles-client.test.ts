@@ -2,13 +2,13 @@
 // aws/signed-json-client.ts), as they reach the wire: moto checks no signature, so a local server
 // takes the request and the test signs again what arrived, as AWS verifies it. A query string sent
 // other than signed (an encoding that differs) would fail AWS's check while passing every emulator test.
-import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoute53ProfilesClient } from '../../aws/route53profiles-client.ts';
+// node:crypto's SHA-256 behind Signature V4's interface: what is checked is what gets signed.
+import { Sha256 } from '../../aws/signed-json-client.ts';
 
 interface Received {
   method: string;
@@ -49,26 +49,6 @@ afterAll(async () => {
     });
   });
 });
-
-function bytes(data: SourceData): string | Uint8Array {
-  if (typeof data === 'string' || data instanceof Uint8Array) return data;
-  return ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(data);
-}
-
-class Sha256 {
-  readonly #hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.#hash.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.#hash.digest()));
-  }
-}
 
 /** The Authorization AWS computes for the request as it arrived: its query decoded, then signed. */
 async function expectedAuthorization(request: Received): Promise<string> {

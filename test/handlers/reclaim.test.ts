@@ -86,6 +86,23 @@ async function leftovers(acct: Account) {
   };
 }
 
+/**
+ * A hub VPC without ECS work holding the remediator's `logs` and `kms` endpoints with private DNS off
+ * (hub-and-spoke: spokes reach them through zones).
+ */
+async function hubWithEndpoints(acct: Account, cidr: string) {
+  const hub = await createNetwork(acct, { cidr, name: 'hub', azs: ['a', 'b'] });
+  const hubEndpoint = (service: string) =>
+    createEndpoint(acct, {
+      vpcId: hub.vpcId,
+      service,
+      subnetIds: hub.subnetIds,
+      privateDns: false,
+      tags: MANAGED,
+    });
+  return { hub, logs: await hubEndpoint('logs'), kms: await hubEndpoint('kms') };
+}
+
 /** A stack in enforce mode with the reclaim on (CONFIG), run on a clock of its own; its clock store. */
 async function enforcingStack(acct: Account) {
   const stack = await createStack(acct, 'enforce');
@@ -476,17 +493,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
   it('never takes an owned hub endpoint a private hosted zone of another VPC points at (hub-and-spoke); unknown while those zones cannot be read', async () => {
     const acct = newAccount();
     // The hub: no ECS work, the remediator's endpoints with private DNS off.
-    const hub = await createNetwork(acct, { cidr: '10.20.0.0/16', name: 'hub', azs: ['a', 'b'] });
-    const hubEndpoint = (service: string) =>
-      createEndpoint(acct, {
-        vpcId: hub.vpcId,
-        service,
-        subnetIds: hub.subnetIds,
-        privateDns: false,
-        tags: MANAGED,
-      });
-    const logs = await hubEndpoint('logs');
-    const kms = await hubEndpoint('kms');
+    const { hub, logs, kms } = await hubWithEndpoints(acct, '10.20.0.0/16');
     // A spoke (any work, ECS or not) resolves logs through a zone aliased to the hub's endpoint.
     const spoke = await createNetwork(acct, { cidr: '10.21.0.0/16', name: 'spoke', azs: ['a'] });
     const zoneId = await createPrivateHostedZone(acct, {
@@ -640,17 +647,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     const acct = newAccount();
     // The hub: no ECS work, the remediator's endpoints with private DNS off; a zone associated with
     // the hub alone aliases logs, and a Profile carries the zone to its VPCs.
-    const hub = await createNetwork(acct, { cidr: '10.22.0.0/16', name: 'hub', azs: ['a', 'b'] });
-    const hubEndpoint = (service: string) =>
-      createEndpoint(acct, {
-        vpcId: hub.vpcId,
-        service,
-        subnetIds: hub.subnetIds,
-        privateDns: false,
-        tags: MANAGED,
-      });
-    const logs = await hubEndpoint('logs');
-    const kms = await hubEndpoint('kms');
+    const { hub, logs, kms } = await hubWithEndpoints(acct, '10.22.0.0/16');
     const zoneId = await createPrivateHostedZone(acct, {
       name: `logs.${acct.region}.amazonaws.com`,
       vpcId: hub.vpcId,

@@ -26,6 +26,29 @@ const CONFIG = {
   agentRestart: { enabled: false },
 };
 
+/** A VPC whose ECS work all left, holding the remediator's `logs` endpoint (no plan unit reads it). */
+async function emptiedVpc(acct: Account) {
+  const emptied = await createNetwork(acct, { cidr: '10.9.0.0/16', name: 'emptied', azs: ['a'] });
+  const logs = await createEndpoint(acct, {
+    vpcId: emptied.vpcId,
+    service: 'logs',
+    subnetIds: emptied.subnetIds,
+    tags: MANAGED,
+  });
+  return { emptied, logs };
+}
+
+/** The stack in enforce mode with CONFIG (adopting the endpoints tagged so far), on a clock of days. */
+async function enforcingStack(acct: Account) {
+  const stack = await createStack(acct, 'enforce');
+  const clock = clockFrom(Date.now());
+  return {
+    stack,
+    clock,
+    deps: depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now }),
+  };
+}
+
 async function clockOf(acct: Account, stack: Stack): Promise<Record<string, string>> {
   const store = createReclaimStore(
     new DynamoDBClient({ endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials }),
@@ -74,16 +97,8 @@ describe('a split sweep and the reclaim', () => {
       subnetIds: [first.subnetId],
       tags: MANAGED,
     });
-    const emptied = await createNetwork(acct, { cidr: '10.9.0.0/16', name: 'emptied', azs: ['a'] });
-    const logs = await createEndpoint(acct, {
-      vpcId: emptied.vpcId,
-      service: 'logs',
-      subnetIds: emptied.subnetIds,
-      tags: MANAGED,
-    });
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const { emptied, logs } = await emptiedVpc(acct);
+    const { stack, clock, deps } = await enforcingStack(acct);
 
     // Day 0: the plan unit of the first VPC sees kms unneeded but does not count; the reclaim unit
     // reads that VPC and the emptied one again, counts, and starts both clocks. Nothing is deleted.
@@ -152,13 +167,7 @@ describe('a split sweep and the reclaim', () => {
     const second = own[1];
     if (!second) throw new Error('five VPCs expected');
     // An owned logs endpoint in a VPC whose ECS work all left.
-    const emptied = await createNetwork(acct, { cidr: '10.9.0.0/16', name: 'emptied', azs: ['a'] });
-    const logs = await createEndpoint(acct, {
-      vpcId: emptied.vpcId,
-      service: 'logs',
-      subnetIds: emptied.subnetIds,
-      tags: MANAGED,
-    });
+    const { emptied, logs } = await emptiedVpc(acct);
     // An owned kms endpoint in a VPC whose only container instance's host is stopped: the index
     // places its cluster there, but no live work is left, so its plan unit examines nothing.
     const parked = await createNetwork(acct, { cidr: '10.8.0.0/16', name: 'parked', azs: ['a'] });
@@ -173,9 +182,7 @@ describe('a split sweep and the reclaim', () => {
       subnetIds: parked.subnetIds,
       tags: MANAGED,
     });
-    const stack = await createStack(acct, 'enforce');
-    const clock = clockFrom(Date.now());
-    const deps = depsFor(acct, stack, { env: { CONFIG: JSON.stringify(CONFIG) }, now: clock.now });
+    const { stack, clock, deps } = await enforcingStack(acct);
 
     // Day 0: the reclaim unit reads both VPCs again (no plan unit examined either) and starts both clocks.
     await sendSweep(stack, 'split-events-day-0');
