@@ -103,6 +103,19 @@ async function hubWithEndpoints(acct: Account, cidr: string) {
   return { hub, logs: await hubEndpoint('logs'), kms: await hubEndpoint('kms') };
 }
 
+/** A private hosted zone for the logs service's name, associated with `vpcId`, aliased to the hub's logs endpoint. */
+async function logsZoneToHub(acct: Account, hubVpcId: string, vpcId: string): Promise<string> {
+  const zoneId = await createPrivateHostedZone(acct, { name: `logs.${acct.region}.amazonaws.com`, vpcId });
+  const described = await endpointOf(acct, hubVpcId, 'logs');
+  if (!described) throw new Error('no hub logs endpoint');
+  await addAliasRecord(acct, {
+    zoneId,
+    name: `logs.${acct.region}.amazonaws.com`,
+    ...endpointAliasTarget(described),
+  });
+  return zoneId;
+}
+
 /** A stack in enforce mode with the reclaim on (CONFIG), run on a clock of its own; its clock store. */
 async function enforcingStack(acct: Account) {
   const stack = await createStack(acct, 'enforce');
@@ -496,17 +509,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     const { hub, logs, kms } = await hubWithEndpoints(acct, '10.20.0.0/16');
     // A spoke (any work, ECS or not) resolves logs through a zone aliased to the hub's endpoint.
     const spoke = await createNetwork(acct, { cidr: '10.21.0.0/16', name: 'spoke', azs: ['a'] });
-    const zoneId = await createPrivateHostedZone(acct, {
-      name: `logs.${acct.region}.amazonaws.com`,
-      vpcId: spoke.vpcId,
-    });
-    const described = await endpointOf(acct, hub.vpcId, 'logs');
-    if (!described) throw new Error('no hub logs endpoint');
-    await addAliasRecord(acct, {
-      zoneId,
-      name: `logs.${acct.region}.amazonaws.com`,
-      ...endpointAliasTarget(described),
-    });
+    await logsZoneToHub(acct, hub.vpcId, spoke.vpcId);
     const { clock, deps, store } = await enforcingStack(acct);
     let refuseZones = false;
     deps.pool.clientsFor(acct.region).route53.middlewareStack.add(
@@ -648,17 +651,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     // The hub: no ECS work, the remediator's endpoints with private DNS off; a zone associated with
     // the hub alone aliases logs, and a Profile carries the zone to its VPCs.
     const { hub, logs, kms } = await hubWithEndpoints(acct, '10.22.0.0/16');
-    const zoneId = await createPrivateHostedZone(acct, {
-      name: `logs.${acct.region}.amazonaws.com`,
-      vpcId: hub.vpcId,
-    });
-    const described = await endpointOf(acct, hub.vpcId, 'logs');
-    if (!described) throw new Error('no hub logs endpoint');
-    await addAliasRecord(acct, {
-      zoneId,
-      name: `logs.${acct.region}.amazonaws.com`,
-      ...endpointAliasTarget(described),
-    });
+    const zoneId = await logsZoneToHub(acct, hub.vpcId, hub.vpcId);
     const profile = await createProfile(acct, { name: 'spokes-dns' });
     await associateResourceToProfile(acct, { profileId: profile.id, resourceArn: hostedZoneArn(zoneId) });
     const { clock, deps, store } = await enforcingStack(acct);
