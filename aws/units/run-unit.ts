@@ -288,7 +288,7 @@ function stepNote(region: string, vpcIds: readonly string[], outcome: RegionOutc
 
 /**
  * How the reclaim unit's steps may judge: not counting when a plan unit of the run (or the reclaim's
- * preparation, or an event left to the run) noted a gap, or when the run no longer holds the Region
+ * preparation) noted a gap, or when the run no longer holds the Region
  * (a newer run took it over: this one's index is old); keeping what the plan units saw reached
  * through zones.
  */
