@@ -418,17 +418,21 @@ export async function processEventBatch(
         continue;
       }
       const decided = unit.whole ? await splitRegion(unit, deps, runIdOf(unit, isSweep)) : {};
-      if (decided.split) {
-        splits.push(decided.split);
-        continue;
-      }
+      if (decided.split) splits.push(decided.split);
+      // Left to a run under way, a sweep's Region reconciles the events that came with it as theirs:
+      // the run's units may have read their VPCs already.
+      const leftTargets = unit.whole && decided.split?.leftTo !== undefined ? unit.targets : undefined;
+      if (decided.split && leftTargets === undefined) continue;
+      const work: RegionWork = leftTargets
+        ? { region: unit.region, whole: false, targets: leftTargets, eventIds: unit.eventIds }
+        : unit;
       // A whole Region draws on its run's ledger: a sweep's caps hold over all its Regions.
       const ledger =
-        unit.whole && deps.runs ? await openRunLedger(deps, deps.runs, runIdOf(unit, isSweep)) : undefined;
-      const outcome = await reconcileRegionWork(unit, deps, {
+        work.whole && deps.runs ? await openRunLedger(deps, deps.runs, runIdOf(work, isSweep)) : undefined;
+      const outcome = await reconcileRegionWork(work, deps, {
         ...(ledger ? { ledger } : {}),
         // What deciding the split read (the index, the clusters): not read again.
-        ...(decided.reads ? { reads: decided.reads } : {}),
+        ...('reads' in decided && decided.reads ? { reads: decided.reads } : {}),
       });
       regionOutcomes.push(outcome);
       underWay.push(...restartsUnderWay(outcome));

@@ -644,7 +644,17 @@ const OPTIONAL_TARGET_KEYS = [
 
 /** The reconciles a batch of hints asks for: per Region, every VPC-naming id, or the whole Region. */
 export type RegionWork =
-  | { readonly region: string; readonly whole: true; readonly eventIds: readonly string[] }
+  | {
+      readonly region: string;
+      readonly whole: true;
+      readonly eventIds: readonly string[];
+      /**
+       * The targets of the events that named some, when every other event of the Region was a sweep:
+       * what to reconcile as event-scoped work if the sweep is left to a split run under way
+       * (aws/event-batch.ts), which would not read them again in time.
+       */
+      readonly targets?: HintTargets;
+    }
   | {
       readonly region: string;
       readonly whole: false;
@@ -671,13 +681,20 @@ export function coalesceHints(
 ): { readonly work: RegionWork[]; readonly units: UnitWork[]; readonly outOfScope: ReconcileHint[] } {
   const byRegion = new Map<
     string,
-    { whole: boolean; targets: Record<keyof HintTargets, Set<string>>; ids: string[] }
+    {
+      whole: boolean;
+      /** An event of the Region's own (not a sweep) named no target: it cannot be narrowed. */
+      regionWide: boolean;
+      targets: Record<keyof HintTargets, Set<string>>;
+      ids: string[];
+    }
   >();
   const entry = (name: string) => {
     let found = byRegion.get(name);
     if (!found) {
       found = {
         whole: false,
+        regionWide: false,
         targets: {
           vpcIds: new Set(),
           vpcEndpointIds: new Set(),
@@ -719,33 +736,32 @@ export function coalesceHints(
     }
     const e = entry(scope.region);
     e.ids.push(hint.eventId);
-    if (scope.kind === 'region') e.whole = true;
-    else
+    if (scope.kind === 'region') {
+      e.whole = true;
+      e.regionWide = true;
+    } else
       for (const key of TARGET_KEYS) {
         for (const id of scope.targets[key] ?? []) e.targets[key].add(id);
       }
   }
   const work = [...byRegion].map(([name, e]): RegionWork => {
     const eventIds = [...new Set(e.ids)];
-    if (e.whole) return { region: name, whole: true, eventIds };
     const sorted = (set: Set<string>) => [...set].sort();
-    return {
-      region: name,
-      whole: false,
-      eventIds,
-      targets: {
-        vpcIds: sorted(e.targets.vpcIds),
-        vpcEndpointIds: sorted(e.targets.vpcEndpointIds),
-        securityGroupIds: sorted(e.targets.securityGroupIds),
-        subnetIds: sorted(e.targets.subnetIds),
-        ...Object.fromEntries(
-          OPTIONAL_TARGET_KEYS.filter((key) => e.targets[key].size > 0).map((key) => [
-            key,
-            sorted(e.targets[key]),
-          ]),
-        ),
-      },
+    const targets: HintTargets = {
+      vpcIds: sorted(e.targets.vpcIds),
+      vpcEndpointIds: sorted(e.targets.vpcEndpointIds),
+      securityGroupIds: sorted(e.targets.securityGroupIds),
+      subnetIds: sorted(e.targets.subnetIds),
+      ...Object.fromEntries(
+        OPTIONAL_TARGET_KEYS.filter((key) => e.targets[key].size > 0).map((key) => [
+          key,
+          sorted(e.targets[key]),
+        ]),
+      ),
     };
+    if (!e.whole) return { region: name, whole: false, eventIds, targets };
+    const named = TARGET_KEYS.some((key) => e.targets[key].size > 0);
+    return { region: name, whole: true, eventIds, ...(named && !e.regionWide ? { targets } : {}) };
   });
   return { work, units, outOfScope };
 }

@@ -269,6 +269,24 @@ describe('coalesceHints', () => {
       { region: 'eu-west-1', whole: true, eventIds: ['s'] },
     ]);
   });
+
+  it('a sweep keeps the targets of the events that came with it (reconciled as theirs if a split run has the Region); a Region-wide event drops them', () => {
+    const named = hint('a', targets('us-east-1', { vpcIds: ['vpc-1'] }));
+    expect(coalesceHints([hint('s', { kind: 'sweep' }), named], ['us-east-1']).work).toEqual([
+      {
+        region: 'us-east-1',
+        whole: true,
+        eventIds: ['s', 'a'],
+        targets: { vpcIds: ['vpc-1'], vpcEndpointIds: [], securityGroupIds: [], subnetIds: [] },
+      },
+    ]);
+    expect(
+      coalesceHints(
+        [hint('s', { kind: 'sweep' }), named, hint('r', { kind: 'region', region: 'us-east-1' })],
+        ['us-east-1'],
+      ).work,
+    ).toEqual([{ region: 'us-east-1', whole: true, eventIds: ['s', 'a', 'r'] }]);
+  });
 });
 
 describe('the drift events beyond endpoints (routes, egress, DHCP options, groups, interfaces, Route 53)', () => {

@@ -3,6 +3,7 @@
 // checkpoints and resumes; a failing unit returns only its own message.
 import { DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { DeleteServiceCommand, DeregisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { judgeEventBody } from '../../core/events.ts';
@@ -293,12 +294,26 @@ describe('a sweep of a Region larger than one unit', () => {
     await sendSweep(stack, 'sweep-second');
     const first = await pollOnce(acct, stack, deps);
     expect(first?.splits.map((s) => s.runId)).toEqual(['eb-sweep-second']);
-    // Another sweep while that run is under way: left to it, not split again.
+    // Another sweep while that run is under way: left to it, not split again. An event naming a VPC
+    // that came in the same batch is reconciled as its own: the run's units may have read that VPC.
     await sendSweep(stack, 'sweep-third');
+    const named = own[0];
+    if (!named) throw new Error('no first VPC');
+    await stack.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.eventsQueueUrl,
+        MessageBody: withEventId(
+          sampleText('ec2-modify-vpc-attribute', { account: acct.accountId, vpcId: named.vpcId }),
+          'modify-during-run',
+        ),
+      }),
+    );
     const rest = await pollUntilEmpty(acct, stack, deps);
     expect(rest.flatMap((s) => s.splits)).toEqual([
       { region: acct.region, runId: 'eb-sweep-second', shards: 0, leftTo: 'eb-sweep-second' },
     ]);
+    const left = rest.find((s) => s.splits.length > 0);
+    expect(left?.outcomes.map((o) => o.vpcIds)).toContainEqual([named.vpcId]);
     // The run is done: the third VPC's findings retired (as a whole-Region reconcile would), the
     // others kept; and the Region is free for the next sweep's run.
     expect((await remembered(acct, stack)).some((id) => id.startsWith(`${third.vpcId}#`))).toBe(false);
