@@ -29,7 +29,7 @@ import { resolveTargets } from './resolve.ts';
 import { createContext } from './discover/context.ts';
 import { unseenEcsWork } from './discover/unseen-work.ts';
 import type { UnusedEndpoint } from '../core/reclaim.ts';
-import { examinedVpcIds, nextClock, reclaimBlockerOf, viewGapOf } from '../core/reclaim.ts';
+import { examinedVpcIds, nextClock, planView, reclaimBlocker, viewGap } from '../core/reclaim.ts';
 import type { ReclaimStore } from './reclaim.ts';
 import type { SecurityHubExportDeps } from './securityhub-export.ts';
 import { exportToSecurityHub } from './securityhub-export.ts';
@@ -282,7 +282,7 @@ export async function reconcileRegionWork(
     plan,
     results,
     alerts,
-    ...optionalGap(snapshots[0] && viewGapOf(snapshots[0], deps.config)),
+    ...optionalGap(viewGap(planView(plan, region))),
     ...zoneUsesOf(snapshots[0]),
   };
 }
@@ -370,7 +370,8 @@ async function moveReclaimClock(
 ): Promise<void> {
   const { region, plan, snapshot, clock, results, now, vpcIds } = input;
   const enabled = deps.config.remediation.reclaimUnusedOwnedEndpointsAfterDays !== undefined;
-  const counts = enabled && snapshot !== undefined && reclaimBlockerOf(snapshot, deps.config) === undefined;
+  // Judged on the plan, which carries what the reconcile saw: no workload is analysed again.
+  const counts = enabled && reclaimBlocker(snapshot?.reclaim, planView(plan, region)) === undefined;
   const deleted = new Set(
     (results ?? []).flatMap((result) =>
       result.kind === 'DELETE_ENDPOINT' &&

@@ -228,11 +228,11 @@ export function buildPlan(
       ...(snapshot.reclaim ? { unusedSince: snapshot.reclaim.unusedSince } : {}),
       ...optional(
         'blocker',
-        reclaimBlocker(
-          snapshot,
-          failedRegions.map((failed) => failed.region),
-          unknownNeedVpcs(workloads, config),
-        ),
+        reclaimBlocker(snapshot.reclaim, {
+          skippedReads: snapshot.skippedReads ?? [],
+          failedRegions: failedRegions.map((failed) => failed.region),
+          unknownNeedVpcs: unknownNeedVpcs(workloads, config),
+        }),
       ),
     };
     for (const workload of examined) {

@@ -12,7 +12,7 @@
 import type { Config } from './config.ts';
 import type { Plan } from './plan.ts';
 import { isManaged } from './actions.ts';
-import type { RegionSnapshot, SkippedRead, VpcEndpoint } from './model.ts';
+import type { ReclaimClock, RegionSnapshot, SkippedRead, VpcEndpoint } from './model.ts';
 import { isUnknownNeed } from './needs.ts';
 import { vpcScope } from './scope.ts';
 import type { ManagedService } from './services.ts';
@@ -90,16 +90,21 @@ export function reclaimCandidates(
 }
 
 /**
- * Why this Region's reconcile may neither count toward the grace period nor delete; undefined when it
- * may. `failedRegions`: Regions of the same run whose discovery failed; `unknownNeedVpcs`: VPCs in
- * scope with a need whose endpoints cannot be known (NEED_UNKNOWN).
+ * What a reconcile of one Region saw that bears on whether it may count: its skipped reads, the
+ * Regions of the same run whose discovery failed, and its VPCs in scope with a need whose endpoints
+ * cannot be known (NEED_UNKNOWN).
  */
-export function reclaimBlocker(
-  snapshot: RegionSnapshot,
-  failedRegions: readonly string[],
-  unknownNeedVpcs: readonly string[],
-): string | undefined {
-  const clock = snapshot.reclaim;
+export interface ReconcileView {
+  readonly skippedReads: readonly SkippedRead[];
+  readonly failedRegions: readonly string[];
+  readonly unknownNeedVpcs: readonly string[];
+}
+
+/**
+ * Why this Region's reconcile may neither count toward the grace period nor delete, by its `clock`
+ * (absent: the CLI's) and its {@link ReconcileView}; undefined when it may.
+ */
+export function reclaimBlocker(clock: ReclaimClock | undefined, view: ReconcileView): string | undefined {
   if (clock === undefined)
     return 'no clock is kept here (the CLI keeps no state): only the deployed remediator deletes, after its grace period';
   if (!clock.wholeRegion)
@@ -107,7 +112,7 @@ export function reclaimBlocker(
       clock.partialView ??
       'this reconcile read part of the Region (an event, or a plan unit of a split sweep): only a whole-Region sweep, or the reclaim unit of a split one, counts'
     );
-  return viewGap(snapshot, failedRegions, unknownNeedVpcs);
+  return viewGap(view);
 }
 
 /**
@@ -115,17 +120,30 @@ export function reclaimBlocker(
  * read, a need whose endpoints cannot be known. Undefined when none. A plan unit of a split sweep
  * records it for its run (aws/units/run-unit.ts): one unit's gap keeps the whole run from counting.
  */
-export function viewGap(
-  snapshot: RegionSnapshot,
-  failedRegions: readonly string[],
-  unknownNeedVpcs: readonly string[],
-): string | undefined {
-  if (failedRegions.length > 0) return `the discovery of ${failedRegions.join(', ')} failed in this run`;
-  const skipped = snapshot.skippedReads?.[0];
+export function viewGap(view: ReconcileView): string | undefined {
+  if (view.failedRegions.length > 0)
+    return `the discovery of ${view.failedRegions.join(', ')} failed in this run`;
+  const skipped = view.skippedReads[0];
   if (skipped !== undefined) return skippedReadGap(skipped);
-  if (unknownNeedVpcs.length > 0)
-    return `what some work needs cannot be known (NEED_UNKNOWN in ${unknownNeedVpcs.join(', ')})`;
+  if (view.unknownNeedVpcs.length > 0)
+    return `what some work needs cannot be known (NEED_UNKNOWN in ${view.unknownNeedVpcs.join(', ')})`;
   return undefined;
+}
+
+/**
+ * The {@link ReconcileView} of `region` in a plan, which carries all of it (skipped reads, failed
+ * Regions, each VPC's needs marked `unknown`): the deployed reconcile judges its plan without
+ * analysing the workloads again.
+ */
+export function planView(plan: Plan, region: string): ReconcileView {
+  return {
+    skippedReads: plan.skippedReads.filter((read) => read.region === region),
+    failedRegions: plan.failedRegions.map((failed) => failed.region),
+    unknownNeedVpcs: plan.vpcs
+      .filter((vpc) => vpc.region === region && vpc.inScope && vpc.needs.some((need) => need.unknown))
+      .map((vpc) => vpc.vpcId)
+      .sort(),
+  };
 }
 
 /** A skipped read, as the reason a reconcile does not count. */
@@ -141,24 +159,6 @@ export function unknownNeedVpcs(workloads: Iterable<VpcWorkload>, config: Config
     )
     .map((workload) => workload.vpc.vpcId)
     .sort();
-}
-
-/** {@link reclaimBlocker} of a snapshot, as buildPlan judges it (core/plan.ts). */
-export function reclaimBlockerOf(
-  snapshot: RegionSnapshot,
-  config: Config,
-  failedRegions: readonly string[] = [],
-): string | undefined {
-  return reclaimBlocker(
-    snapshot,
-    failedRegions,
-    unknownNeedVpcs(analyseWorkloads(snapshot).values(), config),
-  );
-}
-
-/** {@link viewGap} of a snapshot of one Region read on its own (the deployed reconcile's). */
-export function viewGapOf(snapshot: RegionSnapshot, config: Config): string | undefined {
-  return viewGap(snapshot, [], unknownNeedVpcs(analyseWorkloads(snapshot).values(), config));
 }
 
 /** A clock entry: an owned endpoint a counting sweep saw serve no need, and since when. */

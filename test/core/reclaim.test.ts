@@ -8,7 +8,7 @@ import { toReport } from '../../core/report.ts';
 import type { RegionSnapshot } from '../../core/model.ts';
 import { buildPlan } from '../../core/plan.ts';
 import type { UnusedEndpoint } from '../../core/reclaim.ts';
-import { DAY_MS, examinedVpcIds, nextClock, reclaimBlockerOf } from '../../core/reclaim.ts';
+import { DAY_MS, examinedVpcIds, nextClock, planView, reclaimBlocker } from '../../core/reclaim.ts';
 import { NOW, account, actionsOf, config, findingsOf, planOf } from './fixtures.ts';
 
 const DAYS = 7;
@@ -403,9 +403,9 @@ describe('what may keep an owned endpoint in use out of its VPC’s sight', () =
     expect(blind).toMatchObject({ status: 'unknown', resourceId: logs });
     expect(blind?.statusReason).toContain('Route 53 Profile');
     expect(blind?.statusReason).toContain('route53profiles:ListProfileResourceAssociations');
-    expect(reclaimBlockerOf(withClock(a.snapshot(), {}), config(ON))).toContain(
-      'a read was skipped (route53profiles:ListProfileResourceAssociations',
-    );
+    expect(
+      reclaimBlocker({ unusedSince: {}, wholeRegion: true }, planView(planOf(a.snapshot()), a.region)),
+    ).toContain('a read was skipped (route53profiles:ListProfileResourceAssociations');
   });
 });
 
