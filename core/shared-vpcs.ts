@@ -99,22 +99,13 @@ function interfaceFindings(
   service: InterfaceService,
 ): DraftFinding[] {
   const serviceName = serviceNameOf(context.region, service);
-  const vpcId = context.workload.vpc.vpcId;
   const endpoint = primaryEndpoint(
     context.endpoints.filter(
       (candidate) => candidate.serviceName === serviceName && candidate.type === 'Interface',
     ),
   );
   if (!endpoint)
-    return [
-      draft(context, 'ENDPOINT_MISSING', {
-        service,
-        subject: service,
-        resourceId: vpcId,
-        message: `${vpcId} is shared by account ${owner.ownerId}, whose VPC has no ${serviceName} endpoint (read with the owner's role): ${consequence(context, service)}${neededFor(context, service)}`,
-        remedy: { kind: 'create-interface', service },
-      }),
-    ];
+    return [ownerLacks(context, owner, service, 'endpoint', { kind: 'create-interface', service })];
   if (endpoint.state !== 'available') return [ownersNotAvailable(context, service, endpoint)];
   const resourceId = endpoint.vpcEndpointId;
   const findings: DraftFinding[] = [];
@@ -231,18 +222,14 @@ function skippedReason(owner: OwnerEndpoints, operation: string): string {
 /** The S3 gateway: present, available, on the route tables of S3's callers' subnets, its policy. */
 function gatewayFindings(context: VpcContext, owner: OwnerEndpoints): DraftFinding[] {
   const service = GATEWAY_SERVICE;
-  const serviceName = serviceNameOf(context.region, service);
-  const vpcId = context.workload.vpc.vpcId;
   const { gateways, needed } = gatewayRoutes(context, service);
   const endpoint = primaryEndpoint(gateways);
   if (!endpoint)
     return [
-      draft(context, 'ENDPOINT_MISSING', {
+      ownerLacks(context, owner, service, 'gateway endpoint', {
+        kind: 'create-gateway',
         service,
-        subject: service,
-        resourceId: vpcId,
-        message: `${vpcId} is shared by account ${owner.ownerId}, whose VPC has no ${serviceName} gateway endpoint (read with the owner's role): ${consequence(context, service)}${neededFor(context, service)}`,
-        remedy: { kind: 'create-gateway', service, routeTableIds: needed },
+        routeTableIds: needed,
       }),
     ];
   if (endpoint.state !== 'available') return [ownersNotAvailable(context, service, endpoint)];
@@ -265,6 +252,24 @@ function gatewayFindings(context: VpcContext, owner: OwnerEndpoints): DraftFindi
 }
 
 /** ENDPOINT_NOT_AVAILABLE, where no run of this account recreates a failed endpoint: the owner does. */
+/** ENDPOINT_MISSING of a shared VPC: the owner's VPC has no `kind` of the service (its fix is the owner's). */
+function ownerLacks(
+  context: VpcContext,
+  owner: OwnerEndpoints,
+  service: ManagedService,
+  kind: 'endpoint' | 'gateway endpoint',
+  remedy: Remedy,
+): DraftFinding {
+  const vpcId = context.workload.vpc.vpcId;
+  return draft(context, 'ENDPOINT_MISSING', {
+    service,
+    subject: service,
+    resourceId: vpcId,
+    message: `${vpcId} is shared by account ${owner.ownerId}, whose VPC has no ${serviceNameOf(context.region, service)} ${kind} (read with the owner's role): ${consequence(context, service)}${neededFor(context, service)}`,
+    remedy,
+  });
+}
+
 function ownersNotAvailable(
   context: VpcContext,
   service: ManagedService,
