@@ -1,7 +1,7 @@
 // What a deployed stack gives agent restarts, made in a moto account as CloudFormation would: the
 // state table and the restart document (serverless.yml's StateTable and RestartAgentDocument). No
 // vitest import: test/aws/restart-crash.fixture.ts (a child process) uses this too.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateDocumentCommand } from '@aws-sdk/client-ssm';
 import type { Config } from '../../core/config.ts';
 import type { Plan } from '../../core/plan.ts';
@@ -12,8 +12,8 @@ import { createRestartClaims } from '../../aws/restart-claims.ts';
 import { RESTART_DOCUMENT_CONTENT, restartDocumentName } from '../../aws/restart-document.ts';
 import type { RestartGuard } from '../../aws/restart-guard.ts';
 import { bindRestartGuard } from '../../aws/restart-guard.ts';
-import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import type { Account } from '../harness/seed.ts';
+import { createStateTable } from '../harness/state-table.ts';
 
 export interface Stack {
   readonly stage: string;
@@ -33,17 +33,7 @@ export async function deployStack(
 ): Promise<Stack> {
   const dynamodb = dynamoDbOf(acct);
   const tableName = `ecs-endpoint-remediator-${stage}-state`;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [...STATE_TABLE_KEY_SCHEMA],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStateTable(dynamodb, tableName);
   const documentName = restartDocumentName(stage);
   await acct.ssm.send(
     new CreateDocumentCommand({

@@ -2,7 +2,7 @@
 // refuses a BatchWriteItem as DynamoDB does (moto patch P19): more than 25 requests, or two on one key.
 // The writes of a reconcile cross batches of 25 and, migrating open findings stored under schema-1 ids,
 // put and delete items of one VPC together: nothing is refused, lost or left behind.
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { OpenFinding } from '../../core/alerts.ts';
@@ -10,13 +10,13 @@ import { decideAlerts } from '../../core/alerts.ts';
 import { legacyFindingId } from '../../core/findings.ts';
 import {
   MAX_BATCH_WRITE_REQUESTS,
-  STATE_TABLE_KEY_SCHEMA,
   batchWriteItems,
   createStateStore,
   writeBatches,
 } from '../../aws/state.ts';
 import { newAccount } from '../harness/aws.ts';
 import { ACCOUNT_ID, NO_CAPS, account, planOf } from '../core/fixtures.ts';
+import { createStateTable } from '../harness/state-table.ts';
 
 const TABLE = 'eer-test-state';
 
@@ -27,17 +27,7 @@ async function stateTable() {
     region: acct.region,
     credentials: acct.credentials,
   });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [...STATE_TABLE_KEY_SCHEMA],
-    }),
-  );
+  await createStateTable(client, TABLE);
   const items = async (): Promise<string[]> => {
     const found: string[] = [];
     let start: Record<string, unknown> | undefined;

@@ -2,14 +2,13 @@
 // in moto: a second sweep describes no revision it read before and plans the same; what cannot be
 // cached (a family without its revision) or read back (a damaged item) is described; a cache that
 // fails only costs the calls it would have saved.
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import type { Plan } from '../../core/plan.ts';
 import { isRevisionArn } from '../../aws/discover/task-definitions.ts';
 import type { TaskDefinitionCache } from '../../aws/discover/task-definitions.ts';
 import { createClientPool, planAccount } from '../../aws/reconcile.ts';
-import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import { createTaskDefinitionCache } from '../../aws/task-definition-cache.ts';
 import type { Account } from '../harness/aws.ts';
 import { newAccount } from '../harness/aws.ts';
@@ -20,6 +19,7 @@ import {
   createService,
   registerTaskDefinition,
 } from '../harness/seed.ts';
+import { createStateTable } from '../harness/state-table.ts';
 
 const TABLE = 'eer-test-state';
 
@@ -29,17 +29,7 @@ function dynamoDbOf(acct: Account): DynamoDBClient {
 
 async function accountWithWork(): Promise<{ acct: Account; taskDefinitions: string[] }> {
   const acct = newAccount();
-  await dynamoDbOf(acct).send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [...STATE_TABLE_KEY_SCHEMA],
-    }),
-  );
+  await createStateTable(dynamoDbOf(acct), TABLE);
   const network = await createNetwork(acct, { cidr: '10.7.0.0/16', name: 'private', azs: ['a', 'b'] });
   const cluster = await createCluster(acct, 'orders');
   for (const subnetId of network.subnetIds) await addContainerInstance(acct, { cluster, subnetId });

@@ -287,6 +287,28 @@ describe('several accounts: --role-name with --accounts or --organization', () =
   });
 });
 
+/** A participant's Fargate service `api` (cluster `apps`) logging with awslogs, in `subnets` of a shared VPC. */
+async function loggingService(
+  participant: Account,
+  subnets: string[],
+  securityGroups?: string[],
+): Promise<void> {
+  const cluster = await createCluster(participant, 'apps');
+  const taskDefinition = await registerTaskDefinition(participant, {
+    family: 'api',
+    images: ['nginx:1'],
+    logDriver: 'awslogs',
+  });
+  await createService(participant, {
+    cluster,
+    name: 'api',
+    taskDefinition,
+    launchType: 'FARGATE',
+    subnets,
+    ...(securityGroups ? { securityGroups } : {}),
+  });
+}
+
 describe('shared VPCs in a run over several accounts', () => {
   it("a participant's needs meet the owner's endpoints: unverifiable alone, ENDPOINT_MISSING (manual) while the owner lacks it, nothing once it has one that serves the work", async () => {
     // The owner shares a subnet of its VPC (AWS RAM, moto_network.py N12); the participant runs a
@@ -295,19 +317,7 @@ describe('shared VPCs in a run over several accounts', () => {
     const participant = newAccount();
     const net = await createNetwork(owner, { cidr: '10.29.0.0/16', azs: ['a'], name: 'shared' });
     await shareSubnets(owner, participant, { subnetIds: net.subnetIds });
-    const cluster = await createCluster(participant, 'apps');
-    const taskDefinition = await registerTaskDefinition(participant, {
-      family: 'api',
-      images: ['nginx:1'],
-      logDriver: 'awslogs',
-    });
-    await createService(participant, {
-      cluster,
-      name: 'api',
-      taskDefinition,
-      launchType: 'FARGATE',
-      subnets: net.subnetIds,
-    });
+    await loggingService(participant, net.subnetIds);
 
     const alone = await cli(participant, ['plan', '--output', 'json', '--quiet']);
     expect(reportOf(alone.stdout).findings.map((f) => [f.code, f.status])).toEqual([
@@ -384,20 +394,7 @@ describe('shared VPCs in a run over several accounts', () => {
     // The participant's work: a Fargate service with its own group, in the subnet it calls us-east-1a
     // (use1-az1), which a comparison of names would take for the endpoint's zone.
     const app = await createSecurityGroup(participant, { vpcId: net.vpcId, name: 'app' });
-    const cluster = await createCluster(participant, 'apps');
-    const taskDefinition = await registerTaskDefinition(participant, {
-      family: 'api',
-      images: ['nginx:1'],
-      logDriver: 'awslogs',
-    });
-    await createService(participant, {
-      cluster,
-      name: 'api',
-      taskDefinition,
-      launchType: 'FARGATE',
-      subnets: [inB],
-      securityGroups: [app],
-    });
+    await loggingService(participant, [inB], [app]);
     // The second participant runs its work in the endpoint's own subnet: covered and admitted.
     await createCluster(covered, 'jobs');
     await createService(covered, {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeVpcEndpointsCommand, DeleteVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { RESTART_CUTOFF_TAG } from '../../core/restarts.ts';
@@ -14,6 +14,7 @@ import { RESTART_DOCUMENT_CONTENT, RESTART_DOCUMENT_HASH } from '../../aws/resta
 import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import { newAccount } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
+import { createStateTable } from '../harness/state-table.ts';
 import { addContainerInstance, createCluster, createEndpoint, createNetwork } from '../harness/seed.ts';
 import { createStack, drainAlerts, sampleText } from '../handlers/stack.ts';
 import { MANAGED_SERVICES } from '../../core/services.ts';
@@ -433,20 +434,9 @@ describe('osls invoke local', () => {
     await createEndpoint(acct, { vpcId: network.vpcId, service: 'ecs-agent', subnetIds: network.subnetIds });
     const stack = await createStack(acct, 'enforce');
     // The local stage's table name (serverless.yml: <service>-<stage>-state).
-    await new DynamoDBClient({
-      endpoint: acct.endpoint,
-      region: acct.region,
-      credentials: acct.credentials,
-    }).send(
-      new CreateTableCommand({
-        TableName: 'ecs-endpoint-remediator-local-state',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [...STATE_TABLE_KEY_SCHEMA],
-      }),
+    await createStateTable(
+      new DynamoDBClient({ endpoint: acct.endpoint, region: acct.region, credentials: acct.credentials }),
+      'ecs-endpoint-remediator-local-state',
     );
     const endpoints = async () =>
       (

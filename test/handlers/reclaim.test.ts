@@ -124,6 +124,57 @@ async function enforcingStack(acct: Account) {
   return { stack, clock, deps, store: clockStore(acct, stack) };
 }
 
+type EnforcingStack = Awaited<ReturnType<typeof enforcingStack>>;
+
+/**
+ * Sweeps on day 0 and on day 30, past the grace period: each of `ids` stays `unknown`, its reason
+ * naming each of `reasons`; no delete is planned or made, and no clock starts (an unknown finding is
+ * never a candidate).
+ */
+async function sweepsKeepUnknown(
+  acct: Account,
+  { clock, deps, store }: EnforcingStack,
+  ids: readonly string[],
+  reasons: readonly string[],
+): Promise<void> {
+  for (const day of [0, 30]) {
+    clock.day = day;
+    const summary = await sweep(deps, acct);
+    const plan = planOf(summary);
+    for (const id of ids) {
+      expect(unusedOf(plan, id)).toMatchObject({ status: 'unknown' });
+      for (const reason of reasons) expect(unusedOf(plan, id)?.statusReason).toContain(reason);
+    }
+    expect(plan.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
+    expect(await clockOf(store, acct)).toEqual({});
+  }
+}
+
+/**
+ * Sweeps on day 0 and once the grace period is over: `kept` stays `unknown`, its reason naming each of
+ * `reasons`; `other`, unneeded, has its clock started on day 0 and is deleted after the grace period.
+ */
+async function sweepsKeepUnknownReclaimOther(
+  acct: Account,
+  { clock, deps, store }: EnforcingStack,
+  { kept, other }: { readonly kept: string; readonly other: string },
+  reasons: readonly string[],
+): Promise<void> {
+  for (const day of [0, GRACE_DAYS]) {
+    clock.day = day;
+    const summary = await sweep(deps, acct);
+    const plan = planOf(summary);
+    expect(unusedOf(plan, kept)).toMatchObject({ status: 'unknown' });
+    for (const reason of reasons) expect(unusedOf(plan, kept)?.statusReason).toContain(reason);
+    expect(unusedOf(plan, other)).toMatchObject({ status: 'drift' });
+    expect(Object.keys(await clockOf(store, acct))).toEqual(day === 0 ? [other] : []);
+    expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject(
+      day === 0 ? [] : [{ outcome: 'succeeded', resourceId: other }],
+    );
+  }
+}
+
 let occurrences = 0;
 
 async function invoke(deps: ReturnType<typeof depsFor>, text: string): Promise<BatchSummary> {
@@ -565,23 +616,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     // A participant runs its work in one of the owner's subnets: the owner cannot see it.
     const [sharedSubnet = ''] = network.subnetIds;
     const share = await shareSubnets(acct, '210987654321', { subnetIds: [sharedSubnet] });
-    const { clock, deps, store } = await enforcingStack(acct);
-
-    for (const day of [0, 30]) {
-      clock.day = day;
-      const summary = await sweep(deps, acct);
-      const plan = planOf(summary);
-      for (const id of [logs, kms]) {
-        expect(unusedOf(plan, id)).toMatchObject({ status: 'unknown' });
-        expect(unusedOf(plan, id)?.statusReason).toContain('AWS RAM');
-        expect(unusedOf(plan, id)?.statusReason).toContain(sharedSubnet);
-        expect(unusedOf(plan, id)?.statusReason).toContain(share);
-      }
-      expect(plan.actions.filter((a) => a.kind === 'DELETE_ENDPOINT')).toEqual([]);
-      expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
-      // Never a clock: an unknown finding is never a candidate.
-      expect(await clockOf(store, acct)).toEqual({});
-    }
+    await sweepsKeepUnknown(acct, await enforcingStack(acct), [logs, kms], ['AWS RAM', sharedSubnet, share]);
     expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
   });
 
@@ -600,19 +635,7 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       subnetIds: network.subnetIds,
       securityGroupIds: [group],
     });
-    const { clock, deps, store } = await enforcingStack(acct);
-
-    for (const day of [0, 30]) {
-      clock.day = day;
-      const summary = await sweep(deps, acct);
-      const plan = planOf(summary);
-      for (const id of [logs, kms]) {
-        expect(unusedOf(plan, id)).toMatchObject({ status: 'unknown' });
-        expect(unusedOf(plan, id)?.statusReason).toContain(inbound);
-      }
-      expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toEqual([]);
-      expect(await clockOf(store, acct)).toEqual({});
-    }
+    await sweepsKeepUnknown(acct, await enforcingStack(acct), [logs, kms], [inbound]);
     expect(await liveEndpointIds(acct, network.vpcId)).toEqual(expect.arrayContaining([logs, kms]));
   });
 
@@ -626,22 +649,9 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
       profileId: profile.id,
       resourceArn: vpcEndpointArn(acct, logs),
     });
-    const { clock, deps, store } = await enforcingStack(acct);
-
-    for (const day of [0, GRACE_DAYS]) {
-      clock.day = day;
-      const summary = await sweep(deps, acct);
-      const plan = planOf(summary);
-      expect(unusedOf(plan, logs)).toMatchObject({ status: 'unknown' });
-      expect(unusedOf(plan, logs)?.statusReason).toContain(
-        `Route 53 Profile ${profile.id} (shared-endpoints)`,
-      );
-      expect(unusedOf(plan, kms)).toMatchObject({ status: 'drift' });
-      expect(Object.keys(await clockOf(store, acct))).toEqual(day === 0 ? [kms] : []);
-      expect(summary.outcomes[0]?.results?.filter((r) => r.kind === 'DELETE_ENDPOINT')).toMatchObject(
-        day === 0 ? [] : [{ outcome: 'succeeded', resourceId: kms }],
-      );
-    }
+    await sweepsKeepUnknownReclaimOther(acct, await enforcingStack(acct), { kept: logs, other: kms }, [
+      `Route 53 Profile ${profile.id} (shared-endpoints)`,
+    ]);
     expect(await liveEndpointIds(acct, network.vpcId)).toContain(logs);
     expect(await liveEndpointIds(acct, network.vpcId)).not.toContain(kms);
   });
@@ -654,18 +664,10 @@ describe('the deployed remediator reclaims what it owns and no longer needs', ()
     const zoneId = await logsZoneToHub(acct, hub.vpcId, hub.vpcId);
     const profile = await createProfile(acct, { name: 'spokes-dns' });
     await associateResourceToProfile(acct, { profileId: profile.id, resourceArn: hostedZoneArn(zoneId) });
-    const { clock, deps, store } = await enforcingStack(acct);
-
-    for (const day of [0, GRACE_DAYS]) {
-      clock.day = day;
-      const summary = await sweep(deps, acct);
-      const plan = planOf(summary);
-      expect(unusedOf(plan, logs)).toMatchObject({ status: 'unknown' });
-      expect(unusedOf(plan, logs)?.statusReason).toContain(profile.id);
-      expect(unusedOf(plan, logs)?.statusReason).toContain(`private hosted zone ${zoneId}`);
-      expect(unusedOf(plan, kms)).toMatchObject({ status: 'drift' });
-      expect(Object.keys(await clockOf(store, acct))).toEqual(day === 0 ? [kms] : []);
-    }
+    await sweepsKeepUnknownReclaimOther(acct, await enforcingStack(acct), { kept: logs, other: kms }, [
+      profile.id,
+      `private hosted zone ${zoneId}`,
+    ]);
     expect(await liveEndpointIds(acct, hub.vpcId)).toEqual([logs]);
   });
 

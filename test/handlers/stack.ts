@@ -4,12 +4,7 @@
 // exactly the published Chatbot notification.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DynamoDBClient,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
@@ -33,7 +28,6 @@ import { legacyFindingId } from '../../core/findings.ts';
 import { chatbotNotificationSchema } from '../../core/chatbot.ts';
 import type { BatchDeps, BatchSummary } from '../../aws/event-batch.ts';
 import { adoptTagged, createOwnershipStore } from '../../aws/ownership.ts';
-import { STATE_TABLE_KEY_SCHEMA } from '../../aws/state.ts';
 import { reconcileSqsBatch, remediatorDeps } from '../../handlers/reconcile.ts';
 import type { Account } from '../harness/aws.ts';
 import { repoRoot } from '../harness/moto.ts';
@@ -46,6 +40,7 @@ import {
   createService,
   registerTaskDefinition,
 } from '../harness/seed.ts';
+import { createStateTable } from '../harness/state-table.ts';
 
 export interface Stack {
   readonly tableName: string;
@@ -82,17 +77,7 @@ export async function createStack(
   const sns = new SNSClient(clientConfig(acct));
   const sqs = new SQSClient(clientConfig(acct));
   const tableName = 'ecs-endpoint-remediator-test-state';
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [...STATE_TABLE_KEY_SCHEMA],
-    }),
-  );
+  await createStateTable(dynamodb, tableName);
   const topicArn =
     (await sns.send(new CreateTopicCommand({ Name: 'ecs-endpoint-remediator-test-alerts' }))).TopicArn ?? '';
   const alertsQueueUrl =
